@@ -1,0 +1,93 @@
+/**
+ * Thread scripts: the list of operations a scenario gives an actor, compiled into one procedure
+ * whose steps are the operations (each a scheduling point). Lock operations run inline; a kernel
+ * operation calls the procedure that models it; `else` and `goto` give trylock-backoff loops.
+ */
+import { LockKind } from '../src/locks/space.js';
+import { BLOCKED, ENDED, noLocals, proc, type Proc, type Step } from '../src/engine/proc.js';
+import type { Ctx } from '../src/engine/ctx.js';
+
+export type ScriptOp =
+  | { readonly op: 'lock' | 'unlock' | 'down_read' | 'down_write' | 'up_read' | 'up_write'; readonly lock: number; readonly nested?: number; readonly label?: string }
+  | { readonly op: 'trylock' | 'down_read_trylock' | 'down_write_trylock'; readonly lock: number; readonly else: string; readonly label?: string }
+  | { readonly op: 'ww_acquire_init'; readonly stamp: number; readonly label?: string }
+  | { readonly op: 'ww_acquire_fini'; readonly label?: string }
+  | { readonly op: 'ww_lock'; readonly lock: number; readonly else: string; readonly label?: string }
+  | { readonly op: 'rcu_read_lock' | 'rcu_read_unlock'; readonly label?: string }
+  | { readonly op: 'might_sleep'; readonly label?: string }
+  | { readonly op: 'goto'; readonly to: string; readonly label?: string }
+  | { readonly op: 'call'; readonly proc: Proc; readonly args: readonly number[]; readonly label?: string };
+
+export const labelOf = (ops: readonly ScriptOp[], i: number): string => ops[i]?.label ?? `op${i}`;
+
+/** Compile a script; `kinds[lock]` says which primitive `lock`/`unlock` mean for that lock. */
+export function compileScript(name: string, ops: readonly ScriptOp[], kinds: readonly LockKind[]): Proc {
+  const steps: Record<string, Step> = {};
+  ops.forEach((op, i) => {
+    const next = i + 1 < ops.length ? labelOf(ops, i + 1) : 'exit';
+    steps[labelOf(ops, i)] = compileOp(op, next, kinds);
+  });
+  steps.exit = (k) => k.ret(0);
+  return proc(name, 'scenario script', noLocals, steps);
+}
+
+const blocking = (ok: boolean, next: string): string | number => (ok ? next : BLOCKED);
+
+function compileOp(op: ScriptOp, next: string, kinds: readonly LockKind[]): Step {
+  switch (op.op) {
+    case 'lock': {
+      const { lock, nested = 0 } = op;
+      return kinds[lock] === LockKind.Spin
+        ? (k) => blocking(k.spin_lock(lock, nested), next)
+        : (k) => blocking(k.mutex_lock(lock, nested), next);
+    }
+    case 'unlock': {
+      const { lock } = op;
+      return kinds[lock] === LockKind.Spin ? (k) => (k.spin_unlock(lock) ? next : ENDED) : (k) => (k.mutex_unlock(lock) ? next : ENDED);
+    }
+    case 'down_read':
+      return (k) => blocking(k.down_read(op.lock, op.nested ?? 0), next);
+    case 'down_write':
+      return (k) => blocking(k.down_write(op.lock, op.nested ?? 0), next);
+    case 'up_read':
+      return (k) => (k.up_read(op.lock) ? next : ENDED);
+    case 'up_write':
+      return (k) => (k.up_write(op.lock) ? next : ENDED);
+    case 'trylock':
+      return kinds[op.lock] === LockKind.Spin
+        ? (k) => (k.spin_trylock(op.lock) ? next : op.else)
+        : (k) => (k.mutex_trylock(op.lock) ? next : op.else);
+    case 'down_read_trylock':
+      return (k) => (k.down_read_trylock(op.lock) ? next : op.else);
+    case 'down_write_trylock':
+      return (k) => (k.down_write_trylock(op.lock) ? next : op.else);
+    case 'ww_acquire_init':
+      return (k) => {
+        k.ww_acquire_init(op.stamp);
+        return next;
+      };
+    case 'ww_acquire_fini':
+      return (k) => {
+        k.ww_acquire_fini();
+        return next;
+      };
+    case 'ww_lock':
+      return (k) => {
+        const r = k.ww_mutex_lock(op.lock);
+        return r === true ? next : r === false ? BLOCKED : op.else;
+      };
+    case 'rcu_read_lock':
+      return (k) => {
+        k.rcu_read_lock();
+        return next;
+      };
+    case 'rcu_read_unlock':
+      return (k) => (k.rcu_read_unlock() ? next : ENDED);
+    case 'might_sleep':
+      return (k) => (k.might_sleep('might_sleep()') ? next : ENDED);
+    case 'goto':
+      return () => op.to;
+    case 'call':
+      return (k: Ctx) => k.call(op.proc, op.args, next);
+  }
+}

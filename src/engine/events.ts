@@ -1,0 +1,33 @@
+/** Everything observable about a run: verdicts and trace events (one stream, consumed by exporters). */
+
+export const VERDICT_CODES = [
+  'ok',
+  'deadlock',
+  'potential-deadlock',
+  'sleep-in-atomic',
+  'lock-misuse',
+  'bug',
+  'warn',
+  'livelock',
+  'invariant',
+] as const;
+export type VerdictCode = (typeof VERDICT_CODES)[number];
+
+export interface Verdict {
+  readonly code: VerdictCode;
+  readonly message: string;
+  /** The thread and `proc:label` whose step produced it (absent for whole-run verdicts). */
+  readonly actor?: string;
+  readonly at?: string;
+  readonly step: number;
+}
+
+export type TraceEvent =
+  | { readonly k: 'step'; readonly i: number; readonly t: string; readonly at: string }
+  | { readonly k: 'lock'; readonly i: number; readonly t: string; readonly op: string; readonly lock: string; readonly mode: 'r' | 'w' }
+  | { readonly k: 'call'; readonly i: number; readonly t: string; readonly proc: string; readonly args: readonly number[] }
+  | { readonly k: 'ret'; readonly i: number; readonly t: string; readonly proc: string; readonly rv: number }
+  | { readonly k: 'send'; readonly i: number; readonly t: string; readonly to: string; readonly msg: readonly number[] }
+  | { readonly k: 'recv'; readonly i: number; readonly t: string; readonly msg: readonly number[] }
+  | { readonly k: 'note'; readonly i: number; readonly t: string; readonly text: string }
+  | { readonly k: 'verdict'; readonly i: number; readonly code: VerdictCode; readonly message: string; readonly t?: string; readonly at?: string };

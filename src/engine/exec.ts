@@ -1,0 +1,121 @@
+/**
+ * Executing one step of one thread, listing the enabled threads, and the end-of-run checks
+ * (deadlock with its wait-for cycle, locks held at exit). Plain code over plain data.
+ */
+import { DONE, EV_EXIT, RUNNABLE } from '../../machines/lifecycle.js';
+import { heldNames } from '../locks/lock.js';
+import { heldLock, MAILBOX, T_HELD, T_NHELD, T_RCU, T_WAIT_LOCK, T_WAIT_MODE, T_WAIT_POS, THREAD_STRIDE, WRITE } from '../locks/space.js';
+import { BLOCKED, ENDED, JUMPED } from './proc.js';
+import type { World } from './world.js';
+
+/** Fill `out` with the runnable thread ids in ascending order; returns how many. */
+export function enabled(w: World, out: Int32Array): number {
+  let n = 0;
+  for (let t = 0; t < w.nthreads; t++) if (w.status(t) === RUNNABLE) out[n++] = t;
+  return n;
+}
+
+/** Run the current step of thread `tid`. */
+export function step(w: World, tid: number): void {
+  const t = w.threads[tid] as World['threads'][number];
+  const f = t.frames[t.frames.length - 1] as World['threads'][number]['frames'][number];
+  const k = w.ctx;
+  w.cur = tid;
+  k.tid = tid;
+  w.emit?.({ k: 'step', i: w.steps, t: w.threadName(tid), at: w.where(tid) });
+  const r = (f.proc.steps[f.pc] as (k: unknown, l: unknown) => string | number)(k, f.l);
+  w.steps++;
+  if (typeof r === 'string') {
+    const pc = f.proc.index.get(r);
+    if (pc === undefined) throw new Error(`${f.proc.name}: step ${f.proc.labels[f.pc]} jumps to unknown label ${r}`);
+    f.pc = pc;
+  } else if (r === JUMPED && t.frames.length === 0) {
+    exit(w, tid);
+  } else if (r !== BLOCKED && r !== JUMPED && r !== ENDED) {
+    throw new Error(`${f.proc.name}: step ${f.proc.labels[f.pc]} returned ${r}`);
+  }
+  if (!w.verdict) {
+    const inv = w.model.invariants;
+    for (let i = 0; i < inv.length; i++) {
+      const m = (inv[i] as (w: World) => string | null)(w);
+      if (m) {
+        w.fail('invariant', m);
+        break;
+      }
+    }
+  }
+  w.cur = -1;
+}
+
+/** A thread's entry procedure returned: no lock may still be held. */
+function exit(w: World, tid: number): void {
+  const base = w.threadBase + tid * THREAD_STRIDE;
+  if (w.get(base + T_NHELD) > 0)
+    w.fail('lock-misuse', `${w.threadName(tid)} exits holding ${heldNames(w, tid).join(', ')}`);
+  else if (w.get(base + T_RCU) > 0) w.fail('lock-misuse', `${w.threadName(tid)} exits inside rcu_read_lock`);
+  w.transition(tid, EV_EXIT);
+}
+
+/** Called when no thread is enabled: every thread done is a clean end, otherwise a deadlock. */
+export function checkStuck(w: World): void {
+  const stuck: number[] = [];
+  for (let t = 0; t < w.nthreads; t++) if (w.status(t) !== DONE) stuck.push(t);
+  if (stuck.length === 0 || w.verdict) return;
+  w.fail('deadlock', describeDeadlock(w, stuck));
+}
+
+/** Who a blocked thread waits for: the holders of its lock, or a writer queued ahead of a reader. */
+export function waitsFor(w: World, tid: number): number[] {
+  const wl = w.get(w.threadBase + tid * THREAD_STRIDE + T_WAIT_LOCK);
+  if (wl <= 0) return [];
+  const lock = wl - 1;
+  const out: number[] = [];
+  for (let t = 0; t < w.nthreads; t++) {
+    const base = w.threadBase + t * THREAD_STRIDE;
+    const n = w.get(base + T_NHELD);
+    for (let i = 0; i < n; i++) if (heldLock(w.get(base + T_HELD + i)) === lock && !out.includes(t)) out.push(t);
+  }
+  const myPos = w.get(w.threadBase + tid * THREAD_STRIDE + T_WAIT_POS);
+  for (let t = 0; t < w.nthreads; t++) {
+    const base = w.threadBase + t * THREAD_STRIDE;
+    if (t !== tid && w.get(base + T_WAIT_LOCK) === wl && w.get(base + T_WAIT_MODE) === WRITE && w.get(base + T_WAIT_POS) < myPos && !out.includes(t))
+      out.push(t);
+  }
+  return out;
+}
+
+function waitText(w: World, tid: number): string {
+  const wl = w.get(w.threadBase + tid * THREAD_STRIDE + T_WAIT_LOCK);
+  if (wl === MAILBOX) return 'waits for a message';
+  if (wl <= 0) return `is ${w.status(tid) === RUNNABLE ? 'runnable' : 'stuck'}`;
+  const by = waitsFor(w, tid).map((t) => w.threadName(t));
+  return `waits for ${w.model.locks[wl - 1]?.name} (held by ${by.join(', ') || 'nobody'}) at ${w.where(tid)}`;
+}
+
+/** The wait-for cycle if there is one, then who holds what. */
+export function describeDeadlock(w: World, stuck: number[]): string {
+  const cycle = findWaitCycle(w, stuck);
+  const lines = [`deadlock: ${cycle ? cycle.map((t) => w.threadName(t)).join(' -> ') : 'no thread can run'}`];
+  for (const t of cycle ?? stuck) lines.push(`  ${w.threadName(t)} ${waitText(w, t)}`);
+  for (const t of stuck) {
+    const held = heldNames(w, t);
+    if (held.length) lines.push(`  ${w.threadName(t)} holds ${held.join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+function findWaitCycle(w: World, stuck: number[]): number[] | null {
+  for (const start of stuck) {
+    const path = [start];
+    let cur = start;
+    for (let hop = 0; hop <= w.nthreads; hop++) {
+      const next = waitsFor(w, cur)[0];
+      if (next === undefined) break;
+      const at = path.indexOf(next);
+      if (at >= 0) return [...path.slice(at), next];
+      path.push(next);
+      cur = next;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,85 @@
+/**
+ * A model: everything about a scenario variant that does not change during a run: the memory
+ * layout, the locks and their classes, the threads and their entry procedures, the invariants.
+ */
+import { Layout } from './layout.js';
+import type { Proc } from './proc.js';
+import { LOCK_FIELDS, type LockDef, type LockKind, THREAD_FIELDS } from '../locks/space.js';
+import type { World } from './world.js';
+
+export interface ThreadDef {
+  readonly name: string;
+  readonly entry: Proc;
+  readonly args: readonly number[];
+}
+
+/** A global invariant: null when it holds, else what is wrong. */
+export type Invariant = (w: World) => string | null;
+
+export interface Model {
+  readonly name: string;
+  readonly layout: Layout;
+  readonly locks: readonly LockDef[];
+  /** Lock class names; a nested subclass s of class c has key c * 4 + s. */
+  readonly classes: readonly string[];
+  readonly lockBase: number;
+  readonly threadBase: number;
+  readonly threads: readonly ThreadDef[];
+  readonly invariants: readonly Invariant[];
+  /** Variant switches the code paths read (e.g. `fix_pmd_recheck`). */
+  readonly switches: Readonly<Record<string, boolean>>;
+  /** Kernel objects a model wants to find again by name (memfds, VMAs, folios...). */
+  readonly objects: Readonly<Record<string, unknown>>;
+  /** Optional order oracle: a message when taking `next` while holding `held` breaks a documented rule. */
+  readonly orderRule?: (held: number, next: number) => string | null;
+}
+
+/** Builds a model: kernel objects reserve memory and locks first, threads last. */
+export class ModelBuilder {
+  readonly layout = new Layout();
+  readonly locks: LockDef[] = [];
+  readonly classes: string[] = [];
+  readonly threads: ThreadDef[] = [];
+  readonly invariants: Invariant[] = [];
+  readonly objects: Record<string, unknown> = {};
+  orderRule?: (held: number, next: number) => string | null;
+
+  constructor(
+    readonly name: string,
+    readonly switches: Record<string, boolean> = {},
+  ) {}
+
+  /** The id of a lock class, created on first use. */
+  lockClass(name: string): number {
+    let c = this.classes.indexOf(name);
+    if (c < 0) c = this.classes.push(name) - 1;
+    return c;
+  }
+
+  /** Declare a lock instance; returns its id. */
+  lock(name: string, kind: LockKind, className = name): number {
+    return this.locks.push({ name, kind, cls: this.lockClass(className) }) - 1;
+  }
+
+  thread(name: string, entry: Proc, args: readonly number[] = []): number {
+    return this.threads.push({ name, entry, args }) - 1;
+  }
+
+  build(): Model {
+    const lockBase = this.layout.region('lock', this.locks.length, LOCK_FIELDS);
+    const threadBase = this.layout.region('thread', this.threads.length, THREAD_FIELDS);
+    return {
+      name: this.name,
+      layout: this.layout,
+      locks: this.locks,
+      classes: this.classes,
+      lockBase,
+      threadBase,
+      threads: this.threads,
+      invariants: this.invariants,
+      switches: this.switches,
+      objects: this.objects,
+      orderRule: this.orderRule,
+    };
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Kernel code paths as labelled steps (PlusCal style). Each label is a scheduling point: the step
+ * function runs atomically, performs at most one visible operation, and returns the next label.
+ * A step that blocks (a contended lock, an empty mailbox) must block before any other side effect,
+ * so that re-running it after the wake-up is exact.
+ */
+import type { Ctx } from './ctx.js';
+
+export type Locals = Record<string, number>;
+
+/** Step result: the next label, or one of the control values below. */
+export type Next = string | number;
+
+/** The thread blocked; re-run this step when woken. */
+export const BLOCKED = -1;
+/** Control passed to a callee frame or back to a caller (set by k.call / k.ret). */
+export const JUMPED = -2;
+/** The run ended with a verdict (set by k.bug, k.warn, k.invariant). */
+export const ENDED = -3;
+
+export type Step = (k: Ctx, l: Locals) => Next;
+
+export interface Proc {
+  readonly id: number;
+  readonly name: string;
+  /** The kernel function this models, e.g. `mm/userfaultfd.c: move_pages_pte`. */
+  readonly cite: string;
+  readonly labels: readonly string[];
+  readonly steps: readonly Step[];
+  readonly index: ReadonlyMap<string, number>;
+  /** Fresh locals from the call arguments; every call must return the same keys in the same order. */
+  readonly init: (args: readonly number[]) => Locals;
+}
+
+const registry: Proc[] = [];
+
+/** Define a procedure from its labelled steps (the first label is the entry). */
+export function proc(
+  name: string,
+  cite: string,
+  init: (args: readonly number[]) => Locals,
+  steps: Record<string, Step>,
+): Proc {
+  const labels = Object.keys(steps);
+  if (labels.length === 0) throw new Error(`proc ${name} has no steps`);
+  const p: Proc = {
+    id: registry.length,
+    name,
+    cite,
+    labels,
+    steps: labels.map((k) => steps[k] as Step),
+    index: new Map(labels.map((k, i) => [k, i])),
+    init,
+  };
+  registry.push(p);
+  return p;
+}
+
+/** Look a procedure up by the id stored in a frame (for snapshots that cross a worker boundary). */
+export function procById(id: number): Proc {
+  const p = registry[id];
+  if (!p) throw new Error(`no proc with id ${id}`);
+  return p;
+}
+
+export const noLocals = (): Locals => ({});

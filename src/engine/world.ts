@@ -1,0 +1,222 @@
+/**
+ * The world: all state of one execution as plain data. Shared kernel and lock state lives in one
+ * Int32Array whose 64-bit Zobrist fingerprint is kept up to date on every write; each thread adds
+ * its call stack (procedure, label, locals) and mailbox, hashed when a fingerprint is asked for.
+ */
+import { fmix32, mixIn, zob0, zob1 } from './hash.js';
+import type { Layout } from './layout.js';
+import type { Locals, Proc } from './proc.js';
+
+export interface Frame {
+  proc: Proc;
+  pc: number;
+  l: Locals;
+}
+
+export interface ThreadState {
+  frames: Frame[];
+  /** Pending messages, four integers each: from, type, a, b. */
+  inbox: number[];
+}
+
+export interface Snapshot {
+  readonly mem: Int32Array;
+  readonly h0: number;
+  readonly h1: number;
+  readonly threads: ThreadState[];
+}
+
+export function cloneThread(t: ThreadState): ThreadState {
+  const frames = new Array<Frame>(t.frames.length);
+  for (let i = 0; i < frames.length; i++) {
+    const f = t.frames[i] as Frame;
+    frames[i] = { proc: f.proc, pc: f.pc, l: { ...f.l } };
+  }
+  return { frames, inbox: t.inbox.slice() };
+}
+
+export class Memory {
+  mem: Int32Array;
+  h0 = 0;
+  h1 = 0;
+
+  constructor(readonly layout: Layout) {
+    this.mem = Int32Array.from(layout.init);
+    for (let i = 0; i < this.mem.length; i++) {
+      this.h0 ^= zob0(i, this.mem[i] as number);
+      this.h1 ^= zob1(i, this.mem[i] as number);
+    }
+  }
+
+  get(i: number): number {
+    return this.mem[i] as number;
+  }
+
+  /** Write one slot and keep the fingerprint current. */
+  set(i: number, v: number): void {
+    const o = this.mem[i] as number;
+    if (o === v) return;
+    this.mem[i] = v;
+    this.h0 ^= zob0(i, o) ^ zob0(i, v);
+    this.h1 ^= zob1(i, o) ^ zob1(i, v);
+  }
+
+  add(i: number, d: number): number {
+    const v = (this.mem[i] as number) + d;
+    this.set(i, v);
+    return v;
+  }
+}
+
+let laneA = 0;
+let laneB = 0;
+
+/** Hash one thread's stack and mailbox into two lanes (results in laneA/laneB, no allocation). */
+function hashThread(t: ThreadState, seed: number): void {
+  let a = seed;
+  let b = seed ^ 0x2545f491;
+  for (const f of t.frames) {
+    a = mixIn(a, f.proc.id);
+    b = mixIn(b, f.proc.id + 7);
+    a = mixIn(a, f.pc);
+    b = mixIn(b, f.pc + 13);
+    const l = f.l;
+    for (const k in l) {
+      const v = l[k] as number;
+      a = mixIn(a, v);
+      b = mixIn(b, v ^ 0x51ed27);
+    }
+  }
+  for (const v of t.inbox) {
+    a = mixIn(a, v);
+    b = mixIn(b, v + 101);
+  }
+  laneA = a;
+  laneB = b;
+}
+
+/** The 64-bit fingerprint of memory plus threads, as two unsigned 32-bit lanes. */
+export function fingerprint(m: Memory, threads: readonly ThreadState[], out: Uint32Array): void {
+  let a = m.h0;
+  let b = m.h1;
+  for (let i = 0; i < threads.length; i++) {
+    hashThread(threads[i] as ThreadState, fmix32(i + 1));
+    a ^= fmix32(laneA + i);
+    b ^= fmix32(laneB ^ i);
+  }
+  out[0] = a >>> 0;
+  out[1] = b >>> 0;
+}
+
+import { LIFECYCLE, NUM_EVENTS, RUNNABLE, EV_BLOCK, EV_WAKE } from '../../machines/lifecycle.js';
+import { heldLock, heldSubclass, type LockWorld, T_HELD, T_NHELD, T_STATUS, THREAD_STRIDE } from '../locks/space.js';
+import type { LockGraph } from '../locks/lockdep.js';
+import type { Model } from './model.js';
+import type { TraceEvent, Verdict, VerdictCode } from './events.js';
+import { Ctx } from './ctx.js';
+
+/** One execution's state plus the hooks the scheduler and the checks need. */
+export class World extends Memory implements LockWorld {
+  threads: ThreadState[];
+  verdict: Verdict | null = null;
+  steps = 0;
+  /** Scheduling choices of this run so far (the replay token's content). */
+  readonly choices: number[] = [];
+  /** The running thread, -1 between steps. */
+  cur = -1;
+  emit: ((e: TraceEvent) => void) | null = null;
+  lockEvent: ((tid: number, what: string, lock: number, mode: number) => void) | null = null;
+  readonly ctx: Ctx;
+  readonly lockBase: number;
+  readonly threadBase: number;
+  readonly nthreads: number;
+
+  constructor(
+    readonly model: Model,
+    readonly lockdep: LockGraph | null,
+  ) {
+    super(model.layout);
+    this.lockBase = model.lockBase;
+    this.threadBase = model.threadBase;
+    this.nthreads = model.threads.length;
+    this.threads = model.threads.map((d) => ({ frames: [{ proc: d.entry, pc: 0, l: d.entry.init(d.args) }], inbox: [] }));
+    this.ctx = new Ctx(this);
+  }
+
+  get locks() {
+    return this.model.locks;
+  }
+
+  status(tid: number): number {
+    return this.get(this.threadBase + tid * THREAD_STRIDE + T_STATUS);
+  }
+
+  /** Drive a thread's lifecycle machine (compiled from machines/lifecycle.ts). */
+  transition(tid: number, ev: number): void {
+    const slot = this.threadBase + tid * THREAD_STRIDE + T_STATUS;
+    const next = LIFECYCLE[this.get(slot) * NUM_EVENTS + ev] as number;
+    if (next < 0) throw new Error(`lifecycle: thread ${tid} in status ${this.get(slot)} cannot take event ${ev}`);
+    this.set(slot, next);
+  }
+
+  block(tid: number): void {
+    this.transition(tid, EV_BLOCK);
+  }
+
+  wake(tid: number): void {
+    if (this.status(tid) !== RUNNABLE) this.transition(tid, EV_WAKE);
+  }
+
+  fail(code: VerdictCode, message: string): void {
+    if (this.verdict) return;
+    const t = this.cur >= 0 ? this.threadName(this.cur) : undefined;
+    const at = this.cur >= 0 ? this.where(this.cur) : undefined;
+    this.verdict = { code, message, actor: t, at, step: this.steps };
+    this.emit?.({ k: 'verdict', i: this.steps, code, message, t, at });
+  }
+
+  threadName(tid: number): string {
+    return (this.model.threads[tid] as { name: string }).name;
+  }
+
+  /** `proc:label` of a thread's current step. */
+  where(tid: number): string {
+    const fs = (this.threads[tid] as ThreadState).frames;
+    const f = fs[fs.length - 1];
+    return f ? `${f.proc.name}:${f.proc.labels[f.pc]}` : 'exited';
+  }
+
+  /** lockdep: record class edges from every held lock to the one being taken. */
+  dependency(tid: number, lock: number, subclass: number): void {
+    const g = this.lockdep;
+    if (!g) return;
+    const to = (this.model.locks[lock] as { cls: number }).cls * 4 + subclass;
+    const base = this.threadBase + tid * THREAD_STRIDE;
+    const n = this.get(base + T_NHELD);
+    for (let i = 0; i < n; i++) {
+      const e = this.get(base + T_HELD + i);
+      const from = (this.model.locks[heldLock(e)] as { cls: number }).cls * 4 + heldSubclass(e);
+      if (g.has(from, to)) continue;
+      g.record(from, to, {
+        thread: this.threadName(tid),
+        where: this.where(tid),
+        heldWhere: this.model.locks[heldLock(e)]?.name ?? '',
+        step: this.steps,
+        choices: this.choices.slice(),
+      });
+    }
+  }
+
+  /** Save everything needed to come back to this state. */
+  snapshot(): Snapshot {
+    return { mem: this.mem.slice(), h0: this.h0, h1: this.h1, threads: this.threads.map(cloneThread) };
+  }
+
+  restore(s: Snapshot): void {
+    this.mem.set(s.mem);
+    this.h0 = s.h0;
+    this.h1 = s.h1;
+    this.threads = s.threads.map(cloneThread);
+    this.verdict = null;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Lock operations with kernel semantics: spinlocks disable preemption (atomic context), sleeping
+ * locks check might_sleep, rwsem readers queue behind a waiting writer (so a recursive read can
+ * deadlock), waiters sit in FIFO order and are all woken on release to race for the lock again.
+ */
+import {
+  heldEntry,
+  heldLock,
+  heldMode,
+  L_OWNER,
+  L_READERS,
+  L_STAMP,
+  LOCK_KIND_NAMES,
+  LockKind,
+  type LockWorld,
+  lslot,
+  MAX_HELD,
+  READ,
+  sleeps,
+  T_ATOMIC,
+  T_HELD,
+  T_NHELD,
+  T_RCU,
+  T_STAMP,
+  T_WAIT_LOCK,
+  T_WAIT_MODE,
+  T_WAIT_POS,
+  tslot,
+  WRITE,
+} from './space.js';
+
+const name = (w: LockWorld, lock: number): string => (w.locks[lock] as { name: string }).name;
+
+/** Would `tid` get `lock` in `mode` right now? A reader also yields to a writer queued ahead of it. */
+export function available(w: LockWorld, tid: number, lock: number, mode: number): boolean {
+  if (w.get(lslot(w, lock, L_OWNER)) !== 0) return false;
+  if (mode !== READ) return w.get(lslot(w, lock, L_READERS)) === 0;
+  const myPos = w.get(tslot(w, tid, T_WAIT_LOCK)) === lock + 1 ? w.get(tslot(w, tid, T_WAIT_POS)) : 1 << 30;
+  for (let t = 0; t < w.nthreads; t++) {
+    if (t === tid || w.get(tslot(w, t, T_WAIT_LOCK)) !== lock + 1) continue;
+    if (w.get(tslot(w, t, T_WAIT_MODE)) !== READ && w.get(tslot(w, t, T_WAIT_POS)) < myPos) return false;
+  }
+  return true;
+}
+
+function take(w: LockWorld, tid: number, lock: number, mode: number, subclass: number): void {
+  const def = w.locks[lock] as { kind: LockKind };
+  if (mode === READ) w.set(lslot(w, lock, L_READERS), w.get(lslot(w, lock, L_READERS)) + 1);
+  else w.set(lslot(w, lock, L_OWNER), tid + 1);
+  if (def.kind === LockKind.WwMutex) w.set(lslot(w, lock, L_STAMP), w.get(tslot(w, tid, T_STAMP)));
+  if (def.kind === LockKind.Spin) w.set(tslot(w, tid, T_ATOMIC), w.get(tslot(w, tid, T_ATOMIC)) + 1);
+  const n = w.get(tslot(w, tid, T_NHELD));
+  if (n >= MAX_HELD) {
+    w.fail('lock-misuse', `thread ${tid} holds more than ${MAX_HELD} locks (taking ${name(w, lock)})`);
+    return;
+  }
+  w.set(tslot(w, tid, T_HELD + n), heldEntry(lock, subclass, mode));
+  w.set(tslot(w, tid, T_NHELD), n + 1);
+  dequeue(w, tid);
+  w.lockEvent?.(tid, 'acquire', lock, mode);
+}
+
+function enqueue(w: LockWorld, tid: number, lock: number, mode: number): void {
+  if (w.get(tslot(w, tid, T_WAIT_LOCK)) !== lock + 1) {
+    let n = 0;
+    for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1) n++;
+    w.set(tslot(w, tid, T_WAIT_LOCK), lock + 1);
+    w.set(tslot(w, tid, T_WAIT_MODE), mode);
+    w.set(tslot(w, tid, T_WAIT_POS), n + 1);
+  }
+  w.block(tid);
+  w.lockEvent?.(tid, 'block', lock, mode);
+}
+
+function dequeue(w: LockWorld, tid: number): void {
+  const wl = w.get(tslot(w, tid, T_WAIT_LOCK));
+  if (wl <= 0) return;
+  const pos = w.get(tslot(w, tid, T_WAIT_POS));
+  for (let t = 0; t < w.nthreads; t++) {
+    if (w.get(tslot(w, t, T_WAIT_LOCK)) === wl && w.get(tslot(w, t, T_WAIT_POS)) > pos)
+      w.set(tslot(w, t, T_WAIT_POS), w.get(tslot(w, t, T_WAIT_POS)) - 1);
+  }
+  w.set(tslot(w, tid, T_WAIT_LOCK), 0);
+  w.set(tslot(w, tid, T_WAIT_MODE), 0);
+  w.set(tslot(w, tid, T_WAIT_POS), 0);
+}
+
+/** might_sleep(): sleeping with a spinlock held or inside an RCU read-side section ends the run. */
+export function mightSleep(w: LockWorld, tid: number, what: string): boolean {
+  const atomic = w.get(tslot(w, tid, T_ATOMIC));
+  const rcu = w.get(tslot(w, tid, T_RCU));
+  if (atomic === 0 && rcu === 0) return true;
+  const held = heldNames(w, tid).join(', ');
+  w.fail(
+    'sleep-in-atomic',
+    `BUG: sleeping function called from invalid context: ${what} with ${atomic ? `spinlock held (${held})` : `rcu_read_lock held (depth ${rcu})`}`,
+  );
+  return false;
+}
+
+/**
+ * Blocking acquire (spin_lock, mutex_lock, down_read/down_write, folio_lock). Returns false when the
+ * thread blocked or the run ended; the step must then return BLOCKED (or ENDED) with no other effect.
+ */
+export function acquire(w: LockWorld, tid: number, lock: number, mode = WRITE, subclass = 0): boolean {
+  const def = w.locks[lock] as { kind: LockKind };
+  if (sleeps(def.kind) && !mightSleep(w, tid, `${LOCK_KIND_NAMES[def.kind]}(${name(w, lock)})`)) return false;
+  if (w.get(tslot(w, tid, T_WAIT_LOCK)) !== lock + 1) w.dependency(tid, lock, subclass);
+  if (available(w, tid, lock, mode)) {
+    take(w, tid, lock, mode, subclass);
+    return true;
+  }
+  enqueue(w, tid, lock, mode);
+  return false;
+}
+
+/** Trylock: never blocks, adds no lock-order dependency (as lockdep treats trylocks). */
+export function tryAcquire(w: LockWorld, tid: number, lock: number, mode = WRITE): boolean {
+  if (!available(w, tid, lock, mode)) {
+    w.lockEvent?.(tid, 'trylock-failed', lock, mode);
+    return false;
+  }
+  take(w, tid, lock, mode, 0);
+  return true;
+}
+
+/** Index of the held entry for this lock and mode, or -1. */
+export function heldIndex(w: LockWorld, tid: number, lock: number, mode: number): number {
+  const n = w.get(tslot(w, tid, T_NHELD));
+  for (let i = n - 1; i >= 0; i--) {
+    const e = w.get(tslot(w, tid, T_HELD + i));
+    if (heldLock(e) === lock && heldMode(e) === mode) return i;
+  }
+  return -1;
+}
+
+/** Release; an unlock of a lock this thread does not hold is a `lock-misuse` verdict. */
+export function release(w: LockWorld, tid: number, lock: number, mode = WRITE): boolean {
+  const i = heldIndex(w, tid, lock, mode);
+  if (i < 0) {
+    w.fail('lock-misuse', `unlock of ${name(w, lock)} (${mode === READ ? 'read' : 'write'}) not held by thread ${tid}`);
+    return false;
+  }
+  const n = w.get(tslot(w, tid, T_NHELD));
+  for (let j = i; j < n - 1; j++) w.set(tslot(w, tid, T_HELD + j), w.get(tslot(w, tid, T_HELD + j + 1)));
+  w.set(tslot(w, tid, T_HELD + n - 1), 0);
+  w.set(tslot(w, tid, T_NHELD), n - 1);
+  const def = w.locks[lock] as { kind: LockKind };
+  if (mode === READ) w.set(lslot(w, lock, L_READERS), w.get(lslot(w, lock, L_READERS)) - 1);
+  else w.set(lslot(w, lock, L_OWNER), 0);
+  if (def.kind === LockKind.WwMutex) w.set(lslot(w, lock, L_STAMP), 0);
+  if (def.kind === LockKind.Spin) w.set(tslot(w, tid, T_ATOMIC), w.get(tslot(w, tid, T_ATOMIC)) - 1);
+  w.lockEvent?.(tid, 'release', lock, mode);
+  for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1) w.wake(t);
+  return true;
+}
+
+/**
+ * ww_mutex_lock with wait-die: a younger context (larger stamp) that finds the lock held by an
+ * older one gets -EDEADLK and must back off; an older one waits.
+ */
+export const EDEADLK = -35;
+export function wwAcquire(w: LockWorld, tid: number, lock: number): boolean | typeof EDEADLK {
+  const owner = w.get(lslot(w, lock, L_OWNER));
+  const mine = w.get(tslot(w, tid, T_STAMP));
+  if (owner !== 0 && owner !== tid + 1 && mine !== 0) {
+    const theirs = w.get(lslot(w, lock, L_STAMP));
+    if (theirs !== 0 && theirs < mine) {
+      w.lockEvent?.(tid, 'edeadlk', lock, WRITE);
+      return EDEADLK;
+    }
+  }
+  return acquire(w, tid, lock, WRITE);
+}
+
+/** Names of the locks a thread holds, outermost first. */
+export function heldNames(w: LockWorld, tid: number): string[] {
+  const n = w.get(tslot(w, tid, T_NHELD));
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = w.get(tslot(w, tid, T_HELD + i));
+    out.push(`${name(w, heldLock(e))}${heldMode(e) === READ ? ' (read)' : ''}`);
+  }
+  return out;
+}
+
+export { rcuLock, rcuUnlock } from './rcu.js';

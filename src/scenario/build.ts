@@ -1,0 +1,53 @@
+/** From a validated scenario and a variant name to a Model the engine can run. */
+import { compileScript } from '../../actors/script.js';
+import { ModelBuilder, type Model } from '../engine/model.js';
+import { LockKind } from '../locks/space.js';
+import { expand } from './generate.js';
+import { decodeOps, type Scenario } from './load.js';
+import type { CompileEnv, RefKind } from './ops.js';
+import { buildWorld } from './world.js';
+
+const KINDS: Record<string, LockKind> = {
+  spinlock: LockKind.Spin,
+  mutex: LockKind.Mutex,
+  rwsem: LockKind.Rwsem,
+  folio_lock: LockKind.Folio,
+  ww_mutex: LockKind.WwMutex,
+};
+
+export class UnknownVariant extends Error {}
+
+export function variantNames(sc: Scenario): string[] {
+  return Object.keys(sc.spec.variants);
+}
+
+/** Build the model of one variant (the scenario was validated when loaded). */
+export function buildModel(sc: Scenario, variant: string): Model {
+  const v = sc.spec.variants[variant];
+  if (!v) throw new UnknownVariant(`${sc.spec.name} has no variant "${variant}" (known: ${variantNames(sc).join(', ')})`);
+  const switches = v.switches ?? {};
+  const spec = expand(sc.spec, switches);
+  const b = new ModelBuilder(`${spec.name}/${variant}`, { ...switches });
+  const world = spec.world ? buildWorld(b, spec.world) : {};
+  const lockNames = new Map<string, number>();
+  for (const [name, l] of Object.entries(spec.locks ?? {})) lockNames.set(name, b.lock(name, KINDS[l.kind] as LockKind, l.class ?? name));
+  const actors = spec.actors ?? [];
+  const names: Record<RefKind, Map<string, number>> = {
+    lock: lockNames,
+    label: new Map(),
+    vma: world.vma ?? new Map(),
+    memfd: world.memfd ?? new Map(),
+    mm: world.mm ?? new Map(),
+    actor: new Map(actors.map((a, i) => [a.name, i])),
+  };
+  const kinds = () => b.locks.map((l) => l.kind);
+  actors.forEach((a, index) => {
+    const problems: { path: string; message: string }[] = [];
+    const decoded = decodeOps(a.ops, `actors[${index}]`, problems);
+    if (problems.length) throw new Error(`internal: ${sc.file} validated but ops do not decode: ${problems[0]?.message}`);
+    const env: CompileEnv = { b, names, actor: { name: a.name, index, mm: a.mm === undefined ? 0 : (names.mm.get(a.mm) ?? 0) } };
+    const ops = decoded.map((d) => ({ ...(d?.spec.compile(d.args, env) as object), label: d?.label }) as ReturnType<NonNullable<typeof d>['spec']['compile']>);
+    b.thread(a.name, compileScript(a.name, ops, kinds()));
+  });
+  return b.build();
+}

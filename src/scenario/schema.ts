@@ -1,0 +1,76 @@
+/**
+ * The scenario file format (YAML or JSON), as Effect Schema. Operations are checked in a second
+ * pass against the op vocabulary (src/scenario/ops.ts) so each error names the operation's own
+ * fields; names across the file (locks, labels, VMAs, memfds) are checked in a third.
+ */
+import { Schema } from 'effect';
+import { VERDICT_CODES } from '../engine/events.js';
+import { WorldSpec } from './world.js';
+
+const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
+const PositiveInt = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: max }));
+
+export const LockKindName = Schema.Literals(['spinlock', 'mutex', 'rwsem', 'folio_lock', 'ww_mutex']);
+
+export const LockSpec = Schema.Struct({
+  kind: LockKindName,
+  /** lockdep class; locks of one class share lock-order edges (default: the lock's own name). */
+  class: Schema.optional(Name),
+});
+
+/** An operation: `op` plus its own fields, checked against the vocabulary in a second pass. */
+export const RawOp = Schema.Record(Schema.String, Schema.Unknown);
+
+export const ActorSpec = Schema.Struct({
+  name: Name,
+  /** The process (mm) whose context this actor runs in, for kernel operations. */
+  mm: Schema.optional(Name),
+  ops: Schema.Array(RawOp).check(Schema.isMaxLength(500)),
+});
+
+export const Verdicts = Schema.Array(Schema.Literals(VERDICT_CODES.filter((c) => c !== 'ok')));
+
+export const VariantSpec = Schema.Struct({
+  description: Schema.optional(Schema.String),
+  /** Model switches (a fix on or off); each must be one the model knows. */
+  switches: Schema.optional(Schema.Record(Name, Schema.Boolean)),
+  /** The verdicts an exploration of this variant must find (empty: none). */
+  expect: Verdicts,
+  /** True when DFS must complete (the variant is proven free of the other verdicts within bounds). */
+  complete: Schema.optional(Schema.Boolean),
+});
+
+export const StrategyName = Schema.Literals(['portfolio', 'dfs', 'bounded', 'random', 'pct']);
+
+export const ExploreSpec = Schema.Struct({
+  strategy: Schema.optional(StrategyName),
+  seed: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 32 - 1 }))),
+  runs: Schema.optional(PositiveInt(100_000_000)),
+  maxSteps: Schema.optional(PositiveInt(1_000_000)),
+  maxStates: Schema.optional(PositiveInt(100_000_000)),
+  depth: Schema.optional(PositiveInt(10)),
+  preemptions: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100 }))),
+  timeMs: Schema.optional(PositiveInt(86_400_000)),
+});
+
+export const GenerateSpec = Schema.Struct({
+  kind: Schema.Literals(['philosophers']),
+  n: PositiveInt(12),
+});
+
+export const ScenarioSpec = Schema.Struct({
+  name: Name,
+  description: Schema.String,
+  locks: Schema.optional(Schema.Record(Name, LockSpec)),
+  world: Schema.optional(WorldSpec),
+  /** Generate locks and actors instead of listing them (e.g. N dining philosophers). */
+  generate: Schema.optional(GenerateSpec),
+  actors: Schema.optional(Schema.Array(ActorSpec).check(Schema.isMaxLength(16))),
+  variants: Schema.Record(Name, VariantSpec),
+  explore: Schema.optional(ExploreSpec),
+});
+
+export type ScenarioSpec = typeof ScenarioSpec.Type;
+export type ActorSpec = typeof ActorSpec.Type;
+export type VariantSpec = typeof VariantSpec.Type;
+export type ExploreSpec = typeof ExploreSpec.Type;
