@@ -3,8 +3,8 @@
  * (deadlock with its wait-for cycle, locks held at exit). Plain code over plain data.
  */
 import { DONE, EV_EXIT, RUNNABLE } from '../../machines/lifecycle.js';
-import { heldNames } from '../locks/lock.js';
-import { heldLock, MAILBOX, T_HELD, T_NHELD, T_RCU, T_WAIT_LOCK, T_WAIT_MODE, T_WAIT_POS, THREAD_STRIDE, WRITE } from '../locks/space.js';
+import { heldIndex, heldNames } from '../locks/lock.js';
+import { heldLock, MAILBOX, READ, T_HELD, T_NHELD, T_RCU, T_WAIT_LOCK, T_WAIT_MODE, T_WAIT_POS, THREAD_STRIDE, WRITE } from '../locks/space.js';
 import { BLOCKED, ENDED, JUMPED } from './proc.js';
 import type { World } from './world.js';
 
@@ -64,18 +64,25 @@ export function checkStuck(w: World): void {
   w.fail('deadlock', describeDeadlock(w, stuck));
 }
 
-/** Who a blocked thread waits for: the holders of its lock, or a writer queued ahead of a reader. */
+/**
+ * Who a blocked thread waits for: the other holders of its lock (itself too when it wants the lock
+ * for write: recursive locking), and for a reader any writer queued ahead of it.
+ */
 export function waitsFor(w: World, tid: number): number[] {
-  const wl = w.get(w.threadBase + tid * THREAD_STRIDE + T_WAIT_LOCK);
+  const me = w.threadBase + tid * THREAD_STRIDE;
+  const wl = w.get(me + T_WAIT_LOCK);
   if (wl <= 0) return [];
   const lock = wl - 1;
+  const reading = w.get(me + T_WAIT_MODE) !== WRITE;
   const out: number[] = [];
   for (let t = 0; t < w.nthreads; t++) {
+    if (t === tid && reading) continue;
     const base = w.threadBase + t * THREAD_STRIDE;
     const n = w.get(base + T_NHELD);
     for (let i = 0; i < n; i++) if (heldLock(w.get(base + T_HELD + i)) === lock && !out.includes(t)) out.push(t);
   }
-  const myPos = w.get(w.threadBase + tid * THREAD_STRIDE + T_WAIT_POS);
+  if (!reading) return out;
+  const myPos = w.get(me + T_WAIT_POS);
   for (let t = 0; t < w.nthreads; t++) {
     const base = w.threadBase + t * THREAD_STRIDE;
     if (t !== tid && w.get(base + T_WAIT_LOCK) === wl && w.get(base + T_WAIT_MODE) === WRITE && w.get(base + T_WAIT_POS) < myPos && !out.includes(t))
@@ -88,15 +95,16 @@ function waitText(w: World, tid: number): string {
   const wl = w.get(w.threadBase + tid * THREAD_STRIDE + T_WAIT_LOCK);
   if (wl === MAILBOX) return 'waits for a message';
   if (wl <= 0) return `is ${w.status(tid) === RUNNABLE ? 'runnable' : 'stuck'}`;
-  const by = waitsFor(w, tid).map((t) => w.threadName(t));
-  return `waits for ${w.model.locks[wl - 1]?.name} (held by ${by.join(', ') || 'nobody'}) at ${w.where(tid)}`;
+  const by = waitsFor(w, tid).map((t) => `${w.threadName(t)}${heldIndex(w, t, wl - 1, WRITE) < 0 && heldIndex(w, t, wl - 1, READ) < 0 ? ' queued ahead' : ''}`);
+  const mode = w.get(w.threadBase + tid * THREAD_STRIDE + T_WAIT_MODE) === READ ? ' for read' : '';
+  return `waits for ${w.model.locks[wl - 1]?.name}${mode} (blocked by ${by.join(', ') || 'nobody'}) at ${w.where(tid)}`;
 }
 
 /** The wait-for cycle if there is one, then who holds what. */
 export function describeDeadlock(w: World, stuck: number[]): string {
   const cycle = findWaitCycle(w, stuck);
   const lines = [`deadlock: ${cycle ? cycle.map((t) => w.threadName(t)).join(' -> ') : 'no thread can run'}`];
-  for (const t of cycle ?? stuck) lines.push(`  ${w.threadName(t)} ${waitText(w, t)}`);
+  for (const t of cycle ? cycle.slice(0, -1) : stuck) lines.push(`  ${w.threadName(t)} ${waitText(w, t)}`);
   for (const t of stuck) {
     const held = heldNames(w, t);
     if (held.length) lines.push(`  ${w.threadName(t)} holds ${held.join(', ')}`);

@@ -186,16 +186,33 @@ export class World extends Memory implements LockWorld {
     return f ? `${f.proc.name}:${f.proc.labels[f.pc]}` : 'exited';
   }
 
-  /** lockdep: record class edges from every held lock to the one being taken. */
+  /**
+   * lockdep: record class edges from every held lock to the one being taken, and check each pair
+   * against the model's lock-hierarchy oracle (model.orderRule): a broken rule ends the run with a
+   * `potential-deadlock` verdict and is kept in the lock graph's rule violations.
+   */
   dependency(tid: number, lock: number, subclass: number): void {
     const g = this.lockdep;
-    if (!g) return;
-    const to = (this.model.locks[lock] as { cls: number }).cls * 4 + subclass;
+    const rule = this.model.orderRule;
+    if (!g && !rule) return;
+    const toCls = (this.model.locks[lock] as { cls: number }).cls;
+    const to = toCls * 4 + subclass;
     const base = this.threadBase + tid * THREAD_STRIDE;
     const n = this.get(base + T_NHELD);
     for (let i = 0; i < n; i++) {
       const e = this.get(base + T_HELD + i);
-      const from = (this.model.locks[heldLock(e)] as { cls: number }).cls * 4 + heldSubclass(e);
+      const fromCls = (this.model.locks[heldLock(e)] as { cls: number }).cls;
+      if (rule) {
+        const broken = rule(fromCls, toCls);
+        if (broken) {
+          const heldName = this.model.locks[heldLock(e)]?.name ?? '';
+          const message = `${broken}\n  ${this.threadName(tid)} takes ${this.model.locks[lock]?.name} at ${this.where(tid)} while holding ${heldName}`;
+          g?.violation({ from: fromCls, to: toCls, message, thread: this.threadName(tid), where: this.where(tid), heldWhere: heldName, step: this.steps, choices: this.choices.slice() });
+          this.fail('potential-deadlock', message);
+        }
+      }
+      if (!g) continue;
+      const from = fromCls * 4 + heldSubclass(e);
       if (g.has(from, to)) continue;
       g.record(from, to, {
         thread: this.threadName(tid),

@@ -18,7 +18,7 @@ export class Pct implements Strategy {
     private readonly depth: number,
     private readonly nthreads: number,
     /** Estimate of the steps in a run (k); change points are drawn from [1, k]. */
-    private k: number,
+    private readonly k: number,
   ) {
     this.name = `pct(d=${depth})`;
   }
@@ -46,11 +46,6 @@ export class Pct implements Strategy {
       best = this.highest(enabled, n);
     }
     return best;
-  }
-
-  /** Learn k from the runs seen so far (longest run). */
-  observe(steps: number): void {
-    if (steps > this.k) this.k = steps;
   }
 
   private highest(enabled: Int32Array, n: number): number {

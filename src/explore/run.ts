@@ -4,12 +4,21 @@ import type { World, Snapshot } from '../engine/world.js';
 import type { Strategy } from './strategy.js';
 
 /** Reset `w` to `initial` and run it to the end; the verdict (or null for ok) is left in w.verdict. */
-export function runOnce(w: World, initial: Snapshot, s: Strategy, run: number, maxSteps: number, buf: Int32Array): void {
+export function runOnce(
+  w: World,
+  initial: Snapshot,
+  s: Strategy,
+  run: number,
+  maxSteps: number,
+  buf: Int32Array,
+  observe: (() => void) | null = null,
+): void {
   w.restore(initial);
   w.steps = 0;
   w.choices.length = 0;
   s.beginRun(run);
   for (;;) {
+    if (observe) observe();
     const n = enabled(w, buf);
     if (n === 0) {
       checkStuck(w);

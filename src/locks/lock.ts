@@ -31,6 +31,12 @@ import {
 
 const name = (w: LockWorld, lock: number): string => (w.locks[lock] as { name: string }).name;
 
+/** The kernel call that takes a lock of this kind in this mode, for messages. */
+export function opName(kind: LockKind, mode: number): string {
+  if (kind === LockKind.Rwsem) return mode === READ ? 'down_read' : 'down_write';
+  return `${LOCK_KIND_NAMES[kind]}${kind === LockKind.Folio ? '' : '_lock'}`.replace('spinlock_lock', 'spin_lock').replace('folio_lock', 'folio_lock');
+}
+
 /** Would `tid` get `lock` in `mode` right now? A reader also yields to a writer queued ahead of it. */
 export function available(w: LockWorld, tid: number, lock: number, mode: number): boolean {
   if (w.get(lslot(w, lock, L_OWNER)) !== 0) return false;
@@ -104,7 +110,7 @@ export function mightSleep(w: LockWorld, tid: number, what: string): boolean {
  */
 export function acquire(w: LockWorld, tid: number, lock: number, mode = WRITE, subclass = 0): boolean {
   const def = w.locks[lock] as { kind: LockKind };
-  if (sleeps(def.kind) && !mightSleep(w, tid, `${LOCK_KIND_NAMES[def.kind]}(${name(w, lock)})`)) return false;
+  if (sleeps(def.kind) && !mightSleep(w, tid, `${opName(def.kind, mode)}(${name(w, lock)})`)) return false;
   if (w.get(tslot(w, tid, T_WAIT_LOCK)) !== lock + 1) w.dependency(tid, lock, subclass);
   if (available(w, tid, lock, mode)) {
     take(w, tid, lock, mode, subclass);

@@ -20,8 +20,17 @@ export interface Edge {
   readonly origin: EdgeOrigin;
 }
 
+/** A blocking acquisition that breaks the model's documented lock hierarchy (ModelBuilder.orderRule). */
+export interface RuleViolation extends EdgeOrigin {
+  /** Lock classes: the held one and the one being taken. */
+  readonly from: number;
+  readonly to: number;
+  readonly message: string;
+}
+
 export interface SerializedGraph {
   readonly edges: readonly Edge[];
+  readonly violations?: readonly RuleViolation[];
 }
 
 export interface Cycle {
@@ -33,6 +42,9 @@ export interface Cycle {
 export class LockGraph {
   private seen = new Set<number>();
   readonly edges: Edge[] = [];
+  /** Hierarchy-rule violations, the first of each (held class, taken class) pair. */
+  readonly violations: RuleViolation[] = [];
+  private seenViolations = new Set<number>();
 
   /** True if the edge is new (the caller then supplies its origin via record). */
   has(from: number, to: number): boolean {
@@ -46,13 +58,21 @@ export class LockGraph {
     this.edges.push({ from, to, origin });
   }
 
+  violation(v: RuleViolation): void {
+    const key = v.from * 65536 + v.to;
+    if (this.seenViolations.has(key)) return;
+    this.seenViolations.add(key);
+    this.violations.push(v);
+  }
+
   /** Add another graph's edges after ours, keeping the first origin of each edge. */
   merge(other: SerializedGraph): void {
     for (const e of other.edges) this.record(e.from, e.to, e.origin);
+    for (const v of other.violations ?? []) this.violation(v);
   }
 
   toJSON(): SerializedGraph {
-    return { edges: this.edges };
+    return { edges: this.edges, violations: this.violations };
   }
 
   /** Cycles in insertion order: each reported at the edge that first closes it, at most `max`, distinct by class set. */

@@ -1,56 +1,142 @@
 /** Scenario errors: every problem as `path: expected ..., found ...`, all of them at once. */
-import { SchemaIssue } from 'effect';
+import type { SchemaAST, SchemaIssue } from 'effect';
+import { describeAst, describeValue, suggest } from './describe.js';
 
+export { describeValue, suggest } from './describe.js';
+
+/** One thing wrong with a scenario file: where (a path, and a line when known) and what. */
 export interface Problem {
+  /** `actors[1].ops[3].len`; empty for a problem with the whole file (YAML syntax, encoding, top level). */
   readonly path: string;
   readonly message: string;
+  /** 1-based line and column in the file, when the YAML text is available. */
+  readonly line?: number;
+  readonly column?: number;
 }
 
+/** The one error the loader throws: the file and every problem found in it. */
 export class ScenarioError extends Error {
   constructor(
     readonly file: string,
     readonly problems: readonly Problem[],
   ) {
-    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${p.path || '(top level)'}: ${p.message}`).join('\n')}`);
+    const lines = problems.map((p) => `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.path || '(whole file)'}: ${p.message}`);
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${lines.join('\n')}`);
+    this.name = 'ScenarioError';
   }
 }
 
-/** `["actors", 1, "ops", 3, "len"]` → `actors[1].ops[3].len`. */
+const PLAIN_KEY = /^[A-Za-z_][\w-]*$/;
+
+/** `["actors", 1, "ops", 3, "len"]` → `actors[1].ops[3].len` (odd keys quoted: `locks["a.b"]`). */
 export function formatPath(path: readonly PropertyKey[]): string {
   let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
+  for (const p of path) {
+    if (typeof p === 'number') s += `[${p}]`;
+    else if (PLAIN_KEY.test(String(p))) s += s ? `.${String(p)}` : String(p);
+    else s += `[${JSON.stringify(String(p))}]`;
+  }
   return s;
 }
 
-/** A short description of a found value, for "found ..." in messages. */
-export function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `a list of ${v.length}`;
-  if (typeof v === 'object') return `an object with keys ${Object.keys(v).slice(0, 6).join(', ') || '(none)'}`;
-  return typeof v;
+/** The inverse of formatPath: `actors[1].ops[3].len` → `["actors", 1, "ops", 3, "len"]`. */
+export function parsePath(s: string): PropertyKey[] {
+  const out: PropertyKey[] = [];
+  const re = /\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\.?([A-Za-z_][\w-]*)/gy;
+  for (let m = re.exec(s); m && s.length > 0; m = re.exec(s)) {
+    if (m[1] !== undefined) out.push(Number(m[1]));
+    else if (m[2] !== undefined) out.push(JSON.parse(m[2]) as string);
+    else if (m[3] !== undefined) out.push(m[3]);
+    if (re.lastIndex >= s.length) break;
+  }
+  return out;
 }
 
 function at(root: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = root;
   for (const p of path) {
-    if (v === null || typeof v !== 'object') return undefined;
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return undefined;
     v = (v as Record<PropertyKey, unknown>)[p as string];
   }
   return v;
 }
 
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1();
+interface Ctx {
+  readonly input: unknown;
+  readonly out: { path: PropertyKey[]; message: string }[];
+}
 
-/** Turn an Effect Schema issue tree into problems, each with the value found at its path. */
+const isContainer = (ast: SchemaAST.AST | undefined): boolean => ast?._tag === 'Objects' || ast?._tag === 'Arrays';
+
+function invalid(ctx: Ctx, path: PropertyKey[], expected: string): void {
+  ctx.out.push({ path, message: `expected ${expected}, found ${describeValue(at(ctx.input, path))}` });
+}
+
+function walk(issue: SchemaIssue.Issue, path: PropertyKey[], parent: SchemaAST.AST | undefined, ctx: Ctx): void {
+  switch (issue._tag) {
+    case 'Pointer':
+      return walk(issue.issue, [...path, ...issue.path], parent, ctx);
+    case 'Encoding':
+      return walk(issue.issue, path, parent, ctx);
+    case 'Composite':
+      if (isContainer(issue.ast)) {
+        for (const i of issue.issues) walk(i, path, issue.ast, ctx);
+        return;
+      }
+      return invalid(ctx, path, describeAst(issue.ast));
+    case 'AnyOf': {
+      const inner = issue.issues;
+      if (inner.length === 1 && inner[0]) return walk(inner[0], path, parent, ctx);
+      return invalid(ctx, path, describeAst(issue.ast));
+    }
+    case 'Filter':
+      // A check on a list or map as a whole (e.g. at most 500 operations); scalar checks arrive in a Composite.
+      return invalid(ctx, path, parent ? describeAst(parent) : describeAst(undefined, issue.filter));
+    case 'InvalidType':
+      return invalid(ctx, path, describeAst(issue.ast));
+    case 'InvalidValue': {
+      const e = issue.annotations?.expected;
+      return invalid(ctx, path, typeof e === 'string' ? e : 'a valid value');
+    }
+    case 'MissingKey': {
+      const key = path[path.length - 1];
+      const ps = parent?._tag === 'Objects' ? parent.propertySignatures.find((p) => p.name === key) : undefined;
+      ctx.out.push({ path, message: `missing (required)${ps ? `: expected ${describeAst(ps.type)}` : ''}` });
+      return;
+    }
+    case 'UnexpectedKey': {
+      const key = String(path[path.length - 1]);
+      const ast = issue.ast;
+      if (ast._tag === 'Objects' && ast.indexSignatures.length > 0) {
+        const param = ast.indexSignatures[0]?.parameter;
+        ctx.out.push({ path, message: `${JSON.stringify(key)} is not allowed as a name here: expected ${param ? describeAst(param) : 'a name'}` });
+        return;
+      }
+      if (key === '<<') {
+        ctx.out.push({ path, message: 'YAML merge keys (<<) are not supported; write the keys out' });
+        return;
+      }
+      const allowed = ast._tag === 'Objects' ? ast.propertySignatures.map((p) => String(p.name)) : [];
+      const hint = suggest(key, allowed);
+      ctx.out.push({ path, message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; allowed here: ${allowed.join(', ') || 'none'}` });
+      return;
+    }
+    default:
+      ctx.out.push({ path, message: `not accepted here (${issue._tag}), found ${describeValue(at(ctx.input, path))}` });
+  }
+}
+
+/** Turn an Effect Schema issue tree into problems, each saying what was expected and what was found. */
 export function problemsOf(issue: SchemaIssue.Issue, input: unknown, prefix: readonly PropertyKey[] = []): Problem[] {
-  return formatter(issue).issues.map((i) => {
-    const path = (i.path ?? []).map((p) => (typeof p === 'object' && p !== null && 'key' in p ? (p as { key: PropertyKey }).key : p)) as PropertyKey[];
-    const found = at(input, path);
-    const msg = i.message.replace(/^Expected no excess property$/, 'unknown key (not part of the format)');
-    const tail = /unknown key|Missing key/.test(msg) ? '' : `, found ${describeValue(found)}`;
-    return { path: formatPath([...prefix, ...path]), message: `${msg.replace(/^Missing key$/, 'missing (required)')}${tail}` };
-  });
+  const ctx: Ctx = { input, out: [] };
+  walk(issue, [], undefined, ctx);
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const p of ctx.out) {
+    const problem = { path: formatPath([...prefix, ...p.path]), message: p.message };
+    const k = `${problem.path}\0${problem.message}`;
+    if (!seen.has(k)) problems.push(problem);
+    seen.add(k);
+  }
+  return problems;
 }

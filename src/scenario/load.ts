@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Result, Schema } from 'effect';
-import { parseDocument } from 'yaml';
 import { expand } from './generate.js';
-import { type Problem, ScenarioError, describeValue, problemsOf } from './issues.js';
+import { type Problem, ScenarioError, describeValue, formatPath, problemsOf, suggest } from './issues.js';
+import { type ReadResult, decodeBytes, readYaml } from './read.js';
 import { knownSwitches, opNames, opSpec, type OpSpec, type RefKind } from './ops.js';
 import { ScenarioSpec } from './schema.js';
 import { worldNames } from './world.js';
@@ -25,40 +25,47 @@ export interface Scenario {
 
 const decodeOpts = { errors: 'all', onExcessProperty: 'error' } as const;
 
-/** Parse and validate scenario text; throws ScenarioError naming every problem. */
+/** Parse and validate scenario text; throws ScenarioError (and nothing else) naming every problem. */
 export function parseScenario(text: string, file: string): Scenario {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) {
-    throw new ScenarioError(
-      file,
-      doc.errors.map((e) => ({ path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '', message: `not valid YAML/JSON: ${e.message.split('\n')[0]}` })),
-    );
+  try {
+    return validate(readYaml(text, file), file);
+  } catch (e) {
+    if (e instanceof ScenarioError) throw e;
+    const deep = e instanceof RangeError && /call stack/i.test(e.message);
+    const message = deep ? 'not readable: nested too deeply' : `could not be read (internal error: ${safeMessage(e)})`;
+    throw new ScenarioError(file, [{ path: '', message }]);
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
-  const r = Schema.decodeUnknownResult(ScenarioSpec, decodeOpts)(raw);
-  if (Result.isFailure(r)) throw new ScenarioError(file, problemsOf(r.failure.issue, raw));
-  const spec = r.success;
-  const problems = checkVariants(spec);
-  for (const [name, v] of Object.entries(spec.variants)) problems.push(...checkActors(expand(spec, v.switches ?? {}), name));
-  if (problems.length) throw new ScenarioError(file, dedupe(problems));
-  return { file, spec };
 }
 
-/** Read and validate a scenario file (bytes must be UTF-8 text). */
+/** Read and validate a scenario file (bytes must be UTF-8 text); throws ScenarioError only. */
 export function loadScenarioFile(file: string): Scenario {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new ScenarioError(file, [{ path: '', message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    throw new ScenarioError(file, [{ path: '', message: `cannot read the file (${(e as NodeJS.ErrnoException)?.code ?? 'error'})` }]);
   }
-  let text: string;
+  return parseScenario(decodeBytes(bytes, file), file);
+}
+
+function validate(read: ReadResult, file: string): Scenario {
+  const located = (ps: Problem[]) => ps.map((p) => ({ ...p, ...read.locate(p.path) }));
+  const raw = read.raw;
+  const r = Schema.decodeUnknownResult(ScenarioSpec, decodeOpts)(raw);
+  if (Result.isFailure(r)) throw new ScenarioError(file, located(problemsOf(r.failure.issue, raw)));
+  const spec = r.success;
+  const problems = checkVariants(spec);
+  for (const v of Object.values(spec.variants)) problems.push(...checkActors(expand(spec, v.switches ?? {})));
+  if (problems.length) throw new ScenarioError(file, located(dedupe(problems)));
+  return { file, spec };
+}
+
+function safeMessage(e: unknown): string {
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   } catch {
-    throw new ScenarioError(file, [{ path: '', message: 'not UTF-8 text (a scenario is a YAML or JSON file)' }]);
+    return 'unknown';
   }
-  return parseScenario(text, file);
 }
 
 function checkVariants(spec: ScenarioSpec): Problem[] {
@@ -68,7 +75,7 @@ function checkVariants(spec: ScenarioSpec): Problem[] {
   for (const [name, v] of Object.entries(spec.variants)) {
     for (const s of Object.keys(v.switches ?? {})) {
       if (!known.has(s))
-        problems.push({ path: `variants.${name}.switches.${s}`, message: `the model has no switch "${s}" (known: ${[...known.keys()].sort().join(', ')})` });
+        problems.push({ path: formatPath(['variants', name, 'switches', s]), message: `the model has no switch "${s}"${didYouMean(s, known.keys())} (known: ${[...known.keys()].sort().join(', ') || 'none'})` });
     }
   }
   if (!spec.generate && !spec.actors) problems.push({ path: 'actors', message: 'missing (required unless `generate` is given)' });
@@ -89,7 +96,7 @@ export function declaredNames(spec: ScenarioSpec): Record<RefKind, Set<string>> 
   };
 }
 
-function checkActors(spec: ScenarioSpec, variant: string): Problem[] {
+function checkActors(spec: ScenarioSpec): Problem[] {
   const problems: Problem[] = [];
   const names = declaredNames(spec);
   const seen = new Set<string>();
@@ -112,39 +119,55 @@ function checkActors(spec: ScenarioSpec, variant: string): Problem[] {
         problems.push({ path: `${base}.mm`, message: `actor runs kernel operations but names no mm (known: ${[...names.mm].join(', ')})` });
     });
   });
-  return variant ? problems : problems;
+  return problems;
 }
 
 function refMessage(kind: RefKind, v: string, pool: Set<string>): string {
   const what = { lock: 'lock', label: 'label in this actor', vma: 'VMA', memfd: 'memfd', mm: 'mm', actor: 'actor' }[kind];
-  return `no ${what} named "${v}" (known: ${[...pool].sort().join(', ') || 'none'})`;
+  return `no ${what} named "${v}"${didYouMean(v, pool)} (known: ${[...pool].sort().join(', ') || 'none'})`;
 }
+
+function didYouMean(name: string, known: Iterable<string>): string {
+  const s = suggest(name, known);
+  return s ? `; did you mean "${s}"?` : '';
+}
+
+const OpLabel = Schema.optional(Schema.String);
+const RESERVED_LABEL = /^(exit|op\d+)$/;
 
 /** Decode each raw op against its vocabulary entry; undefined where it failed (problems recorded). */
 export function decodeOps(raw: readonly Record<string, unknown>[], base: string, problems: Problem[]): (DecodedOp | undefined)[] {
+  const labels = new Set<string>();
   return raw.map((o, oi) => {
     const path = `${base}.ops[${oi}]`;
-    const { op, label, ...rest } = o;
+    const { op, label } = o;
     if (typeof op !== 'string') {
-      problems.push({ path: `${path}.op`, message: `expected the name of an operation, found ${describeValue(op)}` });
+      const what = op === undefined ? 'missing: every operation needs `op:`' : `expected the name of an operation, found ${describeValue(op)}`;
+      problems.push({ path: `${path}.op`, message: `${what} (known: ${opNames().join(', ')})` });
       return undefined;
     }
     const spec = opSpec(op);
     if (!spec) {
-      problems.push({ path: `${path}.op`, message: `unknown operation "${op}" (known: ${opNames().join(', ')})` });
+      problems.push({ path: `${path}.op`, message: `unknown operation "${op}"${didYouMean(op, opNames())} (known: ${opNames().join(', ')})` });
       return undefined;
     }
-    if (label !== undefined && (typeof label !== 'string' || label.length === 0 || label === 'exit')) {
-      problems.push({ path: `${path}.label`, message: `expected a label name (not "exit"), found ${describeValue(label)}` });
-      return undefined;
+    let ok = true;
+    if (typeof label === 'string') {
+      const bad = label === '' ? 'an empty label' : RESERVED_LABEL.test(label) ? `"${label}" (exit and op<N> are reserved)` : labels.has(label) ? `"${label}" a second time in this actor` : '';
+      if (bad) problems.push({ path: `${path}.label`, message: `expected a new label name, found ${bad}` });
+      labels.add(label);
+      ok = !bad;
     }
     // biome-ignore lint/suspicious/noExplicitAny: op fields carry no decoding services
-    const r = Schema.decodeUnknownResult(Schema.Struct(spec.fields) as any, decodeOpts)(rest);
+    const struct = Schema.Struct({ op: Schema.Literal(op), ...spec.fields, label: OpLabel }) as any;
+    const r = Schema.decodeUnknownResult(struct, decodeOpts)(o);
     if (Result.isFailure(r)) {
-      for (const p of problemsOf(r.failure.issue, rest)) problems.push({ path: p.path ? `${path}.${p.path}` : path, message: p.message });
+      for (const p of problemsOf(r.failure.issue, o)) problems.push({ path: p.path.startsWith('[') ? `${path}${p.path}` : `${path}.${p.path}`, message: p.message });
       return undefined;
     }
-    return { spec, args: r.success as Record<string, unknown>, label: label as string | undefined };
+    if (!ok) return undefined;
+    const { op: _op, label: _label, ...args } = r.success as Record<string, unknown>;
+    return { spec, args, label: label as string | undefined };
   });
 }
 

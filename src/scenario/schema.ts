@@ -13,19 +13,22 @@ const PositiveInt = (max: number) => Schema.Int.check(Schema.isBetween({ minimum
 export const LockKindName = Schema.Literals(['spinlock', 'mutex', 'rwsem', 'folio_lock', 'ww_mutex']);
 
 export const LockSpec = Schema.Struct({
-  kind: LockKindName,
+  kind: LockKindName.annotate({ description: 'which kernel primitive the lock models' }),
   /** lockdep class; locks of one class share lock-order edges (default: the lock's own name). */
-  class: Schema.optional(Name),
+  class: Schema.optional(Name.annotate({ description: "lockdep class; locks of one class share lock-order edges (default: the lock's own name)" })),
 });
 
 /** An operation: `op` plus its own fields, checked against the vocabulary in a second pass. */
-export const RawOp = Schema.Record(Schema.String, Schema.Unknown);
+export const RawOp = Schema.Record(Schema.String, Schema.Unknown).annotate({
+  identifier: 'Operation',
+  expected: 'an operation (a map with `op:` and its fields)',
+});
 
 export const ActorSpec = Schema.Struct({
   name: Name,
   /** The process (mm) whose context this actor runs in, for kernel operations. */
-  mm: Schema.optional(Name),
-  ops: Schema.Array(RawOp).check(Schema.isMaxLength(500)),
+  mm: Schema.optional(Name.annotate({ description: 'the process (mm) whose context this actor runs in' })),
+  ops: Schema.Array(RawOp).check(Schema.isMaxLength(500)).annotate({ description: "the actor's operations in order; each is a scheduling point" }),
 });
 
 export const Verdicts = Schema.Array(Schema.Literals(VERDICT_CODES.filter((c) => c !== 'ok')));
@@ -33,11 +36,11 @@ export const Verdicts = Schema.Array(Schema.Literals(VERDICT_CODES.filter((c) =>
 export const VariantSpec = Schema.Struct({
   description: Schema.optional(Schema.String),
   /** Model switches (a fix on or off); each must be one the model knows. */
-  switches: Schema.optional(Schema.Record(Name, Schema.Boolean)),
+  switches: Schema.optional(Schema.Record(Name, Schema.Boolean).annotate({ description: 'model switches (a fix on or off); each must be one the model knows' })),
   /** The verdicts an exploration of this variant must find (empty: none). */
-  expect: Verdicts,
+  expect: Verdicts.annotate({ description: 'the verdicts an exploration of this variant must find (empty: none)' }),
   /** True when DFS must complete (the variant is proven free of the other verdicts within bounds). */
-  complete: Schema.optional(Schema.Boolean),
+  complete: Schema.optional(Schema.Boolean.annotate({ description: 'true when DFS must complete (proven free of other verdicts within bounds)' })),
 });
 
 export const StrategyName = Schema.Literals(['portfolio', 'dfs', 'bounded', 'random', 'pct']);
@@ -64,9 +67,9 @@ export const ScenarioSpec = Schema.Struct({
   locks: Schema.optional(Schema.Record(Name, LockSpec)),
   world: Schema.optional(WorldSpec),
   /** Generate locks and actors instead of listing them (e.g. N dining philosophers). */
-  generate: Schema.optional(GenerateSpec),
-  actors: Schema.optional(Schema.Array(ActorSpec).check(Schema.isMaxLength(16))),
-  variants: Schema.Record(Name, VariantSpec),
+  generate: Schema.optional(GenerateSpec.annotate({ description: 'generate locks and actors instead of listing them' })),
+  actors: Schema.optional(Schema.Array(ActorSpec).check(Schema.isMaxLength(16)).annotate({ description: 'the threads and agents, each a list of operations' })),
+  variants: Schema.Record(Name, VariantSpec).annotate({ description: 'named variants (switch settings) and the verdicts each must find' }),
   explore: Schema.optional(ExploreSpec),
 });
 

@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: engine throughput on dining philosophers 3..5 (steps/s and executions/s per
+ * strategy, DFS distinct states/s, bytes per visited state) and the speed-up of 2 workers over 1.
+ * Figures are medians of a few rounds in one process; compare ratios within one run on a noisy machine.
+ */
+import { cpus } from 'node:os';
+import { makeRunner } from '../src/cli/session.js';
+import { DEFAULTS, explore, type ExploreOptions } from '../src/explore/explore.js';
+import { World } from '../src/engine/world.js';
+import { dfs } from '../src/explore/dfs.js';
+import { Pct } from '../src/explore/pct.js';
+import { RandomWalk } from '../src/explore/random.js';
+import { runOnce } from '../src/explore/run.js';
+import type { Strategy } from '../src/explore/strategy.js';
+import { fingerprint } from '../src/engine/world.js';
+import { FingerprintSet } from '../src/explore/visited.js';
+import { buildModel } from '../src/scenario/build.js';
+import { parseScenario } from '../src/scenario/load.js';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mmBench } from './mm.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1));
+
+function philosophersFile(n: number): string {
+  const text = `name: philosophers-${n}\ndescription: bench\ngenerate: { kind: philosophers, n: ${n} }\nvariants:\n  default: { expect: [deadlock, potential-deadlock] }\n  ordered: { switches: { ordered: true }, expect: [], complete: true }\n`;
+  const f = join(mkdtempSync(join(tmpdir(), 'mmsim-bench-')), `philosophers-${n}.yaml`);
+  writeFileSync(f, text);
+  return f;
+}
+
+function runsPerSec(model: ReturnType<typeof buildModel>, mk: () => Strategy, runs: number, coverage: boolean) {
+  const w = new World(model, null);
+  const init = w.snapshot();
+  const buf = new Int32Array(w.nthreads);
+  const set = new FingerprintSet();
+  const fp = new Uint32Array(2);
+  const observe = coverage ? () => (fingerprint(w, w.threads, fp), void set.add(fp[0] as number, fp[1] as number)) : null;
+  const rounds: [number, number][] = [];
+  for (let round = 0; round < 5; round++) {
+    const s = mk();
+    let steps = 0;
+    const t0 = process.hrtime.bigint();
+    for (let r = 0; r < runs; r++) {
+      runOnce(w, init, s, r, 500, buf, observe);
+      steps += w.steps;
+    }
+    const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+    rounds.push([steps / sec, runs / sec]);
+  }
+  return { stepsPerSec: median(rounds.map((r) => r[0])), runsPerSec: median(rounds.map((r) => r[1])) };
+}
+
+function dfsRate(model: ReturnType<typeof buildModel>) {
+  const rounds: { rate: number; states: number; bytes: number; complete: boolean }[] = [];
+  for (let round = 0; round < 3; round++) {
+    const w = new World(model, null);
+    const t0 = process.hrtime.bigint();
+    const r = dfs(w, { maxSteps: 1000, maxStates: 2_000_000, preemptions: Number.POSITIVE_INFINITY, deadline: Number.POSITIVE_INFINITY });
+    const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+    rounds.push({ rate: r.distinct / sec, states: r.distinct, bytes: r.visited.bytesPerEntry, complete: r.complete });
+  }
+  const m = median(rounds.map((r) => r.rate));
+  return { ...(rounds[0] as (typeof rounds)[number]), rate: m };
+}
+
+async function speedup(file: string, variant: string, o: ExploreOptions) {
+  const model = buildModel(parseScenario((await import('node:fs')).readFileSync(file, 'utf8'), file), variant);
+  const target = { file, variant, model, expected: [], mustComplete: false };
+  const one = makeRunner(1);
+  const two = makeRunner(2);
+  await explore(target, { ...o, runs: 2000 }, two.run); // warm the pool
+  const t1 = Date.now();
+  const a = await explore(target, o, one.run);
+  const ms1 = Date.now() - t1;
+  const t2 = Date.now();
+  const b = await explore(target, o, two.run);
+  const ms2 = Date.now() - t2;
+  await two.close();
+  return { ms1, ms2, ratio: ms1 / ms2, same: JSON.stringify(a.findings) === JSON.stringify(b.findings) && a.distinctStates === b.distinctStates };
+}
+
+async function main() {
+  console.log(`mmsim bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`);
+  console.log('\n| scenario | strategy | steps/s | executions/s |');
+  console.log('|---|---|---|---|');
+  for (const n of [3, 4, 5]) {
+    const file = philosophersFile(n);
+    const sc = parseScenario((await import('node:fs')).readFileSync(file, 'utf8'), file);
+    const model = buildModel(sc, 'ordered');
+    for (const [name, mk, cov] of [
+      ['random', () => new RandomWalk(1), false],
+      ['random + state count', () => new RandomWalk(1), true],
+      ['pct(d=3)', () => new Pct(1, 3, n, 20), false],
+    ] as [string, () => Strategy, boolean][]) {
+      const r = runsPerSec(model, mk, 20_000, cov);
+      console.log(`| philosophers-${n} | ${name} | ${fmt(r.stepsPerSec)} | ${fmt(r.runsPerSec)} |`);
+    }
+  }
+  console.log('\n| scenario | DFS distinct states | states/s | bytes/visited state | complete |');
+  console.log('|---|---|---|---|---|');
+  for (const n of [3, 4, 5]) {
+    const file = philosophersFile(n);
+    const model = buildModel(parseScenario((await import('node:fs')).readFileSync(file, 'utf8'), file), 'ordered');
+    const r = dfsRate(model);
+    console.log(`| philosophers-${n} (ordered) | ${r.states} | ${fmt(r.rate)} | ${r.bytes.toFixed(1)} | ${r.complete} |`);
+  }
+  console.log('\n| workload | 1 worker | 2 workers | speed-up | same findings |');
+  console.log('|---|---|---|---|---|');
+  const f5 = philosophersFile(5);
+  const rnd = await speedup(f5, 'default', { ...DEFAULTS, strategy: 'random', runs: 200_000, chunk: 5000, coverage: false });
+  console.log(`| random, 200k runs, philosophers-5 | ${rnd.ms1} ms | ${rnd.ms2} ms | ${rnd.ratio.toFixed(2)}x | ${rnd.same} |`);
+  const d = await speedup(f5, 'ordered', { ...DEFAULTS, strategy: 'dfs', split: 3 });
+  console.log(`| dfs (split 3), philosophers-5 ordered | ${d.ms1} ms | ${d.ms2} ms | ${d.ratio.toFixed(2)}x | ${d.same} |`);
+  await mmBench();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

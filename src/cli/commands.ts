@@ -1,0 +1,142 @@
+/** The `mmsim` commands. Each returns its exit code; output goes to stdout, diagnostics to stderr. */
+import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { VerdictCode } from '../engine/events.js';
+import { explore, type ExploreResult } from '../explore/explore.js';
+import { replayToken } from '../explore/replayer.js';
+import { LockGraph } from '../locks/lockdep.js';
+import { formatCycle } from '../locks/splat.js';
+import { runTask } from '../explore/task.js';
+import { catalogueFiles } from '../scenario/catalogue.js';
+import { loadScenarioFile, type Scenario } from '../scenario/load.js';
+import { toJson } from '../trace/json.js';
+import { toText } from '../trace/text.js';
+import { exploreOptions, type Flags, int, UsageError } from './args.js';
+import { progressBar } from './progress.js';
+import { loadByName, makeRunner, pickVariants } from './session.js';
+import { details, header, row } from './table.js';
+import { modelFor } from './worker.js';
+import * as exporters from './exporters.js';
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+const shown = (file: string) => relative(process.cwd(), file) || file;
+
+export function list(flags: Flags): number {
+  const items = catalogueFiles().map((f) => {
+    const sc = loadScenarioFile(f);
+    return {
+      name: sc.spec.name,
+      description: sc.spec.description.trim(),
+      file: shown(f),
+      variants: Object.entries(sc.spec.variants).map(([name, v]) => ({ name, description: v.description, expect: v.expect, complete: v.complete ?? false })),
+    };
+  });
+  if (flags.json) out(JSON.stringify(items, null, 2));
+  else
+    for (const s of items) {
+      out(`${s.name}  (${s.file})\n  ${s.description.replace(/\s+/g, ' ')}`);
+      for (const v of s.variants) out(`    ${v.name.padEnd(20)} expect: ${v.expect.join(', ') || 'ok'}${v.complete ? ' (proven by DFS)' : ''}`);
+    }
+  return 0;
+}
+
+export function check(pos: string[]): number {
+  const sc = loadByName(pos[0]);
+  out(`${shown(sc.file)}: valid (${Object.keys(sc.spec.variants).length} variants)`);
+  return 0;
+}
+
+/** Explore one scenario (or, with --all, the catalogue); exit 1 if any variant's verdicts differ. */
+export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
+  const workers = int('workers', flags.workers, 1, 256) ?? 1;
+  const targets: Scenario[] = [];
+  const failures: string[] = [];
+  if (flags.all) {
+    if (pos.length) throw new UsageError('explore --all takes no scenario name');
+    for (const f of catalogueFiles()) {
+      try {
+        targets.push(loadScenarioFile(f));
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+  } else targets.push(loadByName(pos[0]));
+  const runner = makeRunner(workers);
+  let mismatch = false;
+  const results: { r: ExploreResult; file: string }[] = [];
+  if (!flags.json) out(header());
+  try {
+    for (const sc of targets) {
+      const o = exploreOptions(flags, sc.spec.explore);
+      for (const variant of pickVariants(sc, flags.all ? undefined : flags.variant)) {
+        const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
+        const bar = progressBar(`${sc.spec.name}/${variant}`);
+        const r = await explore(
+          { file: sc.file, variant, model: modelFor(sc.file, variant), expected: v.expect, mustComplete: v.complete === true },
+          o,
+          runner.run,
+          bar.progress$,
+        );
+        bar.stop();
+        r.strategy = r.strategy + (workers > 1 ? ` x${workers}` : '');
+        mismatch ||= !r.matchesExpectation;
+        results.push({ r, file: shown(sc.file) });
+        out(flags.json ? JSON.stringify(r) : row(r));
+      }
+    }
+  } finally {
+    await runner.close();
+  }
+  if (!flags.json) {
+    for (const { r, file } of results) if (r.findings.length) out(`\n${details(r, file)}`);
+    out(`\n${results.filter((x) => x.r.matchesExpectation).length} of ${results.length} variants as expected`);
+  }
+  for (const f of failures) process.stderr.write(`${f}\n`);
+  return failures.length ? 2 : mismatch ? 1 : 0;
+}
+
+export function replay(pos: string[], flags: Flags): number {
+  const sc = loadByName(pos[0]);
+  const token = pos[1];
+  if (!token) throw new UsageError('replay: expected a token after the scenario (as printed by `mmsim explore`)');
+  const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
+  const o = exploreOptions(flags, sc.spec.explore);
+  const r = replayToken(modelFor(sc.file, variant), token, o.maxSteps);
+  const meta = { scenario: sc.spec.name, variant, token, verdict: r.verdict };
+  for (const [flag, fn] of exporters.FILES) {
+    const path = flags[flag];
+    if (path) writeFileSync(path, fn(r.events, meta));
+  }
+  if (flags.trace) writeFileSync(flags.trace, toJson(r.events, meta));
+  if (flags.json) out(toJson(r.events, meta));
+  else {
+    out(toText(r.events));
+    out(`verdict: ${r.verdict ? `${r.verdict.code}: ${r.verdict.message}` : 'ok'}${r.consumed ? '' : ' (the token has choices left over: it does not fit this variant)'}`);
+  }
+  return r.consumed ? 0 : 2;
+}
+
+/** The lock-order graph over all explored runs, and its cycles as lockdep splats. */
+export function lockdep(pos: string[], flags: Flags): number {
+  const sc = loadByName(pos[0]);
+  const graph = new LockGraph();
+  let names: readonly string[] = [];
+  for (const variant of pickVariants(sc, flags.variant)) {
+    const o = exploreOptions(flags, sc.spec.explore);
+    const model = modelFor(sc.file, variant);
+    names = model.classes;
+    const base = { file: sc.file, variant, seed: o.seed, prefix: [], maxSteps: o.maxSteps, maxStates: o.maxStates, depth: o.depth, k: 0, preemptions: o.preemptions, deadline: Number.POSITIVE_INFINITY, coverage: false };
+    graph.merge({ edges: runTask(model, { ...base, kind: 'dfs', runStart: 0, runCount: 0 }).edges });
+    graph.merge({ edges: runTask(model, { ...base, kind: 'random', runStart: 0, runCount: Math.min(o.runs, 1000) }).edges });
+  }
+  const cycles = graph.cycles();
+  if (flags.dot) writeFileSync(flags.dot, exporters.dot(graph.edges, names, cycles));
+  if (flags.json) out(JSON.stringify({ edges: graph.edges.map((e) => ({ from: names[e.from >> 2], to: names[e.to >> 2], ...e.origin })), cycles: cycles.map((c) => formatCycle(c, names)) }));
+  else {
+    out(`lock-order graph of ${sc.spec.name}: ${graph.edges.length} dependencies`);
+    for (const e of graph.edges) out(`  ${names[e.from >> 2]} -> ${names[e.to >> 2]}   (${e.origin.thread} at ${e.origin.where})`);
+    for (const c of cycles) out(`\n${formatCycle(c, names)}`);
+    if (!cycles.length) out('no cycles');
+  }
+  return 0;
+}

@@ -1,0 +1,37 @@
+/** What every command needs: a scenario resolved and loaded, its variants, and a task runner. */
+import { availableParallelism } from 'node:os';
+import type { Runner } from '../explore/explore.js';
+import { inlineRunner, poolRunner } from '../explore/pool.js';
+import { runTask } from '../explore/task.js';
+import { resolveScenario } from '../scenario/catalogue.js';
+import { ScenarioError } from '../scenario/issues.js';
+import { loadScenarioFile, type Scenario } from '../scenario/load.js';
+import { UsageError } from './args.js';
+import { modelFor } from './worker.js';
+
+export function loadByName(arg: string | undefined): Scenario {
+  if (!arg) throw new UsageError('expected a scenario name (see `mmsim list`) or a scenario file');
+  const file = resolveScenario(arg);
+  if (!file) {
+    if (/\.(ya?ml|json)$/.test(arg)) throw new ScenarioError(arg, [{ path: '', message: 'no such file' }]);
+    throw new UsageError(`no scenario named "${arg}" in the catalogue and no such file (see \`mmsim list\`)`);
+  }
+  return loadScenarioFile(file);
+}
+
+/** The variants to run: the one named, or all of them. */
+export function pickVariants(sc: Scenario, v: string | undefined): string[] {
+  const all = Object.keys(sc.spec.variants);
+  if (v === undefined) return all;
+  if (!all.includes(v)) throw new UsageError(`${sc.spec.name} has no variant "${v}" (known: ${all.join(', ')})`);
+  return [v];
+}
+
+/** A runner for `workers` threads: inline for one, a piscina pool for more. */
+export function makeRunner(workers: number): { run: Runner; close: () => Promise<void> } {
+  if (workers > Math.max(64, availableParallelism() * 8)) throw new UsageError(`--workers: ${workers} is more than this machine can use`);
+  if (workers <= 1) return { run: inlineRunner((t) => runTask(modelFor(t.file, t.variant), t)), close: async () => {} };
+  // From TypeScript sources (tests), workers load the TS worker through tsx; compiled, the JS one.
+  const worker = import.meta.url.endsWith('.ts') ? './worker-dev.mjs' : './worker.js';
+  return poolRunner(new URL(worker, import.meta.url), workers);
+}

@@ -1,0 +1,246 @@
+/**
+ * The coordinator: turns an exploration request into tasks (a fixed DFS frontier, or fixed chunks of
+ * runs), hands them to a runner (inline or a piscina pool), and merges results in task order, so the
+ * same scenario, strategy, seed and budget give the same findings on one worker or many.
+ */
+import { Subject } from 'rxjs';
+import type { Verdict, VerdictCode } from '../engine/events.js';
+import { enabled, step } from '../engine/exec.js';
+import type { Model } from '../engine/model.js';
+import { fingerprint, World } from '../engine/world.js';
+import { LockGraph } from '../locks/lockdep.js';
+import { formatCycle } from '../locks/splat.js';
+import { RandomWalk } from './random.js';
+import { runOnce } from './run.js';
+import type { Task, TaskKind, TaskResult } from './task.js';
+import { encodeToken } from './token.js';
+import { FingerprintSet } from './visited.js';
+
+export type StrategyName = 'portfolio' | 'dfs' | 'bounded' | 'random' | 'pct';
+
+export interface ExploreOptions {
+  readonly strategy: StrategyName;
+  readonly seed: number;
+  /** Runs for random/PCT (the portfolio splits them between the two). */
+  readonly runs: number;
+  readonly maxSteps: number;
+  readonly maxStates: number;
+  /** PCT depth d. */
+  readonly depth: number;
+  readonly preemptions: number;
+  /** Wall-clock budget in ms (Infinity for none); a time-limited result is not reproducible. */
+  readonly timeMs: number;
+  /** DFS frontier depth: the number of branch points expanded into separate tasks. */
+  readonly split: number;
+  /** Random/PCT runs per task. */
+  readonly chunk: number;
+  readonly coverage: boolean;
+}
+
+export const DEFAULTS: ExploreOptions = {
+  strategy: 'portfolio',
+  seed: 1,
+  runs: 2000,
+  maxSteps: 500,
+  maxStates: 200_000,
+  depth: 3,
+  preemptions: 2,
+  timeMs: Number.POSITIVE_INFINITY,
+  split: 2,
+  chunk: 250,
+  coverage: true,
+};
+
+export interface Finding {
+  readonly verdict: VerdictCode;
+  readonly message: string;
+  readonly token: string;
+  readonly actor?: string;
+  readonly at?: string;
+  /** Which strategy of the portfolio found it. */
+  readonly by: string;
+}
+
+export interface ExploreResult {
+  scenario: string;
+  variant: string;
+  strategy: string;
+  seed: number;
+  runs: number;
+  steps: number;
+  distinctStates: number;
+  complete: boolean;
+  elapsedMs: number;
+  timeToFirstBugMs: number | null;
+  findings: Finding[];
+  expected: VerdictCode[];
+  matchesExpectation: boolean;
+}
+
+export interface Progress {
+  readonly phase: string;
+  readonly done: number;
+  readonly total: number;
+  readonly runs: number;
+  readonly findings: number;
+}
+
+/** Runs tasks and returns their results in task order. */
+export type Runner = (tasks: readonly Task[], onResult: (i: number, r: TaskResult) => void) => Promise<TaskResult[]>;
+
+export interface Target {
+  readonly file: string;
+  readonly variant: string;
+  readonly model: Model;
+  readonly expected: readonly VerdictCode[];
+  /** The variant must be proven (DFS complete). */
+  readonly mustComplete: boolean;
+}
+
+/** Explore one scenario variant. */
+export async function explore(t: Target, o: ExploreOptions, run: Runner, progress?: Subject<Progress>): Promise<ExploreResult> {
+  const t0 = Date.now();
+  const deadline = Number.isFinite(o.timeMs) ? t0 + o.timeMs : Number.POSITIVE_INFINITY;
+  const phases: TaskKind[] =
+    o.strategy === 'portfolio' ? ['dfs', 'pct', 'random'] : [o.strategy === 'bounded' ? 'bounded' : o.strategy];
+  const states = new FingerprintSet();
+  const graph = new LockGraph();
+  const findings: Finding[] = [];
+  const res: ExploreResult = {
+    scenario: t.model.name.split('/')[0] as string,
+    variant: t.variant,
+    strategy: o.strategy === 'portfolio' ? 'portfolio(dfs,pct,random)' : o.strategy,
+    seed: o.seed,
+    runs: 0,
+    steps: 0,
+    distinctStates: 0,
+    complete: false,
+    elapsedMs: 0,
+    timeToFirstBugMs: null,
+    findings,
+    expected: [...t.expected],
+    matchesExpectation: false,
+  };
+  let provedComplete = false;
+  for (const kind of phases) {
+    if (provedComplete || Date.now() > deadline) break;
+    const tasks = makeTasks(t, o, kind, deadline, states);
+    const results = await run(tasks, (i, r) =>
+      progress?.next({ phase: kind, done: i + 1, total: tasks.length, runs: res.runs + r.runs, findings: findings.length }),
+    );
+    let complete = true;
+    for (const r of results) {
+      res.runs += r.runs;
+      res.steps += r.steps;
+      complete &&= r.complete;
+      for (let i = 0; i < r.fingerprints.length; i += 2) states.add(r.fingerprints[i] as number, r.fingerprints[i + 1] as number);
+      graph.merge({ edges: r.edges });
+      for (const f of r.findings) {
+        if (findings.some((x) => x.verdict === f.verdict.code)) continue;
+        findings.push(toFinding(f.verdict, f.choices, kind === 'pct' ? `pct(d=${o.depth})` : kind));
+        const at = r.startedAt + f.atMs - t0;
+        if (res.timeToFirstBugMs === null || at < res.timeToFirstBugMs) res.timeToFirstBugMs = at;
+      }
+    }
+    if ((kind === 'dfs' || kind === 'bounded') && complete) {
+      res.complete = kind === 'dfs';
+      provedComplete = kind === 'dfs';
+    }
+  }
+  for (const c of graph.cycles()) {
+    if (findings.some((f) => f.verdict === 'potential-deadlock' && f.message === formatCycle(c, t.model.classes))) continue;
+    findings.push({
+      verdict: 'potential-deadlock',
+      message: formatCycle(c, t.model.classes),
+      token: encodeToken(c.added.origin.choices),
+      actor: c.added.origin.thread,
+      at: c.added.origin.where,
+      by: 'lockdep',
+    });
+  }
+  res.distinctStates = states.size;
+  res.elapsedMs = Date.now() - t0;
+  const found = new Set(findings.map((f) => f.verdict));
+  res.matchesExpectation =
+    found.size === new Set(t.expected).size && t.expected.every((c) => found.has(c)) && (!t.mustComplete || res.complete);
+  return res;
+}
+
+function toFinding(v: Verdict, choices: readonly number[], by: string): Finding {
+  return { verdict: v.code, message: v.message, token: encodeToken(choices), actor: v.actor, at: v.at, by };
+}
+
+function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: number, states: FingerprintSet): Task[] {
+  const base = {
+    file: t.file,
+    variant: t.variant,
+    kind,
+    seed: o.seed,
+    prefix: [] as number[],
+    runStart: 0,
+    runCount: 0,
+    maxSteps: o.maxSteps,
+    maxStates: o.maxStates,
+    depth: o.depth,
+    k: 0,
+    preemptions: o.preemptions,
+    deadline,
+    coverage: o.coverage,
+  };
+  // Preemption bounds count from the root, so a bounded search is one task.
+  if (kind === 'dfs' || kind === 'bounded')
+    return frontier(t.model, kind === 'bounded' ? 0 : o.split, o.maxSteps, states).map((prefix) => ({ ...base, prefix }));
+  const runs = o.strategy === 'portfolio' ? Math.ceil(o.runs / 2) : o.runs;
+  const k = kind === 'pct' ? estimateSteps(t.model, o) : 0;
+  const tasks: Task[] = [];
+  for (let s = 0; s < runs; s += o.chunk) tasks.push({ ...base, k, runStart: s, runCount: Math.min(o.chunk, runs - s) });
+  return tasks;
+}
+
+/**
+ * Schedule prefixes that cover the tree down to `split` branch points, in DFS order. The states
+ * passed on the way are added to `states`, so the union with the tasks' states is exact.
+ */
+export function frontier(model: Model, split: number, maxSteps: number, states: FingerprintSet): number[][] {
+  const out: number[][] = [];
+  const w = new World(model, null);
+  const initial = w.snapshot();
+  const buf = new Int32Array(w.nthreads);
+  const fp = new Uint32Array(2);
+  const visit = (prefix: number[]): void => {
+    w.restore(initial);
+    w.steps = 0;
+    let used = 0;
+    for (;;) {
+      fingerprint(w, w.threads, fp);
+      states.add(fp[0] as number, fp[1] as number);
+      const n = enabled(w, buf);
+      if (n === 0 || w.steps >= maxSteps) return void out.push(prefix);
+      if (n > 1) {
+        if (used === prefix.length) {
+          if (prefix.length >= split) return void out.push(prefix);
+          for (let i = 0; i < n; i++) visit([...prefix, i]);
+          return;
+        }
+        step(w, buf[prefix[used++] as number] as number);
+      } else step(w, buf[0] as number);
+      if (w.verdict) return void out.push(prefix);
+    }
+  };
+  visit([]);
+  return out;
+}
+
+/** PCT's k: the longest of a few seeded random runs (deterministic for a seed). */
+function estimateSteps(model: Model, o: ExploreOptions): number {
+  const w = new World(model, null);
+  const initial = w.snapshot();
+  const buf = new Int32Array(w.nthreads);
+  const s = new RandomWalk(o.seed ^ 0x5ca1ab1e);
+  let k = 8;
+  for (let r = 0; r < 8; r++) {
+    runOnce(w, initial, s, r, o.maxSteps, buf);
+    k = Math.max(k, w.steps);
+  }
+  return k;
+}

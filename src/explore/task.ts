@@ -1,0 +1,141 @@
+/**
+ * A task: one slice of an exploration that a worker runs on its own (a DFS subtree under a schedule
+ * prefix, or a range of random/PCT runs). Tasks carry the scenario's file and variant, never a world;
+ * the worker rebuilds the model. Results are plain data merged by the coordinator in task order.
+ */
+import { enabled, step } from '../engine/exec.js';
+import type { Verdict } from '../engine/events.js';
+import type { Model } from '../engine/model.js';
+import { fingerprint, World } from '../engine/world.js';
+import { type Edge, LockGraph } from '../locks/lockdep.js';
+import { dfs } from './dfs.js';
+import { Pct } from './pct.js';
+import { RandomWalk } from './random.js';
+import { runOnce } from './run.js';
+import type { Strategy } from './strategy.js';
+import { FingerprintSet } from './visited.js';
+
+export type TaskKind = 'dfs' | 'bounded' | 'random' | 'pct';
+
+export interface Task {
+  readonly file: string;
+  readonly variant: string;
+  readonly kind: TaskKind;
+  readonly seed: number;
+  /** dfs/bounded: the schedule prefix to start from. random/pct: run numbers [runStart, runStart + runCount). */
+  readonly prefix: readonly number[];
+  readonly runStart: number;
+  readonly runCount: number;
+  readonly maxSteps: number;
+  readonly maxStates: number;
+  readonly depth: number;
+  /** PCT's estimate of the steps in a run (k), fixed by the coordinator so chunking changes nothing. */
+  readonly k: number;
+  readonly preemptions: number;
+  readonly deadline: number;
+  /** Count distinct states in random/PCT runs too (one fingerprint a step). */
+  readonly coverage: boolean;
+}
+
+export interface TaskFinding {
+  readonly verdict: Verdict;
+  readonly choices: readonly number[];
+  /** Milliseconds from the task's start, and the run (random/PCT) or leaf (DFS) number. */
+  readonly atMs: number;
+  readonly run: number;
+}
+
+export interface TaskResult {
+  runs: number;
+  steps: number;
+  complete: boolean;
+  findings: TaskFinding[];
+  edges: Edge[];
+  /** The task's visited fingerprints (a0, b0, a1, b1, ...), merged for an exact distinct count. */
+  fingerprints: Uint32Array;
+  elapsedMs: number;
+  /** Wall-clock start (ms since epoch), for time-to-first-bug across workers. */
+  startedAt: number;
+}
+
+/** Run one task against a model built from task.file/variant. */
+export function runTask(model: Model, task: Task): TaskResult {
+  const t0 = Date.now();
+  const graph = new LockGraph();
+  const w = new World(model, graph);
+  const res = task.kind === 'dfs' || task.kind === 'bounded' ? runDfs(w, task, t0) : runRuns(w, task, t0);
+  res.edges = graph.edges;
+  res.elapsedMs = Date.now() - t0;
+  res.startedAt = t0;
+  return res;
+}
+
+/** Replay a prefix of choices from the initial state (forced steps in between). */
+export function replayPrefix(w: World, prefix: readonly number[]): void {
+  const buf = new Int32Array(w.nthreads);
+  let i = 0;
+  for (;;) {
+    const n = enabled(w, buf);
+    if (n === 0 || w.verdict) return;
+    if (n > 1) {
+      if (i >= prefix.length) return;
+      const c = prefix[i++] as number;
+      w.choices.push(c);
+      step(w, buf[c] as number);
+    } else step(w, buf[0] as number);
+  }
+}
+
+function runDfs(w: World, task: Task, t0: number): TaskResult {
+  replayPrefix(w, task.prefix);
+  const r = dfs(w, {
+    maxSteps: task.maxSteps,
+    maxStates: task.maxStates,
+    preemptions: task.kind === 'bounded' ? task.preemptions : Number.POSITIVE_INFINITY,
+    deadline: task.deadline,
+  });
+  if (w.verdict && r.findings.length === 0) r.findings.push({ verdict: w.verdict, choices: w.choices.slice() });
+  return {
+    runs: r.runs,
+    steps: r.steps,
+    complete: r.complete,
+    findings: r.findings.map((f, i) => ({ ...f, atMs: Date.now() - t0, run: i })),
+    edges: [],
+    fingerprints: r.visited.entries(),
+    elapsedMs: 0,
+    startedAt: t0,
+  };
+}
+
+function runRuns(w: World, task: Task, t0: number): TaskResult {
+  const strategy: Strategy =
+    task.kind === 'pct' ? new Pct(task.seed, task.depth, w.nthreads, task.k) : new RandomWalk(task.seed);
+  const initial = w.snapshot();
+  const buf = new Int32Array(w.nthreads);
+  const seen = new Set<string>();
+  const findings: TaskFinding[] = [];
+  const visited = new FingerprintSet();
+  const fp = new Uint32Array(2);
+  let runs = 0;
+  let steps = 0;
+  let complete = true;
+  const observe = task.coverage ? () => {
+    fingerprint(w, w.threads, fp);
+    visited.add(fp[0] as number, fp[1] as number);
+  } : null;
+  for (let run = task.runStart; run < task.runStart + task.runCount; run++) {
+    if ((run & 63) === 0 && Date.now() > task.deadline) {
+      complete = false;
+      break;
+    }
+    runOnce(w, initial, strategy, run, task.maxSteps, buf, observe);
+    runs++;
+    steps += w.steps;
+    const v = w.verdict;
+    if (v && !seen.has(v.code)) {
+      seen.add(v.code);
+      findings.push({ verdict: v, choices: w.choices.slice(), atMs: Date.now() - t0, run });
+    }
+  }
+  return { runs, steps, complete, findings, edges: [], fingerprints: visited.entries(), elapsedMs: 0, startedAt: t0 };
+}

@@ -1,0 +1,319 @@
+/**
+ * Building the kernel objects of a model from a plain description (the scenario's `world` section
+ * is translated into this by src/scenario/world.ts). Reserves memory, declares locks, lays VMAs out
+ * at pmd-aligned addresses, sets up the initial state (populated pages), and installs the
+ * invariants and the lock-order oracle.
+ */
+import type { ModelBuilder } from '../engine/model.js';
+import { LockKind } from '../locks/space.js';
+import {
+  _PAGE_DIRTY,
+  _PAGE_RW,
+  _PAGE_SPECIAL,
+  folio_pfn,
+  HPAGE_PMD_ORDER,
+  MAX_PC,
+  MAX_PINS,
+  MAX_THREADS,
+  mk_huge_pmd,
+  mk_pte,
+  PTRS_PER_PTE,
+  VM_DONTDUMP,
+  VM_DONTEXPAND,
+  VM_HUGETLB,
+  VM_MAYSHARE,
+  VM_MAYWRITE,
+  VM_PFNMAP,
+  VM_READ,
+  VM_SHARED,
+  VM_UFFD_MINOR,
+  VM_UFFD_MISSING,
+  VM_UFFD_WP,
+  VM_WRITE,
+} from './defs.js';
+import { filemap_add_folio, filemap_get_folio } from './filemap.js';
+import { folio_add_new_anon_rmap, folio_add_rmap, folio_alloc, folio_get } from './folio.js';
+import { cachesHoldLiveFolios, noMappedFreedFolio, refcountCoversMapsAndPins } from './invariants.js';
+import {
+  initMem,
+  Kernel,
+  M_LIVE,
+  M_SEALS,
+  M_SIZE,
+  MAP_FIELDS,
+  type MappingH,
+  MI_SEQ,
+  MIRROR_FIELDS,
+  type MirrorH,
+  MM_FIELDS,
+  MM_INV_SEQ,
+  MM_USERS,
+  type MmH,
+  type Mem,
+  VMA_ANON_VMA,
+  VMA_ATTACHED,
+  VMA_FIELDS,
+  VMA_FLAGS,
+  type VmaH,
+} from './kernel.js';
+import { makeOrderRule } from './order.js';
+import { pmd_index, pmd_populate, pmdp_get, pte_index } from './pgtable.js';
+import { pmd_table } from './defs.js';
+
+export interface MemfdDesc {
+  readonly name: string;
+  readonly kind: 'shmem' | 'hugetlb';
+  /** i_size in the mapping's pages (2 MB huge pages for hugetlb). */
+  readonly pages: number;
+  readonly seals: number;
+  /** Page-cache indices that hold a folio at the start. */
+  readonly populated: readonly number[];
+  /** false: the memfd exists only after a memfd_create operation. */
+  readonly live: boolean;
+}
+
+export interface MirrorDesc {
+  readonly name: string;
+  /** First page of the VMA covered and how many (at most 4). */
+  readonly first: number;
+  readonly pages: number;
+}
+
+export interface VmaDesc {
+  readonly name: string;
+  readonly pages: number;
+  readonly memfd?: string;
+  readonly offset?: number;
+  readonly shared?: boolean;
+  readonly write?: boolean;
+  readonly pfnmap?: boolean;
+  readonly uffd?: readonly ('missing' | 'minor' | 'wp')[];
+  /** Pages mapped at the start (anon: a fresh exclusive folio; file: the page-cache folio). */
+  readonly populated?: readonly number[];
+  readonly mirror?: MirrorDesc;
+}
+
+export interface MmDesc {
+  readonly name: string;
+  readonly vmas: readonly VmaDesc[];
+}
+
+export interface KernelDesc {
+  readonly memfds: readonly MemfdDesc[];
+  readonly mms: readonly MmDesc[];
+  readonly pools?: { readonly folios?: number; readonly hugetlb?: number; readonly tables?: number };
+}
+
+const UFFD_FLAGS = { missing: VM_UFFD_MISSING, minor: VM_UFFD_MINOR, wp: VM_UFFD_WP } as const;
+
+/** Build every kernel object; stores the Kernel as `b.objects.kernel`. Throws on inconsistent input. */
+export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
+  const K = new Kernel();
+  const memfdIds = new Map(d.memfds.map((m, i) => [m.name, i]));
+  const hugetlbMemfd = (name?: string) => name !== undefined && d.memfds[memfdIds.get(name) ?? -1]?.kind === 'hugetlb';
+
+  // --- sizes ---
+  const vmaDescs: { mm: number; d: VmaDesc }[] = [];
+  const npmd: number[] = [];
+  d.mms.forEach((mm, mi) => {
+    let pmds = 0;
+    for (const v of mm.vmas) {
+      if (v.memfd !== undefined && !memfdIds.has(v.memfd)) throw new Error(`VMA ${v.name}: no memfd named ${v.memfd}`);
+      const base = v.pages << (hugetlbMemfd(v.memfd) ? HPAGE_PMD_ORDER : 0);
+      pmds += Math.ceil(base / PTRS_PER_PTE);
+      vmaDescs.push({ mm: mi, d: v });
+    }
+    npmd.push(Math.max(1, pmds));
+  });
+  let folios = 2;
+  let huge = 0;
+  for (const m of d.memfds) if (m.kind === 'hugetlb') huge += m.pages;
+  else folios += m.pages;
+  for (const { d: v } of vmaDescs) if (v.memfd === undefined || !v.shared) folios += v.pages;
+  const pools = {
+    folios: d.pools?.folios ?? Math.min(folios, 24),
+    hugetlb: d.pools?.hugetlb ?? (huge ? huge + 1 : 0),
+    tables: d.pools?.tables ?? npmd.reduce((a, n) => a + n, 0) + 1,
+  };
+
+  // --- memory ---
+  K.mmBase = b.layout.region('mm', d.mms.length, MM_FIELDS);
+  const pmdBases = d.mms.map((mm, i) => b.layout.region(`pmd.${mm.name}`, npmd[i] as number, ['val']));
+  K.vmaBase = b.layout.region('vma', vmaDescs.length, VMA_FIELDS);
+  K.ntables = pools.tables;
+  K.tableBase = b.layout.region('pgtable', pools.tables, ['state', 'owner', 'gp', ...Array.from({ length: PTRS_PER_PTE }, (_, i) => `pte${i}`)]);
+  K.nNormal = pools.folios;
+  K.nfolios = pools.folios + pools.hugetlb;
+  K.folioBase = b.layout.region('folio', K.nfolios, ['state', 'refcount', 'mapcount', 'pincount', 'flags', 'order', 'mapping', 'index', 'data']);
+  K.mappingBase = b.layout.region('mapping', d.memfds.length, MAP_FIELDS);
+  const mirrorCount = vmaDescs.filter((v) => v.d.mirror).length;
+  K.mirrorBase = b.layout.region('mirror', mirrorCount, MIRROR_FIELDS);
+  K.pinBase = b.layout.region('pins', MAX_THREADS * MAX_PINS, ['folio']);
+
+  // --- locks and handles ---
+  for (let t = 0; t < pools.tables; t++) K.ptl.push(b.lock(`ptl[${t}]`, LockKind.Spin, 'ptl'));
+  for (let f = 0; f < K.nfolios; f++) K.folioLock.push(b.lock(`folio[${f}]`, LockKind.Folio, f < pools.folios ? 'folio_lock' : 'hugetlb_folio_lock'));
+  d.memfds.forEach((m, id) => {
+    if (m.pages > MAX_PC) throw new Error(`memfd ${m.name}: at most ${MAX_PC} pages`);
+    const h: MappingH = {
+      id,
+      name: m.name,
+      hugetlb: m.kind === 'hugetlb',
+      base: K.mappingBase + id * MAP_FIELDS.length,
+      i_rwsem: b.lock(`${m.name}.i_rwsem`, LockKind.Rwsem, 'i_rwsem'),
+      invalidate_lock: b.lock(`${m.name}.invalidate_lock`, LockKind.Rwsem, 'invalidate_lock'),
+      i_mmap_rwsem: b.lock(`${m.name}.i_mmap_rwsem`, LockKind.Rwsem, 'i_mmap_rwsem'),
+      i_pages: b.lock(`${m.name}.i_pages`, LockKind.Spin, 'i_pages'),
+      fault_mutex: m.kind === 'hugetlb' ? Array.from({ length: MAX_PC }, (_, i) => (i < m.pages ? b.lock(`hugetlb_fault_mutex[${m.name}:${i}]`, LockKind.Mutex, 'hugetlb_fault_mutex') : -1)) : [],
+      vmas: [],
+    };
+    K.mappings.push(h);
+    K.mappingNames.set(m.name, id);
+  });
+  let vid = 0;
+  d.mms.forEach((mmd, mi) => {
+    const mm: MmH = {
+      id: mi,
+      name: mmd.name,
+      base: K.mmBase + mi * MM_FIELDS.length,
+      pmdBase: pmdBases[mi] as number,
+      npmd: npmd[mi] as number,
+      mmap_lock: b.lock(`${mmd.name}.mmap_lock`, LockKind.Rwsem, 'mmap_lock'),
+      page_table_lock: b.lock(`${mmd.name}.page_table_lock`, LockKind.Spin, 'pmd_lock'),
+      vmas: [],
+      mirrors: [],
+      subscriptions: [],
+    };
+    K.mms.push(mm);
+    K.mmNames.set(mmd.name, mi);
+    let start = 0;
+    for (const v of mmd.vmas) {
+      if (K.vmaNames.has(v.name)) throw new Error(`two VMAs named ${v.name} (VMA names are unique in a world)`);
+      const memfd = v.memfd === undefined ? -1 : (memfdIds.get(v.memfd) as number);
+      const hugetlb = hugetlbMemfd(v.memfd);
+      const shift = hugetlb ? HPAGE_PMD_ORDER : 0;
+      const basePages = v.pages << shift;
+      const id = vid++;
+      let mirror = -1;
+      if (v.mirror) {
+        mirror = K.mirrors.length;
+        const mid: MirrorH = {
+          id: mirror,
+          name: v.mirror.name,
+          mm: mi,
+          vma: id,
+          start: start + (v.mirror.first << shift),
+          end: start + ((v.mirror.first + v.mirror.pages) << shift),
+          base: K.mirrorBase + mirror * MIRROR_FIELDS.length,
+          lock: b.lock(`${v.mirror.name}.lock`, LockKind.Mutex, 'mirror_lock'),
+        };
+        K.mirrors.push(mid);
+        mm.mirrors.push(mirror);
+      }
+      const h: VmaH = {
+        id,
+        name: v.name,
+        mm: mi,
+        start,
+        end: start + basePages,
+        pages: v.pages,
+        shift,
+        memfd,
+        pgoff: v.offset ?? 0,
+        base: K.vmaBase + id * VMA_FIELDS.length,
+        vma_lock: b.lock(`${v.name}.vm_lock`, LockKind.Rwsem, 'vma_lock'),
+        hugetlb_vma_lock: hugetlb ? b.lock(`${v.name}.hugetlb_vma_lock`, LockKind.Rwsem, 'hugetlb_vma_lock') : -1,
+        anon_vma_lock: memfd < 0 || !v.shared ? b.lock(`${v.name}.anon_vma`, LockKind.Rwsem, 'anon_vma') : -1,
+        mirror,
+      };
+      K.vmas.push(h);
+      K.vmaNames.set(v.name, id);
+      mm.vmas.push(id);
+      if (memfd >= 0) K.mapping(memfd).vmas.push(id);
+      start += Math.ceil(basePages / PTRS_PER_PTE) * PTRS_PER_PTE;
+    }
+  });
+
+  // --- initial state ---
+  const m = initMem(b);
+  for (const mm of K.mms) {
+    m.set(mm.base + MM_USERS, 1);
+    m.set(mm.base + MM_INV_SEQ, 2); // mmu_notifier_subscriptions_init: invalidate_seq = 2
+  }
+  d.memfds.forEach((md, id) => {
+    const h = K.mapping(id);
+    m.set(h.base + M_LIVE, md.live ? 1 : 0);
+    m.set(h.base + M_SIZE, md.live ? md.pages : 0);
+    m.set(h.base + M_SEALS, md.seals);
+    for (const i of md.populated) cacheFolio(m, K, id, i);
+  });
+  for (const mi of K.mirrors) m.set(mi.base + MI_SEQ, 1); // insert when idle: invalidate_seq - 1
+  vmaDescs.forEach(({ d: v }, id) => {
+    const h = K.vma(id);
+    const hugetlb = hugetlbMemfd(v.memfd);
+    const write = v.write ?? true;
+    let flags = VM_READ | (write ? VM_WRITE | VM_MAYWRITE : 0);
+    if (v.shared) flags |= VM_SHARED | VM_MAYSHARE;
+    if (hugetlb) flags |= VM_HUGETLB;
+    if (v.pfnmap) flags |= VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+    for (const u of v.uffd ?? []) flags |= UFFD_FLAGS[u];
+    m.set(h.base + VMA_FLAGS, flags);
+    m.set(h.base + VMA_ATTACHED, 1);
+    for (const p of v.populated ?? []) populate(m, K, h, p, flags);
+  });
+
+  b.invariants.push(noMappedFreedFolio(K), refcountCoversMapsAndPins(K), cachesHoldLiveFolios(K));
+  b.orderRule = makeOrderRule(b.classes);
+  b.objects.kernel = K;
+  return K;
+}
+
+/** The page-cache folio at index, allocated and inserted if missing. */
+function cacheFolio(m: Mem, K: Kernel, map: number, index: number): number {
+  const have = filemap_get_folio(m, K, map, index);
+  if (have >= 0) return have;
+  const h = K.mapping(map);
+  const f = folio_alloc(m, K, h.hugetlb ? HPAGE_PMD_ORDER : 0, h.hugetlb);
+  if (f < 0) throw new Error(`folio pool too small to populate ${h.name}`);
+  filemap_add_folio(m, K, map, index, f);
+  return f;
+}
+
+/** The PTE table covering vpn, created at build time if needed. */
+function tableFor(m: Mem, K: Kernel, mm: number, vpn: number): number {
+  const pmd = pmd_index(vpn);
+  let v = pmdp_get(m, K, mm, pmd);
+  if (v === 0) {
+    let t = 0;
+    while (t < K.ntables && m.get(K.ptSlot(t, 0)) !== 0) t++;
+    if (t >= K.ntables) throw new Error('page-table pool too small');
+    pmd_populate(m, K, mm, pmd, t);
+    v = pmdp_get(m, K, mm, pmd);
+  }
+  return pmd_table(v);
+}
+
+function populate(m: Mem, K: Kernel, h: VmaH, page: number, flags: number): void {
+  if (page < 0 || page >= h.pages) throw new Error(`VMA ${h.name}: populated page ${page} outside its ${h.pages} pages`);
+  const vpn = K.vpn(h.id, page);
+  const w = flags & VM_WRITE ? _PAGE_RW | _PAGE_DIRTY : 0;
+  if (h.memfd < 0) {
+    const f = folio_alloc(m, K, 0);
+    if (f < 0) throw new Error('folio pool too small');
+    folio_add_new_anon_rmap(m, K, f, h.id, vpn);
+    m.set(h.base + VMA_ANON_VMA, h.id + 1);
+    m.set(K.pteSlot(tableFor(m, K, h.mm, vpn), pte_index(vpn)), mk_pte(folio_pfn(f), w));
+    return;
+  }
+  const f = cacheFolio(m, K, h.memfd, h.pgoff + page);
+  if (flags & VM_PFNMAP) {
+    // vmf_insert_pfn (udmabuf_vm_fault): a special PTE, no reference, no mapcount.
+    m.set(K.pteSlot(tableFor(m, K, h.mm, vpn), pte_index(vpn)), mk_pte(folio_pfn(f), _PAGE_SPECIAL | (flags & VM_WRITE ? _PAGE_RW : 0)));
+    return;
+  }
+  folio_get(m, K, f);
+  folio_add_rmap(m, K, f);
+  const pw = flags & VM_SHARED ? w : 0;
+  if (flags & VM_HUGETLB) m.set(K.pmdSlot(h.mm, pmd_index(vpn)), mk_huge_pmd(folio_pfn(f), pw));
+  else m.set(K.pteSlot(tableFor(m, K, h.mm, vpn), pte_index(vpn)), mk_pte(folio_pfn(f), pw));
+}

@@ -1,0 +1,247 @@
+/**
+ * The kernel objects of one model: static handles (names, ranges, lock ids, memory bases) plus
+ * the memory layout of their mutable state. A step finds them with `kern(k)`.
+ *
+ *   mm        users, mmu-notifier sequence (subscriptions->invalidate_seq), waitq, pmds
+ *   vma       vm_flags, attached, anon_vma
+ *   pgtable   pool of PTE tables: state, owner (mm, pmd), RCU grace-period mask, PTRS_PER_PTE ptes
+ *   folio     pool: state, refcount, mapcount, pincount, flags, order, mapping, index, data
+ *   mapping   address_space of a memfd: live, i_size, seals, nrpages, shmem_falloc range, page cache
+ *   mirror    an HMM mirror: mmu_interval_notifier seq + a device page table under a driver lock
+ *   pins      per thread: the folios it holds FOLL_PIN pins on
+ */
+import type { Ctx } from '../engine/ctx.js';
+import type { ModelBuilder } from '../engine/model.js';
+import type { Proc } from '../engine/proc.js';
+import { MAX_PC, MAX_PINS, PTRS_PER_PTE } from './defs.js';
+
+/** Anything with int32 slots: a World at run time, the initial layout at build time. */
+export interface Mem {
+  get(i: number): number;
+  set(i: number, v: number): void;
+}
+
+// mm fields
+export const MM_FIELDS = ['users', 'inv_seq', 'active_inv', 'waitq', 'mmap_changing'] as const;
+export const MM_USERS = 0;
+export const MM_INV_SEQ = 1; // mmu_notifier_subscriptions->invalidate_seq: odd while invalidating
+export const MM_ACTIVE_INV = 2; // active_invalidate_ranges
+export const MM_WAITQ = 3; // subscriptions->wq: bitmask of sleeping threads
+export const MM_MMAP_CHANGING = 4;
+
+export const VMA_FIELDS = ['flags', 'attached', 'anon_vma'] as const;
+export const VMA_FLAGS = 0;
+export const VMA_ATTACHED = 1;
+export const VMA_ANON_VMA = 2; // anon_vma id + 1 once prepared (one anon_vma per VMA here)
+
+export const PT_FIELDS = ['state', 'owner', 'gp', ...Array.from({ length: PTRS_PER_PTE }, (_, i) => `pte${i}`)] as const;
+export const PT_STATE = 0;
+export const PT_OWNER = 1; // mm * 256 + pmd index + 1 while attached/detached
+export const PT_GP = 2; // threads inside rcu_read_lock when the table was deferred-freed
+export const PT_PTE = 3;
+
+export const FOLIO_FIELDS = ['state', 'refcount', 'mapcount', 'pincount', 'flags', 'order', 'mapping', 'index', 'data'] as const;
+export const F_STATE = 0;
+export const F_REF = 1;
+export const F_MAPCOUNT = 2; // number of pte/pmd mappings (each holds a reference)
+export const F_PINCOUNT = 3; // FOLL_PIN pins (each also holds a reference)
+export const F_FLAGS = 4;
+export const F_ORDER = 5;
+export const F_MAPPING = 6; // memfd id + 1 (file) or anon_vma id + 1 (with PG_anon)
+export const F_INDEX = 7;
+export const F_DATA = 8; // what the last CPU/device write stored (for coherency checks)
+
+export const MAP_FIELDS = ['live', 'size', 'seals', 'nrpages', 'falloc_start', 'falloc_end', 'waitq', ...Array.from({ length: MAX_PC }, (_, i) => `pc${i}`)] as const;
+export const M_LIVE = 0;
+export const M_SIZE = 1; // i_size in the mapping's pages (huge pages for hugetlb)
+export const M_SEALS = 2;
+export const M_NRPAGES = 3;
+export const M_FALLOC_START = 4; // shmem_falloc: punch in progress over [start, end) when end > start
+export const M_FALLOC_END = 5;
+export const M_WAITQ = 6; // shmem_falloc_waitq: bitmask of sleeping threads
+export const M_PC = 7; // page cache: folio id + 1 per index
+
+export const MAX_MIRROR_PAGES = 4;
+export const MIRROR_FIELDS = ['seq', ...Array.from({ length: MAX_MIRROR_PAGES }, (_, i) => `dev${i}`)] as const;
+export const MI_SEQ = 0; // mmu_interval_notifier->invalidate_seq
+export const MI_DEV = 1; // device PTEs: pfn, 0 when invalid
+
+export interface MmH {
+  readonly id: number;
+  readonly name: string;
+  readonly base: number;
+  readonly pmdBase: number;
+  readonly npmd: number;
+  readonly mmap_lock: number;
+  /** mm->page_table_lock: the pmd lock (no split pmd ptlocks in this model) and hugetlb's huge PTL. */
+  readonly page_table_lock: number;
+  readonly vmas: number[];
+  readonly mirrors: number[];
+  /** Classic mmu_notifier subscriptions (mmu_notifier_register), called in the invalidating context. */
+  readonly subscriptions: Subscription[];
+}
+
+/**
+ * An mmu_notifier with ops: `start`/`end` are procedures called synchronously (k.call) from
+ * mmu_notifier_invalidate_range_start/end with args [arg, mm, start vpn, end vpn]; they run under
+ * the invalidator's locks and context. Push onto MmH.subscriptions at build time.
+ */
+export interface Subscription {
+  readonly name: string;
+  readonly start: Proc | null;
+  readonly end: Proc | null;
+  readonly arg: number;
+}
+
+export interface VmaH {
+  readonly id: number;
+  readonly name: string;
+  readonly mm: number;
+  /** First virtual page (base pages); VMAs start at a pmd boundary and never share a PTE table. */
+  readonly start: number;
+  readonly end: number;
+  /** Pages in the mapping's unit (huge pages for hugetlb). */
+  readonly pages: number;
+  /** log2 of base pages per mapping page: 0, or HPAGE_PMD_ORDER for hugetlb. */
+  readonly shift: number;
+  readonly memfd: number; // -1 for anonymous
+  readonly pgoff: number; // in the mapping's pages
+  readonly base: number;
+  readonly vma_lock: number; // per-VMA lock (vma_start_read / vma_start_write)
+  readonly hugetlb_vma_lock: number; // -1 unless hugetlb
+  readonly anon_vma_lock: number; // -1 unless the VMA can hold anon folios (anon or private file)
+  readonly mirror: number; // -1 or the mirror registered over this VMA
+}
+
+export interface MappingH {
+  readonly id: number;
+  readonly name: string;
+  readonly hugetlb: boolean;
+  readonly base: number;
+  readonly i_rwsem: number;
+  readonly invalidate_lock: number;
+  readonly i_mmap_rwsem: number;
+  readonly i_pages: number; // xa_lock
+  /** hugetlb_fault_mutex_table[hash(mapping, idx)]: one per index here. */
+  readonly fault_mutex: number[];
+  /** i_mmap: the VMAs that map it (attached ones are live). */
+  readonly vmas: number[];
+}
+
+export interface MirrorH {
+  readonly id: number;
+  readonly name: string;
+  readonly mm: number;
+  readonly vma: number;
+  /** Covered virtual pages [start, end) (base pages). */
+  readonly start: number;
+  readonly end: number;
+  readonly base: number;
+  readonly lock: number; // the driver's update lock
+}
+
+export class Kernel {
+  readonly mms: MmH[] = [];
+  readonly vmas: VmaH[] = [];
+  readonly mappings: MappingH[] = [];
+  readonly mirrors: MirrorH[] = [];
+  mmBase = 0;
+  vmaBase = 0;
+  tableBase = 0;
+  ntables = 0;
+  folioBase = 0;
+  /** Folios [0, nNormal) come from the page allocator, [nNormal, nfolios) from the hugetlb pool. */
+  nfolios = 0;
+  nNormal = 0;
+  mappingBase = 0;
+  mirrorBase = 0;
+  pinBase = 0;
+  readonly ptl: number[] = [];
+  readonly folioLock: number[] = [];
+  /** Names for notes: lock ids are also named in the lock table. */
+  readonly mmNames = new Map<string, number>();
+  readonly vmaNames = new Map<string, number>();
+  readonly mappingNames = new Map<string, number>();
+
+  // --- slots ---
+  mmSlot(mm: number, f: number): number {
+    return this.mmBase + mm * MM_FIELDS.length + f;
+  }
+  pmdSlot(mm: number, pmd: number): number {
+    return (this.mms[mm] as MmH).pmdBase + pmd;
+  }
+  vmaSlot(vma: number, f: number): number {
+    return this.vmaBase + vma * VMA_FIELDS.length + f;
+  }
+  ptSlot(t: number, f: number): number {
+    return this.tableBase + t * PT_FIELDS.length + f;
+  }
+  pteSlot(t: number, i: number): number {
+    return this.tableBase + t * PT_FIELDS.length + PT_PTE + i;
+  }
+  fSlot(f: number, field: number): number {
+    return this.folioBase + f * FOLIO_FIELDS.length + field;
+  }
+  mapSlot(m: number, f: number): number {
+    return this.mappingBase + m * MAP_FIELDS.length + f;
+  }
+  pcSlot(m: number, index: number): number {
+    return this.mappingBase + m * MAP_FIELDS.length + M_PC + index;
+  }
+  mirrorSlot(mi: number, f: number): number {
+    return this.mirrorBase + mi * MIRROR_FIELDS.length + f;
+  }
+  pinSlot(tid: number, i: number): number {
+    return this.pinBase + tid * MAX_PINS + i;
+  }
+
+  // --- static lookups ---
+  vma(id: number): VmaH {
+    return this.vmas[id] as VmaH;
+  }
+  mm(id: number): MmH {
+    return this.mms[id] as MmH;
+  }
+  mapping(id: number): MappingH {
+    return this.mappings[id] as MappingH;
+  }
+  mirror(id: number): MirrorH {
+    return this.mirrors[id] as MirrorH;
+  }
+  /** Virtual page of page `i` (mapping unit) of a VMA. */
+  vpn(vma: number, i: number): number {
+    const v = this.vma(vma);
+    return v.start + (i << v.shift);
+  }
+  /** The VMA of `mm` containing virtual page `vpn`, or -1 (static ranges; check VMA_ATTACHED too). */
+  find_vma(mm: number, vpn: number): number {
+    for (const id of this.mm(mm).vmas) {
+      const v = this.vmas[id] as VmaH;
+      if (vpn >= v.start && vpn < v.end) return id;
+    }
+    return -1;
+  }
+  /** Page-cache index that `vpn` maps in a file VMA (linear_page_index). */
+  linear_page_index(vma: number, vpn: number): number {
+    const v = this.vma(vma);
+    return v.pgoff + ((vpn - v.start) >> v.shift);
+  }
+  isHugetlbFolio(f: number): boolean {
+    return f >= this.nNormal;
+  }
+  /** The split PTE lock of a table (pte_lockptr). */
+  ptlOf(t: number): number {
+    return this.ptl[t] as number;
+  }
+}
+
+/** The kernel objects of the running model. */
+export function kern(k: Ctx): Kernel {
+  return k.w.model.objects.kernel as Kernel;
+}
+
+/** Layout-time memory (initial values). */
+export function initMem(b: ModelBuilder): Mem {
+  return { get: (i) => b.layout.init[i] as number, set: (i, v) => b.layout.initial(i, v) };
+}
+

@@ -1,0 +1,22 @@
+/** Shared test helpers: build catalogue models, explore, replay a token. */
+import { join } from 'node:path';
+import { buildModel } from '../src/scenario/build.js';
+import { loadScenarioFile } from '../src/scenario/load.js';
+import { World } from '../src/engine/world.js';
+import { LockGraph } from '../src/locks/lockdep.js';
+import { dfs, type DfsOptions } from '../src/explore/dfs.js';
+import type { Model } from '../src/engine/model.js';
+
+export const scenarioFile = (name: string): string => join(import.meta.dirname, '..', 'scenarios', `${name}.yaml`);
+
+export function catalogueModel(name: string, variant = 'default'): Model {
+  return buildModel(loadScenarioFile(scenarioFile(name)), variant);
+}
+
+export const UNBOUNDED: DfsOptions = { maxSteps: 1000, maxStates: 10_000_000, preemptions: Number.POSITIVE_INFINITY, deadline: Number.POSITIVE_INFINITY };
+
+export function dfsOf(model: Model, opts: Partial<DfsOptions> = {}) {
+  const graph = new LockGraph();
+  const w = new World(model, graph);
+  return { ...dfs(w, { ...UNBOUNDED, ...opts }), graph };
+}
