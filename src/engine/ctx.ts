@@ -100,7 +100,7 @@ export class Ctx {
   // --- messages: a send and its receipt are separate steps ---
   send(to: number, type: number, a = 0, b = 0): void {
     const w = this.w;
-    (w.threads[to]?.inbox as number[]).push(this.tid, type, a, b);
+    w.mutable(to).inbox.push(this.tid, type, a, b);
     w.emit?.({ k: 'send', i: w.steps, t: w.threadName(this.tid), to: w.threadName(to), msg: [type, a, b] });
     if (w.get(w.threadBase + to * THREAD_STRIDE + T_WAIT_LOCK) === MAILBOX) {
       w.set(w.threadBase + to * THREAD_STRIDE + T_WAIT_LOCK, 0);

@@ -17,7 +17,7 @@ export function enabled(w: World, out: Int32Array): number {
 
 /** Run the current step of thread `tid`. */
 export function step(w: World, tid: number): void {
-  const t = w.threads[tid] as World['threads'][number];
+  const t = w.mutable(tid);
   const f = t.frames[t.frames.length - 1] as World['threads'][number]['frames'][number];
   const k = w.ctx;
   w.cur = tid;

@@ -13,10 +13,18 @@ export interface Frame {
   l: Locals;
 }
 
+/**
+ * A thread's call stack and mailbox. Snapshots share these objects, so a shared one is never
+ * mutated: the world clones a thread (World.mutable) before its first change after a snapshot.
+ * The fingerprint lanes are cached on the object while `hashed` holds.
+ */
 export interface ThreadState {
   frames: Frame[];
   /** Pending messages, four integers each: from, type, a, b. */
   inbox: number[];
+  ha: number;
+  hb: number;
+  hashed: boolean;
 }
 
 export interface Snapshot {
@@ -32,7 +40,7 @@ export function cloneThread(t: ThreadState): ThreadState {
     const f = t.frames[i] as Frame;
     frames[i] = { proc: f.proc, pc: f.pc, l: { ...f.l } };
   }
-  return { frames, inbox: t.inbox.slice() };
+  return { frames, inbox: t.inbox.slice(), ha: 0, hb: 0, hashed: false };
 }
 
 export class Memory {
@@ -100,9 +108,15 @@ export function fingerprint(m: Memory, threads: readonly ThreadState[], out: Uin
   let a = m.h0;
   let b = m.h1;
   for (let i = 0; i < threads.length; i++) {
-    hashThread(threads[i] as ThreadState, fmix32(i + 1));
-    a ^= fmix32(laneA + i);
-    b ^= fmix32(laneB ^ i);
+    const t = threads[i] as ThreadState;
+    if (!t.hashed) {
+      hashThread(t, fmix32(i + 1));
+      t.ha = laneA;
+      t.hb = laneB;
+      t.hashed = true;
+    }
+    a ^= fmix32(t.ha + i);
+    b ^= fmix32(t.hb ^ i);
   }
   out[0] = a >>> 0;
   out[1] = b >>> 0;
@@ -118,6 +132,8 @@ import { Ctx } from './ctx.js';
 /** One execution's state plus the hooks the scheduler and the checks need. */
 export class World extends Memory implements LockWorld {
   threads: ThreadState[];
+  /** owned[t]: threads[t] belongs to this world alone (not shared with a snapshot) and may be mutated. */
+  private owned: Uint8Array;
   verdict: Verdict | null = null;
   steps = 0;
   /** Scheduling choices of this run so far (the replay token's content). */
@@ -139,7 +155,8 @@ export class World extends Memory implements LockWorld {
     this.lockBase = model.lockBase;
     this.threadBase = model.threadBase;
     this.nthreads = model.threads.length;
-    this.threads = model.threads.map((d) => ({ frames: [{ proc: d.entry, pc: 0, l: d.entry.init(d.args) }], inbox: [] }));
+    this.threads = model.threads.map((d) => ({ frames: [{ proc: d.entry, pc: 0, l: d.entry.init(d.args) }], inbox: [], ha: 0, hb: 0, hashed: false }));
+    this.owned = new Uint8Array(this.threads.length).fill(1);
     this.ctx = new Ctx(this);
   }
 
@@ -224,16 +241,30 @@ export class World extends Memory implements LockWorld {
     }
   }
 
-  /** Save everything needed to come back to this state. */
+  /** Thread `tid`'s state, cloned first if a snapshot shares it; marked for rehashing. */
+  mutable(tid: number): ThreadState {
+    let t = this.threads[tid] as ThreadState;
+    if (this.owned[tid] === 0) {
+      t = cloneThread(t);
+      this.threads[tid] = t;
+      this.owned[tid] = 1;
+    }
+    t.hashed = false;
+    return t;
+  }
+
+  /** Save everything needed to come back to this state (threads are shared, copy-on-write). */
   snapshot(): Snapshot {
-    return { mem: this.mem.slice(), h0: this.h0, h1: this.h1, threads: this.threads.map(cloneThread) };
+    this.owned.fill(0);
+    return { mem: this.mem.slice(), h0: this.h0, h1: this.h1, threads: this.threads.slice() };
   }
 
   restore(s: Snapshot): void {
     this.mem.set(s.mem);
     this.h0 = s.h0;
     this.h1 = s.h1;
-    this.threads = s.threads.map(cloneThread);
+    this.threads = s.threads.slice();
+    this.owned.fill(0);
     this.verdict = null;
   }
 }
