@@ -4,7 +4,7 @@
  * operation calls the procedure that models it; `else` and `goto` give trylock-backoff loops.
  */
 import { LockKind } from '../src/locks/space.js';
-import { BLOCKED, ENDED, noLocals, proc, type Proc, type Step } from '../src/engine/proc.js';
+import { BLOCKED, ENDED, proc, type Proc, type Step } from '../src/engine/proc.js';
 import type { Ctx } from '../src/engine/ctx.js';
 
 export type ScriptOp =
@@ -16,6 +16,8 @@ export type ScriptOp =
   | { readonly op: 'rcu_read_lock' | 'rcu_read_unlock'; readonly label?: string }
   | { readonly op: 'might_sleep'; readonly label?: string }
   | { readonly op: 'goto'; readonly to: string; readonly label?: string }
+  | { readonly op: 'send'; readonly to: number; readonly msg: number; readonly label?: string }
+  | { readonly op: 'recv'; readonly label?: string }
   | { readonly op: 'call'; readonly proc: Proc; readonly args: readonly number[]; readonly label?: string };
 
 export const labelOf = (ops: readonly ScriptOp[], i: number): string => ops[i]?.label ?? `op${i}`;
@@ -28,7 +30,7 @@ export function compileScript(name: string, ops: readonly ScriptOp[], kinds: rea
     steps[labelOf(ops, i)] = compileOp(op, next, kinds);
   });
   steps.exit = (k) => k.ret(0);
-  return proc(name, 'scenario script', noLocals, steps);
+  return proc(name, 'scenario script', () => ({ from: -1, type: 0, a: 0, b: 0 }), steps);
 }
 
 const blocking = (ok: boolean, next: string): string | number => (ok ? next : BLOCKED);
@@ -87,6 +89,13 @@ function compileOp(op: ScriptOp, next: string, kinds: readonly LockKind[]): Step
       return (k) => (k.might_sleep('might_sleep()') ? next : ENDED);
     case 'goto':
       return () => op.to;
+    case 'send':
+      return (k) => {
+        k.send(op.to, op.msg);
+        return next;
+      };
+    case 'recv':
+      return (k, l) => (k.recv(l) ? next : BLOCKED);
     case 'call':
       return (k: Ctx) => k.call(op.proc, op.args, next);
   }

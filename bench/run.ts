@@ -16,7 +16,7 @@ import { fingerprint } from '../src/engine/world.js';
 import { FingerprintSet } from '../src/explore/visited.js';
 import { buildModel } from '../src/scenario/build.js';
 import { parseScenario } from '../src/scenario/load.js';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mmBench } from './mm.js';
@@ -35,12 +35,13 @@ function runsPerSec(model: ReturnType<typeof buildModel>, mk: () => Strategy, ru
   const w = new World(model, null);
   const init = w.snapshot();
   const buf = new Int32Array(w.nthreads);
-  const set = new FingerprintSet();
+  let set = new FingerprintSet();
   const fp = new Uint32Array(2);
   const observe = coverage ? () => (fingerprint(w, w.threads, fp), void set.add(fp[0] as number, fp[1] as number)) : null;
-  const rounds: [number, number][] = [];
+  const rounds: [number, number, number][] = [];
   for (let round = 0; round < 5; round++) {
     const s = mk();
+    set = new FingerprintSet();
     let steps = 0;
     const t0 = process.hrtime.bigint();
     for (let r = 0; r < runs; r++) {
@@ -48,26 +49,26 @@ function runsPerSec(model: ReturnType<typeof buildModel>, mk: () => Strategy, ru
       steps += w.steps;
     }
     const sec = Number(process.hrtime.bigint() - t0) / 1e9;
-    rounds.push([steps / sec, runs / sec]);
+    rounds.push([steps / sec, runs / sec, set.size / sec]);
   }
-  return { stepsPerSec: median(rounds.map((r) => r[0])), runsPerSec: median(rounds.map((r) => r[1])) };
+  return { stepsPerSec: median(rounds.map((r) => r[0])), runsPerSec: median(rounds.map((r) => r[1])), statesPerSec: median(rounds.map((r) => r[2] as number)), states: set.size };
 }
 
-function dfsRate(model: ReturnType<typeof buildModel>) {
-  const rounds: { rate: number; states: number; bytes: number; complete: boolean }[] = [];
+function dfsRate(model: ReturnType<typeof buildModel>, preemptions: number) {
+  const rounds: { rate: number; steps: number; runs: number; states: number; bytes: number; complete: boolean }[] = [];
   for (let round = 0; round < 3; round++) {
     const w = new World(model, null);
     const t0 = process.hrtime.bigint();
-    const r = dfs(w, { maxSteps: 1000, maxStates: 2_000_000, preemptions: Number.POSITIVE_INFINITY, deadline: Number.POSITIVE_INFINITY });
+    const r = dfs(w, { maxSteps: 1000, maxStates: 2_000_000, preemptions, deadline: Number.POSITIVE_INFINITY });
     const sec = Number(process.hrtime.bigint() - t0) / 1e9;
-    rounds.push({ rate: r.distinct / sec, states: r.distinct, bytes: r.visited.bytesPerEntry, complete: r.complete });
+    rounds.push({ rate: r.distinct / sec, steps: r.steps / sec, runs: r.runs / sec, states: r.distinct, bytes: r.visited.bytesPerEntry, complete: r.complete });
   }
-  const m = median(rounds.map((r) => r.rate));
-  return { ...(rounds[0] as (typeof rounds)[number]), rate: m };
+  const mid = [...rounds].sort((a, b) => a.rate - b.rate)[1] as (typeof rounds)[number];
+  return mid;
 }
 
 async function speedup(file: string, variant: string, o: ExploreOptions) {
-  const model = buildModel(parseScenario((await import('node:fs')).readFileSync(file, 'utf8'), file), variant);
+  const model = buildModel(parseScenario(readFileSync(file, 'utf8'), file), variant);
   const target = { file, variant, model, expected: [], mustComplete: false };
   const one = makeRunner(1);
   const two = makeRunner(2);
@@ -84,28 +85,24 @@ async function speedup(file: string, variant: string, o: ExploreOptions) {
 
 async function main() {
   console.log(`mmsim bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`);
-  console.log('\n| scenario | strategy | steps/s | executions/s |');
-  console.log('|---|---|---|---|');
+  console.log('\n| scenario | strategy | steps/s | executions/s | distinct states/s | distinct states | bytes/visited state |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const n of [3, 4, 5]) {
     const file = philosophersFile(n);
-    const sc = parseScenario((await import('node:fs')).readFileSync(file, 'utf8'), file);
-    const model = buildModel(sc, 'ordered');
-    for (const [name, mk, cov] of [
+    const model = buildModel(parseScenario(readFileSync(file, 'utf8'), file), 'ordered');
+    const name = `philosophers-${n} (ordered)`;
+    for (const [label, mk, cov] of [
       ['random', () => new RandomWalk(1), false],
       ['random + state count', () => new RandomWalk(1), true],
       ['pct(d=3)', () => new Pct(1, 3, n, 20), false],
     ] as [string, () => Strategy, boolean][]) {
       const r = runsPerSec(model, mk, 20_000, cov);
-      console.log(`| philosophers-${n} | ${name} | ${fmt(r.stepsPerSec)} | ${fmt(r.runsPerSec)} |`);
+      console.log(`| ${name} | ${label} | ${fmt(r.stepsPerSec)} | ${fmt(r.runsPerSec)} | ${cov ? fmt(r.statesPerSec) : '-'} | ${cov ? r.states : '-'} | - |`);
     }
-  }
-  console.log('\n| scenario | DFS distinct states | states/s | bytes/visited state | complete |');
-  console.log('|---|---|---|---|---|');
-  for (const n of [3, 4, 5]) {
-    const file = philosophersFile(n);
-    const model = buildModel(parseScenario((await import('node:fs')).readFileSync(file, 'utf8'), file), 'ordered');
-    const r = dfsRate(model);
-    console.log(`| philosophers-${n} (ordered) | ${r.states} | ${fmt(r.rate)} | ${r.bytes.toFixed(1)} | ${r.complete} |`);
+    for (const [label, p] of [['dfs', Number.POSITIVE_INFINITY], ['bounded dfs (2 preemptions)', 2]] as [string, number][]) {
+      const r = dfsRate(model, p);
+      console.log(`| ${name} | ${label} | ${fmt(r.steps)} | ${fmt(r.runs)} | ${fmt(r.rate)} | ${r.states}${r.complete ? '' : ' (bounded)'} | ${r.bytes.toFixed(1)} |`);
+    }
   }
   console.log('\n| workload | 1 worker | 2 workers | speed-up | same findings |');
   console.log('|---|---|---|---|---|');

@@ -98,14 +98,9 @@ export class Ctx {
   }
 
   // --- messages: a send and its receipt are separate steps ---
+  /** Publish a message on the world's bus; it waits in `to`'s mailbox until `to` runs a recv step. */
   send(to: number, type: number, a = 0, b = 0): void {
-    const w = this.w;
-    w.mutable(to).inbox.push(this.tid, type, a, b);
-    w.emit?.({ k: 'send', i: w.steps, t: w.threadName(this.tid), to: w.threadName(to), msg: [type, a, b] });
-    if (w.get(w.threadBase + to * THREAD_STRIDE + T_WAIT_LOCK) === MAILBOX) {
-      w.set(w.threadBase + to * THREAD_STRIDE + T_WAIT_LOCK, 0);
-      w.wake(to);
-    }
+    this.w.bus.next({ from: this.tid, to, type, a, b });
   }
   /** Take the oldest message into l.from/l.type/l.a/l.b; false (blocked) if the mailbox is empty. */
   recv(l: Record<string, number>): boolean {

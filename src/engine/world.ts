@@ -128,6 +128,17 @@ import type { LockGraph } from '../locks/lockdep.js';
 import type { Model } from './model.js';
 import type { TraceEvent, Verdict, VerdictCode } from './events.js';
 import { Ctx } from './ctx.js';
+import { Subject } from 'rxjs';
+import { MAILBOX, T_WAIT_LOCK } from '../locks/space.js';
+
+/** A message between actors: it travels on the world's RxJS bus into the receiver's mailbox. */
+export interface Message {
+  readonly from: number;
+  readonly to: number;
+  readonly type: number;
+  readonly a: number;
+  readonly b: number;
+}
 
 /** One execution's state plus the hooks the scheduler and the checks need. */
 export class World extends Memory implements LockWorld {
@@ -143,6 +154,8 @@ export class World extends Memory implements LockWorld {
   emit: ((e: TraceEvent) => void) | null = null;
   lockEvent: ((tid: number, what: string, lock: number, mode: number) => void) | null = null;
   readonly ctx: Ctx;
+  /** Messages in flight; the scheduler, not RxJS, decides when the receiver takes one (a recv step). */
+  readonly bus = new Subject<Message>();
   readonly lockBase: number;
   readonly threadBase: number;
   readonly nthreads: number;
@@ -158,6 +171,18 @@ export class World extends Memory implements LockWorld {
     this.threads = model.threads.map((d) => ({ frames: [{ proc: d.entry, pc: 0, l: d.entry.init(d.args) }], inbox: [], ha: 0, hb: 0, hashed: false }));
     this.owned = new Uint8Array(this.threads.length).fill(1);
     this.ctx = new Ctx(this);
+    this.bus.subscribe((m) => this.deliver(m));
+  }
+
+  /** Put a message in its receiver's mailbox and wake the receiver if it waits for one. */
+  private deliver(m: Message): void {
+    this.mutable(m.to).inbox.push(m.from, m.type, m.a, m.b);
+    this.emit?.({ k: 'send', i: this.steps, t: this.threadName(m.from), to: this.threadName(m.to), msg: [m.type, m.a, m.b] });
+    const slot = this.threadBase + m.to * THREAD_STRIDE + T_WAIT_LOCK;
+    if (this.get(slot) === MAILBOX) {
+      this.set(slot, 0);
+      this.wake(m.to);
+    }
   }
 
   get locks() {

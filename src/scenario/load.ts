@@ -11,6 +11,7 @@ import { knownSwitches, opNames, opSpec, type OpSpec, type RefKind } from './ops
 import { ScenarioSpec } from './schema.js';
 import { worldNames } from './world.js';
 import './mm-ops.js';
+import './uffd-ops.js';
 
 export interface DecodedOp {
   readonly spec: OpSpec;
@@ -28,6 +29,7 @@ const decodeOpts = { errors: 'all', onExcessProperty: 'error' } as const;
 /** Parse and validate scenario text; throws ScenarioError (and nothing else) naming every problem. */
 export function parseScenario(text: string, file: string): Scenario {
   try {
+    if (typeof text !== 'string') throw new ScenarioError(file, [{ path: '', message: `not readable: expected the text of a YAML or JSON file, got ${typeof text}` }]);
     return validate(readYaml(text, file), file);
   } catch (e) {
     if (e instanceof ScenarioError) throw e;
@@ -49,7 +51,8 @@ export function loadScenarioFile(file: string): Scenario {
 }
 
 function validate(read: ReadResult, file: string): Scenario {
-  const located = (ps: Problem[]) => ps.map((p) => ({ ...p, ...read.locate(p.path) }));
+  const byLine = (a: Problem, b: Problem) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0);
+  const located = (ps: Problem[]) => ps.map((p) => ({ ...p, ...read.locate(p.path) })).sort(byLine);
   const raw = read.raw;
   const r = Schema.decodeUnknownResult(ScenarioSpec, decodeOpts)(raw);
   if (Result.isFailure(r)) throw new ScenarioError(file, located(problemsOf(r.failure.issue, raw)));

@@ -100,3 +100,16 @@ registerOp({
   refs: { to: 'label' },
   compile: (a: { to: string }) => ({ op: 'goto', to: a.to }),
 });
+registerOp({
+  name: 'send',
+  doc: 'send a message (an integer) to another actor; it waits in that actor\'s mailbox until a recv',
+  fields: { to: Name, msg: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })) },
+  refs: { to: 'actor' },
+  compile: (a: { to: string; msg: number }, env) => ({ op: 'send', to: env.names.actor.get(a.to) as number, msg: a.msg }),
+});
+registerOp({
+  name: 'recv',
+  doc: 'take the oldest message from this actor\'s mailbox, sleeping until one arrives',
+  fields: {},
+  compile: () => ({ op: 'recv' }),
+});
