@@ -15,3 +15,30 @@ describe('replay tokens', () => {
     expect(() => decodeToken('v1.0!')).toThrow(/"!" at position 1/);
   });
 });
+
+import { shrink } from '../../src/explore/shrink.js';
+import { RandomWalk } from '../../src/explore/random.js';
+import { runOnce } from '../../src/explore/run.js';
+import { replayToken } from '../../src/explore/replayer.js';
+import { World } from '../../src/engine/world.js';
+import { catalogueModel } from '../helpers.js';
+
+describe('shrinking', () => {
+  it('random deadlock witnesses of philosophers-3 shrink to a short token that replays to the same verdict', () => {
+    const m = catalogueModel('philosophers-3');
+    const w = new World(m, null);
+    const init = w.snapshot();
+    const s = new RandomWalk(3);
+    let shrunk = 0;
+    for (let run = 0; run < 400 && shrunk < 5; run++) {
+      runOnce(w, init, s, run, 200, new Int32Array(3));
+      if (w.verdict?.code !== 'deadlock') continue;
+      const long = w.choices.slice();
+      const short = shrink(m, long, 'deadlock', 200);
+      expect(short.length).toBeLessThanOrEqual(long.length);
+      expect(replayToken(m, encodeToken(short), 200).verdict?.code).toBe('deadlock');
+      shrunk++;
+    }
+    expect(shrunk).toBe(5);
+  });
+});
