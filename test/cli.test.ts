@@ -28,6 +28,11 @@ describe('mmsim CLI', () => {
     expect(rep.out).toMatch(/verdict: deadlock/);
     mmsim('replay', 'abba', token, '--trace', join(tmp, 't2.json'));
     expect(readFileSync(join(tmp, 't1.json'), 'utf8')).toBe(readFileSync(join(tmp, 't2.json'), 'utf8'));
+    const files = ['--html', 'v.html', '--perfetto', 'v.perfetto.json', '--mermaid', 'v.md'].map((a, i) => (i % 2 ? join(tmp, a) : a));
+    expect(mmsim('replay', 'abba', token, ...files).code).toBe(0);
+    expect(readFileSync(join(tmp, 'v.html'), 'utf8')).toContain(token);
+    expect(JSON.parse(readFileSync(join(tmp, 'v.perfetto.json'), 'utf8')).traceEvents.length).toBeGreaterThan(10);
+    expect(readFileSync(join(tmp, 'v.md'), 'utf8')).toMatch(/sequenceDiagram/);
   });
 
   it('exits 1 when a verdict differs from the expectation', () => {

@@ -1,8 +1,13 @@
-/** Which trace exporter each `mmsim replay` flag writes. PLACEHOLDER until src/trace exporters land. */
+/** Which trace exporter each `mmsim replay` flag writes, and the lock graph's DOT. */
 import type { TraceEvent } from '../engine/events.js';
-import type { Cycle, Edge } from '../locks/lockdep.js';
-import type { TraceMeta } from '../trace/json.js';
+import { lockGraphToDot, toHtml, toMermaid, toPerfetto, type TraceMeta } from '../trace/index.js';
 
 type Exporter = (events: readonly TraceEvent[], meta: TraceMeta) => string;
-export const FILES: [('html' | 'perfetto' | 'mermaid'), Exporter][] = [];
-export const dot = (_e: readonly Edge[], _n: readonly string[], _c: readonly Cycle[]): string => 'digraph locks {}\n';
+
+export const FILES: [('html' | 'perfetto' | 'mermaid'), Exporter][] = [
+  ['html', toHtml],
+  ['perfetto', toPerfetto],
+  ['mermaid', toMermaid],
+];
+
+export const dot = lockGraphToDot;

@@ -110,6 +110,7 @@ export class Ctx {
       if (!this.might_sleep('wait for message')) return false;
       w.set(w.threadBase + this.tid * THREAD_STRIDE + T_WAIT_LOCK, MAILBOX);
       w.block(this.tid);
+      this.note(() => 'sleeps: mailbox empty');
       return false;
     }
     l.from = inbox.shift() as number;

@@ -7,7 +7,7 @@
 /** Where an edge was first seen: enough to name it and to replay the run that made it. */
 export interface EdgeOrigin {
   readonly thread: string;
-  /** `proc:label` of the acquiring step and of the step that took the held lock. */
+  /** `proc:label` of the acquiring step, and the name of the held lock instance. */
   readonly where: string;
   readonly heldWhere: string;
   readonly step: number;

@@ -4,17 +4,14 @@
  * nodes of every reported cycle drawn in red.
  */
 import type { Cycle, Edge } from '../locks/lockdep.js';
+import { classKeyName } from '../locks/splat.js';
 
 /** Quote a string as a DOT ID (double-quoted, backslashes and quotes escaped, newlines as `\n`). */
 export function dotString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\r?\n/g, '\\n')}"`;
 }
 
-/** A class key's name the way lockdep prints it: `name` or `name/subclass`. */
-const className = (names: readonly string[], key: number): string => {
-  const base = names[key >> 2] ?? `class${key >> 2}`;
-  return key & 3 ? `${base}/${key & 3}` : base;
-};
+const className = classKeyName;
 
 /** Graphviz DOT of the lock-order graph; edges on a cycle are red. */
 export function lockGraphToDot(edges: readonly Edge[], classNames: readonly string[], cycles: readonly Cycle[]): string {

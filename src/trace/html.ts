@@ -23,15 +23,15 @@ header{padding:12px 18px;background:#fff;border-bottom:1px solid #d8dde6}
 h1{font-size:18px;margin:0 0 6px}h1 .var{color:#5a6472;font-weight:400}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:13px;vertical-align:middle;color:#fff;background:#b3261e}
 .badge.ok{background:#2e7d32}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:6px 0}dt{color:#5a6472}dd{margin:0}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:6px 0}dt{color:#5a6472}dd{margin:0;overflow-wrap:anywhere}
 code,pre,td{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 pre.msg{background:#fff4f3;border-left:4px solid #b3261e;padding:6px 10px;margin:6px 0 0;white-space:pre-wrap}
 pre.msg.ok{background:#f1f8f1;border-color:#2e7d32}
 nav{position:sticky;top:0;z-index:2;padding:6px 18px;background:#eef1f5;border-bottom:1px solid #d8dde6}
 nav label{margin-right:12px;white-space:nowrap}nav button{margin-left:8px}
-table{border-collapse:collapse;margin:8px 18px;min-width:50%}
+table{border-collapse:collapse;margin:8px 18px;width:calc(100% - 36px);table-layout:fixed}th:first-child{width:48px}
 th{position:sticky;top:33px;background:#eef1f5;text-align:left;padding:4px 8px;border-bottom:2px solid #b9c1cd;z-index:1}
-td{padding:2px 8px;border-bottom:1px solid #edf0f3;vertical-align:top;min-width:140px}td.i{min-width:0;color:#8a93a0;text-align:right}
+td{padding:2px 8px;border-bottom:1px solid #edf0f3;vertical-align:top;overflow-wrap:anywhere}td.i{color:#8a93a0;text-align:right}
 tr.step td.ev{color:#8a93a0}
 td.acquire{background:#dff3e2;color:#1b5e20}td.release{background:#e1ecfb;color:#0d47a1}
 td.block{background:#fde0dd;color:#b3261e;font-weight:600}td.trylock-failed{background:#fff0d6;color:#8a5300}
@@ -69,8 +69,6 @@ export function toHtml(events: readonly TraceEvent[], meta: TraceMeta): string {
     if (e.k !== 'verdict' && !actors.includes(e.t)) actors.push(e.t);
     if (e.k === 'send' && !actors.includes(e.to)) actors.push(e.to);
   }
-  const lanes: Lane[] = actors.map(() => ({ at: '', held: [], blocked: null }));
-  const col = (t: string) => actors.indexOf(t);
   const verdictEv = events.find((e) => e.k === 'verdict');
   const v = verdictEv ?? (meta.verdict ? { k: 'verdict' as const, i: meta.verdict.step, code: meta.verdict.code, message: meta.verdict.message } : null);
   const code = v?.code ?? 'ok';
@@ -78,31 +76,8 @@ export function toHtml(events: readonly TraceEvent[], meta: TraceMeta): string {
   const cmd = `mmsim replay ${meta.scenario} ${meta.token} --variant ${meta.variant}`;
   const verdictRow = (i: number | string, message: string) =>
     `<tr id="verdict" class="${ok ? 'ok' : 'bad'}"><td class="i">${i}</td><td colspan="${Math.max(1, actors.length)}"><b>VERDICT ${escapeHtml(code)}</b><pre>${escapeHtml(message)}</pre></td></tr>`;
-  const rows: string[] = [];
-  for (const e of events) {
-    if (e.k === 'verdict') {
-      rows.push(verdictRow(e.i, e.message));
-      continue;
-    }
-    const me = col(e.t);
-    const lane = lanes[me] as Lane;
-    if (e.k === 'step') {
-      lane.blocked = null;
-      lane.at = e.at;
-    }
-    const [cls, text] = describe(e);
-    applyLock(lane, e);
-    const cells = lanes.map((l, c) => {
-      if (c === me) {
-        const title = e.k === 'step' ? '' : ` title="${escapeHtml(`at ${l.at}`)}"`;
-        return `<td class="ev ${cls}${l.held.length && l.blocked === null ? ' held' : ''}" data-col="${c}"${title}>${escapeHtml(text)}</td>`;
-      }
-      if (l.blocked !== null) return `<td class="blk" data-col="${c}" title="${escapeHtml(`blocked on ${l.blocked}`)}"></td>`;
-      if (l.held.length) return `<td class="held" data-col="${c}" title="${escapeHtml(`holds ${l.held.join(', ')}`)}"></td>`;
-      return `<td data-col="${c}"></td>`;
-    });
-    rows.push(`<tr class="${e.k}" data-a="${me}"><td class="i">${e.i}</td>${cells.join('')}</tr>`);
-  }
+  const rows = events.map((e) => (e.k === 'verdict' ? verdictRow(e.i, e.message) : ''));
+  laneRows(events, actors, rows);
   if (!verdictEv) rows.push(verdictRow(v?.i ?? '', v?.message ?? 'the run ended cleanly'));
   const title = `${meta.scenario}/${meta.variant}: ${code}`;
   return `<!doctype html>
@@ -119,7 +94,7 @@ export function toHtml(events: readonly TraceEvent[], meta: TraceMeta): string {
 <dl><dt>token</dt><dd><code id="token">${escapeHtml(meta.token)}</code></dd><dt>replay</dt><dd><code id="replay">${escapeHtml(cmd)}</code></dd><dt>events</dt><dd>${events.length}</dd></dl>
 <pre class="msg${ok ? ' ok' : ''}">${escapeHtml(v?.message ?? 'the run ended cleanly')}</pre>
 </header>
-<nav>actors: ${actors.map((a, c) => `<label><input type="checkbox" data-col="${c}" checked> ${escapeHtml(a)}</label>`).join('')}<label><input type="checkbox" id="steps" checked> plain steps</label><button id="jump" type="button">jump to verdict</button></nav>
+<nav>actors: ${actors.map((a, c) => `<label><input type="checkbox" data-col="${c}" checked> ${escapeHtml(a)}</label>`).join('')}<label><input type="checkbox" id="steps" checked> step labels</label><button id="jump" type="button">jump to verdict</button></nav>
 <table id="lanes">
 <thead><tr><th>#</th>${actors.map((a, c) => `<th data-col="${c}">${escapeHtml(a)}</th>`).join('')}</tr></thead>
 <tbody>
@@ -131,6 +106,32 @@ ${rows.join('\n')}
 </body>
 </html>
 `;
+}
+
+/** Fill in the row of every non-verdict event: its cell in the actor's lane, the other lanes shaded by state. */
+function laneRows(events: readonly TraceEvent[], actors: readonly string[], rows: string[]): void {
+  const lanes: Lane[] = actors.map(() => ({ at: '', held: [], blocked: null }));
+  events.forEach((e, n) => {
+    if (e.k === 'verdict') return;
+    const me = actors.indexOf(e.t);
+    const lane = lanes[me] as Lane;
+    if (e.k === 'step') {
+      lane.blocked = null;
+      lane.at = e.at;
+    }
+    const [cls, text] = describe(e);
+    applyLock(lane, e);
+    const cells = lanes.map((l, c) => {
+      if (c === me) {
+        const title = e.k === 'step' ? '' : ` title="${escapeHtml(`at ${l.at}`)}"`;
+        return `<td class="ev ${cls}${l.held.length && l.blocked === null ? ' held' : ''}" data-col="${c}"${title}>${escapeHtml(text)}</td>`;
+      }
+      if (l.blocked !== null) return `<td class="blk" data-col="${c}" title="${escapeHtml(`blocked on ${l.blocked}`)}"></td>`;
+      if (l.held.length) return `<td class="held" data-col="${c}" title="${escapeHtml(`holds ${l.held.join(', ')}`)}"></td>`;
+      return `<td data-col="${c}"></td>`;
+    });
+    rows[n] = `<tr class="${e.k}" data-a="${me}"><td class="i">${e.i}</td>${cells.join('')}</tr>`;
+  });
 }
 
 const LOCK_VERBS: Readonly<Record<string, string>> = { block: 'blocked on', 'trylock-failed': 'trylock failed:', edeadlk: '-EDEADLK on' };

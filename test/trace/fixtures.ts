@@ -1,8 +1,12 @@
 /** Real traces for the exporter tests: the abba deadlock witness, and a small model with hostile names. */
-import { compileScript } from '../../actors/script.js';
+import { compileScript, type ScriptOp } from '../../actors/script.js';
 import { ModelBuilder, type Model } from '../../src/engine/model.js';
 import { BLOCKED, noLocals, proc } from '../../src/engine/proc.js';
+import { World } from '../../src/engine/world.js';
+import { RandomWalk } from '../../src/explore/random.js';
 import { replayToken } from '../../src/explore/replayer.js';
+import { runOnce } from '../../src/explore/run.js';
+import { LockGraph } from '../../src/locks/lockdep.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { LockKind } from '../../src/locks/space.js';
 import type { TraceEvent } from '../../src/engine/events.js';
@@ -88,5 +92,60 @@ export function evilAbbaModel(): Model {
     ] as const;
   b.thread(EVIL_ACTOR, compileScript(EVIL_ACTOR, ops(A, B), kinds));
   b.thread('T1', compileScript('T1', ops(B, A), kinds));
+  return b.build();
+}
+
+/** Four CPUs taking mmap_lock (writers and readers) then a spinlock, six rounds each: ~200 events per run. */
+export function contentionModel(): Model {
+  const b = new ModelBuilder('contention');
+  const mmap = b.lock('mmap_lock', LockKind.Rwsem);
+  const ptl = b.lock('ptl', LockKind.Spin);
+  const kinds = b.locks.map((l) => l.kind);
+  for (let t = 0; t < 4; t++) {
+    const ops: ScriptOp[] = [];
+    for (let r = 0; r < 6; r++) {
+      ops.push({ op: t % 2 ? 'down_read' : 'down_write', lock: mmap }, { op: 'lock', lock: ptl }, { op: 'unlock', lock: ptl });
+      ops.push({ op: 'might_sleep' }, { op: t % 2 ? 'up_read' : 'up_write', lock: mmap });
+    }
+    b.thread(`cpu${t}`, compileScript(`cpu${t}`, ops, kinds));
+  }
+  return b.build();
+}
+
+/** The replay token of one seeded random walk on `model`. */
+export function randomToken(model: Model, seed: number, maxSteps = 1000): string {
+  const w = new World(model, new LockGraph());
+  const s = new RandomWalk(seed);
+  runOnce(w, w.snapshot(), s, 0, maxSteps, new Int32Array(w.nthreads));
+  return encodeToken(w.choices);
+}
+
+/** Two ww_mutex contexts taking X and Y in opposite orders; the younger gets -EDEADLK, backs off and retries. */
+export function wwModel(): Model {
+  const b = new ModelBuilder('ww');
+  const X = b.lock('X', LockKind.WwMutex);
+  const Y = b.lock('Y', LockKind.WwMutex);
+  const kinds = b.locks.map((l) => l.kind);
+  const older: ScriptOp[] = [
+    { op: 'ww_acquire_init', stamp: 1 },
+    { op: 'ww_lock', lock: X, else: 'exit', label: 'x' },
+    { op: 'ww_lock', lock: Y, else: 'exit' },
+    { op: 'unlock', lock: Y },
+    { op: 'unlock', lock: X },
+    { op: 'ww_acquire_fini' },
+  ];
+  const younger: ScriptOp[] = [
+    { op: 'ww_acquire_init', stamp: 2 },
+    { op: 'ww_lock', lock: Y, else: 'retry', label: 'retry' },
+    { op: 'ww_lock', lock: X, else: 'backoff' },
+    { op: 'unlock', lock: X },
+    { op: 'unlock', lock: Y },
+    { op: 'goto', to: 'done' },
+    { op: 'unlock', lock: Y, label: 'backoff' },
+    { op: 'goto', to: 'retry' },
+    { op: 'ww_acquire_fini', label: 'done' },
+  ];
+  b.thread('older', compileScript('older', older, kinds));
+  b.thread('younger', compileScript('younger', younger, kinds));
   return b.build();
 }

@@ -36,12 +36,13 @@ describe('toHtml', () => {
   });
 
   it('escapes hostile actor, lock, note, scenario and variant names', () => {
-    for (const t of [replay(evilAbbaModel(), 'evil</title>', '"><b>', 'v1.010'), messagingTrace()]) {
+    for (const t of [replay(evilAbbaModel(), 'evil</title>', '"><i>', 'v1.010'), messagingTrace()]) {
       const html = toHtml(t.events, t.meta);
       expect(html.match(/<script/g)).toHaveLength(2);
       expect(html).not.toContain(EVIL_ACTOR);
       expect(html).not.toContain('<img');
-      expect(html).not.toContain('<b>');
+      expect(html).not.toContain('<i>');
+      expect(html).not.toContain('<b>markup');
       expect(html.match(/<\/title>/g)).toHaveLength(1);
       expect(html).toContain(escapeHtml(EVIL_ACTOR));
       expect(html).toContain(escapeHtml(EVIL_LOCK));

@@ -57,7 +57,7 @@ describe('toMermaid', () => {
     const src = toMermaid(t.events, t.meta);
     expect(unknownLines(src)).toEqual([]);
     expect(src).toContain('Note over a0: #35;15#8211;16 T1:op4, T1:done\n');
-    expect(src).toContain('  a0--xl1: #35;3 T1:op1: trylock-failed A\n');
+    expect(src).toContain('  a0--xl1: #35;3 T1:op1: trylock A failed\n');
     expect(src.trimEnd().split('\n').at(-2)).toBe('    Note over a0,l1: VERDICT ok: the run ended cleanly');
   });
 
