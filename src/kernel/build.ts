@@ -54,6 +54,7 @@ import {
   VMA_ATTACHED,
   VMA_FIELDS,
   VMA_FLAGS,
+  VMA_IMMAP,
   type VmaH,
 } from './kernel.js';
 import { makeOrderRule } from './order.js';
@@ -259,6 +260,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
     for (const u of v.uffd ?? []) flags |= UFFD_FLAGS[u];
     m.set(h.base + VMA_FLAGS, flags);
     m.set(h.base + VMA_ATTACHED, 1);
+    if (h.memfd >= 0) m.set(h.base + VMA_IMMAP, 1);
     for (const p of v.populated ?? []) populate(m, K, h, p, flags);
   });
 

@@ -32,11 +32,12 @@ export const VM_FAULT_SIGBUS = 0x2;
 export const VM_FAULT_SIGSEGV = 0x40;
 export const VM_FAULT_NOPAGE = 0x100;
 export const VM_FAULT_LOCKED = 0x200;
-export const VM_FAULT_RETRY = 0x400;
+export const VM_FAULT_RETRY = 0x400; // the mmap_lock was released by the fault handler
 export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
 
 /** FAULT_FLAG_* (include/linux/mm_types.h). */
 export const FAULT_FLAG_WRITE = 0x1;
+export const FAULT_FLAG_ALLOW_RETRY = 0x4; // VM_FAULT_RETRY may be returned with mmap_lock dropped
 export const FAULT_FLAG_REMOTE = 0x80; // GUP-driven fault
 
 /**

@@ -22,17 +22,20 @@ export interface Mem {
 }
 
 // mm fields
-export const MM_FIELDS = ['users', 'inv_seq', 'active_inv', 'waitq', 'mmap_changing'] as const;
+export const MM_FIELDS = ['users', 'inv_seq', 'active_inv', 'waitq', 'mmap_changing', 'uffd_wq', 'uffd_fault'] as const;
 export const MM_USERS = 0;
 export const MM_INV_SEQ = 1; // mmu_notifier_subscriptions->invalidate_seq: odd while invalidating
 export const MM_ACTIVE_INV = 2; // active_invalidate_ranges
 export const MM_WAITQ = 3; // subscriptions->wq: bitmask of sleeping threads
 export const MM_MMAP_CHANGING = 4;
+export const MM_UFFD_WQ = 5; // userfaultfd fault_pending_wqh: bitmask of threads in handle_userfault
+export const MM_UFFD_FAULT = 6; // the last faulting address queued to userfaultfd (vpn + 1), 0 when none
 
-export const VMA_FIELDS = ['flags', 'attached', 'anon_vma'] as const;
+export const VMA_FIELDS = ['flags', 'attached', 'anon_vma', 'immap'] as const;
 export const VMA_FLAGS = 0;
 export const VMA_ATTACHED = 1;
 export const VMA_ANON_VMA = 2; // anon_vma id + 1 once prepared (one anon_vma per VMA here)
+export const VMA_IMMAP = 3; // linked in its file's i_mmap tree (until unlink_file_vma)
 
 export const PT_FIELDS = ['state', 'owner', 'gp', ...Array.from({ length: PTRS_PER_PTE }, (_, i) => `pte${i}`)] as const;
 export const PT_STATE = 0;
@@ -62,9 +65,14 @@ export const M_WAITQ = 6; // shmem_falloc_waitq: bitmask of sleeping threads
 export const M_PC = 7; // page cache: folio id + 1 per index
 
 export const MAX_MIRROR_PAGES = 4;
-export const MIRROR_FIELDS = ['seq', ...Array.from({ length: MAX_MIRROR_PAGES }, (_, i) => `dev${i}`)] as const;
+export const MIRROR_FIELDS = [
+  'seq',
+  ...Array.from({ length: MAX_MIRROR_PAGES }, (_, i) => `dev${i}`),
+  ...Array.from({ length: MAX_MIRROR_PAGES }, (_, i) => `hmm_pfn${i}`),
+] as const;
 export const MI_SEQ = 0; // mmu_interval_notifier->invalidate_seq
-export const MI_DEV = 1; // device PTEs: pfn, 0 when invalid
+export const MI_DEV = 1; // device PTEs: pfn, 0 when invalid (under the driver lock)
+export const MI_PFNS = 1 + MAX_MIRROR_PAGES; // range->hmm_pfns filled by hmm_range_fault
 
 export interface MmH {
   readonly id: number;

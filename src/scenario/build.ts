@@ -3,7 +3,8 @@ import { compileScript } from '../../actors/script.js';
 import { ModelBuilder, type Model } from '../engine/model.js';
 import { LockKind } from '../locks/space.js';
 import { expand } from './generate.js';
-import { decodeOps, type Scenario } from './load.js';
+import { decodeOps } from './decode-ops.js';
+import type { Scenario } from './load.js';
 import type { CompileEnv, RefKind } from './ops.js';
 import { buildWorld } from './world.js';
 
@@ -15,8 +16,23 @@ const KINDS: Record<string, LockKind> = {
   ww_mutex: LockKind.WwMutex,
 };
 
+/** Asked for a variant the scenario does not have. */
 export class UnknownVariant extends Error {}
 
+/** A scenario that validated but whose model cannot be built; `path` is where in the file. */
+export class BuildError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BuildError';
+  }
+}
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The variant names of a scenario, in file order. */
 export function variantNames(sc: Scenario): string[] {
   return Object.keys(sc.spec.variants);
 }
@@ -28,7 +44,13 @@ export function buildModel(sc: Scenario, variant: string): Model {
   const switches = v.switches ?? {};
   const spec = expand(sc.spec, switches);
   const b = new ModelBuilder(`${spec.name}/${variant}`, { ...switches });
-  const world = spec.world ? buildWorld(b, spec.world) : {};
+  let world: ReturnType<typeof buildWorld> = {};
+  try {
+    if (spec.world) world = buildWorld(b, spec.world);
+  } catch (e) {
+    const m = messageOf(e);
+    throw /^world\b/.test(m) ? e : new BuildError('world', m);
+  }
   const lockNames = new Map<string, number>();
   for (const [name, l] of Object.entries(spec.locks ?? {})) lockNames.set(name, b.lock(name, KINDS[l.kind] as LockKind, l.class ?? name));
   const actors = spec.actors ?? [];
@@ -46,7 +68,13 @@ export function buildModel(sc: Scenario, variant: string): Model {
     const decoded = decodeOps(a.ops, `actors[${index}]`, problems);
     if (problems.length) throw new Error(`internal: ${sc.file} validated but ops do not decode: ${problems[0]?.message}`);
     const env: CompileEnv = { b, names, actor: { name: a.name, index, mm: a.mm === undefined ? 0 : (names.mm.get(a.mm) ?? 0) } };
-    const ops = decoded.map((d) => ({ ...(d?.spec.compile(d.args, env) as object), label: d?.label }) as ReturnType<NonNullable<typeof d>['spec']['compile']>);
+    const ops = decoded.map((d, oi) => {
+      try {
+        return { ...(d?.spec.compile(d.args, env) as object), label: d?.label } as ReturnType<NonNullable<typeof d>['spec']['compile']>;
+      } catch (e) {
+        throw new BuildError(`actors[${index}].ops[${oi}]`, messageOf(e));
+      }
+    });
     b.thread(a.name, compileScript(a.name, ops, kinds()));
   });
   return b.build();

@@ -141,3 +141,9 @@ export function suggest(name: string, known: Iterable<string>): string | undefin
   }
   return best;
 }
+
+/** `; did you mean "lock"?` when a known name is close to `name`, else nothing. */
+export function didYouMean(name: string, known: Iterable<string>): string {
+  const s = suggest(name, known);
+  return s ? `; did you mean "${s}"?` : '';
+}

@@ -14,13 +14,17 @@ export interface Problem {
   readonly column?: number;
 }
 
+const MAX_SHOWN = 50;
+
 /** The one error the loader throws: the file and every problem found in it. */
 export class ScenarioError extends Error {
   constructor(
     readonly file: string,
     readonly problems: readonly Problem[],
   ) {
-    const lines = problems.map((p) => `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.path || '(whole file)'}: ${p.message}`);
+    const shown = problems.slice(0, MAX_SHOWN);
+    const lines = shown.map((p) => `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.path || '(whole file)'}: ${p.message}`);
+    if (problems.length > shown.length) lines.push(`  … and ${problems.length - shown.length} more`);
     super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${lines.join('\n')}`);
     this.name = 'ScenarioError';
   }

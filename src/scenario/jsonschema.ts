@@ -5,7 +5,8 @@
 import { Schema } from 'effect';
 import { opNames, opSpec } from './ops.js';
 import { ScenarioSpec } from './schema.js';
-import './mm-ops.js';
+// Every module that registers operations (load.ts imports them all).
+import './load.js';
 
 type Json = Record<string, unknown>;
 

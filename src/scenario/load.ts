@@ -4,21 +4,22 @@
  */
 import { readFileSync } from 'node:fs';
 import { Result, Schema } from 'effect';
+import { BuildError, buildModel } from './build.js';
+import { decodeOps } from './decode-ops.js';
+import { didYouMean } from './describe.js';
 import { expand } from './generate.js';
-import { type Problem, ScenarioError, describeValue, formatPath, problemsOf, suggest } from './issues.js';
+import { type Problem, ScenarioError, formatPath, problemsOf } from './issues.js';
+import { knownSwitches, type RefKind } from './ops.js';
 import { type ReadResult, decodeBytes, readYaml } from './read.js';
-import { knownSwitches, opNames, opSpec, type OpSpec, type RefKind } from './ops.js';
 import { ScenarioSpec } from './schema.js';
 import { worldNames } from './world.js';
+// Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
 import './uffd-ops.js';
 
-export interface DecodedOp {
-  readonly spec: OpSpec;
-  readonly args: Record<string, unknown>;
-  readonly label?: string;
-}
+export { type DecodedOp, decodeOps } from './decode-ops.js';
 
+/** A validated scenario: the file it came from and its decoded contents. */
 export interface Scenario {
   readonly file: string;
   readonly spec: ScenarioSpec;
@@ -58,14 +59,37 @@ function validate(read: ReadResult, file: string): Scenario {
   if (Result.isFailure(r)) throw new ScenarioError(file, located(problemsOf(r.failure.issue, raw)));
   const spec = r.success;
   const problems = checkVariants(spec);
-  for (const v of Object.values(spec.variants)) problems.push(...checkActors(expand(spec, v.switches ?? {})));
+  const expanded = new Set(Object.values(spec.variants).map((v) => expand(spec, v.switches ?? {})));
+  for (const e of expanded) problems.push(...checkActors(e));
   if (problems.length) throw new ScenarioError(file, located(dedupe(problems)));
+  const built = trialBuild({ file, spec });
+  if (built.length) throw new ScenarioError(file, located(dedupe(built)));
   return { file, spec };
 }
 
-function safeMessage(e: unknown): string {
+const PATH_PREFIX = /^((?:world|actors|locks|generate|variants)\b[\w.[\]"-]*): (.+)$/s;
+
+/** Build every variant once, so that what the schema cannot check (pool sizes, world references) is a problem too. */
+function trialBuild(sc: Scenario): Problem[] {
+  const problems: Problem[] = [];
+  for (const v of Object.keys(sc.spec.variants)) {
+    try {
+      buildModel(sc, v);
+    } catch (e) {
+      if (e instanceof BuildError) problems.push({ path: e.path, message: e.message });
+      else {
+        const m = safeMessage(e, false);
+        const at = PATH_PREFIX.exec(m);
+        problems.push(at?.[1] && at[2] ? { path: at[1], message: at[2] } : { path: formatPath(['variants', v]), message: `the model of this variant cannot be built: ${m}` });
+      }
+    }
+  }
+  return problems;
+}
+
+function safeMessage(e: unknown, withName = true): string {
   try {
-    return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return e instanceof Error ? (withName ? `${e.name}: ${e.message}` : e.message) : String(e);
   } catch {
     return 'unknown';
   }
@@ -128,50 +152,6 @@ function checkActors(spec: ScenarioSpec): Problem[] {
 function refMessage(kind: RefKind, v: string, pool: Set<string>): string {
   const what = { lock: 'lock', label: 'label in this actor', vma: 'VMA', memfd: 'memfd', mm: 'mm', actor: 'actor' }[kind];
   return `no ${what} named "${v}"${didYouMean(v, pool)} (known: ${[...pool].sort().join(', ') || 'none'})`;
-}
-
-function didYouMean(name: string, known: Iterable<string>): string {
-  const s = suggest(name, known);
-  return s ? `; did you mean "${s}"?` : '';
-}
-
-const OpLabel = Schema.optional(Schema.String);
-const RESERVED_LABEL = /^(exit|op\d+)$/;
-
-/** Decode each raw op against its vocabulary entry; undefined where it failed (problems recorded). */
-export function decodeOps(raw: readonly Record<string, unknown>[], base: string, problems: Problem[]): (DecodedOp | undefined)[] {
-  const labels = new Set<string>();
-  return raw.map((o, oi) => {
-    const path = `${base}.ops[${oi}]`;
-    const { op, label } = o;
-    if (typeof op !== 'string') {
-      const what = op === undefined ? 'missing: every operation needs `op:`' : `expected the name of an operation, found ${describeValue(op)}`;
-      problems.push({ path: `${path}.op`, message: `${what} (known: ${opNames().join(', ')})` });
-      return undefined;
-    }
-    const spec = opSpec(op);
-    if (!spec) {
-      problems.push({ path: `${path}.op`, message: `unknown operation "${op}"${didYouMean(op, opNames())} (known: ${opNames().join(', ')})` });
-      return undefined;
-    }
-    let ok = true;
-    if (typeof label === 'string') {
-      const bad = label === '' ? 'an empty label' : RESERVED_LABEL.test(label) ? `"${label}" (exit and op<N> are reserved)` : labels.has(label) ? `"${label}" a second time in this actor` : '';
-      if (bad) problems.push({ path: `${path}.label`, message: `expected a new label name, found ${bad}` });
-      labels.add(label);
-      ok = !bad;
-    }
-    // biome-ignore lint/suspicious/noExplicitAny: op fields carry no decoding services
-    const struct = Schema.Struct({ op: Schema.Literal(op), ...spec.fields, label: OpLabel }) as any;
-    const r = Schema.decodeUnknownResult(struct, decodeOpts)(o);
-    if (Result.isFailure(r)) {
-      for (const p of problemsOf(r.failure.issue, o)) problems.push({ path: p.path.startsWith('[') ? `${path}${p.path}` : `${path}.${p.path}`, message: p.message });
-      return undefined;
-    }
-    if (!ok) return undefined;
-    const { op: _op, label: _label, ...args } = r.success as Record<string, unknown>;
-    return { spec, args, label: label as string | undefined };
-  });
 }
 
 function dedupe(ps: Problem[]): Problem[] {

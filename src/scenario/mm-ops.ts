@@ -1,2 +1,147 @@
-/** Kernel operations of the scenario vocabulary. PLACEHOLDER until the MM model lands: none yet. */
-export {};
+/**
+ * Kernel operations of the scenario vocabulary: each compiles to a call of the procedure that
+ * models it (actors/mm). Pages are in the mapping's unit (huge pages on hugetlb).
+ */
+import { Schema } from 'effect';
+import { cpu_access } from '../../actors/mm/access.js';
+import { memfd_pin_folios, pin_user_pages, pin_user_pages_fast, unpin_user_pages } from '../../actors/mm/gup.js';
+import { hmm_mirror_update } from '../../actors/mm/hmm.js';
+import { madvise_dontneed, munmap } from '../../actors/mm/madvise.js';
+import { ftruncate, MFD_ALLOW_SEALING, memfd_add_seals, memfd_create } from '../../actors/mm/memfd.js';
+import { punch_hole } from '../../actors/mm/punch-hole.js';
+import { MAX_PC, SEAL_NAMES } from '../kernel/defs.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
+import { SealName } from './world.js';
+
+const Name = Schema.String.check(Schema.isMinLength(1));
+const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
+const Pages = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_PC }));
+const Size = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC }));
+const Value = Schema.Int.check(Schema.isBetween({ minimum: -1_000_000, maximum: 1_000_000 }));
+
+const vmaId = (env: CompileEnv, name: string): number => env.names.vma.get(name) as number;
+const memfdId = (env: CompileEnv, name: string): number => env.names.memfd.get(name) as number;
+const kernelOf = (env: CompileEnv): Kernel => env.b.objects.kernel as Kernel;
+/** The mm a VMA belongs to (an actor touches the VMAs of its own process). */
+const mmOf = (env: CompileEnv, vma: number): number => kernelOf(env).vma(vma).mm;
+
+for (const op of ['read', 'write'] as const) {
+  registerOp({
+    name: op,
+    doc: `a user-space ${op === 'read' ? 'load from' : 'store to'} a page of a VMA; faults on a miss${op === 'write' ? ' or a read-only PTE; `value` is what gets stored' : ''}`,
+    fields: op === 'write' ? { vma: Name, page: Page, value: Schema.optional(Value) } : { vma: Name, page: Page },
+    refs: { vma: 'vma' },
+    compile: (a: { vma: string; page: number; value?: number }, env) => {
+      const v = vmaId(env, a.vma);
+      return { op: 'call', proc: cpu_access, args: [mmOf(env, v), v, a.page, op === 'write' ? 1 : 0, a.value ?? 1] };
+    },
+  });
+}
+
+registerOp({
+  name: 'madvise_dontneed',
+  doc: 'madvise(MADV_DONTNEED) over pages of a VMA (default: all of it)',
+  fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages) },
+  refs: { vma: 'vma' },
+  compile: (a: { vma: string; page?: number; pages?: number }, env) => {
+    const v = vmaId(env, a.vma);
+    return { op: 'call', proc: madvise_dontneed, args: [mmOf(env, v), v, a.page ?? 0, a.pages ?? MAX_PC] };
+  },
+});
+
+registerOp({
+  name: 'munmap',
+  doc: 'munmap a whole VMA',
+  fields: { vma: Name },
+  refs: { vma: 'vma' },
+  compile: (a: { vma: string }, env) => {
+    const v = vmaId(env, a.vma);
+    return { op: 'call', proc: munmap, args: [mmOf(env, v), v] };
+  },
+});
+
+registerOp({
+  name: 'punch_hole',
+  doc: 'fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) over pages of a memfd',
+  fields: { memfd: Name, page: Page, pages: Schema.optional(Pages) },
+  refs: { memfd: 'memfd' },
+  compile: (a: { memfd: string; page: number; pages?: number }, env) => ({ op: 'call', proc: punch_hole, args: [memfdId(env, a.memfd), a.page, a.pages ?? 1] }),
+});
+
+registerOp({
+  name: 'ftruncate',
+  doc: 'ftruncate a memfd to `pages` pages',
+  fields: { memfd: Name, pages: Size },
+  refs: { memfd: 'memfd' },
+  compile: (a: { memfd: string; pages: number }, env) => ({ op: 'call', proc: ftruncate, args: [memfdId(env, a.memfd), a.pages] }),
+});
+
+registerOp({
+  name: 'memfd_create',
+  doc: 'memfd_create a memfd declared with `created: false` (MFD_ALLOW_SEALING unless allow_sealing is false)',
+  fields: { memfd: Name, allow_sealing: Schema.optional(Schema.Boolean) },
+  refs: { memfd: 'memfd' },
+  compile: (a: { memfd: string; allow_sealing?: boolean }, env) => ({
+    op: 'call',
+    proc: memfd_create,
+    args: [memfdId(env, a.memfd), a.allow_sealing === false ? 0 : MFD_ALLOW_SEALING],
+  }),
+});
+
+registerOp({
+  name: 'add_seals',
+  doc: 'fcntl(F_ADD_SEALS) on a memfd',
+  fields: { memfd: Name, seals: Schema.Array(SealName) },
+  refs: { memfd: 'memfd' },
+  compile: (a: { memfd: string; seals: readonly string[] }, env) => ({
+    op: 'call',
+    proc: memfd_add_seals,
+    args: [memfdId(env, a.memfd), a.seals.reduce((s, n) => s | (SEAL_NAMES[n] ?? 0), 0)],
+  }),
+});
+
+for (const op of ['pin', 'pin_fast'] as const) {
+  registerOp({
+    name: op,
+    doc: `${op === 'pin' ? 'pin_user_pages' : 'pin_user_pages_fast'}(FOLL_PIN | FOLL_LONGTERM) over pages of a VMA; the thread keeps the pins until unpin`,
+    fields: { vma: Name, page: Page, pages: Schema.optional(Pages), write: Schema.optional(Schema.Boolean) },
+    refs: { vma: 'vma' },
+    compile: (a: { vma: string; page: number; pages?: number; write?: boolean }, env) => {
+      const v = vmaId(env, a.vma);
+      return { op: 'call', proc: op === 'pin' ? pin_user_pages : pin_user_pages_fast, args: [mmOf(env, v), v, a.page, a.pages ?? 1, a.write ? 1 : 0] };
+    },
+  });
+}
+
+registerOp({
+  name: 'unpin',
+  doc: 'unpin_user_pages: drop every pin this thread holds',
+  fields: {},
+  compile: () => ({ op: 'call', proc: unpin_user_pages, args: [] }),
+});
+
+registerOp({
+  name: 'memfd_pin',
+  doc: 'memfd_pin_folios over pages of a memfd (allocating missing shmem pages); the thread keeps the pins until unpin',
+  fields: { memfd: Name, page: Page, pages: Schema.optional(Pages) },
+  refs: { memfd: 'memfd' },
+  compile: (a: { memfd: string; page: number; pages?: number }, env) => ({ op: 'call', proc: memfd_pin_folios, args: [memfdId(env, a.memfd), a.page, a.pages ?? 1] }),
+});
+
+registerOp({
+  name: 'hmm_mirror',
+  doc: "the HMM driver pattern (hmm.rst): mirror the VMA's mirror range into its device page table",
+  fields: { vma: Name, write: Schema.optional(Schema.Boolean) },
+  refs: { vma: 'vma' },
+  compile: (a: { vma: string; write?: boolean }, env) => {
+    const v = vmaId(env, a.vma);
+    const mi = kernelOf(env).vma(v).mirror;
+    if (mi < 0) throw new Error(`hmm_mirror: VMA ${a.vma} has no mirror (declare one with \`mirror:\`)`);
+    return { op: 'call', proc: hmm_mirror_update, args: [mi, a.write ? 1 : 0] };
+  },
+});
+
+registerSwitch('bug_punch_skip_unmap', 'shmem punch hole: skip unmap_mapping_range and the re-unmap of mapped folios (folios leave the page cache still mapped)');
+registerSwitch('bug_hmm_skip_read_retry', 'HMM driver: program device PTEs without mmu_interval_read_retry under the driver lock');
+registerSwitch('bug_truncate_under_i_mmap', 'shmem_undo_range: lock each folio while holding i_mmap_rwsem (folio_lock inside i_mmap_rwsem)');

@@ -10,8 +10,10 @@ import { WorldSpec } from './world.js';
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
 const PositiveInt = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: max }));
 
+/** The kinds of lock a scenario may declare. */
 export const LockKindName = Schema.Literals(['spinlock', 'mutex', 'rwsem', 'folio_lock', 'ww_mutex']);
 
+/** A declared lock: its kind and lockdep class. */
 export const LockSpec = Schema.Struct({
   kind: LockKindName.annotate({ description: 'which kernel primitive the lock models' }),
   /** lockdep class; locks of one class share lock-order edges (default: the lock's own name). */
@@ -24,6 +26,7 @@ export const RawOp = Schema.Record(Schema.String, Schema.Unknown).annotate({
   expected: 'an operation (a map with `op:` and its fields)',
 });
 
+/** An actor: a thread (or agent) running a list of operations. */
 export const ActorSpec = Schema.Struct({
   name: Name,
   /** The process (mm) whose context this actor runs in, for kernel operations. */
@@ -31,8 +34,10 @@ export const ActorSpec = Schema.Struct({
   ops: Schema.Array(RawOp).check(Schema.isMaxLength(500)).annotate({ description: "the actor's operations in order; each is a scheduling point" }),
 });
 
+/** Verdict codes a variant may expect (`ok` is the empty list). */
 export const Verdicts = Schema.Array(Schema.Literals(VERDICT_CODES.filter((c) => c !== 'ok')));
 
+/** A variant: switch settings and the verdicts exploration must find. */
 export const VariantSpec = Schema.Struct({
   description: Schema.optional(Schema.String),
   /** Model switches (a fix on or off); each must be one the model knows. */
@@ -43,8 +48,10 @@ export const VariantSpec = Schema.Struct({
   complete: Schema.optional(Schema.Boolean.annotate({ description: 'true when DFS must complete (proven free of other verdicts within bounds)' })),
 });
 
+/** Exploration strategies a scenario may ask for. */
 export const StrategyName = Schema.Literals(['portfolio', 'dfs', 'bounded', 'random', 'pct']);
 
+/** Exploration settings and budgets. */
 export const ExploreSpec = Schema.Struct({
   strategy: Schema.optional(StrategyName),
   seed: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 2 ** 32 - 1 }))),
@@ -56,11 +63,13 @@ export const ExploreSpec = Schema.Struct({
   timeMs: Schema.optional(PositiveInt(86_400_000)),
 });
 
+/** A generator of locks and actors (a family of scenarios with a size). */
 export const GenerateSpec = Schema.Struct({
   kind: Schema.Literals(['philosophers']),
   n: PositiveInt(12),
 });
 
+/** A scenario file, as a whole. */
 export const ScenarioSpec = Schema.Struct({
   name: Name,
   description: Schema.String,

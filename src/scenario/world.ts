@@ -1,20 +1,138 @@
 /**
- * The `world` section of a scenario: processes, VMAs, memfds. PLACEHOLDER until the MM model
- * (src/kernel) lands: it accepts no keys, and builds nothing.
+ * The `world` section of a scenario: memfds (shmem or hugetlb), processes (mms) with their VMAs,
+ * HMM mirrors on VMAs, and pool sizes. Page numbers are in the mapping's pages (2 MB huge pages
+ * for hugetlb, HPAGE_PMD_NR base pages each). VMA names are unique across the whole world.
+ *
+ *   world:
+ *     memfds:
+ *       guest: { kind: shmem, pages: 4, seals: [F_SEAL_SHRINK], populated: [0, 1] }
+ *     mms:
+ *       P:
+ *         vmas:
+ *           src: { pages: 4, populated: [0], uffd: [missing] }          # anonymous
+ *           buf: { memfd: guest, shared: true, pages: 4, populated: [0], mirror: { name: gpu, pages: 2 } }
+ *           dev: { memfd: guest, shared: true, pfnmap: true, pages: 2, populated: [0] }
  */
 import { Schema } from 'effect';
 import type { ModelBuilder } from '../engine/model.js';
+import { buildKernel, type KernelDesc, type VmaDesc } from '../kernel/build.js';
+import { MAX_PC, SEAL_NAMES } from '../kernel/defs.js';
+import { MAX_MIRROR_PAGES } from '../kernel/kernel.js';
 import type { RefKind } from './ops.js';
 
-export const WorldSpec = Schema.Struct({});
+const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
+const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
+const Pages = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_PC }));
+const Count = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: max }));
+export const SealName = Schema.Literals(['F_SEAL_SEAL', 'F_SEAL_SHRINK', 'F_SEAL_GROW', 'F_SEAL_WRITE', 'F_SEAL_FUTURE_WRITE']);
+
+export const MemfdSpec = Schema.Struct({
+  /** shmem (default) or hugetlb (2 MB pages). */
+  kind: Schema.optional(Schema.Literals(['shmem', 'hugetlb'])),
+  /** i_size in pages. */
+  pages: Pages,
+  seals: Schema.optional(Schema.Array(SealName)),
+  /** Page-cache indices holding a folio at the start. */
+  populated: Schema.optional(Schema.Array(Page)),
+  /** false: the memfd exists only after a memfd_create operation (default true). */
+  created: Schema.optional(Schema.Boolean),
+});
+
+export const MirrorSpec = Schema.Struct({
+  /** The HMM mirror's name (its driver lock is `<name>.lock`). */
+  name: Name,
+  first: Schema.optional(Page),
+  pages: Schema.optional(Count(MAX_MIRROR_PAGES)),
+});
+
+export const VmaSpec = Schema.Struct({
+  pages: Pages,
+  /** The memfd this VMA maps (absent: anonymous private memory). */
+  memfd: Schema.optional(Name),
+  /** File offset in pages. */
+  offset: Schema.optional(Page),
+  /** MAP_SHARED (file VMAs). */
+  shared: Schema.optional(Schema.Boolean),
+  /** PROT_WRITE (default true). */
+  write: Schema.optional(Schema.Boolean),
+  /** VM_PFNMAP (a driver mapping such as udmabuf's: special PTEs, no struct-page GUP). */
+  pfnmap: Schema.optional(Schema.Boolean),
+  /** userfaultfd registration modes. */
+  uffd: Schema.optional(Schema.Array(Schema.Literals(['missing', 'minor', 'wp']))),
+  /** Pages mapped at the start. */
+  populated: Schema.optional(Schema.Array(Page)),
+  /** An HMM mirror (mmu_interval_notifier + device page table) over some of this VMA's pages. */
+  mirror: Schema.optional(MirrorSpec),
+});
+
+export const MmSpec = Schema.Struct({
+  vmas: Schema.Record(Name, VmaSpec),
+});
+
+export const WorldSpec = Schema.Struct({
+  memfds: Schema.optional(Schema.Record(Name, MemfdSpec)),
+  mms: Schema.optional(Schema.Record(Name, MmSpec)),
+  /** Pool sizes (defaults fit the declared objects). */
+  pools: Schema.optional(
+    Schema.Struct({
+      folios: Schema.optional(Count(64)),
+      hugetlb: Schema.optional(Count(16)),
+      tables: Schema.optional(Count(32)),
+    }),
+  ),
+});
 export type WorldSpec = typeof WorldSpec.Type;
 
 /** Names the world declares, by kind (for cross-reference checks). */
-export function worldNames(_w: WorldSpec): Partial<Record<RefKind, string[]>> {
-  return {};
+export function worldNames(w: WorldSpec): Partial<Record<RefKind, string[]>> {
+  const mms = Object.entries(w.mms ?? {});
+  return {
+    memfd: Object.keys(w.memfds ?? {}),
+    mm: mms.map(([n]) => n),
+    vma: mms.flatMap(([, mm]) => Object.keys(mm.vmas)),
+  };
+}
+
+/** The kernel description of a world section (throws on references the schema cannot check). */
+export function kernelDesc(w: WorldSpec): KernelDesc {
+  const memfds = Object.entries(w.memfds ?? {}).map(([name, m]) => {
+    for (const p of m.populated ?? []) if (p >= m.pages) throw new Error(`world.memfds.${name}.populated: page ${p} is beyond its ${m.pages} pages`);
+    return {
+      name,
+      kind: m.kind ?? 'shmem',
+      pages: m.pages,
+      seals: (m.seals ?? []).reduce((a, s) => a | (SEAL_NAMES[s] ?? 0), 0),
+      populated: m.populated ?? [],
+      live: m.created ?? true,
+    };
+  });
+  const known = new Set(memfds.map((m) => m.name));
+  const mms = Object.entries(w.mms ?? {}).map(([name, mm]) => ({
+    name,
+    vmas: Object.entries(mm.vmas).map(([vn, v]): VmaDesc => {
+      const path = `world.mms.${name}.vmas.${vn}`;
+      if (v.memfd !== undefined && !known.has(v.memfd)) throw new Error(`${path}.memfd: no memfd named "${v.memfd}" (known: ${[...known].join(', ') || 'none'})`);
+      if (v.memfd === undefined && (v.shared || v.pfnmap)) throw new Error(`${path}: shared and pfnmap VMAs must map a memfd`);
+      const mirrorPages = Math.min(v.mirror?.pages ?? MAX_MIRROR_PAGES, v.pages - (v.mirror?.first ?? 0));
+      return {
+        name: vn,
+        pages: v.pages,
+        memfd: v.memfd,
+        offset: v.offset,
+        shared: v.shared,
+        write: v.write,
+        pfnmap: v.pfnmap,
+        uffd: v.uffd,
+        populated: v.populated,
+        mirror: v.mirror ? { name: v.mirror.name, first: v.mirror.first ?? 0, pages: Math.max(1, mirrorPages) } : undefined,
+      };
+    }),
+  }));
+  return { memfds, mms, pools: w.pools };
 }
 
 /** Build the kernel objects into the model; returns name → id maps by kind. */
-export function buildWorld(_b: ModelBuilder, _w: WorldSpec): Partial<Record<RefKind, Map<string, number>>> {
-  return {};
+export function buildWorld(b: ModelBuilder, w: WorldSpec): Partial<Record<RefKind, Map<string, number>>> {
+  const K = buildKernel(b, kernelDesc(w));
+  return { vma: new Map(K.vmaNames), memfd: new Map(K.mappingNames), mm: new Map(K.mmNames) };
 }

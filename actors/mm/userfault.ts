@@ -1,0 +1,37 @@
+/**
+ * handle_userfault (fs/userfaultfd.c): queue the fault for the userfaultfd reader, drop the
+ * mmap_lock (release_fault_lock), sleep until a UFFDIO_* ioctl wakes the range, return
+ * VM_FAULT_RETRY. Without FAULT_FLAG_ALLOW_RETRY the fault fails with VM_FAULT_SIGBUS.
+ * Simplified: one fault queue per mm (MM_UFFD_WQ, MM_UFFD_FAULT); any wake wakes all sleepers.
+ */
+import { BLOCKED, ENDED } from '../../src/engine/proc.js';
+import type { Ctx } from '../../src/engine/ctx.js';
+import { FAULT_FLAG_ALLOW_RETRY, VM_FAULT_RETRY, VM_FAULT_SIGBUS } from '../../src/kernel/defs.js';
+import { type Kernel, kern, MM_UFFD_FAULT, MM_UFFD_WQ } from '../../src/kernel/kernel.js';
+import { arg, kproc } from '../../src/kernel/kproc.js';
+import { prepare_to_wait, WAIT_LOCALS, wake_up_all } from '../../src/kernel/waitq.js';
+
+/** handle_userfault: args [mm, vma, vpn, fault flags]; the caller holds mmap_lock for read. */
+export const handle_userfault = kproc(
+  'handle_userfault',
+  'fs/userfaultfd.c: handle_userfault',
+  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), flags: arg(a, 3), ...WAIT_LOCALS }),
+  {
+    queue: (k, l) => {
+      if (!(l.flags & FAULT_FLAG_ALLOW_RETRY)) return k.ret(VM_FAULT_SIGBUS);
+      const mm = kern(k).mm(l.mm);
+      k.w.set(mm.base + MM_UFFD_FAULT, l.vpn + 1);
+      prepare_to_wait(k, mm.base + MM_UFFD_WQ);
+      k.note(() => `handle_userfault: vpn ${l.vpn} queued to userfaultfd`);
+      return 'release';
+    },
+    release: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? 'sleep' : ENDED),
+    sleep: (k, l) => (k.recv(l) ? k.ret(VM_FAULT_RETRY) : BLOCKED),
+  },
+);
+
+/** wake_userfault: wake the threads sleeping in handle_userfault on `mm` (UFFDIO_* without DONTWAKE). */
+export function wake_userfault(k: Ctx, K: Kernel, mm: number): void {
+  k.w.set(K.mm(mm).base + MM_UFFD_FAULT, 0);
+  wake_up_all(k, K.mm(mm).base + MM_UFFD_WQ);
+}
