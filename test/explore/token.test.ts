@@ -11,6 +11,8 @@ describe('replay tokens', () => {
 
   it('are versioned printable strings', () => {
     expect(encodeToken([0, 1, 35, 2])).toBe('v1.01z0z2');
+    expect(encodeToken([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])).toBe('v1.0.c.1');
+    expect(() => decodeToken('v1..5.')).toThrow(BadToken);
     expect(() => decodeToken('01')).toThrow(BadToken);
     expect(() => decodeToken('v1.0!')).toThrow(/"!" at position 1/);
   });
