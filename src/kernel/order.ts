@@ -38,6 +38,10 @@ const EXCEPTIONS = new Set<string>([
   // hugetlbfs takes the folio lock inside i_mmap_rwsem (and its vma_lock), unlike the generic order.
   'i_mmap_rwsem>hugetlb_folio_lock',
   'hugetlb_vma_lock>hugetlb_folio_lock',
+  // vma_start_read holders (lock_vma_under_rcu: page faults, UFFDIO_MOVE's uffd_move_lock) take folio
+  // locks; rank 6 of mm/rmap.c is the write side (vma_start_write). The rule sees classes, not modes,
+  // so the read side is excepted here (added for actors/uffd; a mode-aware rule would be exact).
+  'vma_lock>folio_lock',
 ]);
 
 /** The rule a `held → next` acquisition breaks, or null. */

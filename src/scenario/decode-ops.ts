@@ -26,6 +26,7 @@ function opDecoder(spec: OpSpec) {
   }
   return d;
 }
+
 const RESERVED_LABEL = /^(exit|op\d+)$/;
 
 /** Decode each raw op against its vocabulary entry; undefined where it failed (problems recorded). */

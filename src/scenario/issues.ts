@@ -1,6 +1,6 @@
 /** Scenario errors: every problem as `path: expected ..., found ...`, all of them at once. */
 import type { SchemaAST, SchemaIssue } from 'effect';
-import { describeAst, describeValue, suggest } from './describe.js';
+import { describeAst, describeValue, didYouMean, suggest } from './describe.js';
 
 export { describeValue, suggest } from './describe.js';
 
@@ -72,8 +72,11 @@ interface Ctx {
 
 const isContainer = (ast: SchemaAST.AST | undefined): boolean => ast?._tag === 'Objects' || ast?._tag === 'Arrays';
 
-function invalid(ctx: Ctx, path: PropertyKey[], expected: string): void {
-  ctx.out.push({ path, message: `expected ${expected}, found ${describeValue(at(ctx.input, path))}` });
+function invalid(ctx: Ctx, path: PropertyKey[], expected: string, ast?: SchemaAST.AST): void {
+  const found = at(ctx.input, path);
+  const words = ast?._tag === 'Union' ? ast.types.flatMap((t) => (t._tag === 'Literal' && typeof t.literal === 'string' ? [t.literal] : [])) : [];
+  const hint = typeof found === 'string' && words.length ? didYouMean(found, words) : '';
+  ctx.out.push({ path, message: `expected ${expected}, found ${describeValue(found)}${hint}` });
 }
 
 function walk(issue: SchemaIssue.Issue, path: PropertyKey[], parent: SchemaAST.AST | undefined, ctx: Ctx): void {
@@ -91,7 +94,7 @@ function walk(issue: SchemaIssue.Issue, path: PropertyKey[], parent: SchemaAST.A
     case 'AnyOf': {
       const inner = issue.issues;
       if (inner.length === 1 && inner[0]) return walk(inner[0], path, parent, ctx);
-      return invalid(ctx, path, describeAst(issue.ast));
+      return invalid(ctx, path, describeAst(issue.ast), issue.ast);
     }
     case 'Filter':
       // A check on a list or map as a whole (e.g. at most 500 operations); scalar checks arrive in a Composite.

@@ -9,7 +9,7 @@ export interface ReadResult {
   locate(path: string): { line: number; column: number } | undefined;
 }
 
-const NOT_YAML = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFE\uFFFF]/;
+const NOT_YAML = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]/;
 const TOP = 'a scenario: a map (keys name, description, variants; optional locks, world, generate, actors, explore)';
 
 /** Bytes of a file → text; whole-file problems for binary, UTF-16 or otherwise non-UTF-8 content. */
@@ -39,11 +39,13 @@ export function readYaml(text: string, file: string): ReadResult {
     throw new ScenarioError(file, problems);
   };
   const ctl = NOT_YAML.exec(text);
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lc, logLevel: 'error' });
   if (ctl) {
+    const line = text.slice(0, ctl.index).split('\n').length;
+    const column = ctl.index - text.lastIndexOf('\n', ctl.index - 1);
     const code = `U+${(ctl[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-    whole([{ path: '', message: `not YAML text: control character ${code} (is this a binary file?)`, ...pos(ctl.index) }]);
+    whole([{ path: '', message: `not YAML text: control character ${code} (is this a binary file?)`, line, column }]);
   }
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lc, logLevel: 'error' });
   if (doc.errors.length) {
     const deep = doc.errors.find((e) => e.code === 'RESOURCE_EXHAUSTION');
     if (deep) whole([{ path: '', message: 'not readable: lists or maps nested too deeply for the YAML reader', ...pos(deep.pos[0]) }]);

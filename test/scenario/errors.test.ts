@@ -58,7 +58,7 @@ describe('scenario errors name the file, the path, what was expected and what wa
   it('unions read "expected one of a, b", not Effect syntax', () => {
     const ps = problems('name: x\ndescription: d\nlocks: {A: {kind: mutx}}\nactors: []\nvariants: {d: {expect: [dedlock]}}');
     const kind = problemAt(ps, 'locks.A.kind').message;
-    expect(kind).toMatch(/^expected one of spinlock, mutex, rwsem, folio_lock, ww_mutex, found "mutx"$/);
+    expect(kind).toMatch(/^expected one of spinlock, mutex, rwsem, folio_lock, ww_mutex, found "mutx"; did you mean "mutex"\?$/);
     expect(problemAt(ps, 'variants.d.expect[0]').message).toMatch(/expected one of deadlock, potential-deadlock/);
     for (const p of ps) expect(p.message).not.toMatch(/\||Expected|Missing key/);
   });
@@ -167,6 +167,24 @@ describe('scenario errors name the file, the path, what was expected and what wa
     const bomb = ['a: &a [x,x,x,x,x,x,x,x,x]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]'];
     expect(problems(bomb.join('\n'))[0]?.message).toMatch(/alias/);
     expect(problems('a: *nowhere')[0]?.message).toMatch(/alias|anchor/i);
+  });
+
+  it('what only building can check (world references, op compile errors) is a problem with a path', () => {
+    const world = 'world:\n  mms:\n    P:\n      vmas:\n        buf: { memfd: guest, shared: true, pages: 2 }\n';
+    const ps = problems(`${ok}${world}`);
+    expect(problemAt(ps, 'world.mms.P.vmas.buf.memfd').message).toMatch(/memfd.*"guest"/);
+    expect(problemAt(ps, 'world.mms.P.vmas.buf.memfd').line).toBe(9);
+  });
+
+  it('a file with very many problems lists the first 50 and counts the rest', () => {
+    const keys = Array.from({ length: 80 }, (_, i) => `extra${i}: 1`).join('\n');
+    try {
+      parseScenario(`${ok}${keys}`, 'many.yaml');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ScenarioError).problems).toHaveLength(80);
+      expect((e as Error).message).toMatch(/… and 30 more$/);
+    }
   });
 
   it('YAML oddities: merge keys, binary tags, odd keys are quoted in paths', () => {
