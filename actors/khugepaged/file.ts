@@ -1,0 +1,361 @@
+/**
+ * khugepaged's file (shmem) collapse (mm/khugepaged.c; kernel-rules §4): hpage_collapse_scan_file
+ * → collapse_file, which builds a locked huge folio, locks and unmaps the old page-cache folios
+ * (try_to_unmap), stores the huge folio in the page cache and calls retract_page_tables — which
+ * holds ONLY i_mmap_rwsem for read (Hugh Dickins 2023, "retract_page_tables() without mmap or vma
+ * lock") and removes the now empty PTE tables of every VMA mapping the range under pmd lock + PTL;
+ * then, on a later pass, collapse_pte_mapped_thp under mmap_lock read (pte-mapped-thp.ts).
+ *
+ * Simplified: shmem only, every page of the range already in the page cache or a hole (no swap, no
+ * fallocated pages); no LRU isolation (the refcount check is "cache + ours"); the XA_RETRY_ENTRY
+ * window and the final multi-index store are one step under the i_pages lock (as the kernel holds
+ * xa_lock across them); folio data words are not copied.
+ */
+import type { Ctx } from '../../src/engine/ctx.js';
+import { BLOCKED, ENDED } from '../../src/engine/proc.js';
+import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, PG_dirty, PG_uptodate, pfn_folio, pmd_table, pte_pfn, pte_present } from '../../src/kernel/defs.js';
+import { filemap_get_folio } from '../../src/kernel/filemap.js';
+import { folio_alloc, folio_get, folio_mapped, folio_put, folio_ref_count, folio_remove_rmap, folio_test_uptodate, folio_trylock, folio_unlock } from '../../src/kernel/folio.js';
+import { F_FLAGS, F_INDEX, F_MAPPING, F_REF, kern, M_NRPAGES, MM_USERS, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
+import { arg, kproc } from '../../src/kernel/kproc.js';
+import { pmd_clear_table, pmd_index, pmdp_get, pte_free_defer, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear } from '../../src/kernel/pgtable.js';
+import { userfaultfd_missing } from '../mm/common.js';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
+import { folio_order, pmdText, userfaultfd_wp, vma_anon_vma } from '../uffd/common.js';
+import { check_pmd_state } from './anon.js';
+import {
+  SCAN_ALLOC_HUGE_PAGE_FAIL,
+  SCAN_ANY_PROCESS,
+  SCAN_EXCEED_NONE_PTE,
+  SCAN_FAIL,
+  SCAN_PAGE_COUNT,
+  SCAN_PAGE_FILLED,
+  SCAN_PAGE_LOCK,
+  SCAN_PTE_MAPPED_HUGEPAGE,
+  SCAN_SUCCEED,
+  SCAN_TRUNCATED,
+  scanName,
+} from './common.js';
+import { collapse_pte_mapped_thp } from './pte-mapped.js';
+
+/** VMAs of a mapping's i_mmap tree that are live (vma_interval_tree_foreach). */
+const immapVmas = (k: Ctx, map: number): number[] => {
+  const K = kern(k);
+  return K.mapping(map).vmas.filter((v) => k.w.get(K.vmaSlot(v, VMA_IMMAP)) !== 0 && k.w.get(K.vmaSlot(v, VMA_ATTACHED)) !== 0);
+};
+
+/**
+ * khugepaged_scan_mm_slot for one file pmd: args [mm, vma, haddr, install_pmd]. hpage_collapse_scan_file
+ * → collapse_file (mmap_lock not held), then collapse_pte_mapped_thp(install_pmd) under mmap_read_lock
+ * (what khugepaged does on its next pass over the range, and MADV_COLLAPSE at once with install_pmd).
+ */
+export const khugepaged_scan_file = kproc(
+  'khugepaged_scan_file',
+  'mm/khugepaged.c: khugepaged_scan_mm_slot / madvise_collapse (file VMA) → hpage_collapse_scan_file',
+  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), haddr: arg(a, 2), install: arg(a, 3), map: -1, start: 0, r: 0 }),
+  {
+    scan: (k, l) => {
+      const K = kern(k);
+      l.map = K.vma(l.vma).memfd;
+      l.start = K.linear_page_index(l.vma, l.haddr);
+      // hpage_collapse_scan_file (under RCU): a huge folio already there means "maybe PMD-mapped"
+      const f = filemap_get_folio(k.w, K, l.map, l.start);
+      if (f >= 0 && folio_order(k.w, K, f) === HPAGE_PMD_ORDER) return 'lock';
+      return k.call(collapse_file, [l.map, l.start], 'collapsed');
+    },
+    collapsed: (k, l) => {
+      l.r = k.rv;
+      k.note(() => `collapse_file: ${scanName(l.r)}`);
+      return l.r === SCAN_SUCCEED || l.r === SCAN_PTE_MAPPED_HUGEPAGE ? 'lock' : k.ret(l.r);
+    },
+    lock: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'exiting' : BLOCKED),
+    exiting: (k, l) => {
+      if (k.w.get(kern(k).mm(l.mm).base + MM_USERS) === 0) {
+        l.r = SCAN_ANY_PROCESS;
+        return 'unlock';
+      }
+      return k.call(collapse_pte_mapped_thp, [l.mm, l.haddr, l.install], 'thp');
+    },
+    thp: (k, l) => {
+      l.r = k.rv;
+      k.note(() => `collapse_pte_mapped_thp: ${scanName(l.r)}`);
+      return 'unlock';
+    },
+    unlock: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? k.ret(l.r) : ENDED),
+  },
+);
+
+/** collapse_file (shmem): args [mapping, start index]; a scan result. */
+export const collapse_file = kproc(
+  'collapse_file',
+  'mm/khugepaged.c: collapse_file',
+  (a) => ({ map: arg(a, 0), start: arg(a, 1), nf: -1, i: arg(a, 1), f: -1, iso: 0, none: 0, r: SCAN_SUCCEED, immap: 0, o0: -1, o1: -1, o2: -1, o3: -1 }),
+  {
+    alloc: (k, l) => {
+      const K = kern(k);
+      l.nf = folio_alloc(k.w, K, HPAGE_PMD_ORDER); // alloc_charge_folio
+      if (l.nf < 0) return k.ret(SCAN_ALLOC_HUGE_PAGE_FAIL);
+      // __folio_set_locked(new_folio): nobody else can see it yet
+      if (!folio_trylock(k, K, l.nf)) return k.violated('collapse_file: a freshly allocated folio is locked');
+      k.w.set(K.fSlot(l.nf, F_INDEX), l.start);
+      return 'load';
+    },
+    load: (k, l) => {
+      const K = kern(k);
+      if (l.i >= l.start + HPAGE_PMD_NR) return 'store';
+      const f = filemap_get_folio(k.w, K, l.map, l.i); // xas_load
+      if (f < 0) {
+        l.none++;
+        l.i++;
+        if (l.i === l.start + HPAGE_PMD_NR && l.none === HPAGE_PMD_NR) return fail(k, l, SCAN_TRUNCATED); // extent now completely empty
+        return 'load';
+      }
+      if (!folio_test_uptodate(k.w, K, f)) return fail(k, l, SCAN_FAIL); // would need shmem_get_folio(SGP_NOALLOC)
+      if (!folio_trylock(k, K, f)) return fail(k, l, SCAN_PAGE_LOCK);
+      folio_get(k.w, K, f);
+      l.f = f;
+      return 'checks';
+    },
+    checks: (k, l) => {
+      const K = kern(k);
+      const m = k.w;
+      // a THP already there (truncated then extended, or hole-punched): maybe PMD-mapped
+      if (folio_order(m, K, l.f) === HPAGE_PMD_ORDER) return unlockCur(l, SCAN_PTE_MAPPED_HUGEPAGE);
+      if (m.get(K.fSlot(l.f, F_MAPPING)) !== l.map + 1) return unlockCur(l, SCAN_TRUNCATED);
+      return folio_mapped(m, K, l.f) ? 'unmap' : 'refs';
+    },
+    unmap: (k, l) => k.call(try_to_unmap_file, [l.map, l.f], 'refs'), // try_to_unmap(folio, TTU_IGNORE_MLOCK | TTU_BATCH_FLUSH)
+    refs: (k, l) => {
+      const K = kern(k);
+      // We control 2 references (ours + the page cache's): any other user must come through the cache
+      if (folio_ref_count(k.w, K, l.f) !== 2) {
+        k.note(() => `collapse_file: folio ${l.f} refcount ${folio_ref_count(k.w, K, l.f)} (mapped or pinned)`);
+        return unlockCur(l, SCAN_PAGE_COUNT);
+      }
+      l.iso |= 1 << (l.i - l.start);
+      setOld(l, l.i - l.start, l.f);
+      l.f = -1;
+      l.i++;
+      return 'load';
+    },
+    cur_unlock: (k, l) => (folio_unlock(k, kern(k), l.f) ? 'cur_put' : ENDED),
+    cur_put: (k, l) => {
+      folio_put(k, kern(k), l.f);
+      l.f = -1;
+      return 'rollback';
+    },
+    // the folios are locked and unmapped: copy (data words not modelled), then handle the holes
+    store: (k, l) => {
+      if (!l.none) return 'finalize';
+      if (!k.down_read(kern(k).mapping(l.map).i_mmap_rwsem)) return BLOCKED; // i_mmap_lock_read
+      l.immap = 1;
+      return 'finalize';
+    },
+    finalize: (k, l) => {
+      const K = kern(k);
+      const m = k.w;
+      if (l.none) {
+        // xas_store(XA_RETRY_ENTRY) over the holes; nr_none != nr_none_check → SCAN_PAGE_FILLED
+        let check = 0;
+        for (let i = l.start; i < l.start + HPAGE_PMD_NR; i++) if (filemap_get_folio(m, K, l.map, i) < 0) check++;
+        if (check !== l.none) return failImmap(k, l, SCAN_PAGE_FILLED);
+        // a MODE_MISSING userfaultfd VMA may expect a fault for the hole: roll back
+        for (const v of immapVmas(k, l.map)) if (userfaultfd_missing(m, K, v)) return failImmap(k, l, SCAN_EXCEED_NONE_PTE);
+      }
+      // join the small entries into one multi-index entry of the new folio (HPAGE_PMD_NR references)
+      for (let i = l.start; i < l.start + HPAGE_PMD_NR; i++) m.set(K.pcSlot(l.map, i), l.nf + 1);
+      m.set(K.fSlot(l.nf, F_MAPPING), l.map + 1);
+      m.set(K.fSlot(l.nf, F_REF), HPAGE_PMD_NR);
+      m.set(K.fSlot(l.nf, F_FLAGS), m.get(K.fSlot(l.nf, F_FLAGS)) | PG_uptodate | PG_dirty); // folio_mark_uptodate, folio_mark_dirty
+      m.set(K.mapSlot(l.map, M_NRPAGES), m.get(K.mapSlot(l.map, M_NRPAGES)) + l.none);
+      k.note(() => `collapse_file: huge folio ${l.nf} now in the page cache at [${l.start}, ${l.start + HPAGE_PMD_NR}) (still locked)`);
+      return l.immap ? 'immap_unlock' : 'retract';
+    },
+    immap_unlock: (k, l) => {
+      l.immap = 0;
+      if (!k.up_read(kern(k).mapping(l.map).i_mmap_rwsem)) return ENDED;
+      return l.r === SCAN_SUCCEED ? 'retract' : 'rollback';
+    },
+    // Remove pte page tables, so we can re-fault the page as huge.
+    retract: (k, l) => k.call(retract_page_tables, [l.map, l.start], 'unlock_new'),
+    unlock_new: (k, l) => (folio_unlock(k, kern(k), l.nf) ? 'free_old' : ENDED),
+    // the collapse has succeeded: free the old folios (mapping = NULL, unlock, drop cache + our refs)
+    free_old: (k, l) => {
+      const i = lowestBit(l.iso);
+      if (i < 0) return k.ret(SCAN_SUCCEED);
+      l.f = oldOf(l, i);
+      k.w.set(kern(k).fSlot(l.f, F_MAPPING), 0);
+      return folio_unlock(k, kern(k), l.f) ? 'free_put' : ENDED;
+    },
+    free_put: (k, l) => {
+      const K = kern(k);
+      folio_put(k, K, l.f);
+      folio_put(k, K, l.f);
+      l.iso &= ~(1 << lowestBit(l.iso));
+      l.f = -1;
+      return 'free_old';
+    },
+    // rollback: unlock and release what was taken, then the new folio
+    rollback: (k, l) => {
+      const i = lowestBit(l.iso);
+      if (i < 0) return 'rollback_new';
+      l.iso &= ~(1 << i);
+      l.f = oldOf(l, i);
+      return folio_unlock(k, kern(k), l.f) ? 'rollback_put' : ENDED;
+    },
+    rollback_put: (k, l) => {
+      folio_put(k, kern(k), l.f);
+      l.f = -1;
+      return 'rollback';
+    },
+    rollback_new: (k, l) => {
+      k.w.set(kern(k).fSlot(l.nf, F_INDEX), 0);
+      return folio_unlock(k, kern(k), l.nf) ? 'rollback_free' : ENDED;
+    },
+    rollback_free: (k, l) => {
+      folio_put(k, kern(k), l.nf);
+      k.note(() => `collapse_file: rolled back (${scanName(l.r)})`);
+      return k.ret(l.r);
+    },
+  },
+);
+
+/** The old folio collapse_file locked at range offset i (locals o0..o3). */
+const oldOf = (l: object, i: number): number => (l as Record<string, number>)[`o${i}`] ?? -1;
+function setOld(l: object, i: number, f: number): void {
+  (l as Record<string, number>)[`o${i}`] = f;
+}
+
+function fail(_k: Ctx, l: { r: number }, r: number): string {
+  l.r = r;
+  return 'rollback';
+}
+function unlockCur(l: { r: number }, r: number): string {
+  l.r = r;
+  return 'cur_unlock';
+}
+function failImmap(_k: Ctx, l: { r: number }, r: number): string {
+  l.r = r;
+  return 'immap_unlock';
+}
+const lowestBit = (mask: number): number => (mask ? 31 - Math.clz32(mask & -mask) : -1);
+
+/**
+ * try_to_unmap of a locked file folio: args [mapping, folio]. rmap_walk_file under i_mmap_rwsem
+ * read; for each VMA mapping the folio's index, try_to_unmap_one clears the PTE under the PTL,
+ * removes the rmap and drops the mapping's reference.
+ */
+export const try_to_unmap_file = kproc(
+  'try_to_unmap',
+  'mm/rmap.c: try_to_unmap → rmap_walk_file → try_to_unmap_one',
+  (a) => ({ map: arg(a, 0), f: arg(a, 1), j: 0, vma: -1, vpn: 0, t: -1, hit: 0 }),
+  {
+    lock: (k, l) => (k.down_read(kern(k).mapping(l.map).i_mmap_rwsem) ? 'vma' : BLOCKED),
+    vma: (k, l) => {
+      const K = kern(k);
+      const vmas = immapVmas(k, l.map);
+      const index = k.w.get(K.fSlot(l.f, F_INDEX));
+      while (l.j < vmas.length) {
+        const v = vmas[l.j++] as number;
+        const h = K.vma(v);
+        if (index < h.pgoff || index >= h.pgoff + h.pages) continue;
+        l.vma = v;
+        l.vpn = h.start + (index - h.pgoff);
+        return k.call(pte_offset_map_lock, [h.mm, pmd_index(l.vpn)], 'locked'); // page_vma_mapped_walk
+      }
+      return 'unlock';
+    },
+    locked: (k, l) => {
+      if (k.rv === 0) return 'vma';
+      const K = kern(k);
+      l.t = pmd_table(k.rv);
+      const pte = ptep_get(k, K, l.t, pte_index(l.vpn));
+      l.hit = pte_present(pte) && pfn_folio(pte_pfn(pte)) === l.f ? 1 : 0;
+      if (l.hit) {
+        ptep_get_and_clear(k, K, l.t, pte_index(l.vpn)); // ptep_clear_flush
+        folio_remove_rmap(k, K, l.f);
+        k.note(() => `try_to_unmap: folio ${l.f} unmapped from ${K.vma(l.vma).name} vpn ${l.vpn} (table ${l.t} stays, now empty there)`);
+      }
+      return 'ptl_unlock';
+    },
+    ptl_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? 'put' : ENDED),
+    put: (k, l) => {
+      if (l.hit) folio_put(k, kern(k), l.f);
+      l.hit = 0;
+      return 'vma';
+    },
+    unlock: (k, l) => (k.up_read(kern(k).mapping(l.map).i_mmap_rwsem) ? k.ret(0) : ENDED),
+  },
+);
+
+/**
+ * retract_page_tables(mapping, pgoff): args [mapping, pgoff]. Holds only i_mmap_rwsem for read:
+ * "since the mmap_lock is not held, it is still possible for a racing userfaultfd_ioctl() to have
+ * inserted ptes or markers" — so anon_vma and userfaultfd_wp are rechecked under the PTL.
+ */
+export const retract_page_tables = kproc(
+  'retract_page_tables',
+  'mm/khugepaged.c: retract_page_tables',
+  (a) => ({ map: arg(a, 0), pgoff: arg(a, 1), j: 0, vma: -1, mm: 0, addr: 0, t: -1, ok: 0 }),
+  {
+    lock: (k, l) => (k.down_read(kern(k).mapping(l.map).i_mmap_rwsem) ? 'vma' : BLOCKED), // i_mmap_lock_read
+    vma: (k, l) => {
+      const K = kern(k);
+      const m = k.w;
+      const vmas = immapVmas(k, l.map);
+      while (l.j < vmas.length) {
+        const v = vmas[l.j++] as number;
+        const h = K.vma(v);
+        // READ_ONCE(vma->anon_vma): MAP_PRIVATE mappings that got written to are skipped
+        if (vma_anon_vma(m, K, v) >= 0) {
+          k.note(() => `retract_page_tables: ${h.name} has an anon_vma, skipped`);
+          continue;
+        }
+        const addr = h.start + (l.pgoff - h.pgoff);
+        if (l.pgoff < h.pgoff || addr % HPAGE_PMD_NR !== 0 || h.end < addr + HPAGE_PMD_NR) continue;
+        if (check_pmd_state(pmdp_get(m, K, h.mm, pmd_index(addr))) !== SCAN_SUCCEED) continue; // find_pmd_or_thp_or_none
+        if (m.get(K.mm(h.mm).base + MM_USERS) === 0) continue; // hpage_collapse_test_exit
+        if (userfaultfd_wp(m, K, v)) continue; // PTE markers may be installed
+        l.vma = v;
+        l.mm = h.mm;
+        l.addr = addr;
+        l.ok = 0;
+        return k.call(mmu_notifier_invalidate_range_start, [l.mm, l.addr, l.addr + HPAGE_PMD_NR], 'pml');
+      }
+      return 'unlock';
+    },
+    pml: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? 'state' : BLOCKED),
+    state: (k, l) => {
+      // the huge folio is still locked: faults block, so only the pmd *state* needs rechecking
+      const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.addr));
+      if (check_pmd_state(v) !== SCAN_SUCCEED) return 'drop_pml';
+      l.t = pmd_table(v); // ptl = pte_lockptr(mm, pmd)
+      return 'ptl';
+    },
+    ptl: (k, l) => (k.spin_lock(kern(k).ptlOf(l.t), 1) ? 'recheck' : BLOCKED), // spin_lock_nested(ptl, SINGLE_DEPTH_NESTING)
+    // "it is still possible for a racing userfaultfd_ioctl() to have inserted ptes or markers. Now
+    // that we hold ptlock, repeating the anon_vma check protects from one category"
+    recheck: (k, l) => {
+      const K = kern(k);
+      if (vma_anon_vma(k.w, K, l.vma) < 0 && !userfaultfd_wp(k.w, K, l.vma)) return 'flush';
+      k.note(() => `retract_page_tables: ${K.vma(l.vma).name} got an anon_vma or uffd-wp meanwhile, kept`);
+      return 'ptl_unlock';
+    },
+    flush: (k, l) => {
+      const K = kern(k);
+      const old = pmd_clear_table(k.w, K, l.mm, pmd_index(l.addr)); // pmdp_collapse_flush
+      l.ok = 1;
+      k.note(() => `retract_page_tables: ${K.vma(l.vma).name} pmd ${pmd_index(l.addr)} ${pmdText(old)} retracted, pmd none (no mmap_lock held)`);
+      return 'ptl_unlock';
+    },
+    ptl_unlock: (k, l) => (k.spin_unlock(kern(k).ptlOf(l.t)) ? 'drop_pml' : ENDED),
+    drop_pml: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'notify_end' : ENDED),
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.addr, l.addr + HPAGE_PMD_NR], 'free'),
+    free: (k, l) => {
+      if (l.ok) pte_free_defer(k, kern(k), l.t);
+      l.ok = 0;
+      return 'vma';
+    },
+    unlock: (k, l) => (k.up_read(kern(k).mapping(l.map).i_mmap_rwsem) ? k.ret(0) : ENDED),
+  },
+);

@@ -1,0 +1,350 @@
+/**
+ * UFFDIO_MOVE of one PTE as merged (mm/userfaultfd.c): move_pages_pte maps both tables with
+ * pte_offset_map_rw_nolock (keeping dst_pmdval), turns a vanished table into -EAGAIN and the pmd
+ * sanity checks into -EINVAL, reads both PTEs under their PTLs, gets and locks the source folio and
+ * its anon_vma (dropping the maps to sleep), and moves the PTE in move_present_pte under
+ * double_pt_lock after is_pte_pages_stable (pte_same on both + pmd_same on dst). A folio pinned
+ * before ptep_clear_flush is -EBUSY; one pinned between the check and the clear (GUP-fast takes no
+ * PTL) is caught by the recheck after the clear, which puts the PTE back.
+ *
+ * Variant switch move_no_pin_recheck: remove that post-clear recheck (a planted regression).
+ * Simplified: split_folio is not modelled (a large source folio fails the move with -EBUSY);
+ * get_swap_device always succeeds and there is no swap cache; migration_entry_wait returns at once.
+ */
+import type { Ctx } from '../../src/engine/ctx.js';
+import { BLOCKED, ENDED } from '../../src/engine/proc.js';
+import {
+  _PAGE_SPECIAL,
+  _PAGE_SWP_EXCLUSIVE,
+  EAGAIN,
+  EBUSY,
+  EEXIST,
+  EFAULT,
+  EINVAL,
+  ENOENT,
+  is_migration_entry,
+  is_swap_pte,
+  is_zero_pfn,
+  mk_pte,
+  pmd_none,
+  pmd_table,
+  pmd_trans_huge,
+  pte_none,
+  pte_pfn,
+  pte_present,
+  ZERO_PFN,
+} from '../../src/kernel/defs.js';
+import { folio_get, folio_lock, folio_mapcount, folio_maybe_dma_pinned, folio_put, folio_test_anon, folio_trylock, folio_unlock, PageAnonExclusive } from '../../src/kernel/folio.js';
+import { kern } from '../../src/kernel/kernel.js';
+import { arg, kproc } from '../../src/kernel/kproc.js';
+import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, ptep_get, ptep_get_and_clear, set_pte_at } from '../../src/kernel/pgtable.js';
+import { vm_normal_folio } from '../mm/common.js';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
+import { anon_vma_lock, first_of, folio_get_anon_vma, folio_move_anon_rmap, folio_test_large, moved_pte, pmdText, pteText, second_of, UFFDIO_MODE_ALLOW_SRC_HOLES } from './common.js';
+
+const NO_PIN_RECHECK = 'move_no_pin_recheck';
+
+/** move_pages_pte: args [mm, dst vma, src vma, dst vpn, src vpn, mode]; 0 or -errno. */
+export const move_pages_pte = kproc(
+  'move_pages_pte',
+  'mm/userfaultfd.c: move_pages_pte',
+  (a) => ({
+    mm: arg(a, 0),
+    dvma: arg(a, 1),
+    svma: arg(a, 2),
+    da: arg(a, 3),
+    sa: arg(a, 4),
+    mode: arg(a, 5),
+    dval: 0,
+    dt: -1,
+    st: -1,
+    mapped: 0,
+    odst: 0,
+    osrc: 0,
+    f: -1,
+    fpte: 0,
+    locked: 0,
+    av: -1,
+    avlocked: 0,
+    err: 0,
+  }),
+  {
+    notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, [l.mm, l.sa, l.sa + 1], 'retry'),
+    retry: (k, l) => {
+      const K = kern(k);
+      // dst_pte = pte_offset_map_rw_nolock(mm, dst_pmd, dst_addr, &dst_pmdval, &dst_ptl)
+      l.dval = pte_offset_map_rw_nolock(k, K, l.mm, pmd_index(l.da));
+      if (!l.dval) return fail(k, l, EAGAIN, 'out', 'dst table gone (a huge pmd materialized)');
+      l.dt = pmd_table(l.dval);
+      l.mapped = 1;
+      return 'map_src';
+    },
+    map_src: (k, l) => {
+      const K = kern(k);
+      const v = pte_offset_map_rw_nolock(k, K, l.mm, pmd_index(l.sa)); // &dummy_pmdval: pte_same suffices for src
+      if (!v) return fail(k, l, EAGAIN, 'out', 'src table gone');
+      l.st = pmd_table(v);
+      l.mapped = 3;
+      k.note(() => `move_pages_pte: dst table ${l.dt} (dst_pmdval kept), src table ${l.st}`);
+      return 'sanity_dst';
+    },
+    // Sanity checks before the operation: -EINVAL instead of the RFC's BUG_ONs
+    sanity_dst: (k, l) => {
+      const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.da));
+      return pmd_none(v) || pmd_trans_huge(v) ? fail(k, l, EINVAL, 'out', `dst pmd is ${pmdText(v)}`) : 'sanity_src';
+    },
+    sanity_src: (k, l) => {
+      const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.sa));
+      return pmd_none(v) || pmd_trans_huge(v) ? fail(k, l, EINVAL, 'out', `src pmd is ${pmdText(v)}`) : 'dst_lock';
+    },
+    dst_lock: (k, l) => (k.spin_lock(kern(k).ptlOf(l.dt)) ? 'dst_read' : BLOCKED),
+    dst_read: (k, l) => {
+      l.odst = ptep_get(k, kern(k), l.dt, pte_index(l.da));
+      return 'dst_unlock';
+    },
+    dst_unlock: (k, l) => {
+      if (!k.spin_unlock(kern(k).ptlOf(l.dt))) return ENDED;
+      return pte_none(l.odst) ? 'src_lock' : fail(k, l, EEXIST, 'out', `dst PTE is ${pteText(l.odst)}`);
+    },
+    src_lock: (k, l) => (k.spin_lock(kern(k).ptlOf(l.st)) ? 'src_read' : BLOCKED),
+    src_read: (k, l) => {
+      l.osrc = ptep_get(k, kern(k), l.st, pte_index(l.sa));
+      return 'src_unlock';
+    },
+    src_unlock: (k, l) => {
+      if (!k.spin_unlock(kern(k).ptlOf(l.st))) return ENDED;
+      if (pte_none(l.osrc)) {
+        l.err = l.mode & UFFDIO_MODE_ALLOW_SRC_HOLES ? 0 : ENOENT; // nothing to do to move a hole
+        return 'out';
+      }
+      // If PTE changed after we locked the folio then start over
+      if (l.f >= 0 && l.fpte !== l.osrc) return fail(k, l, EAGAIN, 'out', 'src PTE changed while we slept on the folio lock');
+      if (!pte_present(l.osrc)) return 'swap';
+      if (is_zero_pfn(pte_pfn(l.osrc))) return 'zeropage';
+      return l.f < 0 ? 'pin_lock' : 'large';
+    },
+    zeropage: (k, l) => k.call(move_zeropage_pte, [l.mm, l.da, l.sa, l.dt, l.st, l.odst, l.osrc, l.dval], 'result'),
+    // Pin the page while holding the lock to be sure the page isn't freed under us
+    pin_lock: (k, l) => (k.spin_lock(kern(k).ptlOf(l.st)) ? 'pin' : BLOCKED),
+    pin: (k, l) => {
+      const K = kern(k);
+      const m = k.w;
+      if (ptep_get(k, K, l.st, pte_index(l.sa)) !== l.osrc) return fail(k, l, EAGAIN, 'pin_unlock', 'src PTE changed');
+      const f = vm_normal_folio(l.osrc);
+      if (f < 0 || !PageAnonExclusive(m, K, f)) return fail(k, l, EBUSY, 'pin_unlock', `src folio ${f} not anon-exclusive`);
+      l.locked = folio_trylock(k, K, f) ? 1 : 0;
+      // no waiting for a large folio's lock with a raised refcount (split_folio would fail: livelock)
+      if (!l.locked && folio_test_large(m, K, f)) return fail(k, l, EAGAIN, 'pin_unlock', `large folio ${f} locked by someone else`);
+      folio_get(m, K, f);
+      l.f = f;
+      l.fpte = l.osrc;
+      return 'pin_unlock';
+    },
+    pin_unlock: (k, l) => {
+      if (!k.spin_unlock(kern(k).ptlOf(l.st))) return ENDED;
+      if (l.err) return 'out';
+      if (!l.locked) return 'unmap_for_folio';
+      return k.WARN_ON(!folio_test_anon(k.w, kern(k), l.f), '!folio_test_anon(src_folio)') ? ENDED : 'large';
+    },
+    unmap_for_folio: (k, l) => {
+      unmapBoth(k, l);
+      return 'folio_lock';
+    },
+    folio_lock: (k, l) => {
+      if (!folio_lock(k, kern(k), l.f)) return BLOCKED; // now we can block and wait
+      l.locked = 1;
+      return 'retry';
+    },
+    // at this point we have src_folio locked
+    large: (k, l) => {
+      if (!folio_test_large(k.w, kern(k), l.f)) return 'anon';
+      unmapBoth(k, l); // split_folio() can block
+      return fail(k, l, EBUSY, 'out', `src folio ${l.f} is large: split_folio (not modelled) fails`);
+    },
+    anon: (k, l) => {
+      if (l.av >= 0) return 'present';
+      const K = kern(k);
+      // folio_referenced walks the anon_vma chain without the folio lock: the anon_vma lock serializes
+      l.av = folio_get_anon_vma(k.w, K, l.f, folio_mapcount(k.w, K, l.f));
+      if (l.av < 0) return fail(k, l, EAGAIN, 'out', 'folio unmapped from under us');
+      return 'av_trylock';
+    },
+    av_trylock: (k, l) => {
+      if (!k.down_write_trylock(anon_vma_lock(kern(k), l.av))) return 'unmap_for_av';
+      l.avlocked = 1;
+      return 'present';
+    },
+    unmap_for_av: (k, l) => {
+      unmapBoth(k, l);
+      return 'av_lock';
+    },
+    av_lock: (k, l) => {
+      if (!k.down_write(anon_vma_lock(kern(k), l.av))) return BLOCKED;
+      l.avlocked = 1;
+      return 'retry';
+    },
+    present: (k, l) => k.call(move_present_pte, [l.mm, l.dvma, l.svma, l.da, l.sa, l.dt, l.st, l.odst, l.osrc, l.dval, l.f], 'result'),
+    swap: (k, l) => {
+      if (is_migration_entry(l.osrc)) {
+        unmapBoth(k, l);
+        return fail(k, l, EAGAIN, 'out', 'migration entry: migration_entry_wait (returns at once here)');
+      }
+      if (!is_swap_pte(l.osrc)) return fail(k, l, EFAULT, 'out', `src PTE is ${pteText(l.osrc)}`);
+      if (!(l.osrc & _PAGE_SWP_EXCLUSIVE)) return fail(k, l, EBUSY, 'out', 'swap entry not exclusive');
+      return k.call(move_swap_pte, [l.mm, l.da, l.sa, l.dt, l.st, l.odst, l.osrc, l.dval], 'result');
+    },
+    result: (k, l) => {
+      l.err = k.rv;
+      return 'out';
+    },
+    out: (k, l) => {
+      if (!l.avlocked) return 'out_folio';
+      l.avlocked = 0;
+      return k.up_write(anon_vma_lock(kern(k), l.av)) ? 'out_folio' : ENDED;
+    },
+    out_folio: (k, l) => {
+      if (l.f < 0) return 'out_unmap';
+      return l.locked && !folio_unlock(k, kern(k), l.f) ? ENDED : 'out_put';
+    },
+    out_put: (k, l) => {
+      folio_put(k, kern(k), l.f);
+      l.f = -1;
+      return 'out_unmap';
+    },
+    out_unmap: (k, l) => {
+      unmapBoth(k, l);
+      return 'out_notify';
+    },
+    out_notify: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.sa, l.sa + 1], 'done'),
+    done: (k, l) => {
+      k.note(() => `move_pages_pte(dst ${l.da}, src ${l.sa}) = ${l.err}`);
+      return k.ret(l.err);
+    },
+  },
+);
+
+function fail(k: Ctx, l: { err: number }, err: number, next: string, why: string): string {
+  l.err = err;
+  k.note(() => `move_pages_pte: ${why}: ${err}`);
+  return next;
+}
+
+/** pte_unmap(src_pte); pte_unmap(dst_pte) for whichever are mapped (one step). */
+function unmapBoth(k: Ctx, l: { mapped: number }): void {
+  const K = kern(k);
+  if (l.mapped & 2) pte_unmap(k, K);
+  if (l.mapped & 1) pte_unmap(k, K);
+  l.mapped = 0;
+}
+
+/** The double_pt_lock / double_pt_unlock / is_pte_pages_stable steps shared by the three movers. */
+const dptl = {
+  lock1: (k: Ctx, l: { dt: number; st: number }) => (k.spin_lock(first_of(kern(k).ptlOf(l.dt), kern(k).ptlOf(l.st))) ? 'lock2' : BLOCKED),
+  lock2: (k: Ctx, l: { dt: number; st: number }) => (l.dt === l.st || k.spin_lock(second_of(kern(k).ptlOf(l.dt), kern(k).ptlOf(l.st)), 1) ? 'stable' : BLOCKED),
+  unlock1: (k: Ctx, l: { dt: number; st: number }) => (k.spin_unlock(first_of(kern(k).ptlOf(l.dt), kern(k).ptlOf(l.st))) ? 'unlock2' : ENDED),
+  unlock2: (k: Ctx, l: { dt: number; st: number; err: number }) =>
+    l.dt === l.st || k.spin_unlock(second_of(kern(k).ptlOf(l.dt), kern(k).ptlOf(l.st))) ? k.ret(l.err) : ENDED,
+};
+
+/** is_pte_pages_stable: pte_same(src) && pte_same(dst) && pmd_same(dst_pmdval, *dst_pmd). */
+function is_pte_pages_stable(k: Ctx, l: { mm: number; da: number; sa: number; dt: number; st: number; odst: number; osrc: number; dval: number }): boolean {
+  const K = kern(k);
+  const ok =
+    ptep_get(k, K, l.st, pte_index(l.sa)) === l.osrc && ptep_get(k, K, l.dt, pte_index(l.da)) === l.odst && pmdp_get(k.w, K, l.mm, pmd_index(l.da)) === l.dval;
+  if (!ok) k.note(() => `is_pte_pages_stable: no (dst pmd now ${pmdText(pmdp_get(k.w, K, l.mm, pmd_index(l.da)))}): -EAGAIN`);
+  return ok;
+}
+
+/**
+ * move_present_pte: args [mm, dst vma, src vma, dst vpn, src vpn, dst table, src table, orig dst,
+ * orig src, dst pmdval, folio]; 0, -EAGAIN or -EBUSY. Folio and anon_vma locked by the caller.
+ */
+export const move_present_pte = kproc(
+  'move_present_pte',
+  'mm/userfaultfd.c: move_present_pte',
+  (a) => ({ mm: arg(a, 0), dvma: arg(a, 1), svma: arg(a, 2), da: arg(a, 3), sa: arg(a, 4), dt: arg(a, 5), st: arg(a, 6), odst: arg(a, 7), osrc: arg(a, 8), dval: arg(a, 9), f: arg(a, 10), err: 0, old: 0 }),
+  {
+    ...dptl,
+    stable: (k, l) => {
+      if (!is_pte_pages_stable(k, l)) {
+        l.err = EAGAIN;
+        return 'unlock1';
+      }
+      return 'busy';
+    },
+    busy: (k, l) => {
+      const K = kern(k);
+      const m = k.w;
+      if (folio_test_large(m, K, l.f) || folio_maybe_dma_pinned(m, K, l.f) || !PageAnonExclusive(m, K, l.f)) {
+        l.err = EBUSY;
+        k.note(() => `move_present_pte: folio ${l.f} ${folio_maybe_dma_pinned(m, K, l.f) ? 'is pinned' : 'not movable'}: -EBUSY`);
+        return 'unlock1';
+      }
+      return 'clear';
+    },
+    clear: (k, l) => {
+      l.old = ptep_get_and_clear(k, kern(k), l.st, pte_index(l.sa)); // ptep_clear_flush(src_vma, src_addr, src_pte)
+      k.note(() => `move_present_pte: src PTE cleared (folio ${l.f} unpinned when checked)`);
+      return k.sw(NO_PIN_RECHECK) ? 'rmap' : 'recheck';
+    },
+    // Folio got pinned from under us. Put it back and fail the move.
+    recheck: (k, l) => {
+      const K = kern(k);
+      if (!folio_maybe_dma_pinned(k.w, K, l.f)) return 'rmap';
+      set_pte_at(k, K, l.st, pte_index(l.sa), l.old);
+      l.err = EBUSY;
+      k.note(() => `move_present_pte: folio ${l.f} got pinned after the check: src PTE restored, -EBUSY`);
+      return 'unlock1';
+    },
+    rmap: (k, l) => {
+      folio_move_anon_rmap(k.w, kern(k), l.f, l.dvma, l.da); // + src_folio->index = linear_page_index(dst_vma, dst_addr)
+      return 'set';
+    },
+    set: (k, l) => {
+      set_pte_at(k, kern(k), l.dt, pte_index(l.da), moved_pte(l.f));
+      k.note(() => `move_present_pte: folio ${l.f} now mapped at dst vpn ${l.da}`);
+      return 'unlock1';
+    },
+  },
+);
+
+/** move_swap_pte: args [mm, dst vpn, src vpn, dst table, src table, orig dst, orig src, dst pmdval]. */
+export const move_swap_pte = kproc(
+  'move_swap_pte',
+  'mm/userfaultfd.c: move_swap_pte',
+  (a) => ({ mm: arg(a, 0), da: arg(a, 1), sa: arg(a, 2), dt: arg(a, 3), st: arg(a, 4), odst: arg(a, 5), osrc: arg(a, 6), dval: arg(a, 7), err: 0 }),
+  {
+    ...dptl,
+    stable: (k, l) => {
+      if (!is_pte_pages_stable(k, l)) {
+        l.err = EAGAIN;
+        return 'unlock1';
+      }
+      const K = kern(k);
+      set_pte_at(k, K, l.dt, pte_index(l.da), ptep_get_and_clear(k, K, l.st, pte_index(l.sa)));
+      return 'unlock1';
+    },
+  },
+);
+
+/** move_zeropage_pte: args [mm, dst vpn, src vpn, dst table, src table, orig dst, orig src, dst pmdval]. */
+export const move_zeropage_pte = kproc(
+  'move_zeropage_pte',
+  'mm/userfaultfd.c: move_zeropage_pte',
+  (a) => ({ mm: arg(a, 0), da: arg(a, 1), sa: arg(a, 2), dt: arg(a, 3), st: arg(a, 4), odst: arg(a, 5), osrc: arg(a, 6), dval: arg(a, 7), err: 0 }),
+  {
+    ...dptl,
+    stable: (k, l) => {
+      if (!is_pte_pages_stable(k, l)) {
+        l.err = EAGAIN;
+        return 'unlock1';
+      }
+      ptep_get_and_clear(k, kern(k), l.st, pte_index(l.sa)); // ptep_clear_flush
+      return 'set';
+    },
+    set: (k, l) => {
+      set_pte_at(k, kern(k), l.dt, pte_index(l.da), mk_pte(ZERO_PFN, _PAGE_SPECIAL));
+      return 'unlock1';
+    },
+  },
+);

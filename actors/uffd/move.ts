@@ -1,0 +1,283 @@
+/**
+ * UFFDIO_MOVE as merged (v6.8, mm/userfaultfd.c and fs/userfaultfd.c; kernel-rules §3):
+ * userfaultfd_move → move_pages, which takes per-VMA read locks (uffd_move_lock, with the
+ * mmap_lock fallback), then per pmd either moves a whole huge pmd (move_pages_huge_pmd), splits it
+ * and retries, or moves one PTE (move_pages_pte, in move-pte.ts). -EAGAIN from a step is retried in
+ * the kernel at the same address.
+ *
+ * Variant switch uffd_file_vmas (hypothetical, as for the RFC): validate_move_areas accepts
+ * file-backed VMAs, to show that the merged rechecks (pmd_same in is_pte_pages_stable) cover the
+ * file collapse paths. Simplified: one mm; no fatal signals; the userfaultfd ctx is the VMA's
+ * registration (VM_UFFD_* flags).
+ */
+import { BLOCKED, ENDED } from '../../src/engine/proc.js';
+import {
+  EAGAIN,
+  EBUSY,
+  EEXIST,
+  EINVAL,
+  ENOENT,
+  ENOMEM,
+  ESRCH,
+  HPAGE_PMD_NR,
+  pfn_folio,
+  pmd_none,
+  pmd_pfn,
+  pmd_trans_huge,
+  VM_SHARED,
+  VM_WRITE,
+} from '../../src/kernel/defs.js';
+import { PageAnonExclusive } from '../../src/kernel/folio.js';
+import { kern, MM_MMAP_CHANGING, MM_USERS, VMA_ATTACHED } from '../../src/kernel/kernel.js';
+import { arg, kproc } from '../../src/kernel/kproc.js';
+import { __pte_alloc, pmd_index, pmdp_get } from '../../src/kernel/pgtable.js';
+import { split_huge_pmd } from '../khugepaged/split.js';
+import { anon_vma_prepare } from '../mm/common.js';
+import { wake_userfault } from '../mm/userfault.js';
+import {
+  covers_pmd,
+  pmd_is_leafish,
+  pmdText,
+  UFFDIO_MODE_ALLOW_SRC_HOLES,
+  UFFDIO_MODE_DONTWAKE,
+  VM_ACCESS_FLAGS,
+  VM_LOCKED,
+  VM_MOVE_INCOMPATIBLE,
+  VM_UFFD_FLAGS,
+  vma_anon_vma,
+  vma_is_anonymous,
+  vmFlags,
+} from './common.js';
+import { move_pages_huge_pmd } from './move-huge.js';
+import { move_pages_pte } from './move-pte.js';
+
+const FILE = 'uffd_file_vmas';
+
+/** userfaultfd_move: args [mm, dst vpn, src vpn, pages, mode]; 0, -EAGAIN (short move) or -errno. */
+export const uffdio_move = kproc(
+  'userfaultfd_move',
+  'fs/userfaultfd.c: userfaultfd_move',
+  (a) => ({ mm: arg(a, 0), dst: arg(a, 1), src: arg(a, 2), len: arg(a, 3), mode: arg(a, 4), ret: 0 }),
+  {
+    start: (k, l) => {
+      const K = kern(k);
+      if (l.mode & ~(UFFDIO_MODE_ALLOW_SRC_HOLES | UFFDIO_MODE_DONTWAKE)) return k.ret(EINVAL);
+      if (k.w.get(K.mm(l.mm).base + MM_USERS) === 0) return k.ret(ESRCH); // mmget_not_zero
+      return k.call(move_pages, [l.mm, l.dst, l.src, l.len, l.mode], 'done');
+    },
+    done: (k, l) => {
+      l.ret = k.rv;
+      k.note(() => `UFFDIO_MOVE: move_pages returned ${l.ret}`);
+      if (l.ret < 0) return k.ret(l.ret);
+      return l.mode & UFFDIO_MODE_DONTWAKE ? 'result' : 'wake';
+    },
+    wake: (k, l) => {
+      wake_userfault(k, kern(k), l.mm); // wake_userfault(ctx, &range) over the moved dst range
+      return 'result';
+    },
+    result: (k, l) => k.ret(l.ret === l.len ? 0 : EAGAIN),
+  },
+);
+
+/** Pack two VMA ids into uffd_move_lock's return value (non-negative), or an errno. */
+const pack = (dvma: number, svma: number): number => dvma * 256 + svma;
+
+/**
+ * uffd_move_lock (CONFIG_PER_VMA_LOCK): args [mm, dst vpn, src vpn]; pack(dst vma, src vma) with
+ * both VMAs read-locked, or -errno with none locked.
+ */
+export const uffd_move_lock = kproc(
+  'uffd_move_lock',
+  'mm/userfaultfd.c: uffd_move_lock (uffd_lock_vma, lock_vma_under_rcu, mmap_lock fallback)',
+  (a) => ({ mm: arg(a, 0), dst: arg(a, 1), src: arg(a, 2), dvma: -1, svma: -1 }),
+  {
+    // uffd_lock_vma(mm, dst_start): lock_vma_under_rcu, refused if the VMA has no anon_vma yet
+    dst_rcu: (k, l) => {
+      const K = kern(k);
+      l.dvma = K.find_vma(l.mm, l.dst);
+      if (l.dvma < 0 || !k.w.get(K.vmaSlot(l.dvma, VMA_ATTACHED))) return 'dst_mmap';
+      return k.down_read_trylock(K.vma(l.dvma).vma_lock) ? 'dst_anon' : 'dst_mmap';
+    },
+    dst_anon: (k, l) => {
+      const K = kern(k);
+      if (vmFlags(k.w, K, l.dvma) & VM_SHARED || vma_anon_vma(k.w, K, l.dvma) >= 0) return 'src';
+      return k.up_read(K.vma(l.dvma).vma_lock) ? 'dst_mmap' : ENDED; // vma_end_read: prepare it under mmap_lock
+    },
+    dst_mmap: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'dst_find' : BLOCKED),
+    dst_find: (k, l) => {
+      const K = kern(k);
+      l.dvma = K.find_vma(l.mm, l.dst); // find_vma_and_prepare_anon
+      if (l.dvma < 0 || !k.w.get(K.vmaSlot(l.dvma, VMA_ATTACHED))) return 'dst_fail';
+      anon_vma_prepare(k, K, l.dvma);
+      return 'dst_locked';
+    },
+    dst_locked: (k, l) => (k.down_read(kern(k).vma(l.dvma).vma_lock) ? 'dst_unlock_mmap' : BLOCKED), // vma_start_read_locked
+    dst_unlock_mmap: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? 'src' : ENDED),
+    dst_fail: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? k.ret(ENOENT) : ENDED),
+    // Skip finding src_vma if src_start is in dst_vma (also: never lock the same VMA twice)
+    src: (k, l) => {
+      const K = kern(k);
+      const d = K.vma(l.dvma);
+      if (l.src >= d.start && l.src < d.end) return k.ret(pack(l.dvma, l.dvma));
+      // lock_vma_under_rcu(src), never uffd_lock_vma: its mmap_lock fallback while holding dst's VMA
+      // lock deadlocks against mmap_write_lock + vma_start_write(src) + vma_start_write(dst)
+      l.svma = K.find_vma(l.mm, l.src);
+      if (l.svma >= 0 && k.w.get(K.vmaSlot(l.svma, VMA_ATTACHED)) && k.down_read_trylock(K.vma(l.svma).vma_lock)) return k.ret(pack(l.dvma, l.svma));
+      return 'undo';
+    },
+    // Undo any locking and retry in mmap_lock critical section
+    undo: (k, l) => (k.up_read(kern(k).vma(l.dvma).vma_lock) ? 'mmap' : ENDED),
+    mmap: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'find' : BLOCKED),
+    find: (k, l) => {
+      const K = kern(k);
+      // find_vmas_mm_locked
+      l.dvma = K.find_vma(l.mm, l.dst);
+      l.svma = K.find_vma(l.mm, l.src);
+      if (l.dvma < 0 || l.svma < 0 || !k.w.get(K.vmaSlot(l.dvma, VMA_ATTACHED)) || !k.w.get(K.vmaSlot(l.svma, VMA_ATTACHED))) return 'fail';
+      anon_vma_prepare(k, K, l.dvma);
+      return 'lock_dst';
+    },
+    lock_dst: (k, l) => (k.down_read(kern(k).vma(l.dvma).vma_lock) ? 'lock_src' : BLOCKED),
+    lock_src: (k, l) => {
+      if (l.dvma === l.svma) return 'unlock_mmap';
+      return k.down_read(kern(k).vma(l.svma).vma_lock, 1) ? 'unlock_mmap' : BLOCKED; // SINGLE_DEPTH_NESTING
+    },
+    unlock_mmap: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? k.ret(pack(l.dvma, l.svma)) : ENDED),
+    fail: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? k.ret(ENOENT) : ENDED),
+  },
+);
+
+/** validate_move_areas: 0 or -EINVAL. */
+function validate_move_areas(k: Parameters<typeof kern>[0], svma: number, dvma: number): number {
+  const K = kern(k);
+  const sf = vmFlags(k.w, K, svma);
+  const df = vmFlags(k.w, K, dvma);
+  if ((sf & VM_ACCESS_FLAGS) !== (df & VM_ACCESS_FLAGS)) return EINVAL; // same access and protection
+  if ((sf & VM_LOCKED) !== (df & VM_LOCKED)) return EINVAL;
+  if (!(sf & VM_WRITE)) return EINVAL; // only between writable VMAs
+  if (sf & VM_MOVE_INCOMPATIBLE || df & VM_MOVE_INCOMPATIBLE) return EINVAL; // vma_move_compatible
+  if (!(df & VM_UFFD_FLAGS)) return EINVAL; // dst registered in this userfaultfd
+  if (!k.sw(FILE) && (!vma_is_anonymous(K, svma) || !vma_is_anonymous(K, dvma))) return EINVAL;
+  return 0;
+}
+
+/** move_pages: args [mm, dst vpn, src vpn, pages, mode]; pages moved, or -errno if none. */
+export const move_pages = kproc(
+  'move_pages',
+  'mm/userfaultfd.c: move_pages',
+  (a) => ({ mm: arg(a, 0), ds: arg(a, 1), ss: arg(a, 2), len: arg(a, 3), mode: arg(a, 4), dvma: -1, svma: -1, da: arg(a, 1), sa: arg(a, 2), moved: 0, err: EINVAL, dval: 0, step: 0 }),
+  {
+    lock: (k, l) => k.call(uffd_move_lock, [l.mm, l.ds, l.ss], 'locked'),
+    locked: (k, l) => {
+      if (k.rv < 0) {
+        l.err = k.rv;
+        return 'out';
+      }
+      l.dvma = k.rv >> 8;
+      l.svma = k.rv & 255;
+      return 'map_changing';
+    },
+    // Re-check after taking map_changing_lock (ctx->map_changing_lock: not modelled as a lock; no
+    // non-cooperative events here, so mmap_changing is only read)
+    map_changing: (k, l) => {
+      const K = kern(k);
+      if (k.w.get(K.mm(l.mm).base + MM_MMAP_CHANGING)) {
+        l.err = EAGAIN;
+        return 'unlock';
+      }
+      const m = k.w;
+      l.err = EINVAL;
+      if (vmFlags(m, K, l.svma) & VM_SHARED || l.ss + l.len > K.vma(l.svma).end) return 'unlock';
+      if (vmFlags(m, K, l.dvma) & VM_SHARED || l.ds + l.len > K.vma(l.dvma).end) return 'unlock';
+      l.err = validate_move_areas(k, l.svma, l.dvma);
+      if (l.err) {
+        k.note(() => `validate_move_areas: ${l.err} (${vma_is_anonymous(K, l.dvma) ? 'anonymous' : 'file-backed'} dst)`);
+        return 'unlock';
+      }
+      return 'loop';
+    },
+    loop: (k, l) => {
+      const K = kern(k);
+      if (l.sa >= l.ss + l.len) return 'unlock';
+      // mm_find_pmd / mm_alloc_pmd: the pmds always exist here
+      l.dval = pmdp_get(k.w, K, l.mm, pmd_index(l.da)); // dst_pmdval = pmdp_get_lockless(dst_pmd)
+      if (pmd_trans_huge(l.dval)) {
+        l.err = EEXIST; // be strict: don't override a THP at dst
+        return 'unlock';
+      }
+      return 'thp';
+    },
+    thp: (k, l) => (pmd_is_leafish(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.sa))) ? 'thp_lock' : 'pte_path'),
+    thp_lock: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? 'thp_check' : BLOCKED),
+    thp_check: (k, l) => {
+      const K = kern(k);
+      const v = pmdp_get(k.w, K, l.mm, pmd_index(l.sa));
+      if (!pmd_is_leafish(v)) return 'thp_unlock_pte'; // __pmd_trans_huge_lock: changed under us
+      if (!covers_pmd(l.da, l.sa, l.ss + l.len) || !pmd_none(l.dval)) {
+        // Check if we can move the pmd without splitting it
+        const f = pmd_trans_huge(v) ? pfn_folio(pmd_pfn(v)) : -1;
+        if (f < 0 || !PageAnonExclusive(k.w, K, f)) {
+          l.err = EBUSY;
+          return 'thp_unlock_out';
+        }
+        k.note(() => `move_pages: src pmd is ${pmdText(v)}, the move does not cover it: split_huge_pmd`);
+        return 'thp_unlock_split';
+      }
+      return k.call(move_pages_huge_pmd, [l.mm, l.dvma, l.svma, l.da, l.sa, l.dval], 'huge_done');
+    },
+    thp_unlock_pte: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'pte_path' : ENDED),
+    thp_unlock_out: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'unlock' : ENDED),
+    thp_unlock_split: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'split' : ENDED),
+    split: (k, l) => k.call(split_huge_pmd, [l.mm, l.svma, l.sa], 'loop'), // the folio will be split by move_pages_pte()
+    huge_done: (k, l) => {
+      l.err = k.rv;
+      l.step = HPAGE_PMD_NR;
+      return 'stepped';
+    },
+    pte_path: (k, l) => {
+      if (pmd_none(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.sa)))) {
+        if (!(l.mode & UFFDIO_MODE_ALLOW_SRC_HOLES)) {
+          l.err = ENOENT;
+          return 'unlock';
+        }
+        return k.call(__pte_alloc, [l.mm, pmd_index(l.sa)], 'src_alloced');
+      }
+      return 'dst_alloc';
+    },
+    src_alloced: (k, l) => {
+      if (k.rv < 0) {
+        l.err = ENOMEM;
+        return 'unlock';
+      }
+      return 'dst_alloc';
+    },
+    dst_alloc: (k, l) => {
+      if (pmd_none(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.da)))) return k.call(__pte_alloc, [l.mm, pmd_index(l.da)], 'dst_alloced');
+      return 'pte';
+    },
+    dst_alloced: (k, l) => {
+      if (k.rv < 0) {
+        l.err = ENOMEM;
+        return 'unlock';
+      }
+      return 'pte';
+    },
+    pte: (k, l) => k.call(move_pages_pte, [l.mm, l.dvma, l.svma, l.da, l.sa, l.mode], 'pte_done'),
+    pte_done: (k, l) => {
+      l.err = k.rv;
+      l.step = 1;
+      return 'stepped';
+    },
+    stepped: (_k, l) => {
+      if (l.err) return l.err === EAGAIN ? 'loop' : 'unlock';
+      l.da += l.step;
+      l.sa += l.step;
+      l.moved += l.step;
+      return 'loop';
+    },
+    // out_unlock: up_read(&ctx->map_changing_lock); uffd_move_unlock(dst_vma, src_vma)
+    unlock: (k, l) => (k.up_read(kern(k).vma(l.svma).vma_lock) ? 'unlock_dst' : ENDED),
+    unlock_dst: (k, l) => (l.svma === l.dvma || k.up_read(kern(k).vma(l.dvma).vma_lock) ? 'out' : ENDED),
+    out: (k, l) => k.ret(l.moved ? l.moved : l.err),
+  },
+);
