@@ -21,6 +21,8 @@ export function step(w: World, tid: number): void {
   const f = t.frames[t.frames.length - 1] as World['threads'][number]['frames'][number];
   const k = w.ctx;
   w.cur = tid;
+  w.curProc = f.proc;
+  w.curPc = f.pc;
   k.tid = tid;
   w.emit?.({ k: 'step', i: w.steps, t: w.threadName(tid), at: w.where(tid) });
   const r = (f.proc.steps[f.pc] as (k: unknown, l: unknown) => string | number)(k, f.l);
@@ -45,6 +47,7 @@ export function step(w: World, tid: number): void {
     }
   }
   w.cur = -1;
+  w.curProc = null;
 }
 
 /** A thread's entry procedure returned: no lock may still be held. */

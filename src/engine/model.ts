@@ -13,6 +13,9 @@ export interface ThreadDef {
   readonly args: readonly number[];
 }
 
+/** The lock-hierarchy oracle: a message when taking class `next` (in `nextMode`) while holding `held` (in `heldMode`) breaks a documented rule. */
+export type OrderRule = (held: number, next: number, heldMode: number, nextMode: number) => string | null;
+
 /** A global invariant: null when it holds, else what is wrong. */
 export type Invariant = (w: World) => string | null;
 
@@ -31,7 +34,7 @@ export interface Model {
   /** Kernel objects a model wants to find again by name (memfds, VMAs, folios...). */
   readonly objects: Readonly<Record<string, unknown>>;
   /** Optional order oracle: a message when taking `next` while holding `held` breaks a documented rule. */
-  readonly orderRule?: (held: number, next: number) => string | null;
+  readonly orderRule?: OrderRule;
 }
 
 /** Builds a model: kernel objects reserve memory and locks first, threads last. */
@@ -42,7 +45,7 @@ export class ModelBuilder {
   readonly threads: ThreadDef[] = [];
   readonly invariants: Invariant[] = [];
   readonly objects: Record<string, unknown> = {};
-  orderRule?: (held: number, next: number) => string | null;
+  orderRule?: OrderRule;
 
   constructor(
     readonly name: string,

@@ -123,7 +123,7 @@ export function fingerprint(m: Memory, threads: readonly ThreadState[], out: Uin
 }
 
 import { LIFECYCLE, NUM_EVENTS, RUNNABLE, EV_BLOCK, EV_WAKE } from '../../machines/lifecycle.js';
-import { heldLock, heldSubclass, type LockWorld, T_HELD, T_NHELD, T_STATUS, THREAD_STRIDE } from '../locks/space.js';
+import { heldLock, heldMode, heldSubclass, type LockWorld, T_HELD, T_NHELD, T_STATUS, THREAD_STRIDE } from '../locks/space.js';
 import type { LockGraph } from '../locks/lockdep.js';
 import type { Model } from './model.js';
 import type { TraceEvent, Verdict, VerdictCode } from './events.js';
@@ -149,8 +149,10 @@ export class World extends Memory implements LockWorld {
   steps = 0;
   /** Scheduling choices of this run so far (the replay token's content). */
   readonly choices: number[] = [];
-  /** The running thread, -1 between steps. */
+  /** The running thread, -1 between steps, and the procedure and label of the step it runs. */
   cur = -1;
+  curProc: Frame['proc'] | null = null;
+  curPc = 0;
   emit: ((e: TraceEvent) => void) | null = null;
   lockEvent: ((tid: number, what: string, lock: number, mode: number) => void) | null = null;
   readonly ctx: Ctx;
@@ -212,7 +214,7 @@ export class World extends Memory implements LockWorld {
   fail(code: VerdictCode, message: string): void {
     if (this.verdict) return;
     const t = this.cur >= 0 ? this.threadName(this.cur) : undefined;
-    const at = this.cur >= 0 ? this.where(this.cur) : undefined;
+    const at = this.curProc ? `${this.curProc.name}:${this.curProc.labels[this.curPc]}` : undefined;
     this.verdict = { code, message, actor: t, at, step: this.steps };
     this.emit?.({ k: 'verdict', i: this.steps, code, message, t, at });
   }
@@ -233,7 +235,7 @@ export class World extends Memory implements LockWorld {
    * against the model's lock-hierarchy oracle (model.orderRule): a broken rule ends the run with a
    * `potential-deadlock` verdict and is kept in the lock graph's rule violations.
    */
-  dependency(tid: number, lock: number, subclass: number): void {
+  dependency(tid: number, lock: number, subclass: number, mode: number): void {
     const g = this.lockdep;
     const rule = this.model.orderRule;
     if (!g && !rule) return;
@@ -245,7 +247,7 @@ export class World extends Memory implements LockWorld {
       const e = this.get(base + T_HELD + i);
       const fromCls = (this.model.locks[heldLock(e)] as { cls: number }).cls;
       if (rule) {
-        const broken = rule(fromCls, toCls);
+        const broken = rule(fromCls, toCls, heldMode(e), mode);
         if (broken) {
           const heldName = this.model.locks[heldLock(e)]?.name ?? '';
           const message = `${broken}\n  ${this.threadName(tid)} takes ${this.model.locks[lock]?.name} at ${this.where(tid)} while holding ${heldName}`;

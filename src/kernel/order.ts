@@ -25,6 +25,9 @@ export const LEVELS: Readonly<Record<string, Level>> = {
   folio_lock: { rank: 40, what: `folio_lock (4 in ${RMAP})` },
   hugetlb_folio_lock: { rank: 40, what: `hugetlb folio_lock (last in ${HUGETLB})` },
   vma_lock: { rank: 60, what: `vma_start_write (6 in ${RMAP})` },
+  // The per-VMA lock held for read (vma_start_read / lock_vma_under_rcu) stands where mmap_lock read
+  // would: page faults and UFFDIO_MOVE's uffd_move_lock take folio locks and PTLs under it.
+  'vma_lock/read': { rank: 25, what: 'vma_start_read (the per-VMA read lock, taken in place of mmap_lock read)' },
   i_mmap_rwsem: { rank: 70, what: `mapping->i_mmap_rwsem (7 in ${RMAP})` },
   anon_vma: { rank: 80, what: `anon_vma->rwsem (8 in ${RMAP})` },
   pmd_lock: { rank: 90, what: `mm->page_table_lock / pmd lock (9 in ${RMAP}; outer to the PTE lock in khugepaged)` },
@@ -38,11 +41,10 @@ const EXCEPTIONS = new Set<string>([
   // hugetlbfs takes the folio lock inside i_mmap_rwsem (and its vma_lock), unlike the generic order.
   'i_mmap_rwsem>hugetlb_folio_lock',
   'hugetlb_vma_lock>hugetlb_folio_lock',
-  // vma_start_read holders (lock_vma_under_rcu: page faults, UFFDIO_MOVE's uffd_move_lock) take folio
-  // locks; rank 6 of mm/rmap.c is the write side (vma_start_write). The rule sees classes, not modes,
-  // so the read side is excepted here (added for actors/uffd; a mode-aware rule would be exact).
-  'vma_lock>folio_lock',
 ]);
+
+const READ = 1;
+const level = (cls: string, mode: number): string => (cls === 'vma_lock' && mode === READ ? 'vma_lock/read' : cls);
 
 /** The rule a `held → next` acquisition breaks, or null. */
 export function orderViolation(held: string, next: string): string | null {
@@ -54,13 +56,13 @@ export function orderViolation(held: string, next: string): string | null {
 }
 
 /** A ModelBuilder.orderRule over class ids (class names are looked up lazily: classes grow while building). */
-export function makeOrderRule(classes: readonly string[]): (held: number, next: number) => string | null {
+export function makeOrderRule(classes: readonly string[]): (held: number, next: number, heldMode: number, nextMode: number) => string | null {
   const cache = new Map<number, string | null>();
-  return (held, next) => {
-    const key = held * 65536 + next;
+  return (held, next, heldMode, nextMode) => {
+    const key = (held * 65536 + next) * 4 + (heldMode & 1) * 2 + (nextMode & 1);
     let r = cache.get(key);
     if (r === undefined) {
-      r = orderViolation(classes[held] ?? '', classes[next] ?? '');
+      r = orderViolation(level(classes[held] ?? '', heldMode), level(classes[next] ?? '', nextMode));
       cache.set(key, r);
     }
     return r;

@@ -111,7 +111,7 @@ export function mightSleep(w: LockWorld, tid: number, what: string): boolean {
 export function acquire(w: LockWorld, tid: number, lock: number, mode = WRITE, subclass = 0): boolean {
   const def = w.locks[lock] as { kind: LockKind };
   if (sleeps(def.kind) && !mightSleep(w, tid, `${opName(def.kind, mode)}(${name(w, lock)})`)) return false;
-  if (w.get(tslot(w, tid, T_WAIT_LOCK)) !== lock + 1) w.dependency(tid, lock, subclass);
+  if (w.get(tslot(w, tid, T_WAIT_LOCK)) !== lock + 1) w.dependency(tid, lock, subclass, mode);
   if (available(w, tid, lock, mode)) {
     take(w, tid, lock, mode, subclass);
     return true;

@@ -80,7 +80,7 @@ export interface LockWorld {
   /** End the run with a verdict. */
   fail(code: string, message: string): void;
   /** Lock-order bookkeeping for a blocking acquisition (lockdep). */
-  dependency(tid: number, lock: number, subclass: number): void;
+  dependency(tid: number, lock: number, subclass: number, mode: number): void;
   /** Trace hook; absent when nobody listens. */
   readonly lockEvent: ((tid: number, what: string, lock: number, mode: number) => void) | null;
 }

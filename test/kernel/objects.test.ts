@@ -14,7 +14,7 @@ import { _PAGE_SPECIAL, mk_pte, pmd_table, PT_ATTACHED, PT_DETACHED, PT_FREE, ZE
 import { folio_pin, folio_put } from '../../src/kernel/folio.js';
 import { type Kernel, kern } from '../../src/kernel/kernel.js';
 import { arg, kproc } from '../../src/kernel/kproc.js';
-import { orderViolation } from '../../src/kernel/order.js';
+import { orderViolation, makeOrderRule } from '../../src/kernel/order.js';
 import { PT_DEFER, pmd_clear_table, pmdp_get, pte_free_defer, pte_offset_map_rw_nolock, pte_unmap, pte_unmap_unlock, pt_state, set_pte_at } from '../../src/kernel/pgtable.js';
 import { LockGraph } from '../../src/locks/lockdep.js';
 import { manual, replay } from './mm-helpers.js';
@@ -180,6 +180,16 @@ describe('lock hierarchy oracle (kernel-rules §1)', () => {
     expect(orderViolation('i_mmap_rwsem', 'folio_lock')).toMatch(/folio_lock \(4 in mm\/rmap\.c "Lock ordering in mm"\) nests outside mapping->i_mmap_rwsem \(7/);
     expect(orderViolation('ptl', 'pmd_lock')).toMatch(/pmd lock/);
     expect(orderViolation('folio_lock', 'hugetlb_fault_mutex')).toMatch(/hugetlbfs order/);
+  });
+
+  it('ranks the per-VMA lock by mode: read where mmap_lock read stands, write (vma_start_write) inside folio_lock', () => {
+    const rule = makeOrderRule(['vma_lock', 'folio_lock', 'mmap_lock']);
+    const [R, W] = [1, 0];
+    expect(rule(0, 1, R, W)).toBeNull(); // fault path: vma_start_read, then folio_lock
+    expect(rule(0, 1, W, W)).toMatch(/folio_lock taken while holding vma_lock.*vma_start_write \(6/);
+    expect(rule(1, 0, W, R)).toMatch(/vma_start_read/); // a VMA read lock under a folio lock
+    expect(rule(1, 0, W, W)).toBeNull(); // vma_start_write under folio_lock is the documented order
+    expect(rule(2, 0, R, R)).toBeNull();
   });
 
   it("allows hugetlb's folio lock inside i_mmap_rwsem (the hugetlbfs exception), not the generic one", () => {
