@@ -5,7 +5,7 @@
 import { acquire, EDEADLK, mightSleep, rcuLock, rcuUnlock, release, tryAcquire, wwAcquire } from '../locks/lock.js';
 import { MAILBOX, READ, T_RV, T_STAMP, T_WAIT_LOCK, THREAD_STRIDE, WRITE } from '../locks/space.js';
 import { ENDED, JUMPED, type Proc } from './proc.js';
-import type { World } from './world.js';
+import { type Frame, newFrame, type ThreadState, type World } from './world.js';
 
 export class Ctx {
   tid = -1;
@@ -74,12 +74,13 @@ export class Ctx {
   /** Call `p`; when it returns, this frame resumes at `next` and `k.rv` holds the result. */
   call(p: Proc, args: readonly number[], next: string): number {
     const w = this.w;
-    const frames = w.threads[this.tid]?.frames as { proc: Proc; pc: number; l: Record<string, number> }[];
-    const top = frames[frames.length - 1] as { proc: Proc; pc: number };
+    const t = w.threads[this.tid] as ThreadState;
+    const frames = t.frames;
+    const top = frames[frames.length - 1] as Frame;
     const pc = top.proc.index.get(next);
     if (pc === undefined) throw new Error(`${top.proc.name}: no label ${next}`);
     top.pc = pc;
-    frames.push({ proc: p, pc: 0, l: p.init(args) });
+    frames.push(newFrame(p, p.init(args), t));
     w.emit?.({ k: 'call', i: w.steps, t: w.threadName(this.tid), proc: p.name, args });
     return JUMPED;
   }

@@ -18,7 +18,7 @@ export function enabled(w: World, out: Int32Array): number {
 /** Run the current step of thread `tid`. */
 export function step(w: World, tid: number): void {
   const t = w.mutable(tid);
-  const f = t.frames[t.frames.length - 1] as World['threads'][number]['frames'][number];
+  const f = w.topFrame(t);
   const k = w.ctx;
   w.cur = tid;
   w.curProc = f.proc;

@@ -7,15 +7,30 @@ import { fmix32, mixIn, zob0, zob1 } from './hash.js';
 import type { Layout } from './layout.js';
 import type { Locals, Proc } from './proc.js';
 
+/**
+ * One procedure activation. Frames are shared between thread states (copy-on-write): only the
+ * thread state in `owner` may change one, and only while it is the top frame. Its fingerprint lanes
+ * are cached while `hashed` holds.
+ */
 export interface Frame {
   proc: Proc;
   pc: number;
   l: Locals;
+  owner: ThreadState | null;
+  ha: number;
+  hb: number;
+  hashed: boolean;
+}
+
+/** A fresh frame owned by `owner`. */
+export function newFrame(proc: Proc, l: Locals, owner: ThreadState | null): Frame {
+  return { proc, pc: 0, l, owner, ha: 0, hb: 0, hashed: false };
 }
 
 /**
  * A thread's call stack and mailbox. Snapshots share these objects, so a shared one is never
- * mutated: the world clones a thread (World.mutable) before its first change after a snapshot.
+ * mutated: the world clones a thread (World.mutable) before its first change after a snapshot,
+ * and the step clones the top frame it changes (World.topFrame); caller frames stay shared.
  * The fingerprint lanes are cached on the object while `hashed` holds.
  */
 export interface ThreadState {
@@ -34,13 +49,9 @@ export interface Snapshot {
   readonly threads: ThreadState[];
 }
 
+/** A shallow copy: the frames are shared until a step changes its top frame. */
 export function cloneThread(t: ThreadState): ThreadState {
-  const frames = new Array<Frame>(t.frames.length);
-  for (let i = 0; i < frames.length; i++) {
-    const f = t.frames[i] as Frame;
-    frames[i] = { proc: f.proc, pc: f.pc, l: { ...f.l } };
-  }
-  return { frames, inbox: t.inbox.slice(), ha: 0, hb: 0, hashed: false };
+  return { frames: t.frames.slice(), inbox: t.inbox.slice(), ha: 0, hb: 0, hashed: false };
 }
 
 export class Memory {
@@ -79,21 +90,31 @@ export class Memory {
 let laneA = 0;
 let laneB = 0;
 
+/** Cache a frame's two fingerprint lanes on it. */
+function hashFrame(f: Frame): void {
+  let a = mixIn(f.proc.id, f.pc);
+  let b = mixIn(f.proc.id + 7, f.pc + 13);
+  const l = f.l;
+  for (const k in l) {
+    const v = l[k] as number;
+    a = mixIn(a, v);
+    b = mixIn(b, v ^ 0x51ed27);
+  }
+  f.ha = a;
+  f.hb = b;
+  f.hashed = true;
+}
+
 /** Hash one thread's stack and mailbox into two lanes (results in laneA/laneB, no allocation). */
 function hashThread(t: ThreadState, seed: number): void {
   let a = seed;
   let b = seed ^ 0x2545f491;
-  for (const f of t.frames) {
-    a = mixIn(a, f.proc.id);
-    b = mixIn(b, f.proc.id + 7);
-    a = mixIn(a, f.pc);
-    b = mixIn(b, f.pc + 13);
-    const l = f.l;
-    for (const k in l) {
-      const v = l[k] as number;
-      a = mixIn(a, v);
-      b = mixIn(b, v ^ 0x51ed27);
-    }
+  const fs = t.frames;
+  for (let i = 0; i < fs.length; i++) {
+    const f = fs[i] as Frame;
+    if (!f.hashed) hashFrame(f);
+    a = mixIn(a, f.ha);
+    b = mixIn(b, f.hb);
   }
   for (const v of t.inbox) {
     a = mixIn(a, v);
@@ -170,7 +191,11 @@ export class World extends Memory implements LockWorld {
     this.lockBase = model.lockBase;
     this.threadBase = model.threadBase;
     this.nthreads = model.threads.length;
-    this.threads = model.threads.map((d) => ({ frames: [{ proc: d.entry, pc: 0, l: d.entry.init(d.args) }], inbox: [], ha: 0, hb: 0, hashed: false }));
+    this.threads = model.threads.map((d) => {
+      const t: ThreadState = { frames: [], inbox: [], ha: 0, hb: 0, hashed: false };
+      t.frames.push(newFrame(d.entry, d.entry.init(d.args), t));
+      return t;
+    });
     this.owned = new Uint8Array(this.threads.length).fill(1);
     this.ctx = new Ctx(this);
     this.bus.subscribe((m) => this.deliver(m));
@@ -278,6 +303,18 @@ export class World extends Memory implements LockWorld {
     }
     t.hashed = false;
     return t;
+  }
+
+  /** The top frame of `tid` (already mutable), cloned first if another thread state owns it. */
+  topFrame(t: ThreadState): Frame {
+    const fs = t.frames;
+    let f = fs[fs.length - 1] as Frame;
+    if (f.owner !== t) {
+      f = { proc: f.proc, pc: f.pc, l: { ...f.l }, owner: t, ha: 0, hb: 0, hashed: false };
+      fs[fs.length - 1] = f;
+    }
+    f.hashed = false;
+    return f;
   }
 
   /** Save everything needed to come back to this state (threads are shared, copy-on-write). */
