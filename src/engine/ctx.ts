@@ -5,7 +5,8 @@
 import { acquire, EDEADLK, mightSleep, rcuLock, rcuUnlock, release, tryAcquire, wwAcquire } from '../locks/lock.js';
 import { MAILBOX, READ, T_RV, T_STAMP, T_WAIT_LOCK, THREAD_STRIDE, WRITE } from '../locks/space.js';
 import { ENDED, JUMPED, type Proc } from './proc.js';
-import { type Frame, newFrame, type ThreadState, type World } from './world.js';
+import { type Frame, newFrame, type ThreadState } from './threads.js';
+import type { World } from './world.js';
 
 export class Ctx {
   tid = -1;

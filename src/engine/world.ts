@@ -1,148 +1,9 @@
 /**
- * The world: all state of one execution as plain data. Shared kernel and lock state lives in one
- * Int32Array whose 64-bit Zobrist fingerprint is kept up to date on every write; each thread adds
- * its call stack (procedure, label, locals) and mailbox, hashed when a fingerprint is asked for.
+ * The world: all state of one execution as plain data (shared memory in ./memory.ts, thread stacks
+ * in ./threads.ts) plus the hooks the scheduler and the checks need.
  */
-import { fmix32, mixIn, zob0, zob1 } from './hash.js';
-import type { Layout } from './layout.js';
-import type { Locals, Proc } from './proc.js';
-
-/**
- * One procedure activation. Frames are shared between thread states (copy-on-write): only the
- * thread state in `owner` may change one, and only while it is the top frame. Its fingerprint lanes
- * are cached while `hashed` holds.
- */
-export interface Frame {
-  proc: Proc;
-  pc: number;
-  l: Locals;
-  owner: ThreadState | null;
-  ha: number;
-  hb: number;
-  hashed: boolean;
-}
-
-/** A fresh frame owned by `owner`. */
-export function newFrame(proc: Proc, l: Locals, owner: ThreadState | null): Frame {
-  return { proc, pc: 0, l, owner, ha: 0, hb: 0, hashed: false };
-}
-
-/**
- * A thread's call stack and mailbox. Snapshots share these objects, so a shared one is never
- * mutated: the world clones a thread (World.mutable) before its first change after a snapshot,
- * and the step clones the top frame it changes (World.topFrame); caller frames stay shared.
- * The fingerprint lanes are cached on the object while `hashed` holds.
- */
-export interface ThreadState {
-  frames: Frame[];
-  /** Pending messages, four integers each: from, type, a, b. */
-  inbox: number[];
-  ha: number;
-  hb: number;
-  hashed: boolean;
-}
-
-export interface Snapshot {
-  readonly mem: Int32Array;
-  readonly h0: number;
-  readonly h1: number;
-  readonly threads: ThreadState[];
-}
-
-/** A shallow copy: the frames are shared until a step changes its top frame. */
-export function cloneThread(t: ThreadState): ThreadState {
-  return { frames: t.frames.slice(), inbox: t.inbox.slice(), ha: 0, hb: 0, hashed: false };
-}
-
-export class Memory {
-  mem: Int32Array;
-  h0 = 0;
-  h1 = 0;
-
-  constructor(readonly layout: Layout) {
-    this.mem = Int32Array.from(layout.init);
-    for (let i = 0; i < this.mem.length; i++) {
-      this.h0 ^= zob0(i, this.mem[i] as number);
-      this.h1 ^= zob1(i, this.mem[i] as number);
-    }
-  }
-
-  get(i: number): number {
-    return this.mem[i] as number;
-  }
-
-  /** Write one slot and keep the fingerprint current. */
-  set(i: number, v: number): void {
-    const o = this.mem[i] as number;
-    if (o === v) return;
-    this.mem[i] = v;
-    this.h0 ^= zob0(i, o) ^ zob0(i, v);
-    this.h1 ^= zob1(i, o) ^ zob1(i, v);
-  }
-
-  add(i: number, d: number): number {
-    const v = (this.mem[i] as number) + d;
-    this.set(i, v);
-    return v;
-  }
-}
-
-let laneA = 0;
-let laneB = 0;
-
-/** Cache a frame's two fingerprint lanes on it. */
-function hashFrame(f: Frame): void {
-  let a = mixIn(f.proc.id, f.pc);
-  let b = mixIn(f.proc.id + 7, f.pc + 13);
-  const l = f.l;
-  for (const k in l) {
-    const v = l[k] as number;
-    a = mixIn(a, v);
-    b = mixIn(b, v ^ 0x51ed27);
-  }
-  f.ha = a;
-  f.hb = b;
-  f.hashed = true;
-}
-
-/** Hash one thread's stack and mailbox into two lanes (results in laneA/laneB, no allocation). */
-function hashThread(t: ThreadState, seed: number): void {
-  let a = seed;
-  let b = seed ^ 0x2545f491;
-  const fs = t.frames;
-  for (let i = 0; i < fs.length; i++) {
-    const f = fs[i] as Frame;
-    if (!f.hashed) hashFrame(f);
-    a = mixIn(a, f.ha);
-    b = mixIn(b, f.hb);
-  }
-  for (const v of t.inbox) {
-    a = mixIn(a, v);
-    b = mixIn(b, v + 101);
-  }
-  laneA = a;
-  laneB = b;
-}
-
-/** The 64-bit fingerprint of memory plus threads, as two unsigned 32-bit lanes. */
-export function fingerprint(m: Memory, threads: readonly ThreadState[], out: Uint32Array): void {
-  let a = m.h0;
-  let b = m.h1;
-  for (let i = 0; i < threads.length; i++) {
-    const t = threads[i] as ThreadState;
-    if (!t.hashed) {
-      hashThread(t, fmix32(i + 1));
-      t.ha = laneA;
-      t.hb = laneB;
-      t.hashed = true;
-    }
-    a ^= fmix32(t.ha + i);
-    b ^= fmix32(t.hb ^ i);
-  }
-  out[0] = a >>> 0;
-  out[1] = b >>> 0;
-}
-
+import { Memory } from './memory.js';
+import { cloneThread, type Frame, newFrame, type ThreadState } from './threads.js';
 import { LIFECYCLE, NUM_EVENTS, RUNNABLE, EV_BLOCK, EV_WAKE } from '../../machines/lifecycle.js';
 import { heldLock, heldMode, heldSubclass, type LockWorld, T_HELD, T_NHELD, T_STATUS, THREAD_STRIDE } from '../locks/space.js';
 import type { LockGraph } from '../locks/lockdep.js';
@@ -159,6 +20,13 @@ export interface Message {
   readonly type: number;
   readonly a: number;
   readonly b: number;
+}
+
+export interface Snapshot {
+  readonly mem: Int32Array;
+  readonly h0: number;
+  readonly h1: number;
+  readonly threads: ThreadState[];
 }
 
 /** One execution's state plus the hooks the scheduler and the checks need. */
@@ -332,3 +200,6 @@ export class World extends Memory implements LockWorld {
     this.verdict = null;
   }
 }
+
+export { cloneThread, fingerprint, type Frame, newFrame, type ThreadState } from './threads.js';
+export { Memory } from './memory.js';

@@ -1,0 +1,103 @@
+/**
+ * Thread state as data: call stacks of labelled-step frames and mailboxes, shared copy-on-write
+ * between a world and its snapshots, with fingerprint lanes cached per frame and per thread.
+ */
+import { fmix32, mixIn } from './hash.js';
+import type { Memory } from './memory.js';
+import type { Locals, Proc } from './proc.js';
+
+/**
+ * One procedure activation. Frames are shared between thread states (copy-on-write): only the
+ * thread state in `owner` may change one, and only while it is the top frame. Its fingerprint lanes
+ * are cached while `hashed` holds.
+ */
+export interface Frame {
+  proc: Proc;
+  pc: number;
+  l: Locals;
+  owner: ThreadState | null;
+  ha: number;
+  hb: number;
+  hashed: boolean;
+}
+
+/** A fresh frame owned by `owner`. */
+export function newFrame(proc: Proc, l: Locals, owner: ThreadState | null): Frame {
+  return { proc, pc: 0, l, owner, ha: 0, hb: 0, hashed: false };
+}
+
+/**
+ * A thread's call stack and mailbox. Snapshots share these objects, so a shared one is never
+ * mutated: the world clones a thread (World.mutable) before its first change after a snapshot,
+ * and the step clones the top frame it changes (World.topFrame); caller frames stay shared.
+ * The fingerprint lanes are cached on the object while `hashed` holds.
+ */
+export interface ThreadState {
+  frames: Frame[];
+  /** Pending messages, four integers each: from, type, a, b. */
+  inbox: number[];
+  ha: number;
+  hb: number;
+  hashed: boolean;
+}
+
+/** A shallow copy: the frames are shared until a step changes its top frame. */
+export function cloneThread(t: ThreadState): ThreadState {
+  return { frames: t.frames.slice(), inbox: t.inbox.slice(), ha: 0, hb: 0, hashed: false };
+}
+
+let laneA = 0;
+let laneB = 0;
+
+/** Cache a frame's two fingerprint lanes on it. */
+function hashFrame(f: Frame): void {
+  let a = mixIn(f.proc.id, f.pc);
+  let b = mixIn(f.proc.id + 7, f.pc + 13);
+  const l = f.l;
+  for (const k in l) {
+    const v = l[k] as number;
+    a = mixIn(a, v);
+    b = mixIn(b, v ^ 0x51ed27);
+  }
+  f.ha = a;
+  f.hb = b;
+  f.hashed = true;
+}
+
+/** Hash one thread's stack and mailbox into two lanes (results in laneA/laneB, no allocation). */
+function hashThread(t: ThreadState, seed: number): void {
+  let a = seed;
+  let b = seed ^ 0x2545f491;
+  const fs = t.frames;
+  for (let i = 0; i < fs.length; i++) {
+    const f = fs[i] as Frame;
+    if (!f.hashed) hashFrame(f);
+    a = mixIn(a, f.ha);
+    b = mixIn(b, f.hb);
+  }
+  for (const v of t.inbox) {
+    a = mixIn(a, v);
+    b = mixIn(b, v + 101);
+  }
+  laneA = a;
+  laneB = b;
+}
+
+/** The 64-bit fingerprint of memory plus threads, as two unsigned 32-bit lanes. */
+export function fingerprint(m: Memory, threads: readonly ThreadState[], out: Uint32Array): void {
+  let a = m.h0;
+  let b = m.h1;
+  for (let i = 0; i < threads.length; i++) {
+    const t = threads[i] as ThreadState;
+    if (!t.hashed) {
+      hashThread(t, fmix32(i + 1));
+      t.ha = laneA;
+      t.hb = laneB;
+      t.hashed = true;
+    }
+    a ^= fmix32(t.ha + i);
+    b ^= fmix32(t.hb ^ i);
+  }
+  out[0] = a >>> 0;
+  out[1] = b >>> 0;
+}
