@@ -3,9 +3,9 @@
  * strategy, DFS distinct states/s, bytes per visited state) and the speed-up of 2 workers over 1.
  * Figures are medians of a few rounds in one process; compare ratios within one run on a noisy machine.
  */
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { makeRunner } from '../src/cli/session.js';
-import { DEFAULTS, explore, type ExploreOptions } from '../src/explore/explore.js';
+import { fileURLToPath } from 'node:url';
 import { World } from '../src/engine/world.js';
 import { dfs } from '../src/explore/dfs.js';
 import { Pct } from '../src/explore/pct.js';
@@ -67,20 +67,20 @@ function dfsRate(model: ReturnType<typeof buildModel>, preemptions: number) {
   return mid;
 }
 
-async function speedup(file: string, variant: string, o: ExploreOptions) {
-  const model = buildModel(parseScenario(readFileSync(file, 'utf8'), file), variant);
-  const target = { file, variant, model, expected: [], mustComplete: false };
-  const one = makeRunner(1);
-  const two = makeRunner(2);
-  await explore(target, { ...o, runs: 2000 }, two.run); // warm the pool
-  const t1 = Date.now();
-  const a = await explore(target, o, one.run);
-  const ms1 = Date.now() - t1;
-  const t2 = Date.now();
-  const b = await explore(target, o, two.run);
-  const ms2 = Date.now() - t2;
-  await two.close();
-  return { ms1, ms2, ratio: ms1 / ms2, same: JSON.stringify(a.findings) === JSON.stringify(b.findings) && a.distinctStates === b.distinctStates };
+/** Wall time of the same exploration on 1 and on 2 workers, each in a fresh process (best of 3). */
+function speedup(file: string, variant: string, strategy: string, runs: number) {
+  const script = fileURLToPath(new URL('./speedup.js', import.meta.url));
+  const time = (workers: number) => {
+    const out = [0, 1, 2].map(() => {
+      const r = spawnSync(process.execPath, [script, file, variant, strategy, String(workers), String(runs), '3'], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`speedup run failed: ${r.stderr}`);
+      return JSON.parse(r.stdout) as { ms: number; digest: string };
+    });
+    return { ms: Math.min(...out.map((o) => o.ms)), digest: out[0]?.digest };
+  };
+  const one = time(1);
+  const two = time(2);
+  return { ms1: Math.round(one.ms), ms2: Math.round(two.ms), ratio: one.ms / two.ms, same: one.digest === two.digest };
 }
 
 async function main() {
@@ -107,10 +107,10 @@ async function main() {
   console.log('\n| workload | 1 worker | 2 workers | speed-up | same findings |');
   console.log('|---|---|---|---|---|');
   const f5 = philosophersFile(5);
-  const rnd = await speedup(f5, 'default', { ...DEFAULTS, strategy: 'random', runs: 200_000, chunk: 5000, coverage: false });
+  const rnd = speedup(f5, 'default', 'random', 200_000);
   console.log(`| random, 200k runs, philosophers-5 | ${rnd.ms1} ms | ${rnd.ms2} ms | ${rnd.ratio.toFixed(2)}x | ${rnd.same} |`);
-  const d = await speedup(f5, 'ordered', { ...DEFAULTS, strategy: 'dfs', split: 3 });
-  console.log(`| dfs (split 3), philosophers-5 ordered | ${d.ms1} ms | ${d.ms2} ms | ${d.ratio.toFixed(2)}x | ${d.same} |`);
+  const d = speedup(philosophersFile(6), 'ordered', 'dfs', 0);
+  console.log(`| dfs (split 3), philosophers-6 ordered (94k states) | ${d.ms1} ms | ${d.ms2} ms | ${d.ratio.toFixed(2)}x | ${d.same} |`);
   await mmBench();
 }
 

@@ -54,12 +54,18 @@ describe('mmsim CLI', () => {
   });
 
   it('bad flags, tokens and names exit 2 with a message', () => {
-    for (const args of [['explore', 'abba', '--workers', 'two'], ['explore', 'nosuch'], ['replay', 'abba', 'xyz'], ['frobnicate'], ['explore', 'abba', '--bogus']]) {
+    for (const args of [['explore', 'philosophers-3', '--param', 'n=99'], ['explore', 'abba', '--param', 'n=4'], ['explore', 'abba', '--workers', 'two'], ['explore', 'nosuch'], ['replay', 'abba', 'xyz'], ['frobnicate'], ['explore', 'abba', '--bogus']]) {
       const r = mmsim(...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toMatch(/mmsim: /);
       noStack(r.err);
     }
+  });
+
+  it('--param n sizes a generated scenario (philosophers-4 from the philosophers-3 file)', () => {
+    const r = mmsim('explore', 'philosophers-3', '--param', 'n=4', '--variant', 'ordered', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ distinctStates: 1974, complete: true, matchesExpectation: true });
   });
 
   it('list --json describes the catalogue', () => {

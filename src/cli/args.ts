@@ -11,7 +11,7 @@ export const USAGE = `usage:
   mmsim explore <scenario|file> | --all        explore; exit 1 if a verdict is unexpected
       [--variant v] [--strategy portfolio|dfs|bounded|random|pct] [--seed n] [--workers n]
       [--budget N|Nruns|Ns|Nms|Nm] [--max-steps n] [--max-states n] [--depth d]
-      [--preemptions p] [--split k] [--json]
+      [--preemptions p] [--split k] [--param n=5] [--json]
   mmsim replay <scenario|file> <token> [--variant v] [--json] [--html f] [--perfetto f] [--mermaid f] [--trace f]
   mmsim lockdep <scenario|file> [--variant v] [--dot f] [--json]
   mmsim schema                                 the JSON Schema of scenario files
@@ -35,10 +35,24 @@ const OPTIONS = {
   mermaid: { type: 'string' },
   trace: { type: 'string' },
   dot: { type: 'string' },
+  param: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+export type Flags = {
+  [K in Exclude<keyof typeof OPTIONS, 'param'>]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+} & { param?: string[] };
+
+/** `--param n=5` (repeatable) → { n: 5 }: parameters of a generated scenario. */
+export function params(flags: Flags): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of flags.param ?? []) {
+    const m = /^([a-z_]+)=(\d+)$/.exec(p);
+    if (!m) throw new UsageError(`--param: expected name=number (e.g. n=5), found "${p}"`);
+    out[m[1] as string] = Number(m[2]);
+  }
+  return out;
+}
 
 export function parse(argv: string[]): { cmd: string; pos: string[]; flags: Flags } {
   try {

@@ -11,7 +11,7 @@ import { catalogueFiles } from '../scenario/catalogue.js';
 import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { toJson } from '../trace/json.js';
 import { toText } from '../trace/text.js';
-import { exploreOptions, type Flags, int, UsageError } from './args.js';
+import { exploreOptions, type Flags, int, params, UsageError } from './args.js';
 import { progressBar } from './progress.js';
 import { loadByName, makeRunner, pickVariants } from './session.js';
 import { details, header, row } from './table.js';
@@ -61,6 +61,8 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
       }
     }
   } else targets.push(loadByName(pos[0]));
+  const ps = params(flags);
+  if (flags.all && Object.keys(ps).length) throw new UsageError('--param applies to one generated scenario, not to --all');
   const runner = makeRunner(workers);
   let mismatch = false;
   const results: { r: ExploreResult; file: string }[] = [];
@@ -72,7 +74,7 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
         const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
         const bar = progressBar(`${sc.spec.name}/${variant}`);
         const r = await explore(
-          { file: sc.file, variant, model: modelFor(sc.file, variant), expected: v.expect, mustComplete: v.complete === true },
+          { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true },
           o,
           runner.run,
           bar.progress$,
@@ -101,7 +103,7 @@ export function replay(pos: string[], flags: Flags): number {
   if (!token) throw new UsageError('replay: expected a token after the scenario (as printed by `mmsim explore`)');
   const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
   const o = exploreOptions(flags, sc.spec.explore);
-  const r = replayToken(modelFor(sc.file, variant), token, o.maxSteps);
+  const r = replayToken(modelFor(sc.file, variant, params(flags)), token, o.maxSteps);
   const meta = { scenario: sc.spec.name, variant, token, verdict: r.verdict };
   for (const [flag, fn] of exporters.FILES) {
     const path = flags[flag];
@@ -123,9 +125,10 @@ export function lockdep(pos: string[], flags: Flags): number {
   let names: readonly string[] = [];
   for (const variant of pickVariants(sc, flags.variant)) {
     const o = exploreOptions(flags, sc.spec.explore);
-    const model = modelFor(sc.file, variant);
+    const ps = params(flags);
+    const model = modelFor(sc.file, variant, ps);
     names = model.classes;
-    const base = { file: sc.file, variant, seed: o.seed, prefix: [], maxSteps: o.maxSteps, maxStates: o.maxStates, depth: o.depth, k: 0, preemptions: o.preemptions, deadline: Number.POSITIVE_INFINITY, coverage: false };
+    const base = { file: sc.file, variant, params: ps, seed: o.seed, prefix: [], maxSteps: o.maxSteps, maxStates: o.maxStates, depth: o.depth, k: 0, preemptions: o.preemptions, deadline: Number.POSITIVE_INFINITY, coverage: false };
     graph.merge({ edges: runTask(model, { ...base, kind: 'dfs', runStart: 0, runCount: 0 }).edges });
     graph.merge({ edges: runTask(model, { ...base, kind: 'random', runStart: 0, runCount: Math.min(o.runs, 1000) }).edges });
   }

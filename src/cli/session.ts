@@ -30,7 +30,7 @@ export function pickVariants(sc: Scenario, v: string | undefined): string[] {
 /** A runner for `workers` threads: inline for one, a piscina pool for more. */
 export function makeRunner(workers: number): { run: Runner; close: () => Promise<void> } {
   if (workers > Math.max(64, availableParallelism() * 8)) throw new UsageError(`--workers: ${workers} is more than this machine can use`);
-  if (workers <= 1) return { run: inlineRunner((t) => runTask(modelFor(t.file, t.variant), t)), close: async () => {} };
+  if (workers <= 1) return { run: inlineRunner((t) => runTask(modelFor(t.file, t.variant, t.params), t)), close: async () => {} };
   // From TypeScript sources (tests), workers load the TS worker through tsx; compiled, the JS one.
   const worker = import.meta.url.endsWith('.ts') ? './worker-dev.mjs' : './worker.js';
   return poolRunner(new URL(worker, import.meta.url), workers);

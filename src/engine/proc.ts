@@ -22,6 +22,8 @@ export type Step = (k: Ctx, l: Locals) => Next;
 
 export interface Proc {
   readonly id: number;
+  /** A hash of name, citation and labels: the same in every process (ids depend on load order). */
+  readonly key: number;
   readonly name: string;
   /** The kernel function this models, e.g. `mm/userfaultfd.c: move_pages_pte`. */
   readonly cite: string;
@@ -45,6 +47,7 @@ export function proc(
   if (labels.length === 0) throw new Error(`proc ${name} has no steps`);
   const p: Proc = {
     id: registry.length,
+    key: stringHash(`${name}\0${cite}\0${labels.join(',')}`),
     name,
     cite,
     labels,
@@ -64,3 +67,10 @@ export function procById(id: number): Proc {
 }
 
 export const noLocals = (): Locals => ({});
+
+/** FNV-1a of a string, as an unsigned 32-bit integer. */
+function stringHash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}

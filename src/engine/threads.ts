@@ -51,8 +51,8 @@ let laneB = 0;
 
 /** Cache a frame's two fingerprint lanes on it. */
 function hashFrame(f: Frame): void {
-  let a = mixIn(f.proc.id, f.pc);
-  let b = mixIn(f.proc.id + 7, f.pc + 13);
+  let a = mixIn(f.proc.key, f.pc);
+  let b = mixIn(f.proc.key + 7, f.pc + 13);
   const l = f.l;
   for (const k in l) {
     const v = l[k] as number;

@@ -91,6 +91,7 @@ export type Runner = (tasks: readonly Task[], onResult: (i: number, r: TaskResul
 export interface Target {
   readonly file: string;
   readonly variant: string;
+  readonly params?: Readonly<Record<string, number>>;
   readonly model: Model;
   readonly expected: readonly VerdictCode[];
   /** The variant must be proven (DFS complete). */
@@ -174,6 +175,7 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
   const base = {
     file: t.file,
     variant: t.variant,
+    params: t.params ?? {},
     kind,
     seed: o.seed,
     prefix: [] as number[],

@@ -22,6 +22,8 @@ export type TaskKind = 'dfs' | 'bounded' | 'random' | 'pct';
 export interface Task {
   readonly file: string;
   readonly variant: string;
+  /** Generator parameters the model was built with (e.g. { n: 5 } philosophers). */
+  readonly params: Readonly<Record<string, number>>;
   readonly kind: TaskKind;
   readonly seed: number;
   /** dfs/bounded: the schedule prefix to start from. random/pct: run numbers [runStart, runStart + runCount). */

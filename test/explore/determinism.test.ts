@@ -4,6 +4,9 @@ import { makeRunner } from '../../src/cli/session.js';
 import { modelFor } from '../../src/cli/worker.js';
 import { DEFAULTS, explore, type ExploreOptions, type StrategyName } from '../../src/explore/explore.js';
 import { scenarioFile } from '../helpers.js';
+import { World, fingerprint } from '../../src/engine/world.js';
+import { buildModel } from '../../src/scenario/build.js';
+import { loadScenarioFile } from '../../src/scenario/load.js';
 
 const pool = makeRunner(2);
 afterAll(() => pool.close());
@@ -26,6 +29,29 @@ describe('determinism', () => {
       expect(await run('philosophers-3', 'default', strategy)).toEqual(one);
     }, 60_000);
   }
+
+  it('fingerprints do not depend on the order procedures were registered in (workers build models afresh)', () => {
+    const file = scenarioFile('philosophers-3');
+    const a = new World(buildModel(loadScenarioFile(file), 'ordered'), null);
+    buildModel(loadScenarioFile(scenarioFile('abba')), 'default'); // registers more procedures in between
+    const b = new World(buildModel(loadScenarioFile(file), 'ordered'), null);
+    expect(a.model.threads[0]?.entry.id).not.toBe(b.model.threads[0]?.entry.id);
+    const [fa, fb] = [new Uint32Array(2), new Uint32Array(2)];
+    fingerprint(a, a.threads, fa);
+    fingerprint(b, b.threads, fb);
+    expect([...fa]).toEqual([...fb]);
+  });
+
+  it('generated scenarios with --param n: one and two workers count the same states', async () => {
+    const file = scenarioFile('philosophers-3');
+    const params = { n: 4 };
+    const t = { file, variant: 'ordered', params, model: modelFor(file, 'ordered', params), expected: [], mustComplete: true };
+    const one = await explore(t, { ...DEFAULTS, strategy: 'dfs' }, inline.run);
+    const two = await explore(t, { ...DEFAULTS, strategy: 'dfs' }, pool.run);
+    expect(one.distinctStates).toBe(1974);
+    expect(two.distinctStates).toBe(1974);
+    expect(two.complete && one.matchesExpectation).toBe(true);
+  });
 
   it('a split DFS counts exactly the states of an unsplit one', async () => {
     const file = scenarioFile('philosophers-3');
