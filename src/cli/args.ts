@@ -11,7 +11,7 @@ export const USAGE = `usage:
   mmsim explore <scenario|file> | --all        explore; exit 1 if a verdict is unexpected
       [--variant v] [--strategy portfolio|dfs|bounded|random|pct] [--seed n] [--workers n]
       [--budget N|Nruns|Ns|Nms|Nm] [--max-steps n] [--max-states n] [--depth d]
-      [--preemptions p] [--split k] [--param n=5] [--json]
+      [--preemptions p] [--split k] [--param n=5] [--no-por] [--json]
   mmsim replay <scenario|file> <token> [--variant v] [--json] [--html f] [--perfetto f] [--mermaid f] [--trace f]
   mmsim lockdep <scenario|file> [--variant v] [--dot f] [--json]
   mmsim schema                                 the JSON Schema of scenario files
@@ -36,6 +36,7 @@ const OPTIONS = {
   trace: { type: 'string' },
   dot: { type: 'string' },
   param: { type: 'string', multiple: true },
+  'no-por': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -98,5 +99,6 @@ export function exploreOptions(flags: Flags, spec: ExploreSpec | undefined): Exp
     depth: int('depth', flags.depth, 1, 10) ?? s.depth ?? DEFAULTS.depth,
     preemptions: int('preemptions', flags.preemptions, 0, 100) ?? s.preemptions ?? DEFAULTS.preemptions,
     split: int('split', flags.split, 0, 8) ?? DEFAULTS.split,
+    por: !flags['no-por'],
   };
 }

@@ -128,7 +128,7 @@ export function lockdep(pos: string[], flags: Flags): number {
     const ps = params(flags);
     const model = modelFor(sc.file, variant, ps);
     names = model.classes;
-    const base = { file: sc.file, variant, params: ps, seed: o.seed, prefix: [], maxSteps: o.maxSteps, maxStates: o.maxStates, depth: o.depth, k: 0, preemptions: o.preemptions, deadline: Number.POSITIVE_INFINITY, coverage: false };
+    const base = { file: sc.file, variant, params: ps, seed: o.seed, prefix: [], maxSteps: o.maxSteps, maxStates: o.maxStates, depth: o.depth, k: 0, preemptions: o.preemptions, deadline: Number.POSITIVE_INFINITY, coverage: false, por: o.por };
     graph.merge({ edges: runTask(model, { ...base, kind: 'dfs', runStart: 0, runCount: 0 }).edges });
     graph.merge({ edges: runTask(model, { ...base, kind: 'random', runStart: 0, runCount: Math.min(o.runs, 1000) }).edges });
   }

@@ -108,6 +108,7 @@ export class Ctx {
   recv(l: Record<string, number>): boolean {
     const w = this.w;
     const inbox = w.threads[this.tid]?.inbox as number[];
+    w.rec?.write(w.mem.length + this.tid);
     if (inbox.length === 0) {
       if (!this.might_sleep('wait for message')) return false;
       w.set(w.threadBase + this.tid * THREAD_STRIDE + T_WAIT_LOCK, MAILBOX);

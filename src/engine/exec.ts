@@ -37,6 +37,9 @@ export function step(w: World, tid: number): void {
     throw new Error(`${f.proc.name}: step ${f.proc.labels[f.pc]} returned ${r}`);
   }
   if (!w.verdict) {
+    // Invariants observe the state; they are not part of the step's footprint.
+    const rec = w.rec;
+    w.rec = null;
     const inv = w.model.invariants;
     for (let i = 0; i < inv.length; i++) {
       const m = (inv[i] as (w: World) => string | null)(w);
@@ -45,6 +48,7 @@ export function step(w: World, tid: number): void {
         break;
       }
     }
+    w.rec = rec;
   }
   w.cur = -1;
   w.curProc = null;

@@ -1,11 +1,14 @@
 /** The world's shared memory: one Int32Array whose 64-bit Zobrist fingerprint is kept current on every write. */
 import { zob0, zob1 } from './hash.js';
+import type { FootprintRecorder } from './footprint.js';
 import type { Layout } from './layout.js';
 
 export class Memory {
   mem: Int32Array;
   h0 = 0;
   h1 = 0;
+  /** While set (partial-order reduction), every access of the running step is recorded. */
+  rec: FootprintRecorder | null = null;
 
   constructor(readonly layout: Layout) {
     this.mem = Int32Array.from(layout.init);
@@ -16,11 +19,13 @@ export class Memory {
   }
 
   get(i: number): number {
+    if (this.rec !== null) this.rec.read(i);
     return this.mem[i] as number;
   }
 
   /** Write one slot and keep the fingerprint current. */
   set(i: number, v: number): void {
+    if (this.rec !== null) this.rec.write(i);
     const o = this.mem[i] as number;
     if (o === v) return;
     this.mem[i] = v;

@@ -71,6 +71,7 @@ export class World extends Memory implements LockWorld {
 
   /** Put a message in its receiver's mailbox and wake the receiver if it waits for one. */
   private deliver(m: Message): void {
+    this.rec?.write(this.mem.length + m.to);
     this.mutable(m.to).inbox.push(m.from, m.type, m.a, m.b);
     this.emit?.({ k: 'send', i: this.steps, t: this.threadName(m.from), to: this.threadName(m.to), msg: [m.type, m.a, m.b] });
     const slot = this.threadBase + m.to * THREAD_STRIDE + T_WAIT_LOCK;

@@ -2,11 +2,18 @@
  * Stateful depth-first search: every interleaving from a start state, pruned by a visited set of
  * 64-bit state fingerprints, optionally bounded in preemptions. Branching restores snapshots; the
  * path of choices to any state is its replay token.
+ *
+ * Partial-order reduction (on unless bounded): sleep sets with state caching (Godefroid 1996, ch. 5
+ * and 6). A step's footprint is recorded as it runs; a thread whose next step commutes with the ones
+ * taken since it was explored sleeps and is not tried again. Sleep sets skip transitions, never
+ * states: every reachable state is still visited (and its invariants checked). A state met again
+ * with a smaller sleep set is re-entered for the transitions it skipped the first time.
  */
 import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
-import { fingerprint, type Snapshot, type World } from '../engine/world.js';
+import { type Footprint, FootprintRecorder, independent } from '../engine/footprint.js';
 import { mixIn } from '../engine/hash.js';
+import { fingerprint, type Snapshot, type World } from '../engine/world.js';
 import { FingerprintSet } from './visited.js';
 
 export interface DfsOptions {
@@ -17,6 +24,8 @@ export interface DfsOptions {
   readonly preemptions: number;
   /** Wall-clock deadline (ms since epoch), or Infinity. */
   readonly deadline: number;
+  /** Partial-order reduction with sleep sets (default on; ignored when bounded). */
+  readonly por?: boolean;
   /** Check the clock every this many states. */
   readonly clockEvery?: number;
 }
@@ -32,6 +41,12 @@ export interface DfsResult {
   visited: FingerprintSet;
 }
 
+/** A thread asleep at a node, with the footprint of the step it would take. */
+interface Sleeper {
+  readonly tid: number;
+  readonly fp: Footprint;
+}
+
 interface Node {
   snap: Snapshot;
   steps: number;
@@ -41,16 +56,25 @@ interface Node {
   next: number;
   last: number;
   preemptions: number;
+  /** POR: threads asleep on entry, threads explored from here, and (on a revisit) the only ones to try. */
+  sleep: readonly Sleeper[];
+  done: Sleeper[];
+  only: number;
 }
 
+const NONE: readonly Sleeper[] = [];
+const maskOf = (s: readonly Sleeper[]): number => s.reduce((m, x) => m | (1 << x.tid), 0);
+
 export function dfs(w: World, opts: DfsOptions): DfsResult {
-  const visited = new FingerprintSet();
+  const bounded = Number.isFinite(opts.preemptions);
+  const por = opts.por !== false && !bounded && w.nthreads <= 31;
+  const visited = new FingerprintSet(1 << 12, por);
   const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited };
   const seen = new Set<string>();
   const fp = new Uint32Array(2);
   const buf = new Int32Array(w.nthreads);
-  const bounded = Number.isFinite(opts.preemptions);
   const clockEvery = opts.clockEvery ?? 4096;
+  const recorder = por ? new FootprintRecorder(w.mem.length + w.nthreads) : null;
 
   const finding = () => {
     const v = w.verdict as Verdict;
@@ -61,7 +85,22 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     }
   };
 
-  const expand = (last: number, preemptions: number): Node | null => {
+  const node = (n: number, last: number, preemptions: number, sleep: readonly Sleeper[], only: number): Node => ({
+    snap: w.snapshot(),
+    steps: w.steps,
+    depth: w.choices.length,
+    enabled: buf.slice(0, n),
+    n,
+    next: 0,
+    last,
+    preemptions,
+    sleep,
+    done: [],
+    only,
+  });
+
+  /** The node for the state just reached, or null if there is nothing (more) to explore from it. */
+  const expand = (last: number, preemptions: number, sleep: readonly Sleeper[]): Node | null => {
     fingerprint(w, w.threads, fp);
     let a = fp[0] as number;
     let b = fp[1] as number;
@@ -69,9 +108,16 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       a = mixIn(a, preemptions * 64 + last + 1) >>> 0;
       b = mixIn(b, preemptions * 131 + last + 7) >>> 0;
     }
-    if (!visited.add(a, b)) {
-      res.runs++;
-      return null;
+    const mask = maskOf(sleep);
+    const slot = visited.put(a, b, mask);
+    if (slot >= 0) {
+      const skipped = por ? visited.value(slot) & ~mask : 0;
+      if (skipped === 0 || w.steps >= opts.maxSteps) {
+        res.runs++;
+        return null;
+      }
+      visited.setValue(slot, visited.value(slot) & mask);
+      return node(enabled(w, buf), last, preemptions, sleep, skipped);
     }
     res.distinct++;
     const n = enabled(w, buf);
@@ -86,10 +132,10 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       res.runs++;
       return null;
     }
-    return { snap: w.snapshot(), steps: w.steps, depth: w.choices.length, enabled: buf.slice(0, n), n, next: 0, last, preemptions };
+    return node(n, last, preemptions, sleep, -1);
   };
 
-  const root = expand(-1, 0);
+  const root = expand(-1, 0, NONE);
   if (w.verdict) return res;
   const stack: Node[] = root ? [root] : [];
   let at: Node | null = root;
@@ -101,6 +147,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     }
     const i = top.next++;
     const tid = top.enabled[i] as number;
+    if (por && ((top.only >= 0 && (top.only & (1 << tid)) === 0) || top.sleep.some((s) => s.tid === tid))) continue;
     let pre = top.preemptions;
     if (top.last >= 0 && tid !== top.last && top.enabled.includes(top.last)) pre++;
     if (pre > opts.preemptions) {
@@ -114,13 +161,22 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     }
     at = null;
     if (top.n > 1) w.choices.push(i);
+    recorder?.begin();
+    w.rec = recorder;
     step(w, tid);
+    w.rec = null;
     res.steps++;
+    let sleep = NONE;
+    if (recorder) {
+      const mine = recorder.take();
+      sleep = top.sleep.filter((s) => independent(s.fp, mine)).concat(top.done.filter((s) => independent(s.fp, mine)));
+      top.done.push({ tid, fp: mine });
+    }
     if (w.verdict) {
       finding();
       continue;
     }
-    const child = expand(tid, pre);
+    const child = expand(tid, pre, sleep);
     if (w.verdict) continue;
     if (child) {
       stack.push(child);

@@ -35,6 +35,8 @@ export interface ExploreOptions {
   /** Random/PCT runs per task. */
   readonly chunk: number;
   readonly coverage: boolean;
+  /** Partial-order reduction (sleep sets) in DFS. */
+  readonly por: boolean;
 }
 
 export const DEFAULTS: ExploreOptions = {
@@ -49,6 +51,7 @@ export const DEFAULTS: ExploreOptions = {
   split: 2,
   chunk: 250,
   coverage: true,
+  por: true,
 };
 
 export interface Finding {
@@ -188,6 +191,7 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
     preemptions: o.preemptions,
     deadline,
     coverage: o.coverage,
+    por: o.por,
   };
   // Preemption bounds count from the root, so a bounded search is one task.
   if (kind === 'dfs' || kind === 'bounded')

@@ -39,6 +39,8 @@ export interface Task {
   readonly deadline: number;
   /** Count distinct states in random/PCT runs too (one fingerprint a step). */
   readonly coverage: boolean;
+  /** DFS: partial-order reduction with sleep sets. */
+  readonly por: boolean;
 }
 
 export interface TaskFinding {
@@ -97,6 +99,7 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
     maxStates: task.maxStates,
     preemptions: task.kind === 'bounded' ? task.preemptions : Number.POSITIVE_INFINITY,
     deadline: task.deadline,
+    por: task.por,
   });
   if (w.verdict && r.findings.length === 0) r.findings.push({ verdict: w.verdict, choices: w.choices.slice() });
   return {
