@@ -54,12 +54,12 @@ function runsPerSec(model: ReturnType<typeof buildModel>, mk: () => Strategy, ru
   return { stepsPerSec: median(rounds.map((r) => r[0])), runsPerSec: median(rounds.map((r) => r[1])), statesPerSec: median(rounds.map((r) => r[2] as number)), states: set.size };
 }
 
-function dfsRate(model: ReturnType<typeof buildModel>, preemptions: number) {
+function dfsRate(model: ReturnType<typeof buildModel>, preemptions: number, por = true) {
   const rounds: { rate: number; steps: number; runs: number; states: number; bytes: number; complete: boolean }[] = [];
   for (let round = 0; round < 3; round++) {
     const w = new World(model, null);
     const t0 = process.hrtime.bigint();
-    const r = dfs(w, { maxSteps: 1000, maxStates: 2_000_000, preemptions, deadline: Number.POSITIVE_INFINITY });
+    const r = dfs(w, { maxSteps: 1000, maxStates: 2_000_000, preemptions, deadline: Number.POSITIVE_INFINITY, por });
     const sec = Number(process.hrtime.bigint() - t0) / 1e9;
     rounds.push({ rate: r.distinct / sec, steps: r.steps / sec, runs: r.runs / sec, states: r.distinct, bytes: r.visited.bytesPerEntry, complete: r.complete });
   }
@@ -99,8 +99,12 @@ async function main() {
       const r = runsPerSec(model, mk, 20_000, cov);
       console.log(`| ${name} | ${label} | ${fmt(r.stepsPerSec)} | ${fmt(r.runsPerSec)} | ${cov ? fmt(r.statesPerSec) : '-'} | ${cov ? r.states : '-'} | - |`);
     }
-    for (const [label, p] of [['dfs', Number.POSITIVE_INFINITY], ['bounded dfs (2 preemptions)', 2]] as [string, number][]) {
-      const r = dfsRate(model, p);
+    for (const [label, p, por] of [
+      ['dfs (sleep-set POR)', Number.POSITIVE_INFINITY, true],
+      ['dfs (no POR)', Number.POSITIVE_INFINITY, false],
+      ['bounded dfs (2 preemptions)', 2, false],
+    ] as [string, number, boolean][]) {
+      const r = dfsRate(model, p, por);
       console.log(`| ${name} | ${label} | ${fmt(r.steps)} | ${fmt(r.runs)} | ${fmt(r.rate)} | ${r.states}${r.complete ? '' : ' (bounded)'} | ${r.bytes.toFixed(1)} |`);
     }
   }
