@@ -1,12 +1,12 @@
 /**
  * khugepaged's result codes (enum scan_result, mm/khugepaged.c), the per-pmd deposited page table
- * (pgtable_trans_huge_deposit / _withdraw) kept in a region of the world, and the tunables scaled to
- * PTRS_PER_PTE = 4.
+ * (pgtable_trans_huge_deposit / _withdraw) kept in a region of the world, the tunables scaled to
+ * PTRS_PER_PTE = 4, and the walk of a mapping's live VMAs shared by the file collapse paths.
  */
 import type { Ctx } from '../../src/engine/ctx.js';
 import type { ModelBuilder } from '../../src/engine/model.js';
 import { HPAGE_PMD_NR } from '../../src/kernel/defs.js';
-import type { Kernel } from '../../src/kernel/kernel.js';
+import { type Kernel, kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
 
 export const SCAN_FAIL = 0;
 export const SCAN_SUCCEED = 1;
@@ -108,3 +108,9 @@ export function pgtable_trans_huge_withdraw(k: Ctx, mm: number, pmd: number): nu
   k.w.set(s, 0);
   return t;
 }
+
+/** VMAs of a mapping's i_mmap tree that are live (vma_interval_tree_foreach). */
+export const immapVmas = (k: Ctx, map: number): number[] => {
+  const K = kern(k);
+  return K.mapping(map).vmas.filter((v) => k.w.get(K.vmaSlot(v, VMA_IMMAP)) !== 0 && k.w.get(K.vmaSlot(v, VMA_ATTACHED)) !== 0);
+};

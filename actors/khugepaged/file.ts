@@ -1,10 +1,9 @@
 /**
  * khugepaged's file (shmem) collapse (mm/khugepaged.c; kernel-rules §4): hpage_collapse_scan_file
  * → collapse_file, which builds a locked huge folio, locks and unmaps the old page-cache folios
- * (try_to_unmap), stores the huge folio in the page cache and calls retract_page_tables — which
- * holds ONLY i_mmap_rwsem for read (Hugh Dickins 2023, "retract_page_tables() without mmap or vma
- * lock") and removes the now empty PTE tables of every VMA mapping the range under pmd lock + PTL;
- * then, on a later pass, collapse_pte_mapped_thp under mmap_lock read (pte-mapped-thp.ts).
+ * (try_to_unmap, try-to-unmap.ts), stores the huge folio in the page cache and calls
+ * retract_page_tables (retract.ts), which removes the now empty PTE tables holding only
+ * i_mmap_rwsem; then, on a later pass, collapse_pte_mapped_thp under mmap_lock read (pte-mapped.ts).
  *
  * Simplified: shmem only, every page of the range already in the page cache or a hole (no swap, no
  * fallocated pages); no LRU isolation (the refcount check is "cache + ours"); the XA_RETRY_ENTRY
@@ -13,17 +12,15 @@
  */
 import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, PG_dirty, PG_uptodate, pfn_folio, pmd_table, pte_pfn, pte_present } from '../../src/kernel/defs.js';
+import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, PG_dirty, PG_uptodate } from '../../src/kernel/defs.js';
 import { filemap_get_folio } from '../../src/kernel/filemap.js';
-import { folio_alloc, folio_get, folio_mapped, folio_put, folio_ref_count, folio_remove_rmap, folio_test_uptodate, folio_trylock, folio_unlock } from '../../src/kernel/folio.js';
-import { F_FLAGS, F_INDEX, F_MAPPING, F_REF, kern, M_NRPAGES, MM_USERS, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
+import { folio_alloc, folio_get, folio_mapped, folio_put, folio_ref_count, folio_test_uptodate, folio_trylock, folio_unlock } from '../../src/kernel/folio.js';
+import { F_FLAGS, F_INDEX, F_MAPPING, F_REF, kern, M_NRPAGES, MM_USERS } from '../../src/kernel/kernel.js';
 import { arg, kproc } from '../../src/kernel/kproc.js';
-import { pmd_clear_table, pmd_index, pmdp_get, pte_free_defer, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear } from '../../src/kernel/pgtable.js';
 import { userfaultfd_missing } from '../mm/common.js';
-import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
-import { folio_order, pmdText, userfaultfd_wp, vma_anon_vma } from '../uffd/common.js';
-import { check_pmd_state } from './anon.js';
+import { folio_order } from '../uffd/common.js';
 import {
+  immapVmas,
   SCAN_ALLOC_HUGE_PAGE_FAIL,
   SCAN_ANY_PROCESS,
   SCAN_EXCEED_NONE_PTE,
@@ -37,12 +34,8 @@ import {
   scanName,
 } from './common.js';
 import { collapse_pte_mapped_thp } from './pte-mapped.js';
-
-/** VMAs of a mapping's i_mmap tree that are live (vma_interval_tree_foreach). */
-const immapVmas = (k: Ctx, map: number): number[] => {
-  const K = kern(k);
-  return K.mapping(map).vmas.filter((v) => k.w.get(K.vmaSlot(v, VMA_IMMAP)) !== 0 && k.w.get(K.vmaSlot(v, VMA_ATTACHED)) !== 0);
-};
+import { retract_page_tables } from './retract.js';
+import { try_to_unmap_file } from './try-to-unmap.js';
 
 /**
  * khugepaged_scan_mm_slot for one file pmd: args [mm, vma, haddr, install_pmd]. hpage_collapse_scan_file
@@ -239,123 +232,3 @@ function failImmap(_k: Ctx, l: { r: number }, r: number): string {
   return 'immap_unlock';
 }
 const lowestBit = (mask: number): number => (mask ? 31 - Math.clz32(mask & -mask) : -1);
-
-/**
- * try_to_unmap of a locked file folio: args [mapping, folio]. rmap_walk_file under i_mmap_rwsem
- * read; for each VMA mapping the folio's index, try_to_unmap_one clears the PTE under the PTL,
- * removes the rmap and drops the mapping's reference.
- */
-export const try_to_unmap_file = kproc(
-  'try_to_unmap',
-  'mm/rmap.c: try_to_unmap → rmap_walk_file → try_to_unmap_one',
-  (a) => ({ map: arg(a, 0), f: arg(a, 1), j: 0, vma: -1, vpn: 0, t: -1, hit: 0 }),
-  {
-    lock: (k, l) => (k.down_read(kern(k).mapping(l.map).i_mmap_rwsem) ? 'vma' : BLOCKED),
-    vma: (k, l) => {
-      const K = kern(k);
-      const vmas = immapVmas(k, l.map);
-      const index = k.w.get(K.fSlot(l.f, F_INDEX));
-      while (l.j < vmas.length) {
-        const v = vmas[l.j++] as number;
-        const h = K.vma(v);
-        if (index < h.pgoff || index >= h.pgoff + h.pages) continue;
-        l.vma = v;
-        l.vpn = h.start + (index - h.pgoff);
-        return k.call(pte_offset_map_lock, [h.mm, pmd_index(l.vpn)], 'locked'); // page_vma_mapped_walk
-      }
-      return 'unlock';
-    },
-    locked: (k, l) => {
-      if (k.rv === 0) return 'vma';
-      const K = kern(k);
-      l.t = pmd_table(k.rv);
-      const pte = ptep_get(k, K, l.t, pte_index(l.vpn));
-      l.hit = pte_present(pte) && pfn_folio(pte_pfn(pte)) === l.f ? 1 : 0;
-      if (l.hit) {
-        ptep_get_and_clear(k, K, l.t, pte_index(l.vpn)); // ptep_clear_flush
-        folio_remove_rmap(k, K, l.f);
-        k.note(() => `try_to_unmap: folio ${l.f} unmapped from ${K.vma(l.vma).name} vpn ${l.vpn} (table ${l.t} stays, now empty there)`);
-      }
-      return 'ptl_unlock';
-    },
-    ptl_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? 'put' : ENDED),
-    put: (k, l) => {
-      if (l.hit) folio_put(k, kern(k), l.f);
-      l.hit = 0;
-      return 'vma';
-    },
-    unlock: (k, l) => (k.up_read(kern(k).mapping(l.map).i_mmap_rwsem) ? k.ret(0) : ENDED),
-  },
-);
-
-/**
- * retract_page_tables(mapping, pgoff): args [mapping, pgoff]. Holds only i_mmap_rwsem for read:
- * "since the mmap_lock is not held, it is still possible for a racing userfaultfd_ioctl() to have
- * inserted ptes or markers" — so anon_vma and userfaultfd_wp are rechecked under the PTL.
- */
-export const retract_page_tables = kproc(
-  'retract_page_tables',
-  'mm/khugepaged.c: retract_page_tables',
-  (a) => ({ map: arg(a, 0), pgoff: arg(a, 1), j: 0, vma: -1, mm: 0, addr: 0, t: -1, ok: 0 }),
-  {
-    lock: (k, l) => (k.down_read(kern(k).mapping(l.map).i_mmap_rwsem) ? 'vma' : BLOCKED), // i_mmap_lock_read
-    vma: (k, l) => {
-      const K = kern(k);
-      const m = k.w;
-      const vmas = immapVmas(k, l.map);
-      while (l.j < vmas.length) {
-        const v = vmas[l.j++] as number;
-        const h = K.vma(v);
-        // READ_ONCE(vma->anon_vma): MAP_PRIVATE mappings that got written to are skipped
-        if (vma_anon_vma(m, K, v) >= 0) {
-          k.note(() => `retract_page_tables: ${h.name} has an anon_vma, skipped`);
-          continue;
-        }
-        const addr = h.start + (l.pgoff - h.pgoff);
-        if (l.pgoff < h.pgoff || addr % HPAGE_PMD_NR !== 0 || h.end < addr + HPAGE_PMD_NR) continue;
-        if (check_pmd_state(pmdp_get(m, K, h.mm, pmd_index(addr))) !== SCAN_SUCCEED) continue; // find_pmd_or_thp_or_none
-        if (m.get(K.mm(h.mm).base + MM_USERS) === 0) continue; // hpage_collapse_test_exit
-        if (userfaultfd_wp(m, K, v)) continue; // PTE markers may be installed
-        l.vma = v;
-        l.mm = h.mm;
-        l.addr = addr;
-        l.ok = 0;
-        return k.call(mmu_notifier_invalidate_range_start, [l.mm, l.addr, l.addr + HPAGE_PMD_NR], 'pml');
-      }
-      return 'unlock';
-    },
-    pml: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? 'state' : BLOCKED),
-    state: (k, l) => {
-      // the huge folio is still locked: faults block, so only the pmd *state* needs rechecking
-      const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.addr));
-      if (check_pmd_state(v) !== SCAN_SUCCEED) return 'drop_pml';
-      l.t = pmd_table(v); // ptl = pte_lockptr(mm, pmd)
-      return 'ptl';
-    },
-    ptl: (k, l) => (k.spin_lock(kern(k).ptlOf(l.t), 1) ? 'recheck' : BLOCKED), // spin_lock_nested(ptl, SINGLE_DEPTH_NESTING)
-    // "it is still possible for a racing userfaultfd_ioctl() to have inserted ptes or markers. Now
-    // that we hold ptlock, repeating the anon_vma check protects from one category"
-    recheck: (k, l) => {
-      const K = kern(k);
-      if (vma_anon_vma(k.w, K, l.vma) < 0 && !userfaultfd_wp(k.w, K, l.vma)) return 'flush';
-      k.note(() => `retract_page_tables: ${K.vma(l.vma).name} got an anon_vma or uffd-wp meanwhile, kept`);
-      return 'ptl_unlock';
-    },
-    flush: (k, l) => {
-      const K = kern(k);
-      const old = pmd_clear_table(k.w, K, l.mm, pmd_index(l.addr)); // pmdp_collapse_flush
-      l.ok = 1;
-      k.note(() => `retract_page_tables: ${K.vma(l.vma).name} pmd ${pmd_index(l.addr)} ${pmdText(old)} retracted, pmd none (no mmap_lock held)`);
-      return 'ptl_unlock';
-    },
-    ptl_unlock: (k, l) => (k.spin_unlock(kern(k).ptlOf(l.t)) ? 'drop_pml' : ENDED),
-    drop_pml: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'notify_end' : ENDED),
-    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.addr, l.addr + HPAGE_PMD_NR], 'free'),
-    free: (k, l) => {
-      if (l.ok) pte_free_defer(k, kern(k), l.t);
-      l.ok = 0;
-      return 'vma';
-    },
-    unlock: (k, l) => (k.up_read(kern(k).mapping(l.map).i_mmap_rwsem) ? k.ret(0) : ENDED),
-  },
-);

@@ -4,7 +4,7 @@
  * pte_offset_map_lock. The folio stays locked from shmem_fault until the PTE is in. PFNMAP VMAs
  * get pfnmap_fault (a stand-in for a driver's vmf_insert_pfn fault handler such as udmabuf_vm_fault).
  */
-import { BLOCKED, ENDED } from '../../src/engine/proc.js';
+import { ENDED } from '../../src/engine/proc.js';
 import {
   _PAGE_DIRTY,
   _PAGE_RW,

@@ -115,7 +115,7 @@ export const truncate_range = kproc(
       l.f = -1;
       return 'next';
     },
-    next: (k, l) => {
+    next: (_k, l) => {
       l.index++;
       return 'lookup';
     },

@@ -34,7 +34,7 @@ export const zap_page_range = kproc(
       if (pmd_none(v) || !pmd_is_table(v)) return 'next_pmd';
       return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'locked');
     },
-    next_pmd: (k, l) => {
+    next_pmd: (_k, l) => {
       l.vpn = (pmd_index(l.vpn) + 1) * PTRS_PER_PTE;
       return 'pmd';
     },
@@ -63,7 +63,7 @@ export const zap_page_range = kproc(
       l.f = -1;
       return 'next_pte';
     },
-    next_pte: (k, l) => {
+    next_pte: (_k, l) => {
       l.vpn++;
       if (l.vpn < l.end && pte_index(l.vpn) !== 0) return 'pte';
       return 'unlock';

@@ -3,7 +3,7 @@
  * runs), hands them to a runner (inline or a piscina pool), and merges results in task order, so the
  * same scenario, strategy, seed and budget give the same findings on one worker or many.
  */
-import { Subject } from 'rxjs';
+import type { Subject } from 'rxjs';
 import type { Verdict, VerdictCode } from '../engine/events.js';
 import { enabled, step } from '../engine/exec.js';
 import type { Model } from '../engine/model.js';

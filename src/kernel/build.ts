@@ -1,22 +1,16 @@
 /**
- * Building the kernel objects of a model from a plain description (the scenario's `world` section
- * is translated into this by src/scenario/world.ts). Reserves memory, declares locks, lays VMAs out
- * at pmd-aligned addresses, sets up the initial state (populated pages), and installs the
- * invariants and the lock-order oracle.
+ * Building the kernel objects of a model from a plain description (desc.ts; the scenario's `world`
+ * section is translated into it by src/scenario/world.ts). Reserves memory, declares locks, lays VMAs
+ * out at pmd-aligned addresses, sets up the initial state (populated pages: populate.ts), and
+ * installs the invariants and the lock-order oracle.
  */
 import type { ModelBuilder } from '../engine/model.js';
 import { LockKind } from '../locks/space.js';
 import {
-  _PAGE_DIRTY,
-  _PAGE_RW,
-  _PAGE_SPECIAL,
-  folio_pfn,
   HPAGE_PMD_ORDER,
   MAX_PC,
   MAX_PINS,
   MAX_THREADS,
-  mk_huge_pmd,
-  mk_pte,
   PTRS_PER_PTE,
   VM_DONTDUMP,
   VM_DONTEXPAND,
@@ -31,8 +25,7 @@ import {
   VM_UFFD_WP,
   VM_WRITE,
 } from './defs.js';
-import { filemap_add_folio, filemap_get_folio } from './filemap.js';
-import { folio_add_new_anon_rmap, folio_add_rmap, folio_alloc, folio_get } from './folio.js';
+import type { KernelDesc, VmaDesc } from './desc.js';
 import { cachesHoldLiveFolios, noMappedFreedFolio, refcountCoversMapsAndPins } from './invariants.js';
 import {
   initMem,
@@ -49,8 +42,6 @@ import {
   MM_INV_SEQ,
   MM_USERS,
   type MmH,
-  type Mem,
-  VMA_ANON_VMA,
   VMA_ATTACHED,
   VMA_FIELDS,
   VMA_FLAGS,
@@ -58,52 +49,9 @@ import {
   type VmaH,
 } from './kernel.js';
 import { makeOrderRule } from './order.js';
-import { pmd_index, pmd_populate, pmdp_get, pte_index } from './pgtable.js';
-import { pmd_table } from './defs.js';
+import { cacheFolio, populate } from './populate.js';
 
-export interface MemfdDesc {
-  readonly name: string;
-  readonly kind: 'shmem' | 'hugetlb';
-  /** i_size in the mapping's pages (2 MB huge pages for hugetlb). */
-  readonly pages: number;
-  readonly seals: number;
-  /** Page-cache indices that hold a folio at the start. */
-  readonly populated: readonly number[];
-  /** false: the memfd exists only after a memfd_create operation. */
-  readonly live: boolean;
-}
-
-export interface MirrorDesc {
-  readonly name: string;
-  /** First page of the VMA covered and how many (at most 4). */
-  readonly first: number;
-  readonly pages: number;
-}
-
-export interface VmaDesc {
-  readonly name: string;
-  readonly pages: number;
-  readonly memfd?: string;
-  readonly offset?: number;
-  readonly shared?: boolean;
-  readonly write?: boolean;
-  readonly pfnmap?: boolean;
-  readonly uffd?: readonly ('missing' | 'minor' | 'wp')[];
-  /** Pages mapped at the start (anon: a fresh exclusive folio; file: the page-cache folio). */
-  readonly populated?: readonly number[];
-  readonly mirror?: MirrorDesc;
-}
-
-export interface MmDesc {
-  readonly name: string;
-  readonly vmas: readonly VmaDesc[];
-}
-
-export interface KernelDesc {
-  readonly memfds: readonly MemfdDesc[];
-  readonly mms: readonly MmDesc[];
-  readonly pools?: { readonly folios?: number; readonly hugetlb?: number; readonly tables?: number };
-}
+export type { KernelDesc, MemfdDesc, MirrorDesc, MmDesc, VmaDesc } from './desc.js';
 
 const UFFD_FLAGS = { missing: VM_UFFD_MISSING, minor: VM_UFFD_MINOR, wp: VM_UFFD_WP } as const;
 
@@ -268,54 +216,4 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   b.orderRule = makeOrderRule(b.classes);
   b.objects.kernel = K;
   return K;
-}
-
-/** The page-cache folio at index, allocated and inserted if missing. */
-function cacheFolio(m: Mem, K: Kernel, map: number, index: number): number {
-  const have = filemap_get_folio(m, K, map, index);
-  if (have >= 0) return have;
-  const h = K.mapping(map);
-  const f = folio_alloc(m, K, h.hugetlb ? HPAGE_PMD_ORDER : 0, h.hugetlb);
-  if (f < 0) throw new Error(`folio pool too small to populate ${h.name}`);
-  filemap_add_folio(m, K, map, index, f);
-  return f;
-}
-
-/** The PTE table covering vpn, created at build time if needed. */
-function tableFor(m: Mem, K: Kernel, mm: number, vpn: number): number {
-  const pmd = pmd_index(vpn);
-  let v = pmdp_get(m, K, mm, pmd);
-  if (v === 0) {
-    let t = 0;
-    while (t < K.ntables && m.get(K.ptSlot(t, 0)) !== 0) t++;
-    if (t >= K.ntables) throw new Error('page-table pool too small');
-    pmd_populate(m, K, mm, pmd, t);
-    v = pmdp_get(m, K, mm, pmd);
-  }
-  return pmd_table(v);
-}
-
-function populate(m: Mem, K: Kernel, h: VmaH, page: number, flags: number): void {
-  if (page < 0 || page >= h.pages) throw new Error(`VMA ${h.name}: populated page ${page} outside its ${h.pages} pages`);
-  const vpn = K.vpn(h.id, page);
-  const w = flags & VM_WRITE ? _PAGE_RW | _PAGE_DIRTY : 0;
-  if (h.memfd < 0) {
-    const f = folio_alloc(m, K, 0);
-    if (f < 0) throw new Error('folio pool too small');
-    folio_add_new_anon_rmap(m, K, f, h.id, vpn);
-    m.set(h.base + VMA_ANON_VMA, h.id + 1);
-    m.set(K.pteSlot(tableFor(m, K, h.mm, vpn), pte_index(vpn)), mk_pte(folio_pfn(f), w));
-    return;
-  }
-  const f = cacheFolio(m, K, h.memfd, h.pgoff + page);
-  if (flags & VM_PFNMAP) {
-    // vmf_insert_pfn (udmabuf_vm_fault): a special PTE, no reference, no mapcount.
-    m.set(K.pteSlot(tableFor(m, K, h.mm, vpn), pte_index(vpn)), mk_pte(folio_pfn(f), _PAGE_SPECIAL | (flags & VM_WRITE ? _PAGE_RW : 0)));
-    return;
-  }
-  folio_get(m, K, f);
-  folio_add_rmap(m, K, f);
-  const pw = flags & VM_SHARED ? w : 0;
-  if (flags & VM_HUGETLB) m.set(K.pmdSlot(h.mm, pmd_index(vpn)), mk_huge_pmd(folio_pfn(f), pw));
-  else m.set(K.pteSlot(tableFor(m, K, h.mm, vpn), pte_index(vpn)), mk_pte(folio_pfn(f), pw));
 }

@@ -22,7 +22,6 @@ export interface CompileEnv {
 export interface OpSpec {
   readonly name: string;
   readonly doc: string;
-  // biome-ignore lint/suspicious/noExplicitAny: each op has its own field types
   readonly fields: Schema.Struct.Fields;
   readonly refs?: Readonly<Record<string, RefKind>>;
   // biome-ignore lint/suspicious/noExplicitAny: decoded by `fields`

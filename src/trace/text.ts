@@ -34,7 +34,7 @@ export function toText(events: readonly TraceEvent[]): string {
         lines.push(`${n} ${who} ${pad}  ${e.text}`);
         break;
       case 'verdict':
-        lines.push(`${n} ${''.padEnd(10)} VERDICT ${e.code}: ${e.message.split('\n').join('\n' + ''.padEnd(18))}`);
+        lines.push(`${n} ${''.padEnd(10)} VERDICT ${e.code}: ${e.message.split('\n').join(`\n${''.padEnd(18)}`)}`);
         break;
     }
   }

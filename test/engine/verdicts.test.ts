@@ -15,7 +15,9 @@ function scripts(locks: [string, LockKind][], threads: ScriptOp[][], extra?: (b:
   const b = new ModelBuilder('planted');
   for (const [n, k] of locks) b.lock(n, k);
   extra?.(b);
-  threads.forEach((ops, i) => b.thread(`T${i}`, compileScript(`T${i}`, ops, b.locks.map((l) => l.kind))));
+  threads.forEach((ops, i) => {
+    b.thread(`T${i}`, compileScript(`T${i}`, ops, b.locks.map((l) => l.kind)));
+  });
   return b.build();
 }
 

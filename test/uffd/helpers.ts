@@ -55,7 +55,7 @@ export function directed(m: Model, legs: readonly Leg[], maxSteps = 2000): Run {
   for (const [name, until] of legs) {
     const t = m.threads.findIndex((d) => d.name === name);
     if (t < 0) throw new Error(`directed: no thread ${name}`);
-    for (let s = 0; !w.verdict && !exited(t) && w.steps < maxSteps; s++) {
+    while (!w.verdict && !exited(t) && w.steps < maxSteps) {
       if (until !== null && w.where(t) === until) break;
       const n = enabled(w, buf);
       if (!Array.from(buf.subarray(0, n)).includes(t)) {

@@ -1,0 +1,133 @@
+/**
+ * Write faults on a present read-only PTE (mm/memory.c), called by handle_mm_fault (fault.ts) with
+ * the PTL held: do_wp_page makes the page writable in place where it may, else wp_page_copy copies
+ * it (copy-on-write).
+ */
+import {
+  _PAGE_DIRTY,
+  _PAGE_RW,
+  folio_pfn,
+  mk_pte,
+  PG_anon_exclusive,
+  pmd_table,
+  pte_mkdirty,
+  pte_mkwrite,
+  VM_FAULT_OOM,
+  VM_MAYSHARE,
+  VM_SHARED,
+} from '../../src/kernel/defs.js';
+import {
+  folio_add_new_anon_rmap,
+  folio_alloc,
+  folio_data,
+  folio_get,
+  folio_put,
+  folio_ref_count,
+  folio_remove_rmap,
+  folio_set_flag,
+  folio_test_anon,
+  folio_write_data,
+  PageAnonExclusive,
+} from '../../src/kernel/folio.js';
+import { kern } from '../../src/kernel/kernel.js';
+import { arg, kproc } from '../../src/kernel/kproc.js';
+import { pmd_index, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
+import { anon_vma_prepare, vm_flags, vm_normal_folio } from './common.js';
+
+/**
+ * do_wp_page: args [mm, vma, vpn, table, orig pte, flags]; entered with the PTE lock (and RCU)
+ * held, returns with them released. Shared mappings (no page_mkwrite for shmem) are made writable
+ * in place; an exclusive anon folio is reused; everything else (zero page, shared anon, private
+ * file page) is copied by wp_page_copy. Simplified: wp_can_reuse_anon_folio is "refcount == 1".
+ */
+export const do_wp_page = kproc(
+  'do_wp_page',
+  'mm/memory.c: do_wp_page',
+  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), t: arg(a, 3), orig: arg(a, 4), flags: arg(a, 5), f: -1 }),
+  {
+    start: (k, l) => {
+      const K = kern(k);
+      const m = k.w;
+      l.f = vm_normal_folio(l.orig);
+      const reuse = (vm_flags(m, K, l.vma) & (VM_SHARED | VM_MAYSHARE)) !== 0 || (l.f >= 0 && folio_test_anon(m, K, l.f) && (PageAnonExclusive(m, K, l.f) || folio_ref_count(m, K, l.f) === 1));
+      if (reuse) {
+        // wp_page_reuse / wp_page_shared / wp_pfn_shared
+        if (l.f >= 0 && folio_test_anon(m, K, l.f)) folio_set_flag(m, K, l.f, PG_anon_exclusive);
+        set_pte_at(k, K, l.t, pte_index(l.vpn), pte_mkwrite(pte_mkdirty(l.orig)));
+        return 'unlock';
+      }
+      if (l.f >= 0) folio_get(m, K, l.f);
+      return 'copy_unlock';
+    },
+    unlock: (k, l) => {
+      pte_unmap_unlock(k, kern(k), l.t);
+      return k.ret(0);
+    },
+    copy_unlock: (k, l) => {
+      pte_unmap_unlock(k, kern(k), l.t);
+      return k.call(wp_page_copy, [l.mm, l.vma, l.vpn, l.orig, l.f], 'done');
+    },
+    done: (k) => k.ret(k.rv),
+  },
+);
+
+/** wp_page_copy: args [mm, vma, vpn, orig pte, old folio or -1 (holding an extra reference)]. */
+export const wp_page_copy = kproc(
+  'wp_page_copy',
+  'mm/memory.c: wp_page_copy',
+  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), orig: arg(a, 3), old: arg(a, 4), nf: -1, t: -1 }),
+  {
+    prepare: (k, l) => {
+      anon_vma_prepare(k, kern(k), l.vma);
+      return 'alloc';
+    },
+    alloc: (k, l) => {
+      const K = kern(k);
+      l.nf = folio_alloc(k.w, K, 0);
+      if (l.nf < 0) return 'oom';
+      folio_write_data(k.w, K, l.nf, l.old >= 0 ? folio_data(k.w, K, l.old) : 0); // __wp_page_copy_user
+      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'locked');
+    },
+    locked: (k, l) => {
+      if (k.rv === 0) return 'release';
+      l.t = pmd_table(k.rv);
+      return 'check';
+    },
+    check: (k, l) => (ptep_get(k, kern(k), l.t, pte_index(l.vpn)) === l.orig ? 'replace' : 'unlock_release'),
+    replace: (k, l) => {
+      const K = kern(k);
+      folio_add_new_anon_rmap(k.w, K, l.nf, l.vma, l.vpn);
+      set_pte_at(k, K, l.t, pte_index(l.vpn), mk_pte(folio_pfn(l.nf), _PAGE_RW | _PAGE_DIRTY)); // ptep_clear_flush + set_pte_at
+      k.note(() => `wp_page_copy: vpn ${l.vpn} → new folio ${l.nf}${l.old >= 0 ? ` (was ${l.old})` : ' (was the zero page)'}`);
+      return 'rmap_old';
+    },
+    rmap_old: (k, l) => {
+      if (l.old >= 0) folio_remove_rmap(k, kern(k), l.old);
+      return 'unlock';
+    },
+    unlock: (k, l) => {
+      pte_unmap_unlock(k, kern(k), l.t);
+      return 'put_map';
+    },
+    put_map: (k, l) => {
+      if (l.old >= 0) folio_put(k, kern(k), l.old); // the old mapping's reference
+      return 'put_ref';
+    },
+    put_ref: (k, l) => {
+      if (l.old >= 0) folio_put(k, kern(k), l.old); // do_wp_page's folio_get
+      return k.ret(0);
+    },
+    unlock_release: (k, l) => {
+      pte_unmap_unlock(k, kern(k), l.t);
+      return 'release';
+    },
+    release: (k, l) => {
+      folio_put(k, kern(k), l.nf);
+      return 'put_ref';
+    },
+    oom: (k, l) => {
+      if (l.old >= 0) folio_put(k, kern(k), l.old);
+      return k.ret(VM_FAULT_OOM);
+    },
+  },
+);

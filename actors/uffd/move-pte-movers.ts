@@ -1,0 +1,132 @@
+/**
+ * The PTE movers of UFFDIO_MOVE as merged (mm/userfaultfd.c), called by move_pages_pte
+ * (move-pte.ts) with both tables mapped: move_present_pte, move_swap_pte and move_zeropage_pte,
+ * each under double_pt_lock after is_pte_pages_stable (pte_same on both + pmd_same on dst). A folio
+ * pinned before ptep_clear_flush is -EBUSY; one pinned between the check and the clear (GUP-fast
+ * takes no PTL) is caught by the recheck after the clear, which puts the PTE back.
+ *
+ * Variant switch move_no_pin_recheck: remove that post-clear recheck (a planted regression).
+ * Simplified: get_swap_device always succeeds and there is no swap cache.
+ */
+import type { Ctx } from '../../src/engine/ctx.js';
+import { BLOCKED, ENDED } from '../../src/engine/proc.js';
+import { _PAGE_SPECIAL, EAGAIN, EBUSY, mk_pte, ZERO_PFN } from '../../src/kernel/defs.js';
+import { folio_maybe_dma_pinned, PageAnonExclusive } from '../../src/kernel/folio.js';
+import { kern } from '../../src/kernel/kernel.js';
+import { arg, kproc } from '../../src/kernel/kproc.js';
+import { pmd_index, pmdp_get, pte_index, ptep_get, ptep_get_and_clear, set_pte_at } from '../../src/kernel/pgtable.js';
+import { first_of, folio_move_anon_rmap, folio_test_large, moved_pte, pmdText, second_of } from './common.js';
+
+const NO_PIN_RECHECK = 'move_no_pin_recheck';
+
+/** The double_pt_lock / double_pt_unlock / is_pte_pages_stable steps shared by the three movers. */
+const dptl = {
+  lock1: (k: Ctx, l: { dt: number; st: number }) => (k.spin_lock(first_of(kern(k).ptlOf(l.dt), kern(k).ptlOf(l.st))) ? 'lock2' : BLOCKED),
+  lock2: (k: Ctx, l: { dt: number; st: number }) => (l.dt === l.st || k.spin_lock(second_of(kern(k).ptlOf(l.dt), kern(k).ptlOf(l.st)), 1) ? 'stable' : BLOCKED),
+  unlock1: (k: Ctx, l: { dt: number; st: number }) => (k.spin_unlock(first_of(kern(k).ptlOf(l.dt), kern(k).ptlOf(l.st))) ? 'unlock2' : ENDED),
+  unlock2: (k: Ctx, l: { dt: number; st: number; err: number }) =>
+    l.dt === l.st || k.spin_unlock(second_of(kern(k).ptlOf(l.dt), kern(k).ptlOf(l.st))) ? k.ret(l.err) : ENDED,
+};
+
+/** is_pte_pages_stable: pte_same(src) && pte_same(dst) && pmd_same(dst_pmdval, *dst_pmd). */
+function is_pte_pages_stable(k: Ctx, l: { mm: number; da: number; sa: number; dt: number; st: number; odst: number; osrc: number; dval: number }): boolean {
+  const K = kern(k);
+  const ok =
+    ptep_get(k, K, l.st, pte_index(l.sa)) === l.osrc && ptep_get(k, K, l.dt, pte_index(l.da)) === l.odst && pmdp_get(k.w, K, l.mm, pmd_index(l.da)) === l.dval;
+  if (!ok) k.note(() => `is_pte_pages_stable: no (dst pmd now ${pmdText(pmdp_get(k.w, K, l.mm, pmd_index(l.da)))}): -EAGAIN`);
+  return ok;
+}
+
+/**
+ * move_present_pte: args [mm, dst vma, src vma, dst vpn, src vpn, dst table, src table, orig dst,
+ * orig src, dst pmdval, folio]; 0, -EAGAIN or -EBUSY. Folio and anon_vma locked by the caller.
+ */
+export const move_present_pte = kproc(
+  'move_present_pte',
+  'mm/userfaultfd.c: move_present_pte',
+  (a) => ({ mm: arg(a, 0), dvma: arg(a, 1), svma: arg(a, 2), da: arg(a, 3), sa: arg(a, 4), dt: arg(a, 5), st: arg(a, 6), odst: arg(a, 7), osrc: arg(a, 8), dval: arg(a, 9), f: arg(a, 10), err: 0, old: 0 }),
+  {
+    ...dptl,
+    stable: (k, l) => {
+      if (!is_pte_pages_stable(k, l)) {
+        l.err = EAGAIN;
+        return 'unlock1';
+      }
+      return 'busy';
+    },
+    busy: (k, l) => {
+      const K = kern(k);
+      const m = k.w;
+      if (folio_test_large(m, K, l.f) || folio_maybe_dma_pinned(m, K, l.f) || !PageAnonExclusive(m, K, l.f)) {
+        l.err = EBUSY;
+        k.note(() => `move_present_pte: folio ${l.f} ${folio_maybe_dma_pinned(m, K, l.f) ? 'is pinned' : 'not movable'}: -EBUSY`);
+        return 'unlock1';
+      }
+      return 'clear';
+    },
+    clear: (k, l) => {
+      l.old = ptep_get_and_clear(k, kern(k), l.st, pte_index(l.sa)); // ptep_clear_flush(src_vma, src_addr, src_pte)
+      k.note(() => `move_present_pte: src PTE cleared (folio ${l.f} unpinned when checked)`);
+      return k.sw(NO_PIN_RECHECK) ? 'rmap' : 'recheck';
+    },
+    // Folio got pinned from under us. Put it back and fail the move.
+    recheck: (k, l) => {
+      const K = kern(k);
+      if (!folio_maybe_dma_pinned(k.w, K, l.f)) return 'rmap';
+      set_pte_at(k, K, l.st, pte_index(l.sa), l.old);
+      l.err = EBUSY;
+      k.note(() => `move_present_pte: folio ${l.f} got pinned after the check: src PTE restored, -EBUSY`);
+      return 'unlock1';
+    },
+    rmap: (k, l) => {
+      folio_move_anon_rmap(k.w, kern(k), l.f, l.dvma, l.da); // + src_folio->index = linear_page_index(dst_vma, dst_addr)
+      return 'set';
+    },
+    set: (k, l) => {
+      set_pte_at(k, kern(k), l.dt, pte_index(l.da), moved_pte(l.f));
+      k.note(() => `move_present_pte: folio ${l.f} now mapped at dst vpn ${l.da}`);
+      return 'unlock1';
+    },
+  },
+);
+
+/** move_swap_pte: args [mm, dst vpn, src vpn, dst table, src table, orig dst, orig src, dst pmdval]. */
+export const move_swap_pte = kproc(
+  'move_swap_pte',
+  'mm/userfaultfd.c: move_swap_pte',
+  (a) => ({ mm: arg(a, 0), da: arg(a, 1), sa: arg(a, 2), dt: arg(a, 3), st: arg(a, 4), odst: arg(a, 5), osrc: arg(a, 6), dval: arg(a, 7), err: 0 }),
+  {
+    ...dptl,
+    stable: (k, l) => {
+      if (!is_pte_pages_stable(k, l)) {
+        l.err = EAGAIN;
+        return 'unlock1';
+      }
+      const K = kern(k);
+      set_pte_at(k, K, l.dt, pte_index(l.da), ptep_get_and_clear(k, K, l.st, pte_index(l.sa)));
+      return 'unlock1';
+    },
+  },
+);
+
+/** move_zeropage_pte: args [mm, dst vpn, src vpn, dst table, src table, orig dst, orig src, dst pmdval]. */
+export const move_zeropage_pte = kproc(
+  'move_zeropage_pte',
+  'mm/userfaultfd.c: move_zeropage_pte',
+  (a) => ({ mm: arg(a, 0), da: arg(a, 1), sa: arg(a, 2), dt: arg(a, 3), st: arg(a, 4), odst: arg(a, 5), osrc: arg(a, 6), dval: arg(a, 7), err: 0 }),
+  {
+    ...dptl,
+    stable: (k, l) => {
+      if (!is_pte_pages_stable(k, l)) {
+        l.err = EAGAIN;
+        return 'unlock1';
+      }
+      ptep_get_and_clear(k, kern(k), l.st, pte_index(l.sa)); // ptep_clear_flush
+      return 'set';
+    },
+    set: (k, l) => {
+      set_pte_at(k, kern(k), l.dt, pte_index(l.da), mk_pte(ZERO_PFN, _PAGE_SPECIAL));
+      return 'unlock1';
+    },
+  },
+);
