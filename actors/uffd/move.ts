@@ -17,7 +17,6 @@ import {
   EEXIST,
   EINVAL,
   ENOENT,
-  ENOMEM,
   ESRCH,
   HPAGE_PMD_NR,
   pfn_folio,
@@ -30,7 +29,7 @@ import {
 import { PageAnonExclusive } from '../../src/kernel/folio.js';
 import { kern, MM_MMAP_CHANGING, MM_USERS, VMA_ATTACHED } from '../../src/kernel/kernel.js';
 import { arg, kproc } from '../../src/kernel/kproc.js';
-import { __pte_alloc, pmd_index, pmdp_get } from '../../src/kernel/pgtable.js';
+import { pmd_index, pmdp_get } from '../../src/kernel/pgtable.js';
 import { split_huge_pmd } from '../khugepaged/split.js';
 import { anon_vma_prepare } from '../mm/common.js';
 import { wake_userfault } from '../mm/userfault.js';
@@ -49,6 +48,7 @@ import {
   vmFlags,
 } from './common.js';
 import { move_pages_huge_pmd } from './move-huge.js';
+import { pteAllocSteps } from './pte-alloc.js';
 import { move_pages_pte } from './move-pte.js';
 
 const FILE = 'uffd_file_vmas';
@@ -234,34 +234,7 @@ export const move_pages = kproc(
       l.step = HPAGE_PMD_NR;
       return 'stepped';
     },
-    pte_path: (k, l) => {
-      if (pmd_none(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.sa)))) {
-        if (!(l.mode & UFFDIO_MODE_ALLOW_SRC_HOLES)) {
-          l.err = ENOENT;
-          return 'unlock';
-        }
-        return k.call(__pte_alloc, [l.mm, pmd_index(l.sa)], 'src_alloced');
-      }
-      return 'dst_alloc';
-    },
-    src_alloced: (k, l) => {
-      if (k.rv < 0) {
-        l.err = ENOMEM;
-        return 'unlock';
-      }
-      return 'dst_alloc';
-    },
-    dst_alloc: (k, l) => {
-      if (pmd_none(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.da)))) return k.call(__pte_alloc, [l.mm, pmd_index(l.da)], 'dst_alloced');
-      return 'pte';
-    },
-    dst_alloced: (k, l) => {
-      if (k.rv < 0) {
-        l.err = ENOMEM;
-        return 'unlock';
-      }
-      return 'pte';
-    },
+    ...pteAllocSteps('unlock'),
     pte: (k, l) => k.call(move_pages_pte, [l.mm, l.dvma, l.svma, l.da, l.sa, l.mode], 'pte_done'),
     pte_done: (k, l) => {
       l.err = k.rv;

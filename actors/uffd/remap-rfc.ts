@@ -13,10 +13,10 @@
  */
 import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { EAGAIN, EEXIST, EINVAL, ENOENT, ENOMEM, ESRCH, HPAGE_PMD_NR, pmd_none, pmd_trans_huge, VM_SHARED } from '../../src/kernel/defs.js';
+import { EAGAIN, EEXIST, EINVAL, ESRCH, HPAGE_PMD_NR, pmd_none, pmd_trans_huge, VM_SHARED } from '../../src/kernel/defs.js';
 import { kern, MM_MMAP_CHANGING, MM_USERS, VMA_ATTACHED } from '../../src/kernel/kernel.js';
 import { arg, kproc } from '../../src/kernel/kproc.js';
-import { __pte_alloc, pmd_index, pmdp_get } from '../../src/kernel/pgtable.js';
+import { pmd_index, pmdp_get } from '../../src/kernel/pgtable.js';
 import { split_huge_pmd } from '../khugepaged/split.js';
 import { anon_vma_prepare } from '../mm/common.js';
 import { wake_userfault } from '../mm/userfault.js';
@@ -32,6 +32,7 @@ import {
   vma_is_anonymous,
   vmFlags,
 } from './common.js';
+import { pteAllocSteps } from './pte-alloc.js';
 import { remap_pages_huge_pmd } from './remap-rfc-huge.js';
 import { remap_pages_pte } from './remap-rfc-pte.js';
 
@@ -139,36 +140,7 @@ export const remap_pages = kproc(
       l.step = HPAGE_PMD_NR;
       return 'stepped';
     },
-    pte_path: (k, l) => {
-      const K = kern(k);
-      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.sa)))) {
-        if (!(l.mode & UFFDIO_MODE_ALLOW_SRC_HOLES)) {
-          l.err = ENOENT;
-          return 'out';
-        }
-        return k.call(__pte_alloc, [l.mm, pmd_index(l.sa)], 'src_alloced');
-      }
-      return 'dst_alloc';
-    },
-    src_alloced: (k, l) => {
-      if (k.rv < 0) {
-        l.err = ENOMEM;
-        return 'out';
-      }
-      return 'dst_alloc';
-    },
-    dst_alloc: (k, l) => {
-      // pte_alloc(dst_mm, dst_pmd): only when the pmd is none
-      if (pmd_none(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.da)))) return k.call(__pte_alloc, [l.mm, pmd_index(l.da)], 'dst_alloced');
-      return 'pte';
-    },
-    dst_alloced: (k, l) => {
-      if (k.rv < 0) {
-        l.err = ENOMEM;
-        return 'out';
-      }
-      return 'pte';
-    },
+    ...pteAllocSteps('out'),
     pte: (k, l) => k.call(remap_pages_pte, [l.mm, l.dvma, l.svma, l.da, l.sa, l.mode], 'pte_done'),
     pte_done: (k, l) => {
       l.err = k.rv;
