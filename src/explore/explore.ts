@@ -129,9 +129,13 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   for (const kind of phases) {
     if (provedComplete || Date.now() > deadline) break;
     const tasks = makeTasks(t, o, kind, deadline, states);
-    const results = await run(tasks, (i, r) =>
-      progress?.next({ phase: kind, done: i + 1, total: tasks.length, runs: res.runs + r.runs, findings: findings.length }),
-    );
+    let runsSoFar = res.runs;
+    const codesSoFar = new Set(findings.map((f) => f.verdict));
+    const results = await run(tasks, (i, r) => {
+      runsSoFar += r.runs;
+      for (const f of r.findings) codesSoFar.add(f.verdict.code);
+      progress?.next({ phase: kind, done: i + 1, total: tasks.length, runs: runsSoFar, findings: codesSoFar.size });
+    });
     let complete = true;
     for (const r of results) {
       res.runs += r.runs;
