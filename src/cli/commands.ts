@@ -64,31 +64,45 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
   const ps = params(flags);
   if (flags.all && Object.keys(ps).length) throw new UsageError('--param applies to one generated scenario, not to --all');
   const runner = makeRunner(workers);
-  let mismatch = false;
+  const jobs = targets.flatMap((sc) => pickVariants(sc, flags.all ? undefined : flags.variant).map((variant) => ({ sc, variant })));
+  const exploreJob = ({ sc, variant }: (typeof jobs)[number], progress$?: Parameters<typeof explore>[3]) => {
+    const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
+    const target = { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true };
+    return explore(target, exploreOptions(flags, sc.spec.explore), runner.run, progress$);
+  };
   const results: { r: ExploreResult; file: string }[] = [];
   if (!flags.json) out(header());
+  const report = (r: ExploreResult, file: string) => {
+    r.strategy = r.strategy + (workers > 1 ? ` x${workers}` : '');
+    results.push({ r, file });
+    out(flags.json ? JSON.stringify(r) : row(r));
+  };
   try {
-    for (const sc of targets) {
-      const o = exploreOptions(flags, sc.spec.explore);
-      for (const variant of pickVariants(sc, flags.all ? undefined : flags.variant)) {
-        const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
-        const bar = progressBar(`${sc.spec.name}/${variant}`);
-        const r = await explore(
-          { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true },
-          o,
-          runner.run,
-          bar.progress$,
-        );
+    if (workers > 1) {
+      // All variants at once: the pool interleaves their tasks; rows still print in catalogue order.
+      const bar = progressBar(`${jobs.length} variant${jobs.length === 1 ? '' : 's'}`);
+      let done = 0;
+      const pending = jobs.map((j) =>
+        exploreJob(j).then((r) => {
+          bar.progress$.next({ phase: 'explore', done: ++done, total: jobs.length, runs: 0, findings: 0 });
+          return r;
+        }),
+      );
+      const all = await Promise.all(pending);
+      bar.stop();
+      for (let i = 0; i < all.length; i++) report(all[i] as ExploreResult, shown((jobs[i] as (typeof jobs)[number]).sc.file));
+    } else {
+      for (const j of jobs) {
+        const bar = progressBar(`${j.sc.spec.name}/${j.variant}`);
+        const r = await exploreJob(j, bar.progress$);
         bar.stop();
-        r.strategy = r.strategy + (workers > 1 ? ` x${workers}` : '');
-        mismatch ||= !r.matchesExpectation;
-        results.push({ r, file: shown(sc.file) });
-        out(flags.json ? JSON.stringify(r) : row(r));
+        report(r, shown(j.sc.file));
       }
     }
   } finally {
     await runner.close();
   }
+  const mismatch = results.some((x) => !x.r.matchesExpectation);
   if (!flags.json) {
     for (const { r, file } of results) if (r.findings.length) out(`\n${details(r, file)}`);
     out(`\n${results.filter((x) => x.r.matchesExpectation).length} of ${results.length} variants as expected`);
