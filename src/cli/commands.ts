@@ -68,8 +68,14 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
   const exploreJob = ({ sc, variant }: (typeof jobs)[number], progress$?: Parameters<typeof explore>[3]) => {
     const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
     const target = { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true };
-    return explore(target, exploreOptions(flags, sc.spec.explore), runner.run, progress$);
+    return explore(target, exploreOptions(flags, sc.spec.explore), runner.run, progress$).catch((e: unknown) => {
+      // A model that throws (an internal error in a code path) fails its own variant, not the others.
+      if (e instanceof UsageError) throw e;
+      crashed.push(`${sc.spec.name}/${variant}: internal error: ${(e as Error)?.message ?? e}`);
+      return null;
+    });
   };
+  const crashed: string[] = [];
   const results: { r: ExploreResult; file: string }[] = [];
   if (!flags.json) out(header());
   const report = (r: ExploreResult, file: string) => {
@@ -90,13 +96,16 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
       );
       const all = await Promise.all(pending);
       bar.stop();
-      for (let i = 0; i < all.length; i++) report(all[i] as ExploreResult, shown((jobs[i] as (typeof jobs)[number]).sc.file));
+      for (let i = 0; i < all.length; i++) {
+        const r = all[i];
+        if (r) report(r, shown((jobs[i] as (typeof jobs)[number]).sc.file));
+      }
     } else {
       for (const j of jobs) {
         const bar = progressBar(`${j.sc.spec.name}/${j.variant}`);
         const r = await exploreJob(j, bar.progress$);
         bar.stop();
-        report(r, shown(j.sc.file));
+        if (r) report(r, shown(j.sc.file));
       }
     }
   } finally {
@@ -108,7 +117,8 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     out(`\n${results.filter((x) => x.r.matchesExpectation).length} of ${results.length} variants as expected`);
   }
   for (const f of failures) process.stderr.write(`${f}\n`);
-  return failures.length ? 2 : mismatch ? 1 : 0;
+  for (const c of crashed) process.stderr.write(`mmsim: ${c}\n`);
+  return crashed.length ? 3 : failures.length ? 2 : mismatch ? 1 : 0;
 }
 
 export function replay(pos: string[], flags: Flags): number {

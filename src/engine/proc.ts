@@ -34,7 +34,7 @@ export interface Proc {
   readonly init: (args: readonly number[]) => Locals;
 }
 
-const registry: Proc[] = [];
+let nextId = 0;
 
 /** Define a procedure from its labelled steps (the first label is the entry). */
 export function proc(
@@ -46,7 +46,7 @@ export function proc(
   const labels = Object.keys(steps);
   if (labels.length === 0) throw new Error(`proc ${name} has no steps`);
   const p: Proc = {
-    id: registry.length,
+    id: nextId++,
     key: stringHash(`${name}\0${cite}\0${labels.join(',')}`),
     name,
     cite,
@@ -55,14 +55,6 @@ export function proc(
     index: new Map(labels.map((k, i) => [k, i])),
     init,
   };
-  registry.push(p);
-  return p;
-}
-
-/** Look a procedure up by the id stored in a frame (for snapshots that cross a worker boundary). */
-export function procById(id: number): Proc {
-  const p = registry[id];
-  if (!p) throw new Error(`no proc with id ${id}`);
   return p;
 }
 
