@@ -3,7 +3,9 @@
  * verdict when the run continues without preemption after it (the running thread goes on while it
  * can, else the lowest-numbered one). The returned choices are complete (a token replays them exactly).
  */
+import type { Verdict } from '../engine/events.js';
 import type { Model } from '../engine/model.js';
+import { Replay } from './replay.js';
 import { World } from '../engine/world.js';
 import { runOnce } from './run.js';
 import type { Strategy } from './strategy.js';
@@ -30,14 +32,14 @@ class PrefixThenSticky implements Strategy {
   }
 }
 
-/** Shrink `choices` (which end in verdict `code`) to a short witness of the same verdict code. */
-export function shrink(model: Model, choices: readonly number[], code: string, maxSteps: number): number[] {
+/** Shrink `choices` (whose run ends in a verdict `same` accepts) to a short witness that `same` still accepts. */
+export function shrink(model: Model, choices: readonly number[], same: (v: Verdict) => boolean, maxSteps: number): number[] {
   const w = new World(model, null);
   const initial = w.snapshot();
   const buf = new Int32Array(w.nthreads);
   const attempt = (len: number): number[] | null => {
     runOnce(w, initial, new PrefixThenSticky(choices.slice(0, len)), 0, maxSteps, buf);
-    return w.verdict?.code === code ? w.choices.slice() : null;
+    return w.verdict && same(w.verdict) ? w.choices.slice() : null;
   };
   let lo = 0;
   let hi = choices.length;
@@ -51,4 +53,20 @@ export function shrink(model: Model, choices: readonly number[], code: string, m
     } else lo = mid + 1;
   }
   return best;
+}
+
+/**
+ * Each witness shrunk to the shortest that still ends in the same verdict code at the same step
+ * (proc:label), with the shrunk run's own verdict; a witness that does not shrink is kept as it is.
+ */
+export function shrinkAll<F extends { readonly verdict: Verdict; readonly choices: readonly number[] }>(model: Model, fs: readonly F[], maxSteps: number): F[] {
+  const w = new World(model, null);
+  const initial = w.snapshot();
+  const buf = new Int32Array(w.nthreads);
+  return fs.map((f) => {
+    const same = (v: Verdict) => v.code === f.verdict.code && v.at === f.verdict.at;
+    const choices = shrink(model, f.choices, same, maxSteps);
+    runOnce(w, initial, new Replay(choices), 0, maxSteps, buf);
+    return w.verdict && same(w.verdict) ? { ...f, choices, verdict: w.verdict } : f;
+  });
 }

@@ -12,8 +12,7 @@ import { dfs } from './dfs.js';
 import { Pct } from './pct.js';
 import { RandomWalk } from './random.js';
 import { runOnce } from './run.js';
-import { Replay } from './replay.js';
-import { shrink } from './shrink.js';
+import { shrinkAll } from './shrink.js';
 import type { Strategy } from './strategy.js';
 import { FingerprintSet } from './visited.js';
 
@@ -106,7 +105,7 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
     runs: r.runs,
     steps: r.steps,
     complete: r.complete,
-    findings: r.findings.map((f, i) => ({ ...f, atMs: Date.now() - t0, run: i })),
+    findings: shrinkAll(w.model, r.findings.map((f, i) => ({ ...f, atMs: Date.now() - t0, run: i })), task.maxSteps),
     edges: [],
     fingerprints: r.visited.entries(),
     elapsedMs: 0,
@@ -144,12 +143,5 @@ function runRuns(w: World, task: Task, t0: number): TaskResult {
       findings.push({ verdict: v, choices: w.choices.slice(), atMs: Date.now() - t0, run });
     }
   }
-  // Shrunk witnesses replay to the same verdict code; keep the shrunk run's own verdict message.
-  for (let i = 0; i < findings.length; i++) {
-    const f = findings[i] as TaskFinding;
-    const choices = shrink(w.model, f.choices, f.verdict.code, task.maxSteps);
-    runOnce(w, initial, new Replay(choices), 0, task.maxSteps, buf);
-    if (w.verdict?.code === f.verdict.code) findings[i] = { ...f, choices, verdict: w.verdict };
-  }
-  return { runs, steps, complete, findings, edges: [], fingerprints: visited.entries(), elapsedMs: 0, startedAt: t0 };
+  return { runs, steps, complete, findings: shrinkAll(w.model, findings, task.maxSteps), edges: [], fingerprints: visited.entries(), elapsedMs: 0, startedAt: t0 };
 }

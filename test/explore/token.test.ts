@@ -36,11 +36,37 @@ describe('shrinking', () => {
       runOnce(w, init, s, run, 200, new Int32Array(3));
       if (w.verdict?.code !== 'deadlock') continue;
       const long = w.choices.slice();
-      const short = shrink(m, long, 'deadlock', 200);
+      const short = shrink(m, long, (v) => v.code === 'deadlock', 200);
       expect(short.length).toBeLessThanOrEqual(long.length);
       expect(replayToken(m, encodeToken(short), 200).verdict?.code).toBe('deadlock');
       shrunk++;
     }
     expect(shrunk).toBe(5);
+  });
+});
+
+import { inlineRunner } from '../../src/explore/pool.js';
+import { runTask } from '../../src/explore/task.js';
+import { DEFAULTS, explore } from '../../src/explore/explore.js';
+import { decodeToken as decode } from '../../src/explore/token.js';
+import { dfsOf, scenarioFile } from '../helpers.js';
+
+describe('DFS witnesses are shrunk too', () => {
+  it('the UFFDIO_MOVE pin race: the explored token is no longer than the raw DFS path and fires at the same step', async () => {
+    const file = scenarioFile('uffd-move-vs-gup');
+    const m = catalogueModel('uffd-move-vs-gup', 'no-pin-recheck');
+    const raw = dfsOf(m).findings.find((f) => f.verdict.code === 'invariant');
+    const r = await explore(
+      { file, variant: 'no-pin-recheck', model: m, expected: ['invariant'], mustComplete: false },
+      { ...DEFAULTS, strategy: 'dfs' },
+      inlineRunner((t) => runTask(m, t)),
+    );
+    const f = r.findings.find((x) => x.verdict === 'invariant');
+    expect(f && raw).toBeTruthy();
+    const shrunk = decode(f?.token ?? '');
+    expect(shrunk.length).toBeLessThanOrEqual(raw?.choices.length ?? 0);
+    const again = replayToken(m, f?.token ?? '', 500);
+    expect(again.verdict?.code).toBe('invariant');
+    expect(again.verdict?.at).toBe(raw?.verdict.at);
   });
 });
