@@ -9,6 +9,9 @@ export class Memory {
   h1 = 0;
   /** While set (partial-order reduction), every access of the running step is recorded. */
   rec: FootprintRecorder | null = null;
+  /** While set (a depth-first search), every change is logged as (slot, old value) so it can be undone. */
+  private undo: Int32Array | null = null;
+  private undoLen = 0;
 
   constructor(readonly layout: Layout) {
     this.mem = Int32Array.from(layout.init);
@@ -28,6 +31,7 @@ export class Memory {
     if (this.rec !== null) this.rec.write(i);
     const o = this.mem[i] as number;
     if (o === v) return;
+    if (this.undo !== null) this.logUndo(i, o);
     this.mem[i] = v;
     this.h0 ^= zob0(i, o) ^ zob0(i, v);
     this.h1 ^= zob1(i, o) ^ zob1(i, v);
@@ -37,5 +41,43 @@ export class Memory {
     const v = (this.mem[i] as number) + d;
     this.set(i, v);
     return v;
+  }
+
+  /** Start logging changes (snapshots then record a log position instead of copying memory). */
+  startUndo(): void {
+    this.undo = new Int32Array(4096);
+    this.undoLen = 0;
+  }
+
+  stopUndo(): void {
+    this.undo = null;
+    this.undoLen = 0;
+  }
+
+  /** The log position to come back to, or -1 when not logging. */
+  get undoPos(): number {
+    return this.undo === null ? -1 : this.undoLen;
+  }
+
+  /** Undo every change logged after `pos` (the fingerprint lanes are restored by the caller). */
+  undoTo(pos: number): void {
+    const u = this.undo as Int32Array;
+    let n = this.undoLen;
+    while (n > pos) {
+      const o = u[--n] as number;
+      this.mem[u[--n] as number] = o;
+    }
+    this.undoLen = n;
+  }
+
+  private logUndo(i: number, o: number): void {
+    let u = this.undo as Int32Array;
+    if (this.undoLen + 2 > u.length) {
+      const bigger = new Int32Array(u.length * 2);
+      bigger.set(u);
+      this.undo = u = bigger;
+    }
+    u[this.undoLen++] = i;
+    u[this.undoLen++] = o;
   }
 }

@@ -22,8 +22,10 @@ export interface Message {
   readonly b: number;
 }
 
+/** A state to come back to: a copy of memory, or (in a depth-first search) a position in the undo log. */
 export interface Snapshot {
-  readonly mem: Int32Array;
+  readonly mem: Int32Array | null;
+  readonly undoPos: number;
   readonly h0: number;
   readonly h1: number;
   readonly threads: ThreadState[];
@@ -189,11 +191,13 @@ export class World extends Memory implements LockWorld {
   /** Save everything needed to come back to this state (threads are shared, copy-on-write). */
   snapshot(): Snapshot {
     this.owned.fill(0);
-    return { mem: this.mem.slice(), h0: this.h0, h1: this.h1, threads: this.threads.slice() };
+    const pos = this.undoPos;
+    return { mem: pos < 0 ? this.mem.slice() : null, undoPos: pos, h0: this.h0, h1: this.h1, threads: this.threads.slice() };
   }
 
   restore(s: Snapshot): void {
-    this.mem.set(s.mem);
+    if (s.mem) this.mem.set(s.mem);
+    else this.undoTo(s.undoPos);
     this.h0 = s.h0;
     this.h1 = s.h1;
     this.threads = s.threads.slice();

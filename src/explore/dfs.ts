@@ -135,57 +135,63 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     return node(n, last, preemptions, sleep, -1);
   };
 
-  const root = expand(-1, 0, NONE);
-  if (w.verdict) return res;
-  const stack: Node[] = root ? [root] : [];
-  let at: Node | null = root;
-  while (stack.length) {
-    const top = stack[stack.length - 1] as Node;
-    if (top.next >= top.n) {
-      stack.pop();
-      continue;
+  // Backtracking follows the stack, so snapshots are undo-log positions rather than memory copies.
+  w.startUndo();
+  try {
+    const root = expand(-1, 0, NONE);
+    if (w.verdict) return res;
+    const stack: Node[] = root ? [root] : [];
+    let at: Node | null = root;
+    while (stack.length) {
+      const top = stack[stack.length - 1] as Node;
+      if (top.next >= top.n) {
+        stack.pop();
+        continue;
+      }
+      const i = top.next++;
+      const tid = top.enabled[i] as number;
+      if (por && ((top.only >= 0 && (top.only & (1 << tid)) === 0) || top.sleep.some((s) => s.tid === tid))) continue;
+      let pre = top.preemptions;
+      if (top.last >= 0 && tid !== top.last && top.enabled.includes(top.last)) pre++;
+      if (pre > opts.preemptions) {
+        res.complete = false;
+        continue;
+      }
+      if (at !== top) {
+        w.restore(top.snap);
+        w.steps = top.steps;
+        w.choices.length = top.depth;
+      }
+      at = null;
+      if (top.n > 1) w.choices.push(i);
+      recorder?.begin();
+      w.rec = recorder;
+      step(w, tid);
+      w.rec = null;
+      res.steps++;
+      let sleep = NONE;
+      if (recorder) {
+        const mine = recorder.take();
+        sleep = top.sleep.filter((s) => independent(s.fp, mine)).concat(top.done.filter((s) => independent(s.fp, mine)));
+        top.done.push({ tid, fp: mine });
+      }
+      if (w.verdict) {
+        finding();
+        continue;
+      }
+      const child = expand(tid, pre, sleep);
+      if (w.verdict) continue;
+      if (child) {
+        stack.push(child);
+        at = child;
+      }
+      if ((res.distinct & (clockEvery - 1)) === 0 && Date.now() > opts.deadline) {
+        res.complete = false;
+        break;
+      }
     }
-    const i = top.next++;
-    const tid = top.enabled[i] as number;
-    if (por && ((top.only >= 0 && (top.only & (1 << tid)) === 0) || top.sleep.some((s) => s.tid === tid))) continue;
-    let pre = top.preemptions;
-    if (top.last >= 0 && tid !== top.last && top.enabled.includes(top.last)) pre++;
-    if (pre > opts.preemptions) {
-      res.complete = false;
-      continue;
-    }
-    if (at !== top) {
-      w.restore(top.snap);
-      w.steps = top.steps;
-      w.choices.length = top.depth;
-    }
-    at = null;
-    if (top.n > 1) w.choices.push(i);
-    recorder?.begin();
-    w.rec = recorder;
-    step(w, tid);
-    w.rec = null;
-    res.steps++;
-    let sleep = NONE;
-    if (recorder) {
-      const mine = recorder.take();
-      sleep = top.sleep.filter((s) => independent(s.fp, mine)).concat(top.done.filter((s) => independent(s.fp, mine)));
-      top.done.push({ tid, fp: mine });
-    }
-    if (w.verdict) {
-      finding();
-      continue;
-    }
-    const child = expand(tid, pre, sleep);
-    if (w.verdict) continue;
-    if (child) {
-      stack.push(child);
-      at = child;
-    }
-    if ((res.distinct & (clockEvery - 1)) === 0 && Date.now() > opts.deadline) {
-      res.complete = false;
-      break;
-    }
+  } finally {
+    w.stopUndo();
   }
   return res;
 }
