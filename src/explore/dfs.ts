@@ -112,6 +112,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     const slot = visited.put(a, b, mask);
     if (slot >= 0) {
       const skipped = por ? visited.value(slot) & ~mask : 0;
+      if (skipped !== 0 && w.steps >= opts.maxSteps) res.complete = false;
       if (skipped === 0 || w.steps >= opts.maxSteps) {
         res.runs++;
         return null;
