@@ -54,10 +54,11 @@ describe('mmsim CLI', () => {
   });
 
   it('bad flags, tokens and names exit 2 with a message', () => {
-    for (const args of [['explore', 'philosophers-3', '--param', 'n=99'], ['explore', 'abba', '--param', 'n=4'], ['explore', 'abba', '--workers', 'two'], ['explore', 'nosuch'], ['replay', 'abba', 'xyz'], ['frobnicate'], ['explore', 'abba', '--bogus']]) {
+    for (const args of [['explore', 'abba', '--budget', '0'], ['explore', 'abba', '--strategy', 'bfs'], ['explore', 'philosophers-3', '--param', 'n=99'], ['explore', 'abba', '--param', 'n=4'], ['explore', 'abba', '--workers', 'two'], ['explore', 'nosuch'], ['replay', 'abba', 'xyz'], ['frobnicate'], ['explore', 'abba', '--bogus']]) {
       const r = mmsim(...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toMatch(/mmsim: /);
+      expect(r.out, args.join(' ')).toBe('');
       noStack(r.err);
     }
   });

@@ -85,6 +85,7 @@ export function exploreOptions(flags: Flags, spec: ExploreSpec | undefined): Exp
     const m = /^(\d+)(runs|s|ms|m)?$/.exec(flags.budget);
     if (!m) throw new UsageError(`--budget: expected runs (e.g. 5000) or a time (e.g. 60s, 500ms, 2m), found "${flags.budget}"`);
     const n = Number(m[1]);
+    if (n < 1) throw new UsageError(`--budget: expected at least 1 run or 1 ms, found "${flags.budget}"`);
     if (!m[2] || m[2] === 'runs') runs = n;
     else timeMs = n * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
   }

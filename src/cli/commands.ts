@@ -8,6 +8,7 @@ import { LockGraph } from '../locks/lockdep.js';
 import { formatCycle } from '../locks/splat.js';
 import { runTask } from '../explore/task.js';
 import { catalogueFiles } from '../scenario/catalogue.js';
+import { withParams } from '../scenario/generate.js';
 import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { toJson } from '../trace/json.js';
 import { toText } from '../trace/text.js';
@@ -76,6 +77,10 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     });
   };
   const crashed: string[] = [];
+  for (const sc of targets) {
+    exploreOptions(flags, sc.spec.explore); // bad flags and parameters fail before any output
+    withParams(sc, ps);
+  }
   const results: { r: ExploreResult; file: string }[] = [];
   if (!flags.json) out(header());
   const report = (r: ExploreResult, file: string) => {
@@ -137,7 +142,8 @@ export function replay(pos: string[], flags: Flags): number {
   if (flags.json) out(toJson(r.events, meta));
   else {
     out(toText(r.events));
-    out(`verdict: ${r.verdict ? `${r.verdict.code}: ${r.verdict.message}` : 'ok'}${r.consumed ? '' : ' (the token has choices left over: it does not fit this variant)'}`);
+    out(`verdict: ${r.verdict ? `${r.verdict.code}: ${r.verdict.message}` : 'ok'}`);
+    if (!r.consumed) process.stderr.write('mmsim: the run ended with choices of the token left over: it does not fit this scenario variant\n');
   }
   return r.consumed ? 0 : 2;
 }
