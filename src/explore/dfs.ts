@@ -41,10 +41,10 @@ export interface DfsResult {
   visited: FingerprintSet;
 }
 
-/** A thread asleep at a node, with the footprint of the step it would take. */
-interface Sleeper {
-  readonly tid: number;
-  readonly fp: Footprint;
+/** Threads asleep at a node (a bit each) with the footprint of the step each would take, by thread. */
+interface SleepSet {
+  readonly mask: number;
+  readonly fps: readonly (Footprint | undefined)[];
 }
 
 interface Node {
@@ -57,13 +57,30 @@ interface Node {
   last: number;
   preemptions: number;
   /** POR: threads asleep on entry, threads explored from here, and (on a revisit) the only ones to try. */
-  sleep: readonly Sleeper[];
-  done: Sleeper[];
+  sleep: SleepSet;
+  doneMask: number;
+  doneFps: (Footprint | undefined)[] | null;
   only: number;
 }
 
-const NONE: readonly Sleeper[] = [];
-const maskOf = (s: readonly Sleeper[]): number => s.reduce((m, x) => m | (1 << x.tid), 0);
+const NONE: SleepSet = { mask: 0, fps: [] };
+
+/** The sleepers and explored siblings at `top` that commute with the step just taken (`mine`). */
+function childSleep(top: Node, mine: Footprint, nthreads: number): SleepSet {
+  const both = top.sleep.mask | top.doneMask;
+  if (both === 0) return NONE;
+  let mask = 0;
+  let fps: (Footprint | undefined)[] | null = null;
+  for (let u = 0; u < nthreads; u++) {
+    if (((both >>> u) & 1) === 0) continue;
+    const fp = ((top.sleep.mask >>> u) & 1 ? top.sleep.fps[u] : top.doneFps?.[u]) as Footprint;
+    if (!independent(fp, mine)) continue;
+    mask |= 1 << u;
+    fps ??= new Array(nthreads);
+    fps[u] = fp;
+  }
+  return mask === 0 ? NONE : { mask, fps: fps as (Footprint | undefined)[] };
+}
 
 export function dfs(w: World, opts: DfsOptions): DfsResult {
   const bounded = Number.isFinite(opts.preemptions);
@@ -85,7 +102,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     }
   };
 
-  const node = (n: number, last: number, preemptions: number, sleep: readonly Sleeper[], only: number): Node => ({
+  const node = (n: number, last: number, preemptions: number, sleep: SleepSet, only: number): Node => ({
     snap: w.snapshot(),
     steps: w.steps,
     depth: w.choices.length,
@@ -95,12 +112,13 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     last,
     preemptions,
     sleep,
-    done: [],
+    doneMask: 0,
+    doneFps: null,
     only,
   });
 
   /** The node for the state just reached, or null if there is nothing (more) to explore from it. */
-  const expand = (last: number, preemptions: number, sleep: readonly Sleeper[]): Node | null => {
+  const expand = (last: number, preemptions: number, sleep: SleepSet): Node | null => {
     fingerprint(w, w.threads, fp);
     let a = fp[0] as number;
     let b = fp[1] as number;
@@ -108,7 +126,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       a = mixIn(a, preemptions * 64 + last + 1) >>> 0;
       b = mixIn(b, preemptions * 131 + last + 7) >>> 0;
     }
-    const mask = maskOf(sleep);
+    const mask = sleep.mask;
     const slot = visited.put(a, b, mask);
     if (slot >= 0) {
       const skipped = por ? visited.value(slot) & ~mask : 0;
@@ -151,7 +169,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       }
       const i = top.next++;
       const tid = top.enabled[i] as number;
-      if (por && ((top.only >= 0 && (top.only & (1 << tid)) === 0) || top.sleep.some((s) => s.tid === tid))) continue;
+      if (por && ((top.only >= 0 && (top.only & (1 << tid)) === 0) || (top.sleep.mask >>> tid) & 1)) continue;
       let pre = top.preemptions;
       if (top.last >= 0 && tid !== top.last && top.enabled.includes(top.last)) pre++;
       if (pre > opts.preemptions) {
@@ -165,16 +183,19 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       }
       at = null;
       if (top.n > 1) w.choices.push(i);
-      recorder?.begin();
-      w.rec = recorder;
+      // The step's footprint is needed if a sleeper or an explored sibling may commute with it, or a later sibling may.
+      const rec = recorder !== null && ((top.sleep.mask | top.doneMask) !== 0 || i < top.n - 1) ? recorder : null;
+      rec?.begin();
+      w.rec = rec;
       step(w, tid);
       w.rec = null;
       res.steps++;
       let sleep = NONE;
-      if (recorder) {
-        const mine = recorder.take();
-        sleep = top.sleep.filter((s) => independent(s.fp, mine)).concat(top.done.filter((s) => independent(s.fp, mine)));
-        top.done.push({ tid, fp: mine });
+      if (rec) {
+        const mine = rec.take();
+        sleep = childSleep(top, mine, w.nthreads);
+        top.doneMask |= 1 << tid;
+        (top.doneFps ??= new Array(w.nthreads))[tid] = mine;
       }
       if (w.verdict) {
         finding();
