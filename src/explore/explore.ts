@@ -149,7 +149,7 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       graph.merge({ edges: r.edges });
       for (const f of r.findings) {
         if (findings.some((x) => x.verdict === f.verdict.code)) continue;
-        findings.push(toFinding(f.verdict, f.choices, kind === 'pct' ? `pct(d=${o.depth})` : kind));
+        findings.push(toFinding(f.verdict, f.choices, kind === 'pct' ? `pct(d=${o.depth})` : kind, f.cycle));
         const at = r.startedAt + f.atMs - t0;
         if (res.timeToFirstBugMs === null || at < res.timeToFirstBugMs) res.timeToFirstBugMs = at;
       }
@@ -178,8 +178,8 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   return res;
 }
 
-function toFinding(v: Verdict, choices: readonly number[], by: string): Finding {
-  return { verdict: v.code, message: v.message, token: encodeToken(choices), actor: v.actor, at: v.at, by };
+function toFinding(v: Verdict, choices: readonly number[], by: string, cycle?: number): Finding {
+  return { verdict: v.code, message: v.message, token: encodeToken(choices, cycle), actor: v.actor, at: v.at, by };
 }
 
 function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: number, states: FingerprintSet): Task[] {

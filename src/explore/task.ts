@@ -45,6 +45,8 @@ export interface Task {
 export interface TaskFinding {
   readonly verdict: Verdict;
   readonly choices: readonly number[];
+  /** A livelock's lasso: its loop is choices[cycle..]. */
+  readonly cycle?: number;
   /** Milliseconds from the task's start, and the run (random/PCT) or leaf (DFS) number. */
   readonly atMs: number;
   readonly run: number;
