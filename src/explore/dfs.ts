@@ -93,9 +93,13 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     only,
   });
 
+  // How many stack nodes have a key with these low bits: a revisit whose count is 0 is not on the stack.
+  const onStack = new Int32Array(1 << 12);
+  let livelockFound = false;
+
   /** A step back to a state on the stack: a livelock if the cycle is fair and makes no progress. */
   const backEdge = (a: number, b: number) => {
-    if (seen.has('livelock')) return;
+    if (livelockFound || onStack[a & 4095] === 0) return;
     let from = stack.length - 1;
     while (from >= 0 && ((stack[from] as Node).ka !== a || (stack[from] as Node).kb !== b)) from--;
     if (from < 0) return;
@@ -106,6 +110,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     const at = stack[start] as Node;
     const message = livelockMessage(w, at.snap.threads, stepped, w.steps - (stack[from] as Node).steps);
     finding({ code: 'livelock', message, step: w.steps }, at.depth);
+    livelockFound = true;
   };
 
   /** The node for the state just reached, or null if there is nothing (more) to explore from it. */
@@ -145,12 +150,16 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   try {
     const root = expand(-1, 0, NO_SLEEP);
     if (w.verdict) return res;
-    if (root) stack.push(root);
+    if (root) {
+      stack.push(root);
+      onStack[root.ka & 4095] = 1;
+    }
     let at: Node | null = root;
     while (stack.length) {
       const top = stack[stack.length - 1] as Node;
       if (top.next >= top.n) {
         stack.pop();
+        onStack[top.ka & 4095] = (onStack[top.ka & 4095] as number) - 1;
         continue;
       }
       const i = top.next++;
@@ -184,6 +193,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       if (w.verdict) continue;
       if (child) {
         stack.push(child);
+        onStack[child.ka & 4095] = (onStack[child.ka & 4095] as number) + 1;
         at = child;
       }
       if ((res.distinct & (clockEvery - 1)) === 0 && Date.now() > opts.deadline) {
