@@ -8,10 +8,12 @@
  * acquisition when it next runs; nobody can barge in between. Queued spinlocks are FIFO
  * (kernel/locking/qspinlock.c: queued_spin_lock_slowpath: a locker that finds the lock word
  * non-zero queues behind the MCS tail, and the queue head takes the lock when owner and pending
- * are gone). A mutex hands off in kernel/locking/mutex.c: __mutex_unlock_slowpath when the top
- * waiter set MUTEX_FLAG_HANDOFF (__mutex_trylock_or_handoff, after it was woken once and lost the
- * race), then __mutex_handoff gives it the owner field. Simplification: the model hands off
- * always, so the one steal the kernel allows before a woken waiter sets the flag is not explored.
+ * are gone; v4.2 on). A mutex hands off in kernel/locking/mutex.c (v4.10 on, "locking/mutex: Add
+ * lock handoff to avoid starvation"): __mutex_unlock_slowpath gives the owner field to the top
+ * waiter (__mutex_handoff) when MUTEX_FLAG_HANDOFF is set, which the top waiter sets in
+ * __mutex_lock_common after a wake-up in which it lost the race (__mutex_trylock_or_handoff in
+ * current kernels). Simplification: the model hands off always, so the one steal the kernel allows
+ * before the flag is set is not explored (a missed interleaving, never a false verdict of its own).
  * rwsem, folio lock and ww_mutex keep wake-all: every waiter is woken to race for the lock again.
  */
 import {
