@@ -108,8 +108,9 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     let stepped = 0;
     for (let x = from; x < stack.length; x++) stepped |= 1 << ((stack[x] as Node).enabled[(stack[x] as Node).next - 1] as number);
     const at = stack[start] as Node;
-    const message = livelockMessage(w, at.snap.threads, stepped, w.steps - (stack[from] as Node).steps);
-    finding({ code: 'livelock', message, step: w.steps }, at.depth);
+    const len = w.steps - (stack[from] as Node).steps;
+    // The witness's loop starts at `at`; its verdict is given where the loop first comes back there.
+    finding({ code: 'livelock', message: livelockMessage(w, at.snap.threads, stepped, len), step: at.steps + len }, at.depth);
     livelockFound = true;
   };
 

@@ -1,14 +1,16 @@
 /**
  * Regressions as data: every catalogue variant (every file in scenarios/, found by listing the
  * folder) is explored as `mmsim explore` would, and must give exactly its expected verdicts, be
- * complete where it says so, and match the DFS state and transition counts pinned in its file.
+ * complete where it says so, match the DFS state and transition counts pinned in its file, and
+ * every witness token must replay to its verdict.
  * The test only reads the pins; `npm run pin` writes them (and prints old -> new).
  */
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { variantNames } from '../../src/scenario/build.js';
+import { buildModel, variantNames } from '../../src/scenario/build.js';
+import { replayToken } from '../../src/explore/replayer.js';
 import { loadScenarioFile, parseScenario } from '../../src/scenario/load.js';
-import { pinEdit, runVariant } from '../../src/scenario/regress.js';
+import { pinEdit, runVariant, scenarioOptions } from '../../src/scenario/regress.js';
 import { catalogue } from './helpers.js';
 
 const variants = catalogue.flatMap(({ name, path }) => variantNames(loadScenarioFile(path)).map((variant) => ({ file: name, path, variant })));
@@ -27,6 +29,12 @@ describe('the catalogue as regression data', () => {
     expect(result.matchesExpectation).toBe(true);
     expect(spec?.dfs, 'no `dfs:` pinned for this variant: run `npm run pin` and review the numbers').toBeDefined();
     expect(dfs).toEqual(spec?.dfs);
+    // Every witness (lockdep's edge origins aside) replays to its verdict, lassos included.
+    const model = buildModel(sc, variant);
+    for (const f of result.findings.filter((x) => x.by !== 'lockdep')) {
+      const again = replayToken(model, f.token, scenarioOptions(sc).maxSteps);
+      expect([again.verdict?.code, again.verdict?.message], f.token).toEqual([f.verdict, f.message]);
+    }
   });
 });
 
