@@ -9,7 +9,7 @@
  * VM_FAULT_FALLBACK (the pmd was split) it continues at PTE level, as __handle_mm_fault does.
  */
 import { BLOCKED } from '../../src/engine/proc.js';
-import { FAULT_FLAG_WRITE, is_pmd_migration_entry, pmd_is_table, pmd_none, pmd_table, pmd_trans_huge, pte_mkdirty, pte_none, pte_present, pte_write, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
+import { FAULT_FLAG_WRITE, is_pmd_migration_entry, pmd_none, pmd_table, pmd_trans_huge, pte_mkdirty, pte_none, pte_present, pte_write, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { arg, kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
