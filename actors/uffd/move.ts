@@ -31,7 +31,7 @@ import { kern, MM_MMAP_CHANGING, MM_USERS, VMA_ATTACHED } from '../../src/kernel
 import { arg, kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get } from '../../src/kernel/pgtable.js';
 import { split_huge_pmd } from '../khugepaged/split.js';
-import { anon_vma_prepare } from '../mm/common.js';
+import { anon_vma_prepare, lock_vma_under_rcu } from '../mm/common.js';
 import { wake_userfault } from '../mm/userfault.js';
 import {
   covers_pmd,
@@ -95,8 +95,8 @@ export const uffd_move_lock = kproc(
     dst_rcu: (k, l) => {
       const K = kern(k);
       l.dvma = K.find_vma(l.mm, l.dst);
-      if (l.dvma < 0 || !k.w.get(K.vmaSlot(l.dvma, VMA_ATTACHED))) return 'dst_mmap';
-      return k.down_read_trylock(K.vma(l.dvma).vma_lock) ? 'dst_anon' : 'dst_mmap';
+      if (l.dvma < 0) return 'dst_mmap';
+      return lock_vma_under_rcu(k, K, l.dvma) ? 'dst_anon' : 'dst_mmap';
     },
     dst_anon: (k, l) => {
       const K = kern(k);
@@ -122,7 +122,7 @@ export const uffd_move_lock = kproc(
       // lock_vma_under_rcu(src), never uffd_lock_vma: its mmap_lock fallback while holding dst's VMA
       // lock deadlocks against mmap_write_lock + vma_start_write(src) + vma_start_write(dst)
       l.svma = K.find_vma(l.mm, l.src);
-      if (l.svma >= 0 && k.w.get(K.vmaSlot(l.svma, VMA_ATTACHED)) && k.down_read_trylock(K.vma(l.svma).vma_lock)) return k.ret(pack(l.dvma, l.svma));
+      if (l.svma >= 0 && lock_vma_under_rcu(k, K, l.svma)) return k.ret(pack(l.dvma, l.svma));
       return 'undo';
     },
     // Undo any locking and retry in mmap_lock critical section
