@@ -1,13 +1,16 @@
 /**
- * UFFDIO_MOVE as merged (v6.8, mm/userfaultfd.c and fs/userfaultfd.c; kernel-rules §3):
- * userfaultfd_move → move_pages, which takes per-VMA read locks (uffd_move_lock, with the
- * mmap_lock fallback), then per pmd either moves a whole huge pmd (move_pages_huge_pmd), splits it
- * and retries, or moves one PTE (move_pages_pte, in move-pte.ts). -EAGAIN from a step is retried in
- * the kernel at the same address.
+ * UFFDIO_MOVE (mm/userfaultfd.c and fs/userfaultfd.c; kernel-rules §3): userfaultfd_move →
+ * move_pages, which locks the VMAs, then per pmd either moves a whole huge pmd
+ * (move_pages_huge_pmd), splits it and retries, or moves one PTE (move_pages_pte, in move-pte.ts).
+ * -EAGAIN from a step is retried in the kernel at the same address. Two versions:
+ * - v6.8 (as merged, adef440691ba "userfaultfd: UFFDIO_MOVE uABI"): move_pages holds mmap_read_lock
+ *   for the whole call (find_vma of both, anon_vma_prepare of dst);
+ * - switch uffd_move_per_vma_locks ("userfaultfd: use per-vma locks in userfaultfd operations",
+ *   Lokesh Gidra, v6.9): per-VMA read locks (uffd_move_lock, with the mmap_lock fallback), as today.
+ * The dst_pmdval recheck is the other switch, uffd_move_recheck_dst_pmd (move-pte-movers.ts).
  *
  * Variant switch uffd_file_vmas (hypothetical, as for the RFC): validate_move_areas accepts
- * file-backed VMAs, to show that the merged rechecks (pmd_same in is_pte_pages_stable) cover the
- * file collapse paths. Simplified: one mm; no fatal signals; the userfaultfd ctx is the VMA's
+ * file-backed VMAs, to see whether each version's rechecks cover the file collapse paths. Simplified: one mm; no fatal signals; the userfaultfd ctx is the VMA's
  * registration (VM_UFFD_* flags).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
@@ -52,6 +55,7 @@ import { pteAllocSteps } from './pte-alloc.js';
 import { move_pages_pte } from './move-pte.js';
 
 const FILE = 'uffd_file_vmas';
+const PER_VMA_LOCKS = 'uffd_move_per_vma_locks';
 
 /** userfaultfd_move: args [mm, dst vpn, src vpn, pages, mode]; 0, -EAGAIN (short move) or -errno. */
 export const uffdio_move = kproc(
@@ -167,7 +171,20 @@ export const move_pages = kproc(
   'mm/userfaultfd.c: move_pages',
   (a) => ({ mm: arg(a, 0), ds: arg(a, 1), ss: arg(a, 2), len: arg(a, 3), mode: arg(a, 4), dvma: -1, svma: -1, da: arg(a, 1), sa: arg(a, 2), moved: 0, err: EINVAL, dval: 0, step: 0 }),
   {
-    lock: (k, l) => k.call(uffd_move_lock, [l.mm, l.ds, l.ss], 'locked'),
+    lock: (k, l) => {
+      if (!k.sw(PER_VMA_LOCKS)) return k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'find_vmas' : BLOCKED; // v6.8: mmap_read_lock(mm)
+      return k.call(uffd_move_lock, [l.mm, l.ds, l.ss], 'locked');
+    },
+    find_vmas: (k, l) => {
+      // v6.8: dst_vma = find_vma(mm, dst_start) ... src_vma = find_vma(mm, src_start); -EINVAL if
+      // either is missing; anon_vma_prepare(dst_vma) (-ENOMEM not modelled)
+      const K = kern(k);
+      l.dvma = K.find_vma(l.mm, l.ds);
+      l.svma = K.find_vma(l.mm, l.ss);
+      if (l.dvma < 0 || l.svma < 0 || !k.w.get(K.vmaSlot(l.dvma, VMA_ATTACHED)) || !k.w.get(K.vmaSlot(l.svma, VMA_ATTACHED))) return 'unlock';
+      anon_vma_prepare(k, K, l.dvma);
+      return 'map_changing';
+    },
     locked: (k, l) => {
       if (k.rv < 0) {
         l.err = k.rv;
@@ -248,8 +265,11 @@ export const move_pages = kproc(
       l.moved += l.step;
       return 'loop';
     },
-    // out_unlock: up_read(&ctx->map_changing_lock); uffd_move_unlock(dst_vma, src_vma)
-    unlock: (k, l) => (k.up_read(kern(k).vma(l.svma).vma_lock) ? 'unlock_dst' : ENDED),
+    // out_unlock: up_read(&ctx->map_changing_lock); uffd_move_unlock(dst_vma, src_vma) (v6.8: mmap_read_unlock)
+    unlock: (k, l) => {
+      if (!k.sw(PER_VMA_LOCKS)) return k.up_read(kern(k).mm(l.mm).mmap_lock) ? 'out' : ENDED;
+      return k.up_read(kern(k).vma(l.svma).vma_lock) ? 'unlock_dst' : ENDED;
+    },
     unlock_dst: (k, l) => (l.svma === l.dvma || k.up_read(kern(k).vma(l.dvma).vma_lock) ? 'out' : ENDED),
     out: (k, l) => k.ret(l.moved ? l.moved : l.err),
   },

@@ -49,7 +49,7 @@ describe('munmap vs khugepaged_file (mm-munmap-vs-collapse-file)', () => {
 
 describe('vma_start_write as lockdep sees it', () => {
   it('khugepaged records no dependency out of vma_lock; the VMA write lock ends at mmap_write_unlock', () => {
-    const r = explore('uffd-move-vs-khugepaged', 'merged');
+    const r = explore('uffd-move-vs-khugepaged', 'current');
     expect(r.complete).toBe(true);
     const names = r.model.classes;
     // lockdep keys are class << 2 | subclass (as `mmsim lockdep` prints them)

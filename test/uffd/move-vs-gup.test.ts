@@ -29,7 +29,7 @@ const pinBetweenCheckAndClear = [
 ] as const;
 
 describe('UFFDIO_MOVE as merged vs GUP-fast', () => {
-  const m = model(GUP, 'merged');
+  const m = model(GUP, 'current');
   const f0 = initialFolio(m, 'src', 0);
 
   it('DFS completes without a verdict', () => {
@@ -111,7 +111,7 @@ describe('UFFDIO_MOVE without the post-clear pinned recheck', () => {
 });
 
 describe('the user side: a thread faulting on dst, woken by the move', () => {
-  const m = model(FAULT, 'merged');
+  const m = model(FAULT, 'current');
   const f0 = initialFolio(m, 'src', 0);
 
   it('DFS completes without a verdict (no lost wake-up)', () => {

@@ -13,7 +13,7 @@ const ANON = 'uffd-move-vs-khugepaged';
 const FILE = 'uffd-move-vs-retract';
 
 describe('UFFDIO_MOVE as merged vs the anonymous collapse', () => {
-  const m = model(ANON, 'merged');
+  const m = model(ANON, 'current');
   const f0 = initialFolio(m, 'src', 0);
   const f1 = initialFolio(m, 'src', 1);
 
@@ -80,7 +80,7 @@ describe('UFFDIO_MOVE as merged vs a hypothetical anonymous collapse under mmap_
 
 describe('UFFDIO_MOVE as merged vs the file path (retract_page_tables, collapse_pte_mapped_thp)', () => {
   it('as merged, the shmem dst is refused (-EINVAL) and DFS completes', () => {
-    const m = model(FILE, 'merged');
+    const m = model(FILE, 'current');
     const r = directed(m, [['mover', null]]);
     expect(rets(r.events, 'userfaultfd_move')).toEqual([EINVAL]);
     const d = dfsOf(m);
