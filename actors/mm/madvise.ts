@@ -6,7 +6,9 @@
  * munmap (v6.12 mm/vma.c do_vmi_align_munmap / vms_complete_munmap_vmas): mmap_lock write,
  * vma_start_write, detach, mmap_write_downgrade, unmap_vmas (notifier-bracketed zap), free_pgtables
  * (unlink_file_vma under i_mmap_rwsem write, then the pmds cleared and the tables freed after an RCU
- * grace period). Simplified: no VMA split (whole VMAs only), no unlink_anon_vmas (no anon_vma
+ * grace period; hugetlb: hugetlb_zap_begin/end around the zap). Simplified: the hugetlb locks are
+ * taken outside the notifier bracket (zap_page_range_single's order, not unmap_vmas'), no VMA split
+ * (whole VMAs only), no unlink_anon_vmas (no anon_vma
  * chains in the model: nothing walks anon rmap through an unmapped VMA), no hugetlb-specific
  * hugetlb_free_pgd_range, no mmu_gather batching (each table is freed as its pmd is cleared).
  */
@@ -92,10 +94,24 @@ export const munmap = kproc(
       vma_end_write_all(k, K, l.mm);
       return downgradeWrite(k.w, k.tid, K.mm(l.mm).mmap_lock) ? 'unmap' : ENDED;
     },
-    unmap: (k, l) => {
-      const v = kern(k).vma(l.vma);
-      return k.call(zap_page_range_single, [l.mm, l.vma, v.start, v.end, 1], 'free_pgtables');
+    // unmap_vmas; for hugetlb, hugetlb_zap_begin (hugetlb VMA lock and i_mmap_rwsem for write)
+    unmap: (k, l) => (kern(k).vma(l.vma).hugetlb_vma_lock >= 0 ? 'hugetlb_vma_lock' : 'zap'),
+    hugetlb_vma_lock: (k, l) => (k.down_write(kern(k).vma(l.vma).hugetlb_vma_lock) ? 'hugetlb_i_mmap_lock' : BLOCKED),
+    hugetlb_i_mmap_lock: (k, l) => {
+      const K = kern(k);
+      return k.down_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem) ? 'zap' : BLOCKED;
     },
+    zap: (k, l) => {
+      const v = kern(k).vma(l.vma);
+      return k.call(zap_page_range_single, [l.mm, l.vma, v.start, v.end, 1], 'zapped');
+    },
+    zapped: (k, l) => (kern(k).vma(l.vma).hugetlb_vma_lock >= 0 ? 'hugetlb_i_mmap_unlock' : 'free_pgtables'),
+    // hugetlb_zap_end
+    hugetlb_i_mmap_unlock: (k, l) => {
+      const K = kern(k);
+      return k.up_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem) ? 'hugetlb_vma_unlock' : ENDED;
+    },
+    hugetlb_vma_unlock: (k, l) => (k.up_write(kern(k).vma(l.vma).hugetlb_vma_lock) ? 'free_pgtables' : ENDED),
     // free_pgtables: "Hide vma from rmap and truncate_pagecache before freeing pgtables"
     free_pgtables: (k, l) => {
       if (k.sw(FREE_BEFORE_UNLINK)) return 'free_pgd_range';

@@ -66,4 +66,23 @@ describe('vma_start_write as lockdep sees it', () => {
     expect(r.complete).toBe(true);
     expect(r.graph.violations).toEqual([]);
   });
+
+  it('mm-munmap-hugetlb: hugetlb_zap_begin after vma_start_write is no lock-order violation (the VMA rwsem is already released)', () => {
+    const r = explore('mm-munmap-hugetlb');
+    expect(r.findings).toEqual([]);
+    expect(r.complete).toBe(true);
+    expect(r.graph.violations).toEqual([]);
+    const { w, events } = serial(model('mm-munmap-hugetlb'));
+    expect(w.verdict).toBeNull();
+    // vma_start_write takes and drops the VMA rwsem in its one step; the hugetlb locks come later
+    const started = stepAt(events, 'munmap:vma_start_write');
+    const hugetlb = stepAt(events, 'munmap:hugetlb_vma_lock');
+    expect(started).toBeGreaterThanOrEqual(0);
+    expect(hugetlb).toBeGreaterThan(stepAt(events, 'munmap:downgrade'));
+    const names = r.model.classes;
+    const edges = r.graph.edges.map((e) => `${names[e.from >> 2]} -> ${names[e.to >> 2]}`);
+    expect(edges).toContain('mmap_lock -> vma_lock');
+    expect(edges).toContain('mmap_lock -> hugetlb_vma_lock');
+    expect(edges.filter((e) => e.startsWith('vma_lock ->'))).toEqual([]);
+  });
 });
