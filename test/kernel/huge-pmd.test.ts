@@ -3,6 +3,7 @@
  * wp_huge_pmd) instead of returning 0 and retrying forever.
  */
 import { describe, expect, it } from 'vitest';
+import { directed } from '../uffd/helpers.js';
 import { explore, indexOfNote, model, serial } from './mm-helpers.js';
 
 describe('GUP and faults on a huge pmd', () => {
@@ -36,5 +37,22 @@ describe('GUP and faults on a huge pmd', () => {
     expect(cow).toBeGreaterThan(split);
     expect(store).toBeGreaterThan(cow);
     expect(events.some((e) => e.k === 'ret' && e.proc === 'wp_huge_pmd' && e.rv === 0x800)).toBe(true);
+  });
+});
+
+describe('a pin racing with the anonymous collapse (mm-gup-vs-collapse)', () => {
+  it('DFS completes clean; collapse first: the pin follows the huge pmd; pin first: the collapse fails on the pinned page', () => {
+    const r = explore('mm-gup-vs-collapse');
+    expect(r.findings).toEqual([]);
+    expect(r.complete).toBe(true);
+    expect(r.graph.violations).toEqual([]);
+    const m = model('mm-gup-vs-collapse');
+    const first = directed(m, [['khugepaged', null], ['cpu', null]]);
+    expect(first.verdict).toBeNull();
+    expect(indexOfNote(first.events, /follow_huge_pmd: pmd 0 maps folio/)).toBeGreaterThan(indexOfNote(first.events, /collapse_huge_page: pmd 0 → huge/));
+    const pinned = directed(m, [['cpu', 'cpu_access:walk'], ['khugepaged', null], ['cpu', null]]);
+    expect(pinned.verdict).toBeNull();
+    expect(indexOfNote(pinned.events, /khugepaged: SCAN_PAGE_COUNT/)).toBeGreaterThan(indexOfNote(pinned.events, /pinned folio 0/));
+    expect(indexOfNote(pinned.events, /follow_huge_pmd/)).toBe(-1);
   });
 });
