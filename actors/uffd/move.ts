@@ -4,7 +4,7 @@
  * (move_pages_huge_pmd), splits it and retries, or moves one PTE (move_pages_pte, in move-pte.ts).
  * -EAGAIN from a step is retried in the kernel at the same address. Two versions:
  * - v6.8 (as merged, adef440691ba "userfaultfd: UFFDIO_MOVE uABI"): move_pages holds mmap_read_lock
- *   for the whole call (find_vma of both, anon_vma_prepare of dst);
+ *   for the whole call (find_vma of both; validate_move_areas ends with anon_vma_prepare of dst);
  * - switch uffd_move_per_vma_locks ("userfaultfd: use per-vma locks in userfaultfd operations",
  *   Lokesh Gidra, v6.9): per-VMA read locks (uffd_move_lock, with the mmap_lock fallback), as today.
  * The dst_pmdval recheck is the other switch, uffd_move_recheck_dst_pmd (move-pte-movers.ts).
@@ -177,12 +177,11 @@ export const move_pages = kproc(
     },
     find_vmas: (k, l) => {
       // v6.8: dst_vma = find_vma(mm, dst_start) ... src_vma = find_vma(mm, src_start); -EINVAL if
-      // either is missing; anon_vma_prepare(dst_vma) (-ENOMEM not modelled)
+      // either is missing (validate_move_areas prepares dst's anon_vma once the checks pass)
       const K = kern(k);
       l.dvma = K.find_vma(l.mm, l.ds);
       l.svma = K.find_vma(l.mm, l.ss);
       if (l.dvma < 0 || l.svma < 0 || !k.w.get(K.vmaSlot(l.dvma, VMA_ATTACHED)) || !k.w.get(K.vmaSlot(l.svma, VMA_ATTACHED))) return 'unlock';
-      anon_vma_prepare(k, K, l.dvma);
       return 'map_changing';
     },
     locked: (k, l) => {
@@ -211,6 +210,8 @@ export const move_pages = kproc(
         k.note(() => `validate_move_areas: ${l.err} (${vma_is_anonymous(K, l.dvma) ? 'anonymous' : 'file-backed'} dst)`);
         return 'unlock';
       }
+      // v6.8 validate_move_areas, last: "Ensure the dst_vma has a anon_vma" (today: uffd_lock_vma did it)
+      if (!k.sw(PER_VMA_LOCKS)) anon_vma_prepare(k, K, l.dvma);
       return 'loop';
     },
     loop: (k, l) => {
