@@ -39,6 +39,8 @@ import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start 
 import { anon_vma_lock, folio_get_anon_vma, folio_test_large, pmdText, pteText, UFFDIO_MODE_ALLOW_SRC_HOLES } from './common.js';
 import { move_present_pte, move_swap_pte, move_zeropage_pte, RECHECK_DST_PMD } from './move-pte-movers.js';
 
+const V6_9 = 'uffd_move_v6_9';
+
 /** move_pages_pte: args [mm, dst vma, src vma, dst vpn, src vpn, mode]; 0 or -errno. */
 export const move_pages_pte = kproc(
   'move_pages_pte',
@@ -116,7 +118,9 @@ export const move_pages_pte = kproc(
       // If PTE changed after we locked the folio then start over
       if (l.f >= 0 && l.fpte !== l.osrc) return fail(k, l, EAGAIN, 'out', 'src PTE changed while we slept on the folio lock');
       if (!pte_present(l.osrc)) return 'swap';
-      if (is_zero_pfn(pte_pfn(l.osrc))) return 'zeropage';
+      // move_zeropage_pte since v6.9 ("userfaultfd: handle zeropage moves by UFFDIO_MOVE"); in v6.8
+      // the zero page has no normal folio: -EBUSY below
+      if (is_zero_pfn(pte_pfn(l.osrc)) && k.sw(V6_9)) return 'zeropage';
       return l.f < 0 ? 'pin_lock' : 'large';
     },
     zeropage: (k, l) => k.call(move_zeropage_pte, [l.mm, l.da, l.sa, l.dt, l.st, l.odst, l.osrc, l.dval], 'result'),

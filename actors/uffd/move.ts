@@ -5,8 +5,10 @@
  * -EAGAIN from a step is retried in the kernel at the same address. Two versions:
  * - v6.8 (as merged, adef440691ba "userfaultfd: UFFDIO_MOVE uABI"): move_pages holds mmap_read_lock
  *   for the whole call (find_vma of both; validate_move_areas ends with anon_vma_prepare of dst);
- * - switch uffd_move_per_vma_locks ("userfaultfd: use per-vma locks in userfaultfd operations",
- *   Lokesh Gidra, v6.9): per-VMA read locks (uffd_move_lock, with the mmap_lock fallback), as today.
+ * - switch uffd_move_v6_9, the v6.9 changes: per-VMA read locks (uffd_move_lock, with the
+ *   mmap_lock fallback: "userfaultfd: use per-vma locks in userfaultfd operations", Lokesh Gidra)
+ *   and zero-page moves (move_zeropage_pte: "userfaultfd: handle zeropage moves by UFFDIO_MOVE",
+ *   Suren Baghdasaryan), as today.
  * The dst_pmdval recheck is the other switch, uffd_move_recheck_dst_pmd (move-pte-movers.ts).
  *
  * Variant switch uffd_file_vmas (hypothetical, as for the RFC): validate_move_areas accepts
@@ -55,7 +57,7 @@ import { pteAllocSteps } from './pte-alloc.js';
 import { move_pages_pte } from './move-pte.js';
 
 const FILE = 'uffd_file_vmas';
-const PER_VMA_LOCKS = 'uffd_move_per_vma_locks';
+const PER_VMA_LOCKS = 'uffd_move_v6_9'; // per-VMA locks since v6.9
 
 /** userfaultfd_move: args [mm, dst vpn, src vpn, pages, mode]; 0, -EAGAIN (short move) or -errno. */
 export const uffdio_move = kproc(

@@ -1,6 +1,6 @@
 /**
  * Issue 9 (versions): every UFFDIO_MOVE scenario runs on the v6.8 code (mmap_read_lock for the whole
- * move, pte_same-only rechecks) and on today's (switches uffd_move_per_vma_locks and
+ * move, pte_same-only rechecks) and on today's (switches uffd_move_v6_9 and
  * uffd_move_recheck_dst_pmd). Each v6.8 variant's verdicts, with replayed witnesses.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Today's UFFDIO_MOVE (switches uffd_move_per_vma_locks + uffd_move_recheck_dst_pmd; v6.8 is in
+ * Today's UFFDIO_MOVE (switches uffd_move_v6_9 + uffd_move_recheck_dst_pmd; v6.8 is in
  * move-versions.test.ts) against both khugepaged paths: the anonymous collapse (mmap_lock write +
  * vma_start_write) and the file path (retract_page_tables without mmap_lock, collapse_pte_mapped_thp
  * under mmap_lock read). Safe; the hypothetical variants show what it relies on.
