@@ -28,6 +28,10 @@ export interface DfsOptions {
   readonly por?: boolean;
   /** Check the clock every this many states. */
   readonly clockEvery?: number;
+  /** Leaves to reach at most, bytes the visited set may take, and a shared stop flag (checked with the clock). */
+  readonly maxRuns?: number;
+  readonly maxBytes?: number;
+  readonly stop?: Int32Array;
 }
 
 export interface DfsResult {
@@ -39,6 +43,8 @@ export interface DfsResult {
   /** The first witness of each verdict code, in search order. */
   findings: { verdict: Verdict; choices: number[] }[];
   visited: FingerprintSet;
+  /** What ended the search early, or null. */
+  stoppedBy: 'signal' | 'max-memory' | 'budget' | 'max-states' | 'max-steps' | null;
 }
 
 /** Threads asleep at a node (a bit each) with the footprint of the step each would take, by thread. */
@@ -82,11 +88,19 @@ function childSleep(top: Node, mine: Footprint, nthreads: number): SleepSet {
   return mask === 0 ? NONE : { mask, fps: fps as (Footprint | undefined)[] };
 }
 
+/** A stop flag, the memory bound, the deadline or the leaf budget, checked every clockEvery states. */
+function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] {
+  if (opts.stop && Atomics.load(opts.stop, 0) !== 0) return 'signal';
+  if (res.visited.byteLength > (opts.maxBytes ?? Number.POSITIVE_INFINITY)) return 'max-memory';
+  if (Date.now() > opts.deadline || res.runs >= (opts.maxRuns ?? Number.POSITIVE_INFINITY)) return 'budget';
+  return null;
+}
+
 export function dfs(w: World, opts: DfsOptions): DfsResult {
   const bounded = Number.isFinite(opts.preemptions);
   const por = opts.por !== false && !bounded && w.nthreads <= 31;
   const visited = new FingerprintSet(1 << 12, por);
-  const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited };
+  const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited, stoppedBy: null };
   const seen = new Set<string>();
   const fp = new Uint32Array(2);
   const buf = new Int32Array(w.nthreads);
@@ -130,7 +144,10 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     const slot = visited.put(a, b, mask);
     if (slot >= 0) {
       const skipped = por ? visited.value(slot) & ~mask : 0;
-      if (skipped !== 0 && w.steps >= opts.maxSteps) res.complete = false;
+      if (skipped !== 0 && w.steps >= opts.maxSteps) {
+        res.complete = false;
+        res.stoppedBy ??= 'max-steps';
+      }
       if (skipped === 0 || w.steps >= opts.maxSteps) {
         res.runs++;
         return null;
@@ -148,6 +165,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     }
     if (w.steps >= opts.maxSteps || res.distinct > opts.maxStates) {
       res.complete = false;
+      res.stoppedBy = res.distinct > opts.maxStates ? 'max-states' : (res.stoppedBy ?? 'max-steps');
       res.runs++;
       return null;
     }
@@ -207,9 +225,13 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
         stack.push(child);
         at = child;
       }
-      if ((res.distinct & (clockEvery - 1)) === 0 && Date.now() > opts.deadline) {
-        res.complete = false;
-        break;
+      if ((res.distinct & (clockEvery - 1)) === 0) {
+        const why = stopNow(opts, res);
+        if (why) {
+          res.complete = false;
+          res.stoppedBy = why;
+          break;
+        }
       }
     }
   } finally {

@@ -41,7 +41,26 @@ export interface ExploreOptions {
   readonly coverage: boolean;
   /** Partial-order reduction (sleep sets) in DFS. */
   readonly por: boolean;
+  /** Leaves a DFS may reach (Infinity: none); the CLI's `--budget N` runs caps DFS with it too. */
+  readonly dfsRuns: number;
+  /** Bytes a DFS visited set may take (Infinity: none); reaching it stops the search cleanly. */
+  readonly maxMemory: number;
+  /** States counted by random/PCT runs (a bounded count; beyond it the count is a lower bound). */
+  readonly stateCap: number;
+  /** A shared stop flag (index 0 non-zero: stop now), set from a signal handler. */
+  readonly stop?: Int32Array;
 }
+
+/** Why an exploration ended before it was complete: the cap that was hit. */
+export type StopReason = 'signal' | 'max-memory' | 'budget' | 'max-states' | 'max-steps';
+
+/** The most telling of two stop reasons (a signal over any cap, a cap over the step bound). */
+export function strongerStop(a: StopReason | null, b: StopReason | null): StopReason | null {
+  const rank = (r: StopReason | null) => (r === null ? 99 : STOP_ORDER.indexOf(r));
+  return rank(b) < rank(a) ? b : a;
+}
+
+const STOP_ORDER: readonly StopReason[] = ['signal', 'max-memory', 'budget', 'max-states', 'max-steps'];
 
 export const DEFAULTS: ExploreOptions = {
   strategy: 'portfolio',
@@ -56,6 +75,9 @@ export const DEFAULTS: ExploreOptions = {
   chunk: 250,
   coverage: true,
   por: true,
+  dfsRuns: Number.POSITIVE_INFINITY,
+  maxMemory: Number.POSITIVE_INFINITY,
+  stateCap: 1 << 22,
 };
 
 export interface Finding {
@@ -76,7 +98,13 @@ export interface ExploreResult {
   runs: number;
   steps: number;
   distinctStates: number;
+  /** distinctStates stopped at the random/PCT state-count cap (it is a lower bound). */
+  statesCapped: boolean;
   complete: boolean;
+  /** The cap, budget or signal that ended the search early; null when nothing did. */
+  stoppedBy: StopReason | null;
+  /** Peak bytes of a DFS visited set (the dominant memory), for --max-memory. */
+  memoryBytes: number;
   elapsedMs: number;
   timeToFirstBugMs: number | null;
   findings: Finding[];
@@ -122,7 +150,10 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
     runs: 0,
     steps: 0,
     distinctStates: 0,
+    statesCapped: false,
     complete: false,
+    stoppedBy: null,
+    memoryBytes: 0,
     elapsedMs: 0,
     timeToFirstBugMs: null,
     findings,
@@ -130,8 +161,14 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
     matchesExpectation: false,
   };
   let provedComplete = false;
+  const stopped = () => (o.stop && Atomics.load(o.stop, 0) !== 0 ? 'signal' : Date.now() > deadline ? 'budget' : null);
   for (const kind of phases) {
-    if (provedComplete || Date.now() > deadline) break;
+    if (provedComplete) break;
+    const why = stopped();
+    if (why) {
+      res.stoppedBy = strongerStop(res.stoppedBy, why);
+      break;
+    }
     const tasks = makeTasks(t, o, kind, deadline, states);
     let runsSoFar = res.runs;
     const codesSoFar = new Set(findings.map((f) => f.verdict));
@@ -141,11 +178,17 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       progress?.next({ phase: kind, done: i + 1, total: tasks.length, runs: runsSoFar, findings: codesSoFar.size });
     });
     let complete = true;
+    const cap = kind === 'dfs' || kind === 'bounded' ? Number.POSITIVE_INFINITY : o.stateCap;
     for (const r of results) {
       res.runs += r.runs;
       res.steps += r.steps;
       complete &&= r.complete;
-      for (let i = 0; i < r.fingerprints.length; i += 2) states.add(r.fingerprints[i] as number, r.fingerprints[i + 1] as number);
+      res.stoppedBy = strongerStop(res.stoppedBy, r.stoppedBy);
+      res.memoryBytes = Math.max(res.memoryBytes, r.memoryBytes);
+      // Let signal handlers run between merges; each merge is linear in the result's size.
+      await new Promise<void>((ok) => setImmediate(ok));
+      if (states.size < cap) states.addAll(r.fingerprints, cap);
+      if (states.size >= cap) res.statesCapped = true;
       graph.merge({ edges: r.edges });
       for (const f of r.findings) {
         if (findings.some((x) => x.verdict === f.verdict.code)) continue;
@@ -200,6 +243,10 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
     deadline,
     coverage: o.coverage,
     por: o.por,
+    maxRuns: o.dfsRuns,
+    maxBytes: o.maxMemory,
+    stateCap: o.stateCap,
+    stop: o.stop,
   };
   // Preemption bounds count from the root, so a bounded search is one task.
   if (kind === 'dfs' || kind === 'bounded')

@@ -40,7 +40,17 @@ export interface Task {
   readonly coverage: boolean;
   /** DFS: partial-order reduction with sleep sets. */
   readonly por: boolean;
+  /** DFS: leaves to reach at most; bytes its visited set may take (default: no limit). */
+  readonly maxRuns?: number;
+  readonly maxBytes?: number;
+  /** Random/PCT: states to count at most (default 4M, about 64 MB). */
+  readonly stateCap?: number;
+  /** A shared stop flag (non-zero at index 0: return what was found so far). */
+  readonly stop?: Int32Array;
 }
+
+/** Why a task ended early (see ExploreResult.stoppedBy). */
+export type TaskStop = 'signal' | 'max-memory' | 'budget' | 'max-states' | 'max-steps';
 
 export interface TaskFinding {
   readonly verdict: Verdict;
@@ -59,6 +69,10 @@ export interface TaskResult {
   /** The task's visited fingerprints (a0, b0, a1, b1, ...), merged for an exact distinct count. */
   fingerprints: Uint32Array;
   elapsedMs: number;
+  /** The cap, budget or signal that ended the task early, or null. */
+  stoppedBy: TaskStop | null;
+  /** Bytes of the task's visited set. */
+  memoryBytes: number;
   /** Wall-clock start (ms since epoch), for time-to-first-bug across workers. */
   startedAt: number;
 }
@@ -99,6 +113,9 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
     preemptions: task.kind === 'bounded' ? task.preemptions : Number.POSITIVE_INFINITY,
     deadline: task.deadline,
     por: task.por,
+    maxRuns: task.maxRuns,
+    maxBytes: task.maxBytes,
+    stop: task.stop,
   });
   if (w.verdict && r.findings.length === 0) r.findings.push({ verdict: w.verdict, choices: w.choices.slice() });
   return {
@@ -109,6 +126,8 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
     edges: [],
     fingerprints: r.visited.entries(),
     elapsedMs: 0,
+    stoppedBy: r.stoppedBy,
+    memoryBytes: r.visited.byteLength,
     startedAt: t0,
   };
 }
@@ -125,14 +144,19 @@ function runRuns(w: World, task: Task, t0: number): TaskResult {
   let runs = 0;
   let steps = 0;
   let complete = true;
+  let stoppedBy: TaskStop | null = null;
+  const cap = task.stateCap ?? 1 << 22;
   const observe = task.coverage ? () => {
     fingerprint(w, w.threads, fp);
-    visited.add(fp[0] as number, fp[1] as number);
+    if (visited.size < cap) visited.add(fp[0] as number, fp[1] as number);
   } : null;
   for (let run = task.runStart; run < task.runStart + task.runCount; run++) {
-    if ((run & 63) === 0 && Date.now() > task.deadline) {
-      complete = false;
-      break;
+    if ((run & 63) === 0 || run === task.runStart) {
+      stoppedBy = task.stop && Atomics.load(task.stop, 0) !== 0 ? 'signal' : Date.now() > task.deadline ? 'budget' : null;
+      if (stoppedBy) {
+        complete = false;
+        break;
+      }
     }
     runOnce(w, initial, strategy, run, task.maxSteps, buf, observe);
     runs++;
@@ -143,5 +167,6 @@ function runRuns(w: World, task: Task, t0: number): TaskResult {
       findings.push({ verdict: v, choices: w.choices.slice(), atMs: Date.now() - t0, run });
     }
   }
-  return { runs, steps, complete, findings: shrinkAll(w.model, findings, task.maxSteps), edges: [], fingerprints: visited.entries(), elapsedMs: 0, startedAt: t0 };
+  const found = shrinkAll(w.model, findings, task.maxSteps);
+  return { runs, steps, complete, findings: found, edges: [], fingerprints: visited.entries(), elapsedMs: 0, stoppedBy, memoryBytes: visited.byteLength, startedAt: t0 };
 }

@@ -2,7 +2,7 @@
  * Loading a scenario: bytes → YAML/JSON → Effect Schema → each operation against the vocabulary →
  * names across the file. Every problem found is reported, with its path, in one ScenarioError.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { Result, Schema } from 'effect';
 import { BuildError, buildModel } from './build.js';
 import { decodeOps } from './decode-ops.js';
@@ -40,15 +40,49 @@ export function parseScenario(text: string, file: string): Scenario {
   }
 }
 
-/** Read and validate a scenario file (bytes must be UTF-8 text); throws ScenarioError only. */
-export function loadScenarioFile(file: string): Scenario {
-  let bytes: Buffer;
+/** Scenario files larger than this are refused (`--max-file-size` raises it). */
+export const DEFAULT_MAX_FILE_BYTES = 1 << 20;
+
+/**
+ * Read and validate a scenario file (a regular file of at most `maxBytes` bytes of UTF-8 text);
+ * throws ScenarioError only. A FIFO, device or directory is refused before it is opened.
+ */
+export function loadScenarioFile(file: string, maxBytes = DEFAULT_MAX_FILE_BYTES): Scenario {
+  return parseScenario(decodeBytes(readBounded(file, maxBytes), file), file);
+}
+
+function readBounded(file: string, maxBytes: number): Buffer {
+  const fail = (message: string): never => {
+    throw new ScenarioError(file, [{ path: '', message }]);
+  };
+  const tooBig = (n: string) => `the file is ${n} bytes, more than the limit of ${maxBytes} (raise it with --max-file-size)`;
+  let fd = -1;
   try {
-    bytes = readFileSync(file);
+    const st = statSync(file);
+    if (!st.isFile()) fail(`not a regular file (${fileKind(st)}); a scenario is a YAML or JSON file`);
+    if (st.size > maxBytes) fail(tooBig(String(st.size)));
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, maxBytes) + 1);
+    let n = 0;
+    for (let k = 1; k > 0 && n < buf.length; n += k) k = readSync(fd, buf, n, buf.length - n, null);
+    if (n > maxBytes) fail(tooBig(`more than ${maxBytes}`));
+    if (n === buf.length) fail('the file grew while it was read');
+    return buf.subarray(0, n);
   } catch (e) {
-    throw new ScenarioError(file, [{ path: '', message: `cannot read the file (${(e as NodeJS.ErrnoException)?.code ?? 'error'})` }]);
+    if (e instanceof ScenarioError) throw e;
+    return fail(`cannot read the file (${(e as NodeJS.ErrnoException)?.code ?? 'error'})`);
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
-  return parseScenario(decodeBytes(bytes, file), file);
+}
+
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a plain file';
 }
 
 function validate(read: ReadResult, file: string): Scenario {
