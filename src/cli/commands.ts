@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { VerdictCode } from '../engine/events.js';
-import { explore, type ExploreResult } from '../explore/explore.js';
+import { explore, type ExploreOptions, type ExploreResult } from '../explore/explore.js';
 import { replayToken } from '../explore/replayer.js';
 import { LockGraph } from '../locks/lockdep.js';
 import { formatCycle } from '../locks/splat.js';
@@ -12,7 +12,7 @@ import { withParams } from '../scenario/generate.js';
 import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { toJson } from '../trace/json.js';
 import { toText } from '../trace/text.js';
-import { exploreOptions, type Flags, int, params, UsageError } from './args.js';
+import { exploreOptions, type Flags, int, params, runLimits, UsageError } from './args.js';
 import { progressBar } from './progress.js';
 import { loadByName, makeRunner, pickVariants } from './session.js';
 import { details, header, row } from './table.js';
@@ -41,8 +41,8 @@ export function list(flags: Flags): number {
   return 0;
 }
 
-export function check(pos: string[]): number {
-  const sc = loadByName(pos[0]);
+export function check(pos: string[], flags: Flags = {}): number {
+  const sc = loadByName(pos[0], runLimits(flags).maxFileBytes);
   out(`${shown(sc.file)}: valid (${Object.keys(sc.spec.variants).length} variants)`);
   return 0;
 }
@@ -50,6 +50,7 @@ export function check(pos: string[]): number {
 /** Explore one scenario (or, with --all, the catalogue); exit 1 if any variant's verdicts differ. */
 export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
   const workers = int('workers', flags.workers, 1, 256) ?? 1;
+  const limits = runLimits(flags);
   const targets: Scenario[] = [];
   const failures: string[] = [];
   if (flags.all) {
@@ -61,73 +62,151 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
         failures.push((e as Error).message);
       }
     }
-  } else targets.push(loadByName(pos[0]));
+  } else targets.push(loadByName(pos[0], limits.maxFileBytes));
   const ps = params(flags);
   if (flags.all && Object.keys(ps).length) throw new UsageError('--param applies to one generated scenario, not to --all');
-  const runner = makeRunner(workers);
-  const jobs = targets.flatMap((sc) => pickVariants(sc, flags.all ? undefined : flags.variant).map((variant) => ({ sc, variant })));
-  const exploreJob = ({ sc, variant }: (typeof jobs)[number], progress$?: Parameters<typeof explore>[3]) => {
-    const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
-    const target = { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true };
-    return explore(target, exploreOptions(flags, sc.spec.explore), runner.run, progress$).catch((e: unknown) => {
-      // A model that throws (an internal error in a code path) fails its own variant, not the others.
-      if (e instanceof UsageError) throw e;
-      crashed.push(`${sc.spec.name}/${variant}: internal error: ${(e as Error)?.message ?? e}`);
-      return null;
-    });
-  };
-  const crashed: string[] = [];
   for (const sc of targets) {
     exploreOptions(flags, sc.spec.explore); // bad flags and parameters fail before any output
     withParams(sc, ps);
   }
-  const results: { r: ExploreResult; file: string }[] = [];
-  if (!flags.json) out(header());
-  const report = (r: ExploreResult, file: string) => {
-    r.strategy = r.strategy + (workers > 1 ? ` x${workers}` : '');
-    results.push({ r, file });
-    out(flags.json ? JSON.stringify(r) : row(r));
+  const jobs = targets.flatMap((sc) => pickVariants(sc, flags.all ? undefined : flags.variant).map((variant) => ({ sc, variant })));
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const rows = new RowPrinter(jobs.length, flags.json === true, workers);
+  const exploreJob = async (i: number, progress$?: Parameters<typeof explore>[3]): Promise<void> => {
+    const { sc, variant } = jobs[i] as (typeof jobs)[number];
+    const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
+    const o = { ...exploreOptions(flags, sc.spec.explore), stop };
+    const t0 = Date.now();
+    let r: ExploreResult;
+    try {
+      const target = { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true };
+      r = await explore(target, o, runner.run, progress$);
+    } catch (e) {
+      // A model that throws or a task past its time limit fails its own variant, not the others.
+      if (e instanceof UsageError) throw e;
+      r = failedResult(sc.spec.name, variant, v.expect, o, Date.now() - t0, `${(e as Error)?.message ?? e}`);
+    }
+    // A variant that had not started when a signal came is left out, not shown as explored.
+    if (r.stoppedBy === 'signal' && r.runs === 0 && r.findings.length === 0) return;
+    rows.done(i, r, shown(sc.file));
   };
+  const runner = makeRunner(workers, { pool: true, taskLimitMs: limits.taskLimitMs });
+  const signals = onStopSignals(stop, () => rows.finish(failures, true));
+  if (!flags.json) out(header());
   try {
     if (workers > 1) {
-      // All variants at once: the pool interleaves their tasks; rows still print in catalogue order.
-      const bar = progressBar(`${jobs.length} variant${jobs.length === 1 ? '' : 's'}`);
-      let done = 0;
-      const pending = jobs.map((j) =>
-        exploreJob(j).then((r) => {
-          bar.progress$.next({ phase: 'explore', done: ++done, total: jobs.length, runs: 0, findings: 0 });
-          return r;
-        }),
-      );
-      const all = await Promise.all(pending);
-      bar.stop();
-      for (let i = 0; i < all.length; i++) {
-        const r = all[i];
-        if (r) report(r, shown((jobs[i] as (typeof jobs)[number]).sc.file));
-      }
+      // All variants at once: the pool interleaves their tasks; rows print in catalogue order as they finish.
+      await Promise.all(jobs.map((_, i) => exploreJob(i)));
     } else {
-      for (const j of jobs) {
-        const bar = progressBar(`${j.sc.spec.name}/${j.variant}`);
-        const r = await exploreJob(j, bar.progress$);
-        bar.stop();
-        if (r) report(r, shown(j.sc.file));
+      for (let i = 0; i < jobs.length && !signals.received(); i++) {
+        const bar = progressBar(`${jobs[i]?.sc.spec.name}/${jobs[i]?.variant}`);
+        await exploreJob(i, bar.progress$).finally(() => bar.stop());
       }
     }
   } finally {
+    signals.dispose();
     await runner.close();
   }
-  const mismatch = results.some((x) => !x.r.matchesExpectation);
-  if (!flags.json) {
-    for (const { r, file } of results) if (r.findings.length) out(`\n${details(r, file)}`);
-    out(`\n${results.filter((x) => x.r.matchesExpectation).length} of ${results.length} variants as expected`);
+  return rows.finish(failures, false, signals.received());
+}
+
+/** An exploration that failed with an internal error (a model that throws, a task past its limit). */
+function failedResult(scenario: string, variant: string, expected: readonly VerdictCode[], o: ExploreOptions, ms: number, message: string): ExploreResult {
+  return {
+    scenario, variant, strategy: o.strategy, seed: o.seed, runs: 0, steps: 0, distinctStates: 0, statesCapped: false,
+    complete: false, stoppedBy: null, memoryBytes: 0, elapsedMs: ms, timeToFirstBugMs: null, findings: [], expected: [...expected],
+    matchesExpectation: false, internal: message,
+  };
+}
+
+/**
+ * Rows of `mmsim explore`: each printed as soon as it and every row before it are done (catalogue
+ * order, the same on any number of workers); on a signal, every finished row at once.
+ */
+class RowPrinter {
+  private readonly results: ({ r: ExploreResult; file: string } | undefined)[];
+  private next = 0;
+  private finished = false;
+
+  constructor(
+    n: number,
+    private readonly json: boolean,
+    private readonly workers: number,
+  ) {
+    this.results = new Array(n);
   }
-  for (const f of failures) process.stderr.write(`${f}\n`);
-  for (const c of crashed) process.stderr.write(`mmsim: ${c}\n`);
-  return crashed.length ? 3 : failures.length ? 2 : mismatch ? 1 : 0;
+
+  done(i: number, r: ExploreResult, file: string): void {
+    if (this.finished) return;
+    r.strategy = r.strategy + (this.workers > 1 ? ` x${this.workers}` : '');
+    this.results[i] = { r, file };
+    while (this.next < this.results.length && this.results[this.next]) this.print(this.next++);
+  }
+
+  private print(i: number): void {
+    const x = this.results[i];
+    if (!x) return;
+    out(this.json ? JSON.stringify(x.r) : row(x.r));
+  }
+
+  /** Print what is left (rows held back, findings, the closing line) once; the exit code. */
+  finish(failures: readonly string[], forced: boolean, signal: NodeJS.Signals | null = null): number {
+    const sig = forced ? (signal ?? 'SIGINT') : signal;
+    if (this.finished) return exitFor(sig, 3);
+    this.finished = true;
+    for (let i = this.next; i < this.results.length; i++) this.print(i);
+    const done = this.results.filter((x) => x !== undefined);
+    const internal = done.filter((x) => x.r.internal);
+    if (this.json) {
+      if (sig) out(JSON.stringify({ partial: true, stoppedBy: 'signal', signal: sig, variants: done.length, of: this.results.length }));
+    } else {
+      for (const { r, file } of done) if (r.findings.length) out(`\n${details(r, file)}`);
+      const ok = done.filter((x) => x.r.matchesExpectation).length;
+      const extra = internal.length ? `; ${internal.length} failed with an internal error` : '';
+      out(`\n${ok} of ${done.length} variants as expected${extra}${sig ? ` (partial: stopped by ${sig} after ${done.length} of ${this.results.length} variants)` : ''}`);
+    }
+    for (const f of failures) process.stderr.write(`${f}\n`);
+    for (const { r } of internal) process.stderr.write(`mmsim: ${r.scenario}/${r.variant}: internal error: ${r.internal}\n`);
+    const code = internal.length ? 3 : failures.length ? 2 : done.some((x) => !x.r.matchesExpectation) ? 1 : 0;
+    return exitFor(sig, code);
+  }
+}
+
+const exitFor = (sig: NodeJS.Signals | null, code: number): number => (sig === 'SIGINT' ? 130 : sig === 'SIGTERM' ? 143 : code);
+
+/** Grace after a signal for running tasks to hand back what they found, before exiting without them. */
+const SIGNAL_GRACE_MS = 3000;
+
+/**
+ * SIGINT/SIGTERM set the shared stop flag: workers return what they found so far and the rows are
+ * printed as usual. If they have not within the grace (a step that does not return), or on a second
+ * signal, `forceExit` prints what is finished and the process exits.
+ */
+function onStopSignals(stop: Int32Array, forceExit: (sig: NodeJS.Signals) => number): { received: () => NodeJS.Signals | null; dispose: () => void } {
+  let got: NodeJS.Signals | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const force = (sig: NodeJS.Signals) => process.exit(forceExit(sig));
+  const handler = (sig: NodeJS.Signals) => {
+    if (got) return force(got);
+    got = sig;
+    Atomics.store(stop, 0, 1);
+    timer = setTimeout(() => force(sig), SIGNAL_GRACE_MS);
+    timer.unref();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    received: () => got,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+      if (timer) clearTimeout(timer);
+    },
+  };
 }
 
 export function replay(pos: string[], flags: Flags): number {
-  const sc = loadByName(pos[0]);
+  const sc = loadByName(pos[0], runLimits(flags).maxFileBytes);
   const token = pos[1];
   if (!token) throw new UsageError('replay: expected a token after the scenario (as printed by `mmsim explore`)');
   const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
@@ -150,7 +229,7 @@ export function replay(pos: string[], flags: Flags): number {
 
 /** The lock-order graph over all explored runs, and its cycles as lockdep splats. */
 export function lockdep(pos: string[], flags: Flags): number {
-  const sc = loadByName(pos[0]);
+  const sc = loadByName(pos[0], runLimits(flags).maxFileBytes);
   const graph = new LockGraph();
   let names: readonly string[] = [];
   for (const variant of pickVariants(sc, flags.variant)) {

@@ -9,14 +9,14 @@ import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { UsageError } from './args.js';
 import { modelFor } from './worker.js';
 
-export function loadByName(arg: string | undefined): Scenario {
+export function loadByName(arg: string | undefined, maxFileBytes?: number): Scenario {
   if (!arg) throw new UsageError('expected a scenario name (see `mmsim list`) or a scenario file');
   const file = resolveScenario(arg);
   if (!file) {
     if (/\.(ya?ml|json)$/.test(arg)) throw new ScenarioError(arg, [{ path: '', message: 'no such file' }]);
     throw new UsageError(`no scenario named "${arg}" in the catalogue and no such file (see \`mmsim list\`)`);
   }
-  return loadScenarioFile(file);
+  return loadScenarioFile(file, maxFileBytes);
 }
 
 /** The variants to run: the one named, or all of them. */

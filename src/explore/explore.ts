@@ -110,6 +110,8 @@ export interface ExploreResult {
   findings: Finding[];
   expected: VerdictCode[];
   matchesExpectation: boolean;
+  /** Set when the exploration failed with an internal error (a model that throws, a task past its time limit). */
+  internal?: string;
 }
 
 export interface Progress {

@@ -29,7 +29,7 @@ export function replayToken(model: Model, token: string, maxSteps: number, trace
   w.emit = (e) => trace$.next(e);
   w.lockEvent = (tid, op, lock, mode) =>
     trace$.next({ k: 'lock', i: w.steps, t: w.threadName(tid), op, lock: model.locks[lock]?.name ?? `lock${lock}`, mode: mode === READ ? 'r' : 'w' });
-  const s = new Replay(decodeToken(token));
+  const s = new Replay(decodeToken(token, maxSteps));
   runOnce(w, initial, s, 0, maxSteps, new Int32Array(w.nthreads));
   sub.unsubscribe();
   return { verdict: w.verdict, steps: w.steps, consumed: s.consumed, events };

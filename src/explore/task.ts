@@ -80,6 +80,8 @@ export interface TaskResult {
 /** Run one task against a model built from task.file/variant. */
 export function runTask(model: Model, task: Task): TaskResult {
   const t0 = Date.now();
+  if (task.stop && Atomics.load(task.stop, 0) !== 0)
+    return { runs: 0, steps: 0, complete: false, findings: [], edges: [], fingerprints: new Uint32Array(0), elapsedMs: 0, stoppedBy: 'signal', memoryBytes: 0, startedAt: t0 };
   const graph = new LockGraph();
   const w = new World(model, graph);
   const res = task.kind === 'dfs' || task.kind === 'bounded' ? runDfs(w, task, t0) : runRuns(w, task, t0);
