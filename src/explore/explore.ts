@@ -10,8 +10,6 @@ import type { Model } from '../engine/model.js';
 import { fingerprint, World } from '../engine/world.js';
 import { LockGraph } from '../locks/lockdep.js';
 import { formatCycle } from '../locks/splat.js';
-import { RandomWalk } from './random.js';
-import { runOnce } from './run.js';
 import type { Task, TaskKind, TaskResult } from './task.js';
 import { encodeToken } from './token.js';
 import { FingerprintSet } from './visited.js';
@@ -254,7 +252,8 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
   if (kind === 'dfs' || kind === 'bounded')
     return frontier(t.model, kind === 'bounded' ? 0 : o.split, o.maxSteps, states).map((prefix) => ({ ...base, prefix }));
   const runs = o.strategy === 'portfolio' ? Math.ceil(o.runs / 2) : o.runs;
-  const k = kind === 'pct' ? estimateSteps(t.model, o) : 0;
+  // PCT's k is estimated by each worker from the seed (the same everywhere), so no model step runs here.
+  const k = 0;
   const tasks: Task[] = [];
   for (let s = 0; s < runs; s += o.chunk) tasks.push({ ...base, k, runStart: s, runCount: Math.min(o.chunk, runs - s) });
   return tasks;
@@ -292,18 +291,4 @@ export function frontier(model: Model, split: number, maxSteps: number, states: 
   };
   visit([]);
   return out;
-}
-
-/** PCT's k: the longest of a few seeded random runs (deterministic for a seed). */
-function estimateSteps(model: Model, o: ExploreOptions): number {
-  const w = new World(model, null);
-  const initial = w.snapshot();
-  const buf = new Int32Array(w.nthreads);
-  const s = new RandomWalk(o.seed ^ 0x5ca1ab1e);
-  let k = 8;
-  for (let r = 0; r < 8; r++) {
-    runOnce(w, initial, s, r, o.maxSteps, buf);
-    k = Math.max(k, w.steps);
-  }
-  return k;
 }

@@ -136,7 +136,7 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
 
 function runRuns(w: World, task: Task, t0: number): TaskResult {
   const strategy: Strategy =
-    task.kind === 'pct' ? new Pct(task.seed, task.depth, w.nthreads, task.k) : new RandomWalk(task.seed);
+    task.kind === 'pct' ? new Pct(task.seed, task.depth, w.nthreads, task.k || estimateSteps(w.model, task)) : new RandomWalk(task.seed);
   const initial = w.snapshot();
   const buf = new Int32Array(w.nthreads);
   const seen = new Set<string>();
@@ -171,4 +171,18 @@ function runRuns(w: World, task: Task, t0: number): TaskResult {
   }
   const found = shrinkAll(w.model, findings, task.maxSteps);
   return { runs, steps, complete, findings: found, edges: [], fingerprints: visited.entries(), elapsedMs: 0, stoppedBy, memoryBytes: visited.byteLength, startedAt: t0 };
+}
+
+/** PCT's k when the task leaves it 0: the longest of a few seeded random runs (the same for every task of a seed). */
+export function estimateSteps(model: Model, task: Task): number {
+  const w = new World(model, null);
+  const initial = w.snapshot();
+  const buf = new Int32Array(w.nthreads);
+  const s = new RandomWalk(task.seed ^ 0x5ca1ab1e);
+  let k = 8;
+  for (let r = 0; r < 8; r++) {
+    runOnce(w, initial, s, r, task.maxSteps, buf);
+    k = Math.max(k, w.steps);
+  }
+  return k;
 }
