@@ -66,9 +66,24 @@ export class FingerprintSet {
   addAll(packed: Uint32Array, limit = Number.POSITIVE_INFINITY): number {
     this.reserve(Math.min(limit, this.size + (packed.length >> 1)));
     const before = this.size;
-    for (let i = 0; i + 1 < packed.length && this.size < limit; i += 2) this.put(packed[i] as number, packed[i + 1] as number, 0);
+    const t = this.table;
+    let probes = 0;
+    for (let j = 0; j + 1 < packed.length && this.size < limit; j += 2) {
+      const a = packed[j] as number;
+      const b = a === 0 && packed[j + 1] === 0 ? 1 : (packed[j + 1] as number);
+      let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
+      for (; t[2 * i] !== 0 || t[2 * i + 1] !== 0; i = (i + 1) & this.mask, probes++) if (t[2 * i] === a && t[2 * i + 1] === b) break;
+      if (t[2 * i] === a && t[2 * i + 1] === b) continue;
+      t[2 * i] = a;
+      t[2 * i + 1] = b;
+      this.size++;
+    }
+    this.mergeProbes = probes;
     return this.size - before;
   }
+
+  /** Slots looked at past the home slot in the last addAll (linear merging keeps it a small multiple of the entries). */
+  mergeProbes = 0;
 
   /** The longest run of occupied slots (a lookup probes at most this many): a measure of clustering. */
   longestRun(): number {
