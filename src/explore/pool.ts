@@ -29,6 +29,8 @@ export class TaskLimitError extends Error {}
 
 /** Grace after a time budget's deadline before a task that has not returned is stopped. */
 const DEADLINE_GRACE_MS = 5000;
+/** How often running tasks are checked against their limit. */
+const WATCH_MS = 100;
 
 /**
  * A pool of `threads` workers running the default export of the module at `workerUrl`; each task
@@ -50,16 +52,23 @@ export function poolRunner(workerUrl: URL, threads: number, taskLimitMs = Number
   };
   const runOne = async (t: Task): Promise<TaskResult> => {
     await slot();
-    const limit = Math.min(taskLimitMs, Number.isFinite(t.deadline) ? Math.max(0, t.deadline - Date.now()) + DEADLINE_GRACE_MS : Number.POSITIVE_INFINITY);
+    // The worker stamps the task's start here, so time spent starting a fresh worker does not count.
+    const clock = new Float64Array(new SharedArrayBuffer(8));
     const ac = new AbortController();
-    const timer = Number.isFinite(limit) ? setTimeout(() => ac.abort(), limit) : null;
+    let limit = taskLimitMs;
+    const watch = setInterval(() => {
+      const start = clock[0] as number;
+      if (start === 0) return;
+      limit = Math.min(taskLimitMs, Number.isFinite(t.deadline) ? t.deadline + DEADLINE_GRACE_MS - start : Number.POSITIVE_INFINITY);
+      if (Date.now() - start > limit) ac.abort();
+    }, WATCH_MS);
     try {
-      return (await pool.run(t, { signal: ac.signal })) as TaskResult;
+      return (await pool.run({ ...t, clock }, { signal: ac.signal })) as TaskResult;
     } catch (e) {
       if (ac.signal.aborted) throw new TaskLimitError(`a task of ${t.variant} ran past its time limit of ${Math.round(limit)} ms (a model step that does not return?); its worker was stopped`);
       throw e;
     } finally {
-      if (timer) clearTimeout(timer);
+      clearInterval(watch);
       release();
     }
   };

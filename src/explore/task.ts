@@ -47,6 +47,8 @@ export interface Task {
   readonly stateCap?: number;
   /** A shared stop flag (non-zero at index 0: return what was found so far). */
   readonly stop?: Int32Array;
+  /** Set by the pool runner: the task writes its start time (ms) here, for the runner's time limit. */
+  readonly clock?: Float64Array;
 }
 
 /** Why a task ended early (see ExploreResult.stoppedBy). */
@@ -80,6 +82,7 @@ export interface TaskResult {
 /** Run one task against a model built from task.file/variant. */
 export function runTask(model: Model, task: Task): TaskResult {
   const t0 = Date.now();
+  if (task.clock) task.clock[0] = t0;
   if (task.stop && Atomics.load(task.stop, 0) !== 0)
     return { runs: 0, steps: 0, complete: false, findings: [], edges: [], fingerprints: new Uint32Array(0), elapsedMs: 0, stoppedBy: 'signal', memoryBytes: 0, startedAt: t0 };
   const graph = new LockGraph();
