@@ -9,7 +9,7 @@ import { WorldSpec } from './world.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
 /** Scenario and variant names go into table cells and shell commands: no `/` and no control characters. */
-const PrintableName = Name.check(Schema.isPattern(/^[^/\x00-\x1f\x7f-\x9f]*$/, { expected: 'a value without "/" or control characters' }));
+const PrintableName = Name.check(Schema.isPattern(/^[^/\p{Cc}]*$/u, { expected: 'a value without "/" or control characters' }));
 const PositiveInt = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: max }));
 
 /** The kinds of lock a scenario may declare. */
