@@ -93,21 +93,30 @@ function validate(read: ReadResult, file: string): Scenario {
   const r = Schema.decodeUnknownResult(ScenarioSpec, decodeOpts)(raw);
   if (Result.isFailure(r)) throw new ScenarioError(file, located(problemsOf(r.failure.issue, raw)));
   const spec = r.success;
+  const count = Object.keys(spec.variants).length;
+  if (count > MAX_VARIANTS) throw new ScenarioError(file, located([{ path: 'variants', message: `expected at most ${MAX_VARIANTS} variants, found ${count}` }]));
   const problems = checkVariants(spec);
-  const expanded = new Set(Object.values(spec.variants).map((v) => expand(spec, v.switches ?? {})));
-  for (const e of expanded) problems.push(...checkActors(e));
+  // Variants with the same switches make the same actors and model: check and build each once.
+  const bySwitches = new Map(Object.entries(spec.variants).map(([name, v]) => [switchKey(v.switches), name] as const));
+  for (const name of bySwitches.values()) problems.push(...checkActors(expand(spec, spec.variants[name]?.switches ?? {})));
   if (problems.length) throw new ScenarioError(file, located(dedupe(problems)));
-  const built = trialBuild({ file, spec });
+  const built = trialBuild({ file, spec }, [...bySwitches.values()]);
   if (built.length) throw new ScenarioError(file, located(dedupe(built)));
   return { file, spec };
 }
 
+/** Variants a scenario may declare (each is explored separately). */
+export const MAX_VARIANTS = 1000;
+
+const switchKey = (sw: Readonly<Record<string, boolean>> | undefined): string =>
+  JSON.stringify(Object.entries(sw ?? {}).filter(([, on]) => on).map(([k]) => k).sort());
+
 const PATH_PREFIX = /^((?:world|actors|locks|generate|variants)\b[\w.[\]"-]*): (.+)$/s;
 
 /** Build every variant once, so that what the schema cannot check (pool sizes, world references) is a problem too. */
-function trialBuild(sc: Scenario): Problem[] {
+function trialBuild(sc: Scenario, variants: readonly string[]): Problem[] {
   const problems: Problem[] = [];
-  for (const v of Object.keys(sc.spec.variants)) {
+  for (const v of variants) {
     try {
       buildModel(sc, v);
     } catch (e) {
