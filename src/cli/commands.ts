@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { VerdictCode } from '../engine/events.js';
-import { explore, type ExploreOptions, type ExploreResult } from '../explore/explore.js';
+import { explore, type ExploreResult } from '../explore/explore.js';
 import { replayToken } from '../explore/replayer.js';
 import { LockGraph } from '../locks/lockdep.js';
 import { formatCycle } from '../locks/splat.js';
@@ -15,11 +15,12 @@ import { toText } from '../trace/text.js';
 import { exploreOptions, type Flags, int, params, runLimits, UsageError } from './args.js';
 import { progressBar } from './progress.js';
 import { loadByName, makeRunner, pickVariants } from './session.js';
-import { details, header, row } from './table.js';
+import { failedResult, out, RowPrinter } from './rows.js';
+import { onStopSignals } from './signals.js';
+import { header } from './table.js';
 import { modelFor } from './worker.js';
 import * as exporters from './exporters.js';
 
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const shown = (file: string) => relative(process.cwd(), file) || file;
 
 export function list(flags: Flags): number {
@@ -91,7 +92,7 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     rows.done(i, r, shown(sc.file));
   };
   const runner = makeRunner(workers, { pool: true, taskLimitMs: limits.taskLimitMs });
-  const signals = onStopSignals(stop, () => rows.finish(failures, true));
+  const signals = onStopSignals(stop, (sig) => rows.finish(failures, sig));
   if (!flags.json) out(header());
   try {
     if (workers > 1) {
@@ -107,102 +108,7 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     signals.dispose();
     await runner.close();
   }
-  return rows.finish(failures, false, signals.received());
-}
-
-/** An exploration that failed with an internal error (a model that throws, a task past its limit). */
-function failedResult(scenario: string, variant: string, expected: readonly VerdictCode[], o: ExploreOptions, ms: number, message: string): ExploreResult {
-  return {
-    scenario, variant, strategy: o.strategy, seed: o.seed, runs: 0, steps: 0, distinctStates: 0, statesCapped: false,
-    complete: false, stoppedBy: null, memoryBytes: 0, elapsedMs: ms, timeToFirstBugMs: null, findings: [], expected: [...expected],
-    matchesExpectation: false, internal: message,
-  };
-}
-
-/**
- * Rows of `mmsim explore`: each printed as soon as it and every row before it are done (catalogue
- * order, the same on any number of workers); on a signal, every finished row at once.
- */
-class RowPrinter {
-  private readonly results: ({ r: ExploreResult; file: string } | undefined)[];
-  private next = 0;
-  private finished = false;
-
-  constructor(
-    n: number,
-    private readonly json: boolean,
-    private readonly workers: number,
-  ) {
-    this.results = new Array(n);
-  }
-
-  done(i: number, r: ExploreResult, file: string): void {
-    if (this.finished) return;
-    r.strategy = r.strategy + (this.workers > 1 ? ` x${this.workers}` : '');
-    this.results[i] = { r, file };
-    while (this.next < this.results.length && this.results[this.next]) this.print(this.next++);
-  }
-
-  private print(i: number): void {
-    const x = this.results[i];
-    if (!x) return;
-    out(this.json ? JSON.stringify(x.r) : row(x.r));
-  }
-
-  /** Print what is left (rows held back, findings, the closing line) once; the exit code. */
-  finish(failures: readonly string[], forced: boolean, signal: NodeJS.Signals | null = null): number {
-    const sig = forced ? (signal ?? 'SIGINT') : signal;
-    if (this.finished) return exitFor(sig, 3);
-    this.finished = true;
-    for (let i = this.next; i < this.results.length; i++) this.print(i);
-    const done = this.results.filter((x) => x !== undefined);
-    const internal = done.filter((x) => x.r.internal);
-    if (this.json) {
-      if (sig) out(JSON.stringify({ partial: true, stoppedBy: 'signal', signal: sig, variants: done.length, of: this.results.length }));
-    } else {
-      for (const { r, file } of done) if (r.findings.length) out(`\n${details(r, file)}`);
-      const ok = done.filter((x) => x.r.matchesExpectation).length;
-      const extra = internal.length ? `; ${internal.length} failed with an internal error` : '';
-      out(`\n${ok} of ${done.length} variants as expected${extra}${sig ? ` (partial: stopped by ${sig} after ${done.length} of ${this.results.length} variants)` : ''}`);
-    }
-    for (const f of failures) process.stderr.write(`${f}\n`);
-    for (const { r } of internal) process.stderr.write(`mmsim: ${r.scenario}/${r.variant}: internal error: ${r.internal}\n`);
-    const code = internal.length ? 3 : failures.length ? 2 : done.some((x) => !x.r.matchesExpectation) ? 1 : 0;
-    return exitFor(sig, code);
-  }
-}
-
-const exitFor = (sig: NodeJS.Signals | null, code: number): number => (sig === 'SIGINT' ? 130 : sig === 'SIGTERM' ? 143 : code);
-
-/** Grace after a signal for running tasks to hand back what they found, before exiting without them. */
-const SIGNAL_GRACE_MS = 3000;
-
-/**
- * SIGINT/SIGTERM set the shared stop flag: workers return what they found so far and the rows are
- * printed as usual. If they have not within the grace (a step that does not return), or on a second
- * signal, `forceExit` prints what is finished and the process exits.
- */
-function onStopSignals(stop: Int32Array, forceExit: (sig: NodeJS.Signals) => number): { received: () => NodeJS.Signals | null; dispose: () => void } {
-  let got: NodeJS.Signals | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  const force = (sig: NodeJS.Signals) => process.exit(forceExit(sig));
-  const handler = (sig: NodeJS.Signals) => {
-    if (got) return force(got);
-    got = sig;
-    Atomics.store(stop, 0, 1);
-    timer = setTimeout(() => force(sig), SIGNAL_GRACE_MS);
-    timer.unref();
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    received: () => got,
-    dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-      if (timer) clearTimeout(timer);
-    },
-  };
+  return rows.finish(failures, signals.received());
 }
 
 export function replay(pos: string[], flags: Flags): number {
