@@ -110,6 +110,7 @@ export function exploreOptions(flags: Flags, spec: ExploreSpec | undefined): Exp
     por: !flags['no-por'],
     dfsRuns,
     maxMemory: bytes('max-memory', flags['max-memory']) ?? DEFAULT_MAX_MEMORY,
+    taskLimitMs: taskLimit(flags['task-limit']),
   };
 }
 
@@ -127,13 +128,15 @@ function bytes(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
-/** Limits that are not exploration options: the task time limit and the scenario file size limit. */
-export function runLimits(flags: Flags): { taskLimitMs: number; maxFileBytes: number } {
-  let taskLimitMs = DEFAULT_TASK_LIMIT_MS;
-  if (flags['task-limit'] !== undefined) {
-    const m = /^(\d+)(s|ms|m)$/.exec(flags['task-limit']);
-    if (!m || Number(m[1]) < 1) throw new UsageError(`--task-limit: expected a time (e.g. 30s, 500ms, 10m), found "${flags['task-limit']}"`);
-    taskLimitMs = Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
-  }
-  return { taskLimitMs, maxFileBytes: bytes('max-file-size', flags['max-file-size']) ?? DEFAULT_MAX_FILE_BYTES };
+/** `--task-limit 30s`: how long one task may run (default 10 minutes). */
+function taskLimit(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_TASK_LIMIT_MS;
+  const m = /^(\d+)(s|ms|m)$/.exec(v);
+  if (!m || Number(m[1]) < 1) throw new UsageError(`--task-limit: expected a time (e.g. 30s, 500ms, 10m), found "${v}"`);
+  return Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
+}
+
+/** Limits that are not exploration options: the scenario file size limit. */
+export function runLimits(flags: Flags): { maxFileBytes: number } {
+  return { maxFileBytes: bytes('max-file-size', flags['max-file-size']) ?? DEFAULT_MAX_FILE_BYTES };
 }

@@ -91,7 +91,7 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     if (r.stoppedBy === 'signal' && r.runs === 0 && r.findings.length === 0) return;
     rows.done(i, r, shown(sc.file));
   };
-  const runner = makeRunner(workers, { pool: true, taskLimitMs: limits.taskLimitMs });
+  const runner = makeRunner(workers, { pool: true });
   const signals = onStopSignals(stop, (sig) => rows.finish(failures, sig));
   if (!flags.json) out(header());
   try {

@@ -29,13 +29,13 @@ export function pickVariants(sc: Scenario, v: string | undefined): string[] {
 
 /**
  * A runner for `workers` threads: inline for one, a piscina pool for more. With `pool` even one
- * worker is a pool thread (the CLI's choice), so this thread stays free for signals and the per-task
- * time limit `taskLimitMs` can stop a step that does not return.
+ * worker is a pool thread (the CLI's choice), so this thread stays free for signals and a task's
+ * time limit can stop a step that does not return.
  */
-export function makeRunner(workers: number, opts: { pool?: boolean; taskLimitMs?: number } = {}): { run: Runner; close: () => Promise<void> } {
+export function makeRunner(workers: number, opts: { pool?: boolean } = {}): { run: Runner; close: () => Promise<void> } {
   if (workers > Math.max(64, availableParallelism() * 8)) throw new UsageError(`--workers: ${workers} is more than this machine can use`);
   if (workers <= 1 && !opts.pool) return { run: inlineRunner((t) => runTask(modelFor(t.file, t.variant, t.params), t)), close: async () => {} };
   // From TypeScript sources (tests), workers load the TS worker through tsx; compiled, the JS one.
   const worker = import.meta.url.endsWith('.ts') ? './worker-dev.mjs' : './worker.js';
-  return poolRunner(new URL(worker, import.meta.url), Math.max(1, workers), opts.taskLimitMs);
+  return poolRunner(new URL(worker, import.meta.url), Math.max(1, workers));
 }

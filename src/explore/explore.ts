@@ -10,7 +10,7 @@ import type { Model } from '../engine/model.js';
 import { fingerprint, World } from '../engine/world.js';
 import { LockGraph } from '../locks/lockdep.js';
 import { formatCycle } from '../locks/splat.js';
-import type { Task, TaskKind, TaskResult } from './task.js';
+import type { Task, TaskKind, TaskResult, TaskStop } from './task.js';
 import { encodeToken } from './token.js';
 import { FingerprintSet } from './visited.js';
 
@@ -45,12 +45,14 @@ export interface ExploreOptions {
   readonly maxMemory: number;
   /** States counted by random/PCT runs (a bounded count; beyond it the count is a lower bound). */
   readonly stateCap: number;
+  /** Wall-clock ms one task may run (Infinity: none); past it the task returns what it found. */
+  readonly taskLimitMs: number;
   /** A shared stop flag (index 0 non-zero: stop now), set from a signal handler. */
   readonly stop?: Int32Array;
 }
 
 /** Why an exploration ended before it was complete: the cap that was hit. */
-export type StopReason = 'signal' | 'max-memory' | 'budget' | 'max-states' | 'max-steps';
+export type StopReason = TaskStop;
 
 /** The most telling of two stop reasons (a signal over any cap, a cap over the step bound). */
 export function strongerStop(a: StopReason | null, b: StopReason | null): StopReason | null {
@@ -58,7 +60,7 @@ export function strongerStop(a: StopReason | null, b: StopReason | null): StopRe
   return rank(b) < rank(a) ? b : a;
 }
 
-const STOP_ORDER: readonly StopReason[] = ['signal', 'max-memory', 'budget', 'max-states', 'max-steps'];
+const STOP_ORDER: readonly StopReason[] = ['signal', 'max-memory', 'budget', 'task-limit', 'max-states', 'max-steps'];
 
 export const DEFAULTS: ExploreOptions = {
   strategy: 'portfolio',
@@ -76,6 +78,7 @@ export const DEFAULTS: ExploreOptions = {
   dfsRuns: Number.POSITIVE_INFINITY,
   maxMemory: Number.POSITIVE_INFINITY,
   stateCap: 1 << 22,
+  taskLimitMs: Number.POSITIVE_INFINITY,
 };
 
 export interface Finding {
@@ -246,6 +249,7 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
     maxRuns: o.dfsRuns,
     maxBytes: o.maxMemory,
     stateCap: o.stateCap,
+    limitMs: o.taskLimitMs,
     stop: o.stop,
   };
   // Preemption bounds count from the root, so a bounded search is one task.

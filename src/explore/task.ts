@@ -47,12 +47,14 @@ export interface Task {
   readonly stateCap?: number;
   /** A shared stop flag (non-zero at index 0: return what was found so far). */
   readonly stop?: Int32Array;
+  /** Wall-clock ms the task may run: it stops at this limit and returns what it found (stoppedBy: task-limit). */
+  readonly limitMs?: number;
   /** Set by the pool runner: the task writes its start time (ms) here, for the runner's time limit. */
   readonly clock?: Float64Array;
 }
 
 /** Why a task ended early (see ExploreResult.stoppedBy). */
-export type TaskStop = 'signal' | 'max-memory' | 'budget' | 'max-states' | 'max-steps';
+export type TaskStop = 'signal' | 'max-memory' | 'budget' | 'task-limit' | 'max-states' | 'max-steps';
 
 export interface TaskFinding {
   readonly verdict: Verdict;
@@ -87,7 +89,10 @@ export function runTask(model: Model, task: Task): TaskResult {
     return { runs: 0, steps: 0, complete: false, findings: [], edges: [], fingerprints: new Uint32Array(0), elapsedMs: 0, stoppedBy: 'signal', memoryBytes: 0, startedAt: t0 };
   const graph = new LockGraph();
   const w = new World(model, graph);
-  const res = task.kind === 'dfs' || task.kind === 'bounded' ? runDfs(w, task, t0) : runRuns(w, task, t0);
+  const limit = t0 + (task.limitMs ?? Number.POSITIVE_INFINITY);
+  const t = limit < task.deadline ? { ...task, deadline: limit } : task;
+  const res = t.kind === 'dfs' || t.kind === 'bounded' ? runDfs(w, t, t0) : runRuns(w, t, t0);
+  if (res.stoppedBy === 'budget' && t !== task) res.stoppedBy = 'task-limit';
   res.edges = graph.edges;
   res.elapsedMs = Date.now() - t0;
   res.startedAt = t0;

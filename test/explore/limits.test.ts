@@ -78,6 +78,15 @@ describe('caps are named', () => {
     expect(stopped.complete).toBe(false);
   });
 
+  it('a task stops itself at its time limit and says so', async () => {
+    const t = philosophers(8, 'ordered');
+    const run = inlineRunner((task) => runTask(t.model, task));
+    const r = await explore(t, { ...DEFAULTS, strategy: 'dfs', maxStates: 100_000_000, taskLimitMs: 300 }, run);
+    expect(r.stoppedBy).toBe('task-limit');
+    expect(r.complete).toBe(false);
+    expect(r.distinctStates).toBeGreaterThan(0);
+  });
+
   it('random runs count states up to the state cap, then say the count is a lower bound', async () => {
     const t = philosophers(5, 'default');
     const run = inlineRunner((task) => runTask(t.model, task));
