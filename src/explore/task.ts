@@ -92,7 +92,7 @@ export function runTask(model: Model, task: Task): TaskResult {
   const limit = t0 + (task.limitMs ?? Number.POSITIVE_INFINITY);
   const t = limit < task.deadline ? { ...task, deadline: limit } : task;
   const res = t.kind === 'dfs' || t.kind === 'bounded' ? runDfs(w, t, t0) : runRuns(w, t, t0);
-  if (res.stoppedBy === 'budget' && t !== task) res.stoppedBy = 'task-limit';
+  if (res.stoppedBy === 'budget' && t !== task && Date.now() > limit) res.stoppedBy = 'task-limit';
   res.edges = graph.edges;
   res.elapsedMs = Date.now() - t0;
   res.startedAt = t0;
