@@ -49,8 +49,8 @@ describe('signals', () => {
     expect(r.code).toBe(130);
     expect(r.out).toMatch(/^abba\s+default\s+deadlock,potential-deadlock\s+deadlock/m);
     expect(r.out).toMatch(/abba\/default: deadlock \(found by random\)\n[\s\S]*replay: mmsim replay scenarios\/abba\.yaml v1\.\S+ --variant default/);
-    expect(r.out).toMatch(/partial: stopped by SIGINT after \d+ of 32 variants/);
-    expect(r.out).not.toMatch(/of 32 variants as expected$/m);
+    const m = /partial: stopped by SIGINT after (\d+) of (\d+) variants/.exec(r.out);
+    expect(Number(m?.[1])).toBeLessThan(Number(m?.[2]));
   });
 
   it('SIGINT on 2 workers with --json: every finished row, then a partial marker, exit 130', async () => {
@@ -58,11 +58,11 @@ describe('signals', () => {
     expect(r.code).toBe(130);
     const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
     const last = lines.pop();
-    expect(last).toMatchObject({ partial: true, stoppedBy: 'signal', signal: 'SIGINT', of: 32 });
+    expect(last).toMatchObject({ partial: true, stoppedBy: 'signal', signal: 'SIGINT' });
+    expect(last.variants).toBeLessThan(last.of);
     expect(lines.length).toBe(last.variants);
     expect(lines[0].scenario).toBe('abba');
     expect(lines[0].findings.map((f: { verdict: string }) => f.verdict).sort()).toEqual(['deadlock', 'potential-deadlock']);
-    expect(lines.length).toBeLessThan(32);
   });
 
   it('SIGTERM exits 143 with the partial marker', async () => {
