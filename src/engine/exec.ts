@@ -6,6 +6,8 @@ import { DONE, EV_EXIT, RUNNABLE } from '../../machines/lifecycle.js';
 import { heldIndex, heldNames } from '../locks/lock.js';
 import { heldLock, MAILBOX, READ, T_HELD, T_NHELD, T_RCU, T_WAIT_LOCK, T_WAIT_MODE, T_WAIT_POS, THREAD_STRIDE, WRITE } from '../locks/space.js';
 import { BLOCKED, ENDED, JUMPED } from './proc.js';
+import type { FootprintRecorder } from './footprint.js';
+import { RUN_ON_LIMIT, VisibilityProbe } from './visibility.js';
 import type { World } from './world.js';
 
 /** Fill `out` with the runnable thread ids in ascending order; returns how many. */
@@ -15,17 +17,57 @@ export function enabled(w: World, out: Int32Array): number {
   return n;
 }
 
-/** Run the current step of thread `tid`. */
+/** Whether invisible steps run on into the next one (./visibility.ts); off gives the reference semantics (every label a scheduling point), for tests and benches. */
+export const scheduling = { runOn: true };
+
+const probe = new VisibilityProbe();
+
+/**
+ * Run one transition of thread `tid`: its current step and, while that step turned out invisible
+ * (./visibility.ts), the steps after it, up to and including the first visible one. Invariants are
+ * checked once, on the state the transition reaches.
+ */
 export function step(w: World, tid: number): void {
+  const outer = w.rec as FootprintRecorder | null;
+  probe.outer = outer;
+  probe.base = w.threadBase + tid * THREAD_STRIDE;
+  w.rec = probe;
+  w.cur = tid;
+  w.ctx.tid = tid;
+  try {
+    for (let n = 0; ; n++) {
+      probe.visible = false;
+      one(w, tid);
+      if (probe.visible || w.verdict || !scheduling.runOn || n >= RUN_ON_LIMIT) break;
+    }
+  } finally {
+    w.rec = outer;
+  }
+  if (!w.verdict) {
+    // Invariants observe the state; they are not part of the step's footprint.
+    w.rec = null;
+    const inv = w.model.invariants;
+    for (let i = 0; i < inv.length; i++) {
+      const m = (inv[i] as (w: World) => string | null)(w);
+      if (m) {
+        w.fail('invariant', m);
+        break;
+      }
+    }
+    w.rec = outer;
+  }
+  w.cur = -1;
+  w.curProc = null;
+}
+
+/** Run the current step of thread `tid` (one label). */
+function one(w: World, tid: number): void {
   const t = w.mutable(tid);
   const f = w.topFrame(t);
-  const k = w.ctx;
-  w.cur = tid;
   w.curProc = f.proc;
   w.curPc = f.pc;
-  k.tid = tid;
   w.emit?.({ k: 'step', i: w.steps, t: w.threadName(tid), at: w.where(tid) });
-  const r = (f.proc.steps[f.pc] as (k: unknown, l: unknown) => string | number)(k, f.l);
+  const r = (f.proc.steps[f.pc] as (k: unknown, l: unknown) => string | number)(w.ctx, f.l);
   w.steps++;
   if (typeof r === 'string') {
     const pc = f.proc.index.get(r);
@@ -36,22 +78,6 @@ export function step(w: World, tid: number): void {
   } else if (r !== BLOCKED && r !== JUMPED && r !== ENDED) {
     throw new Error(`${f.proc.name}: step ${f.proc.labels[f.pc]} returned ${r}`);
   }
-  if (!w.verdict) {
-    // Invariants observe the state; they are not part of the step's footprint.
-    const rec = w.rec;
-    w.rec = null;
-    const inv = w.model.invariants;
-    for (let i = 0; i < inv.length; i++) {
-      const m = (inv[i] as (w: World) => string | null)(w);
-      if (m) {
-        w.fail('invariant', m);
-        break;
-      }
-    }
-    w.rec = rec;
-  }
-  w.cur = -1;
-  w.curProc = null;
 }
 
 /** A thread's entry procedure returned: no lock may still be held. */

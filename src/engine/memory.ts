@@ -1,14 +1,14 @@
 /** The world's shared memory: one Int32Array whose 64-bit Zobrist fingerprint is kept current on every write. */
 import { zob0, zob1 } from './hash.js';
-import type { FootprintRecorder } from './footprint.js';
+import type { AccessRecorder } from './visibility.js';
 import type { Layout } from './layout.js';
 
 export class Memory {
   mem: Int32Array;
   h0 = 0;
   h1 = 0;
-  /** While set (partial-order reduction), every access of the running step is recorded. */
-  rec: FootprintRecorder | null = null;
+  /** While set (during a step: ./visibility.ts, and the POR footprint), every access is reported. */
+  rec: AccessRecorder | null = null;
   /** While set (a depth-first search), every change is logged as (slot, old value) so it can be undone. */
   private undo: Int32Array | null = null;
   private undoLen = 0;

@@ -1,0 +1,50 @@
+/**
+ * Which steps are scheduling points (DESIGN principle 2). A step is *visible* when its footprint
+ * touches state another thread can observe or change; an invisible step is not a scheduling point:
+ * the thread runs on into its next step within the same transition (loom, Shuttle and Spin's
+ * `atomic` do the same). A transition is therefore `invisible* visible`: exactly one visible
+ * operation plus the thread's local work before it.
+ *
+ * The rule, per access of the running thread t (t is runnable while it steps):
+ * - a read is invisible when it reads t's own thread record: while t is runnable no other thread
+ *   writes it (wake-ups, lock hand-offs and wait-queue shifts only touch blocked threads);
+ * - a write is invisible when it writes t's rv, ww stamp or atomic depth: no other thread's step, no
+ *   invariant and not the scheduler read those (status, wait queue, RCU depth and held locks are
+ *   read by others: writing them is visible);
+ * - every other access (kernel objects, lock records, other threads' records, mailboxes: the
+ *   pseudo-slots past memory) is visible. Frame locals are not in memory, so never recorded.
+ * An invisible step thus commutes with every step of every other thread and is always enabled
+ * (it cannot block, blocking writes t's status), so running it at once loses no interleaving, no
+ * deadlock (t is runnable at every skipped state) and no invariant violation (the skipped states
+ * differ from the one before only in t's locals and private slots, which invariants do not read).
+ */
+import type { FootprintRecorder } from './footprint.js';
+import { T_ATOMIC, T_RV, T_STAMP, THREAD_STRIDE } from '../locks/space.js';
+
+/** What Memory reports every access of the running step to. */
+export interface AccessRecorder {
+  read(i: number): void;
+  write(i: number): void;
+}
+
+/** Watches one step's accesses for a visible one, passing each on to the POR recorder if any. */
+export class VisibilityProbe implements AccessRecorder {
+  /** First slot of the running thread's record. */
+  base = 0;
+  visible = false;
+  outer: FootprintRecorder | null = null;
+
+  read(i: number): void {
+    if ((i - this.base) >>> 0 >= THREAD_STRIDE) this.visible = true;
+    if (this.outer !== null) this.outer.read(i);
+  }
+
+  write(i: number): void {
+    const d = i - this.base;
+    if (d !== T_RV && d !== T_STAMP && d !== T_ATOMIC) this.visible = true;
+    if (this.outer !== null) this.outer.write(i);
+  }
+}
+
+/** Local steps run on into the next one at most this many times in a row (a local loop still yields). */
+export const RUN_ON_LIMIT = 256;
