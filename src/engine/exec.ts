@@ -7,7 +7,7 @@ import { heldIndex, heldNames } from '../locks/lock.js';
 import { heldLock, MAILBOX, READ, T_HELD, T_NHELD, T_RCU, T_WAIT_LOCK, T_WAIT_MODE, T_WAIT_POS, THREAD_STRIDE, WRITE } from '../locks/space.js';
 import { BLOCKED, ENDED, JUMPED } from './proc.js';
 import type { FootprintRecorder } from './footprint.js';
-import { RUN_ON_LIMIT, VisibilityProbe } from './visibility.js';
+import { isProgressLabel, RUN_ON_LIMIT, VisibilityProbe } from './visibility.js';
 import type { World } from './world.js';
 
 /** Fill `out` with the runnable thread ids in ascending order; returns how many. */
@@ -37,8 +37,7 @@ export function step(w: World, tid: number): void {
   try {
     for (let n = 0; ; n++) {
       probe.visible = false;
-      one(w, tid);
-      if (probe.visible || w.verdict || !scheduling.runOn || n >= RUN_ON_LIMIT) break;
+      if (!one(w, tid) || probe.visible || w.verdict || !scheduling.runOn || n >= RUN_ON_LIMIT) break;
     }
   } finally {
     w.rec = outer;
@@ -60,24 +59,40 @@ export function step(w: World, tid: number): void {
   w.curProc = null;
 }
 
-/** Run the current step of thread `tid` (one label). */
-function one(w: World, tid: number): void {
+/**
+ * Run the current step of thread `tid` (one label). False when the thread must yield whatever the
+ * step touched: it jumped back (a loop keeps a scheduling point, so a local spin is a cycle, not an
+ * endless transition) or its next label is a progress label (livelock detection sees labels at
+ * scheduling points only).
+ */
+function one(w: World, tid: number): boolean {
   const t = w.mutable(tid);
   const f = w.topFrame(t);
   w.curProc = f.proc;
-  w.curPc = f.pc;
+  const pc0 = f.pc;
+  const depth = t.frames.length;
+  w.curPc = pc0;
   w.emit?.({ k: 'step', i: w.steps, t: w.threadName(tid), at: w.where(tid) });
   const r = (f.proc.steps[f.pc] as (k: unknown, l: unknown) => string | number)(w.ctx, f.l);
   w.steps++;
   if (typeof r === 'string') {
     const pc = f.proc.index.get(r);
     if (pc === undefined) throw new Error(`${f.proc.name}: step ${f.proc.labels[f.pc]} jumps to unknown label ${r}`);
+    const forward = pc > f.pc;
     f.pc = pc;
-  } else if (r === JUMPED && t.frames.length === 0) {
+    return forward && !isProgressLabel(r);
+  }
+  if (r === JUMPED && t.frames.length === 0) {
     exit(w, tid);
   } else if (r !== BLOCKED && r !== JUMPED && r !== ENDED) {
     throw new Error(`${f.proc.name}: step ${f.proc.labels[f.pc]} returned ${r}`);
   }
+  // A call (whose caller resumes at a later label) or a return: run on unless the label control
+  // reaches is a progress label.
+  const fs = t.frames;
+  const g = fs[fs.length - 1];
+  if (g === undefined || r !== JUMPED || (fs.length > depth && f.pc <= pc0)) return false;
+  return !isProgressLabel(g.proc.labels[g.pc] as string);
 }
 
 /** A thread's entry procedure returned: no lock may still be held. */

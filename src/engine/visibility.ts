@@ -17,6 +17,9 @@
  * (it cannot block, blocking writes t's status), so running it at once loses no interleaving, no
  * deadlock (t is runnable at every skipped state) and no invariant violation (the skipped states
  * differ from the one before only in t's locals and private slots, which invariants do not read).
+ * Two labels stay scheduling points whatever they touch: the target of a jump back (every loop
+ * keeps one, so a local spin is a cycle of states) and a progress label (livelock detection reads
+ * the label each transition starts at).
  */
 import type { FootprintRecorder } from './footprint.js';
 import { T_ATOMIC, T_RV, T_STAMP, THREAD_STRIDE } from '../locks/space.js';
@@ -48,3 +51,6 @@ export class VisibilityProbe implements AccessRecorder {
 
 /** Local steps run on into the next one at most this many times in a row (a local loop still yields). */
 export const RUN_ON_LIMIT = 256;
+
+/** Whether a step at label `label` is progress (Spin's convention; see src/explore/livelock.ts). */
+export const isProgressLabel = (label: string): boolean => label.charCodeAt(0) === 112 && label.startsWith('progress');

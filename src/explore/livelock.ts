@@ -13,8 +13,9 @@
 import type { ThreadState, World } from '../engine/world.js';
 import type { Node } from './order.js';
 
-/** Whether a step at label `label` is progress (Spin's convention). */
-export const isProgressLabel = (label: string): boolean => label.startsWith('progress');
+import { isProgressLabel } from '../engine/visibility.js';
+
+export { isProgressLabel };
 
 /** The label a thread's next step runs at, in the given thread states. */
 export function stepLabel(threads: readonly ThreadState[], tid: number): string {

@@ -57,7 +57,7 @@ function runLasso(w: World, initial: Snapshot, s: Replay, cycle: number, maxStep
   const key = new Uint32Array(2);
   const seen = new Map<string, number>();
   const snaps = new Map<number, Snapshot>();
-  const trail: Trail = { enabled: [], stepper: [], progress: [] };
+  const trail: Trail = { enabled: [], stepper: [], progress: [], steps: [] };
   w.startUndo();
   try {
     for (;;) {
@@ -70,8 +70,8 @@ function runLasso(w: World, initial: Snapshot, s: Replay, cycle: number, maxStep
         const first = seen.get(k);
         if (first !== undefined && closeLoop(w, snaps.get(first) as Snapshot, first, trail)) return;
         if (first === undefined) {
-          seen.set(k, w.steps);
-          snaps.set(w.steps, w.snapshot());
+          seen.set(k, trail.steps.length);
+          snaps.set(trail.steps.length, w.snapshot());
         }
       }
       let here = 0;
@@ -82,6 +82,7 @@ function runLasso(w: World, initial: Snapshot, s: Replay, cycle: number, maxStep
       trail.enabled.push(here);
       trail.stepper.push(tid);
       trail.progress.push(isProgressLabel(stepLabel(w.threads, tid)));
+      trail.steps.push(w.steps);
       step(w, tid);
       if (w.verdict) return;
     }
@@ -90,24 +91,29 @@ function runLasso(w: World, initial: Snapshot, s: Replay, cycle: number, maxStep
   }
 }
 
-/** Per step of the run: the threads enabled before it, the one that stepped, whether at a progress label. */
+/**
+ * Per transition of the run: the threads enabled before it, the one that stepped, whether at a
+ * progress label, and the step count before it (a transition may run several steps).
+ */
 interface Trail {
   readonly enabled: number[];
   readonly stepper: number[];
   readonly progress: boolean[];
+  readonly steps: number[];
 }
 
-/** The loop from step `first` (state `start`) back to now: a livelock when fair and without progress. */
+/** The loop from transition `first` (state `start`) back to now: a livelock when fair and without progress. */
 function closeLoop(w: World, start: Snapshot, first: number, t: Trail): boolean {
   let always = -1;
   let stepped = 0;
-  for (let i = first; i < w.steps; i++) {
+  const at = t.steps[first] as number;
+  for (let i = first; i < t.steps.length; i++) {
     if (t.progress[i]) return false;
     always &= t.enabled[i] as number;
     stepped |= 1 << (t.stepper[i] as number);
   }
   if ((always & ~stepped) !== 0 || w.changedBelow(start.undoPos, w.lockBase)) return false;
-  w.emit?.({ k: 'note', i: w.steps, t: w.threadName(t.stepper[w.steps - 1] as number), text: `back to the state at step ${first}: the loop repeats from there` });
-  w.fail('livelock', livelockMessage(w, start.threads, stepped, w.steps - first));
+  w.emit?.({ k: 'note', i: w.steps, t: w.threadName(t.stepper[t.stepper.length - 1] as number), text: `back to the state at step ${at}: the loop repeats from there` });
+  w.fail('livelock', livelockMessage(w, start.threads, stepped, w.steps - at));
   return true;
 }
