@@ -7,7 +7,7 @@ import { heldIndex, heldNames } from '../locks/lock.js';
 import { heldLock, MAILBOX, READ, T_HELD, T_NHELD, T_RCU, T_WAIT_LOCK, T_WAIT_MODE, T_WAIT_POS, THREAD_STRIDE, WRITE } from '../locks/space.js';
 import { BLOCKED, ENDED, JUMPED } from './proc.js';
 import type { FootprintRecorder } from './footprint.js';
-import { isProgressLabel, RUN_ON_LIMIT, VisibilityProbe } from './visibility.js';
+import { InvariantGuard, isProgressLabel, RUN_ON_LIMIT, VisibilityProbe } from './visibility.js';
 import type { World } from './world.js';
 
 /** Fill `out` with the runnable thread ids in ascending order; returns how many. */
@@ -17,20 +17,31 @@ export function enabled(w: World, out: Int32Array): number {
   return n;
 }
 
-/** Whether invisible steps run on into the next one (./visibility.ts); off gives the reference semantics (every label a scheduling point), for tests and benches. */
-export const scheduling = { runOn: true };
+/**
+ * Switches of the scheduling semantics, for tests and benches: with both off every label is a
+ * scheduling point and every invariant runs after every step (the reference semantics).
+ */
+export const scheduling = { runOn: true, lazyInvariants: true };
 
 const probe = new VisibilityProbe();
+/** One guard per model's invariant list (whether they read only kernel objects so far). */
+const guards = new WeakMap<object, InvariantGuard>();
+let guardOf: object | null = null;
+let guard = new InvariantGuard();
 
 /**
  * Run one transition of thread `tid`: its current step and, while that step turned out invisible
  * (./visibility.ts), the steps after it, up to and including the first visible one. Invariants are
- * checked once, on the state the transition reaches.
+ * checked once, on the state the transition reaches, and only if it wrote a kernel object
+ * (InvariantGuard says why that is enough).
  */
 export function step(w: World, tid: number): void {
   const outer = w.rec as FootprintRecorder | null;
+  const first = w.steps === 0;
   probe.outer = outer;
   probe.base = w.threadBase + tid * THREAD_STRIDE;
+  probe.kernelEnd = w.lockBase;
+  probe.kernelWrite = false;
   w.rec = probe;
   w.cur = tid;
   w.ctx.tid = tid;
@@ -42,21 +53,33 @@ export function step(w: World, tid: number): void {
   } finally {
     w.rec = outer;
   }
-  if (!w.verdict) {
-    // Invariants observe the state; they are not part of the step's footprint.
-    w.rec = null;
-    const inv = w.model.invariants;
-    for (let i = 0; i < inv.length; i++) {
-      const m = (inv[i] as (w: World) => string | null)(w);
-      if (m) {
-        w.fail('invariant', m);
-        break;
-      }
-    }
-    w.rec = outer;
-  }
+  if (!w.verdict) checkInvariants(w, first || probe.kernelWrite || !scheduling.lazyInvariants);
+  w.rec = outer;
   w.cur = -1;
   w.curProc = null;
+}
+
+/** Run the model's invariants (unless `must` is false and the guard allows skipping them). */
+function checkInvariants(w: World, must: boolean): void {
+  const inv = w.model.invariants;
+  if (inv.length === 0) return;
+  if (guardOf !== inv) {
+    guardOf = inv;
+    guard = guards.get(inv) ?? new InvariantGuard();
+    guards.set(inv, guard);
+  }
+  if (!must && guard.kernelOnly) return;
+  // Invariants observe the state; they are not part of the step's footprint.
+  guard.kernelEnd = w.lockBase;
+  w.rec = guard;
+  for (let i = 0; i < inv.length; i++) {
+    const m = (inv[i] as (w: World) => string | null)(w);
+    if (m) {
+      w.rec = null;
+      w.fail('invariant', m);
+      break;
+    }
+  }
 }
 
 /**

@@ -37,12 +37,17 @@ export class VisibilityProbe implements AccessRecorder {
   visible = false;
   outer: FootprintRecorder | null = null;
 
+  /** First slot past the kernel objects (the lock records start there), and whether the transition wrote below it. */
+  kernelEnd = 0;
+  kernelWrite = false;
+
   read(i: number): void {
     if ((i - this.base) >>> 0 >= THREAD_STRIDE) this.visible = true;
     if (this.outer !== null) this.outer.read(i);
   }
 
   write(i: number): void {
+    if (i < this.kernelEnd) this.kernelWrite = true;
     const d = i - this.base;
     if (d !== T_RV && d !== T_STAMP && d !== T_ATOMIC) this.visible = true;
     if (this.outer !== null) this.outer.write(i);
@@ -54,3 +59,24 @@ export const RUN_ON_LIMIT = 256;
 
 /** Whether a step at label `label` is progress (Spin's convention; see src/explore/livelock.ts). */
 export const isProgressLabel = (label: string): boolean => label.charCodeAt(0) === 112 && label.startsWith('progress');
+
+/**
+ * Watches the invariants' reads. Invariants are re-checked only after a transition that wrote a
+ * kernel object: one that wrote only lock records, thread records, locals or mailboxes leaves every
+ * slot an invariant read unchanged, so its verdict too (it read the same values at the state before,
+ * where it held, or at an ancestor with the same kernel objects). That holds while every read of
+ * every invariant so far was of a kernel object; the first that was not turns the shortcut off for
+ * that model for good. The first transition of a run always checks (the initial state is not).
+ */
+export class InvariantGuard implements AccessRecorder {
+  kernelEnd = 0;
+  kernelOnly = true;
+
+  read(i: number): void {
+    if (i >= this.kernelEnd) this.kernelOnly = false;
+  }
+
+  write(): void {
+    this.kernelOnly = false;
+  }
+}

@@ -1,7 +1,8 @@
 /**
- * Invisible steps run on (src/engine/visibility.ts): on every catalogue variant, the verdict codes
- * and completeness are those of the reference semantics (every label a scheduling point), and the
- * DFS's distinct states and transitions may only go down.
+ * Invisible steps run on and invariants are re-checked only after kernel writes
+ * (src/engine/visibility.ts): on every catalogue variant, the verdict codes and completeness are
+ * those of the reference semantics (every label a scheduling point, every invariant after every
+ * step), and the DFS's distinct states and transitions may only go down.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { scheduling } from '../../src/engine/exec.js';
@@ -14,6 +15,7 @@ const variants = catalogue.flatMap(({ name, path }) => variantNames(loadScenario
 
 async function measure(path: string, variant: string, runOn: boolean) {
   scheduling.runOn = runOn;
+  scheduling.lazyInvariants = runOn;
   const { result, dfs } = await runVariant(loadScenarioFile(path), variant);
   return { verdicts: [...new Set(result.findings.map((f) => f.verdict))].sort(), complete: result.complete, dfs };
 }
@@ -21,6 +23,7 @@ async function measure(path: string, variant: string, runOn: boolean) {
 describe('invisible steps are not scheduling points', () => {
   afterEach(() => {
     scheduling.runOn = true;
+    scheduling.lazyInvariants = true;
   });
 
   it.each(variants)('$file / $variant: same verdicts and completeness, no more states', async ({ path, variant }) => {
