@@ -3,35 +3,53 @@
  * (uffd-remap-vs-khugepaged / rfc-v2, RFC v2 UFFDIO_REMAP against khugepaged under mmap_lock write)
  * with 0..MAX_THREADS (default 4) extra threads each faulting one page of src (pages 1..3 in turn),
  * DFS with the default order: distinct states, transitions, completeness and CPU seconds; with BASE
- * (another built checkout) that build's numbers beside, from the same run. A search stops at 3M (MAX_STATES)
+ * (another checkout with this file built) that build's numbers beside, from a child process in the same run. A search stops at 3M (MAX_STATES)
  * states or 60 s (DEADLINE_MS; then it is reported incomplete). Markdown on stdout.
  */
+import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { World } from '../src/engine/world.js';
+import { dfs } from '../src/explore/dfs.js';
+import { buildModel } from '../src/scenario/build.js';
+import { parseScenario } from '../src/scenario/load.js';
 
 const MAX_STATES = Number(process.env.MAX_STATES ?? 3_000_000);
 const DEADLINE_MS = Number(process.env.DEADLINE_MS ?? 60_000);
+
+interface Figures {
+  states: number;
+  transitions: number;
+  complete: boolean;
+  cpu: number;
+  verdicts: string;
+}
 
 function scenario(faulting: number): string {
   const actors = Array.from({ length: faulting }, (_, i) => `  - name: fault${i}\n    mm: P\n    ops:\n      - { op: read, vma: src, page: ${1 + (i % 3)} }\n`).join('');
   return `name: remap-vs-khugepaged-${faulting}\ndescription: bench\nworld:\n  mms:\n    P:\n      vmas:\n        src: { pages: 4, populated: [0] }\n        dst: { pages: 4, uffd: [missing] }\nactors:\n  - name: mover\n    mm: P\n    ops:\n      - { op: uffdio_remap, dst: dst, src: src, pages: 1 }\n  - name: khugepaged\n    mm: P\n    ops:\n      - { op: khugepaged_anon, vma: src }\n${actors}variants:\n  rfc-v2: { expect: [], complete: true }\n`;
 }
 
-async function measure(root: string, faulting: number) {
-  const m = async (p: string) => import(pathToFileURL(join(root, 'dist', p)).href);
-  const [{ World }, { dfs }, { buildModel }, { parseScenario }] = await Promise.all(['src/engine/world.js', 'src/explore/dfs.js', 'src/scenario/build.js', 'src/scenario/load.js'].map(m));
+function measure(faulting: number): Figures {
   const model = buildModel(parseScenario(scenario(faulting), 'faulting.yaml'), 'rfc-v2');
   const w = new World(model, null);
   const t0 = process.cpuUsage();
-  const wall = Date.now();
-  const r = dfs(w, { maxSteps: 2000, maxStates: MAX_STATES, preemptions: Number.POSITIVE_INFINITY, deadline: wall + DEADLINE_MS });
+  const r = dfs(w, { maxSteps: 2000, maxStates: MAX_STATES, preemptions: Number.POSITIVE_INFINITY, deadline: Date.now() + DEADLINE_MS });
   const d = process.cpuUsage(t0);
-  const verdicts = [...new Set((r.findings as { verdict: { code: string } }[]).map((f) => f.verdict.code))].join(',') || 'none';
-  return { states: r.distinct as number, transitions: r.steps as number, complete: r.complete as boolean, cpu: (d.user + d.system) / 1e6, verdicts };
+  const verdicts = [...new Set(r.findings.map((f) => f.verdict.code))].join(',') || 'none';
+  return { states: r.distinct, transitions: r.steps, complete: r.complete, cpu: (d.user + d.system) / 1e6, verdicts };
 }
 
-async function main(): Promise<void> {
-  const here = resolve(import.meta.dirname, '..', '..');
+/** The same measurement by another checkout's build, in a child process (null if it has none). */
+function baseMeasure(root: string, faulting: number): Figures | null {
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'faulting.js'), '--json', String(faulting)], { encoding: 'utf8', env: process.env });
+  return r.status === 0 ? (JSON.parse(r.stdout) as Figures) : null;
+}
+
+function main(): void {
+  if (process.argv[2] === '--json') {
+    process.stdout.write(JSON.stringify(measure(Number(process.argv[3]))));
+    return;
+  }
   const base = process.argv[2] && process.argv[2] !== '-' ? resolve(process.argv[2]) : null;
   const max = Number(process.argv[3] ?? 4);
   console.log('\n### Scaled uffd-remap-vs-khugepaged / rfc-v2 with N faulting threads (DFS, default order)\n');
@@ -39,13 +57,13 @@ async function main(): Promise<void> {
   console.log(`|---|${base ? '---|---|---|---|' : ''}---|---|---|---|---|---|`);
   let prev = 0;
   for (let n = Number(process.argv[4] ?? 0); n <= max; n++) {
-    const b = base ? await measure(base, n) : null;
-    const r = await measure(here, n);
-    const bcol = b ? `${b.states} | ${b.transitions} | ${b.complete ? 'yes' : 'NO'} | ${b.cpu.toFixed(2)} | ` : '';
+    const b = base ? baseMeasure(base, n) : null;
+    const r = measure(n);
+    const bcol = base ? (b ? `${b.states} | ${b.transitions} | ${b.complete ? 'yes' : 'NO'} | ${b.cpu.toFixed(2)} | ` : '- | - | - | - | ') : '';
     console.log(`| ${n} | ${bcol}${r.states} | ${r.transitions} | ${r.complete ? 'yes' : 'NO'} | ${r.cpu.toFixed(2)} | ${prev ? (r.states / prev).toFixed(1) : '-'} | ${r.verdicts} |`);
     prev = r.states;
   }
   console.log('\nSpin: not run (no Promela model in this bench yet).');
 }
 
-await main();
+main();
