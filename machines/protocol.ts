@@ -79,8 +79,23 @@ export const RECV = 1;
 export function protocol<M extends MessageFields>(name: string, vocab: Vocabulary<M>, config: ProtocolConfig, guards: Readonly<Record<string, Guard>> = {}): Protocol<M> {
   const xguards: Record<string, (a: { event: Record<string, number> }) => boolean> = {};
   for (const [g, fn] of Object.entries(guards)) xguards[g] = ({ event }) => fn(event);
-  const machine = setup({ guards: xguards }).createMachine({ id: name, ...(config as object) } as never) as unknown as AnyStateMachine;
-  return compileProtocol(name, vocab, config, machine, guards);
+  const explicit = withSelfTargets(config);
+  const machine = setup({ guards: xguards }).createMachine({ id: name, ...(explicit as object) } as never) as unknown as AnyStateMachine;
+  return compileProtocol(name, vocab, explicit, machine, guards);
+}
+
+/** A targetless transition (`{ guard }`) stays in its state: give it that state as target, so xstate counts it as taken. */
+function withSelfTargets(config: ProtocolConfig): ProtocolConfig {
+  const states: Record<string, ProtocolConfig['states'][string]> = {};
+  for (const [s, node] of Object.entries(config.states)) {
+    const on: Record<string, TransitionSpec> = {};
+    for (const [ev, t] of Object.entries(node.on ?? {})) {
+      const fix = (c: { readonly target?: string; readonly guard?: string }) => ({ ...c, target: c.target ?? s });
+      on[ev] = typeof t === 'string' ? t : Array.isArray(t) ? t.map(fix) : fix(t as { target?: string; guard?: string });
+    }
+    states[s] = node.on ? { ...node, on } : node;
+  }
+  return { initial: config.initial, states };
 }
 
 /** Compile a protocol machine into its transition table, reading xstate's own transition definitions. */
