@@ -47,6 +47,7 @@ export function deliver(w: World, from: number, to: number, m: { readonly type: 
   const st = w.get(ps);
   const next = protocolStep(p, st, code * 2 + SEND, fields);
   if (next < 0) return protocolFail(w, `${who} (${p.name}) in state ${p.states[st]} may not send ${m.type}`);
+  if (to < 0) return protocolFail(w, `${who} (${p.name}) replies ${m.type} but has received no request`);
   const rp = w.model.protocols[to];
   if (!rp || rp.vocab !== v) return protocolFail(w, `${w.threadName(to)} does not speak ${v.name}; ${who} sends it ${m.type}`);
   const len = w.get(aslot(w, to, A_LEN));

@@ -28,7 +28,6 @@ export class Messaging {
 
   /** Reply `m` to the actor `to` that called this one (a send the trace marks as a reply). */
   reply<M extends MessageFields>(to: number, m: MessageOf<M>): boolean {
-    if (to < 0) return protocolFail(this.k.w, `${this.k.w.threadName(this.k.tid)} replies ${m.type} but has received no request`);
     return deliver(this.k.w, this.k.tid, to, m, true);
   }
 
@@ -94,6 +93,12 @@ export class Messaging {
       w.emit({ k: 'recv', i: w.steps, t: w.threadName(tid), msg: Object.values(fields), name: type, fields, id, from: w.threadName(m.from as number) });
     }
     return m as unknown as Received<M>;
+  }
+
+  /** Messages waiting in this actor's mailbox (a poll; reading it is part of the step's footprint). */
+  pending(): number {
+    const w = this.k.w;
+    return w.model.protocols[this.k.tid] ? w.get(aslot(w, this.k.tid, A_LEN)) : 0;
   }
 
   /** The current state of this actor's protocol machine (for notes and tests). */
