@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { replayToken } from '../../src/explore/replayer.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { dfsOf } from '../helpers.js';
+import { buildModel } from '../../src/scenario/build.js';
+import { parseScenario } from '../../src/scenario/load.js';
 import { OOPS, RUNNABLE, WAITING_REPLY } from '../../machines/lifecycle.js';
 import { enabled, step } from '../../src/engine/exec.js';
 import { World } from '../../src/engine/world.js';
@@ -48,5 +50,25 @@ describe('rpc between actors', () => {
     step(w, 0);
     expect(w.verdict?.code).toBe('bug');
     expect(w.status(0)).toBe(OOPS);
+  });
+
+  it('messages and protocol state are world memory: a DFS undo brings back the exact memory and fingerprint', () => {
+    const w = new World(rpcModel(), null);
+    w.startUndo();
+    const s0 = w.snapshot();
+    const mem0 = w.mem.slice();
+    const h0 = [w.h0, w.h1];
+    step(w, 0); // Request in the server's mailbox, client protocol state waiting
+    expect(w.mem).not.toEqual(mem0);
+    w.restore(s0);
+    expect(w.mem).toEqual(mem0);
+    expect([w.h0, w.h1]).toEqual(h0);
+  });
+
+  it('a callee that never answers leaves the caller waiting: a deadlock naming the awaited reply', () => {
+    const text = `name: p\ndescription: t\nactors:\n  - name: A\n    protocol: rpc-client\n    ops: [{ op: call, to: B, msg: Request, fields: { id: 1, arg: 0 } }]\n  - name: B\n    protocol: rpc-server\n    ops: [{ op: recv }]\nvariants:\n  default: { expect: [deadlock] }\n`;
+    const r = dfsOf(buildModel(parseScenario(text, 'p.yaml'), 'default'));
+    expect(r.findings.map((f) => f.verdict.code)).toEqual(['deadlock']);
+    expect(r.findings[0]?.verdict.message).toMatch(/A waits for a reply from B at A:op0\.reply/);
   });
 });
