@@ -110,7 +110,7 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   const t0 = Date.now();
   const deadline = Number.isFinite(o.timeMs) ? t0 + o.timeMs : Number.POSITIVE_INFINITY;
   const phases: TaskKind[] =
-    o.strategy === 'portfolio' ? ['dfs', 'pct', 'random'] : [o.strategy === 'bounded' ? 'bounded' : o.strategy];
+    o.strategy === 'portfolio' ? ['dfs', 'portfolio'] : [o.strategy === 'bounded' ? 'bounded' : o.strategy];
   const states = new FingerprintSet();
   const graph = new LockGraph();
   const findings: Finding[] = [];
@@ -149,7 +149,7 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       graph.merge({ edges: r.edges });
       for (const f of r.findings) {
         if (findings.some((x) => x.verdict === f.verdict.code)) continue;
-        findings.push(toFinding(f.verdict, f.choices, kind === 'pct' ? `pct(d=${o.depth})` : kind));
+        findings.push(toFinding(f.verdict, f.choices, f.by ?? (kind === 'pct' ? `pct(d=${o.depth})` : kind), f.cycle));
         const at = r.startedAt + f.atMs - t0;
         if (res.timeToFirstBugMs === null || at < res.timeToFirstBugMs) res.timeToFirstBugMs = at;
       }
@@ -178,8 +178,8 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   return res;
 }
 
-function toFinding(v: Verdict, choices: readonly number[], by: string): Finding {
-  return { verdict: v.code, message: v.message, token: encodeToken(choices), actor: v.actor, at: v.at, by };
+function toFinding(v: Verdict, choices: readonly number[], by: string, cycle?: number): Finding {
+  return { verdict: v.code, message: v.message, token: encodeToken(choices, cycle), actor: v.actor, at: v.at, by };
 }
 
 function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: number, states: FingerprintSet): Task[] {
@@ -204,10 +204,12 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
   // Preemption bounds count from the root, so a bounded search is one task.
   if (kind === 'dfs' || kind === 'bounded')
     return frontier(t.model, kind === 'bounded' ? 0 : o.split, o.maxSteps, states).map((prefix) => ({ ...base, prefix }));
-  const runs = o.strategy === 'portfolio' ? Math.ceil(o.runs / 2) : o.runs;
-  const k = kind === 'pct' ? estimateSteps(t.model, o) : 0;
+  // The portfolio's runs: PCT's half, then the random walks' half (./portfolio.ts).
+  const pctRuns = Math.ceil(o.runs / 2);
+  const runs = kind === 'portfolio' ? 2 * pctRuns : o.runs;
+  const k = kind === 'pct' || kind === 'portfolio' ? estimateSteps(t.model, o) : 0;
   const tasks: Task[] = [];
-  for (let s = 0; s < runs; s += o.chunk) tasks.push({ ...base, k, runStart: s, runCount: Math.min(o.chunk, runs - s) });
+  for (let s = 0; s < runs; s += o.chunk) tasks.push({ ...base, k, pctRuns, runStart: s, runCount: Math.min(o.chunk, runs - s) });
   return tasks;
 }
 
