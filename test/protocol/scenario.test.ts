@@ -84,6 +84,16 @@ describe('scenario protocols', () => {
   });
 });
 
+describe('mmsim schema', () => {
+  it('lists the messaging operations and the protocol sections', () => {
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'dist/src/cli/main.js'), 'schema'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    for (const op of ['send', 'recv', 'call', 'reply', 'fence_signal', 'fence_wait', 'branch']) expect(r.stdout).toContain(`"const": "${op}"`);
+    const props = (JSON.parse(r.stdout) as { properties?: Record<string, unknown> }).properties ?? {};
+    for (const k of ['messages', 'protocols', 'fences', 'switches']) expect(Object.keys(props)).toContain(k);
+  });
+});
+
 describe('mmsim machines', () => {
   const root = join(import.meta.dirname, '..', '..');
   it('prints each actor\'s protocol as a Mermaid stateDiagram-v2 and as xstate JSON', () => {
