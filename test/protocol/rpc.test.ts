@@ -71,4 +71,13 @@ describe('rpc between actors', () => {
     expect(r.findings.map((f) => f.verdict.code)).toEqual(['deadlock']);
     expect(r.findings[0]?.verdict.message).toMatch(/A waits for a reply from B at A:op0\.reply/);
   });
+
+  it('every delivery is published on the world bus to whoever subscribes, with the ids the trace uses', () => {
+    const w = new World(rpcModel(), null);
+    const seen: string[] = [];
+    const sub = w.bus.subscribe((d) => seen.push(`${d.id} ${d.from}->${d.to} ${d.name} ${JSON.stringify(d.fields)}`));
+    for (const t of [0, 1, 1, 0]) step(w, t);
+    sub.unsubscribe();
+    expect(seen).toEqual(['1.0 client->server Request {"id":7,"arg":3}', '0.0 server->client Reply {"id":7,"status":0}']);
+  });
 });

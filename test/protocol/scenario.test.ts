@@ -103,6 +103,8 @@ describe('mmsim machines', () => {
     expect(items.map((i) => `${i.actor}:${i.protocol}`)).toEqual(['client:rpc-client', 'server:rpc-server']);
     expect(items[1]?.mermaid).toBe('stateDiagram-v2\n  direction LR\n  state "idle" as s0\n  state "serving" as s1\n  [*] --> s0\n  s0 --> s1: ?Request\n  s1 --> s0: !Reply\n');
     expect(items[0]?.xstate).toMatchObject({ id: 'rpc-client', initial: 'idle' });
+    const builtins = spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'machines'], { cwd: root, encoding: 'utf8' });
+    expect(builtins.stdout).toMatch(/^## protocol rpc-client \(messages: rpc\)\n```mermaid\nstateDiagram-v2\n/);
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     for (const i of items) expect(readme).toContain(`%% ${i.actor}: protocol ${i.protocol}\n${i.mermaid}`);
   });
