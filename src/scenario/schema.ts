@@ -36,9 +36,19 @@ export const ActorSpec = Schema.Struct({
   ops: Schema.Array(RawOp).check(Schema.isMaxLength(500)).annotate({ description: "the actor's operations in order; each is a scheduling point" }),
 });
 
+/** A guarded transition: taken when the message's fields equal every value in `when` (candidates are tried in order). */
+export const GuardedTransition = Schema.Struct({
+  target: Name,
+  when: Schema.optional(Schema.Record(Name, Schema.Int).annotate({ description: "taken only when the message's fields equal these values" })),
+});
+
 /** A protocol machine state: its transitions by event (`!Name` sends, `?Name` receives) and whether it is final. */
 export const ProtocolStateSpec = Schema.Struct({
-  on: Schema.optional(Schema.Record(Schema.String.check(Schema.isPattern(/^[!?][A-Za-z_][\w-]*$/)), Name).annotate({ description: 'event (`!Name` this actor sends Name, `?Name` it receives Name) -> next state' })),
+  on: Schema.optional(
+    Schema.Record(Schema.String.check(Schema.isPattern(/^[!?][A-Za-z_][\w-]*$/)), Schema.Union([Name, Schema.Array(GuardedTransition)])).annotate({
+      description: 'event (`!Name` this actor sends Name, `?Name` it receives Name) -> next state, or guarded candidates tried in order',
+    }),
+  ),
   final: Schema.optional(Schema.Boolean),
   description: Schema.optional(Schema.String),
 });

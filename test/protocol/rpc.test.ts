@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { replayToken } from '../../src/explore/replayer.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { dfsOf } from '../helpers.js';
+import { protocol, vocabulary } from '../../machines/protocol.js';
+import { rpcServer } from '../../machines/rpc.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { OOPS, RUNNABLE, WAITING_REPLY } from '../../machines/lifecycle.js';
@@ -79,5 +81,27 @@ describe('rpc between actors', () => {
     for (const t of [0, 1, 1, 0]) step(w, t);
     sub.unsubscribe();
     expect(seen).toEqual(['1.0 client->server Request {"id":7,"arg":3}', '0.0 server->client Reply {"id":7,"status":0}']);
+  });
+
+  it('a bounded mailbox: a send to a full one is a protocol verdict; so is a send to an actor of another vocabulary', () => {
+    const v = vocabulary('ping', { Ping: ['n'] });
+    const pinger = protocol('pinger', v, { initial: 'a', states: { a: { on: { '!Ping': 'a' } } } });
+    const sink = protocol('sink', v, { initial: 'a', states: { a: { on: { '?Ping': 'a' } } } });
+    const model = (to: number, cap: number) => {
+      const b = new ModelBuilder('ping');
+      b.mailboxCap = cap;
+      const send = proc('A', 'test', noLocals, { s: (k) => (k.msg.send<typeof v.messages>(to, { type: 'Ping', n: 1 }) ? 's' : END) });
+      b.protocol(b.thread('A', send), pinger);
+      b.protocol(b.thread('B', proc('B', 'test', noLocals, { x: (k) => k.ret(0) })), sink);
+      b.protocol(b.thread('C', proc('C', 'test', noLocals, { x: (k) => k.ret(0) })), rpcServer);
+      return b.build();
+    };
+    const run = (to: number, cap: number) => {
+      const w = new World(model(to, cap), null);
+      for (let i = 0; i < 3 && !w.verdict; i++) step(w, 0);
+      return w.verdict?.message;
+    };
+    expect(run(1, 2)).toBe("B's mailbox is full (2 messages) when A sends Ping");
+    expect(run(2, 2)).toBe('C does not speak ping; A sends it Ping');
   });
 });

@@ -12,6 +12,9 @@ import { encodeToken } from '../../src/explore/token.js';
 import { ScenarioError } from '../../src/scenario/issues.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { toText } from '../../src/trace/text.js';
+import { protocolMermaid } from '../../machines/draw.js';
+import type { Protocol } from '../../machines/protocol.js';
+import { scenarioProtocols } from '../../src/scenario/protocols.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { catalogueModel, dfsOf } from '../helpers.js';
 
@@ -72,6 +75,18 @@ describe('scenario protocols', () => {
     ).replace('expect: []', 'expect: [protocol]');
     const r = dfsOf(buildModel(parseScenario(text, 'p.yaml'), 'default'));
     expect(r.findings.map((f) => f.verdict.message)).toEqual(['B (ponger) in state got may not receive Ping from A']);
+  });
+
+  it('guards in a scenario protocol: `when` compares the message fields; a failing guard with no fallback forbids the event', () => {
+    const text = (status: number) =>
+      yaml(
+        `  - name: A\n    protocol: asker\n    ops: [{ op: call, to: B, msg: Q, fields: {} }]\n  - name: B\n    protocol: teller\n    ops: [{ op: recv }, { op: reply, msg: R, fields: { status: ${status} } }]\n`,
+        'messages: { Q: [], R: [status] }\nprotocols:\n  asker: { initial: a, states: { a: { on: { "!Q": w } }, w: { on: { "?R": [ { target: ok, when: { status: 0 } } ] } }, ok: { final: true } } }\n  teller: { initial: i, states: { i: { on: { "?Q": s } }, s: { on: { "!R": i } } } }\n',
+      ).replace('expect: []', `expect: [${status ? 'protocol' : ''}]`);
+    expect(dfsOf(buildModel(parseScenario(text(0), 'p.yaml'), 'default')).findings).toEqual([]);
+    expect(dfsOf(buildModel(parseScenario(text(2), 'p.yaml'), 'default')).findings.map((f) => f.verdict.message)).toEqual(['A (asker) in state w may not receive R from B']);
+    expect(protocolMermaid(scenarioProtocols(parseScenario(text(0), 'p.yaml').spec).get('asker') as Protocol)).toContain('s1 --> s2: ?R [status=0]');
+    expect(problems(text(0).replace('when: { status: 0 }', 'when: { stat: 0 }'))).toEqual(['protocols.asker.states.w.on.?R[0].when.stat: R has no field stat (its fields: status)']);
   });
 
   it('names a bad fence, message, field and protocol with their paths', () => {
