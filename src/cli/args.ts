@@ -1,6 +1,7 @@
 /** Command-line parsing for `mmsim`: flags checked with a clear message, budgets in runs or time. */
 import { parseArgs } from 'node:util';
 import { DEFAULTS, type ExploreOptions, type StrategyName } from '../explore/explore.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../scenario/load.js';
 import type { ExploreSpec } from '../scenario/schema.js';
 
 export class UsageError extends Error {}
@@ -12,11 +13,13 @@ export const USAGE = `usage:
       [--variant v] [--strategy portfolio|dfs|bounded|random|pct] [--seed n] [--workers n]
       [--budget N|Nruns|Ns|Nms|Nm] [--max-steps n] [--max-states n] [--depth d]
       [--preemptions p] [--split k] [--param n=5] [--no-por] [--json]
+      [--max-memory 1g] [--task-limit 10m] [--max-file-size 1m]
   mmsim replay <scenario|file> <token> [--variant v] [--json] [--html f] [--perfetto f] [--mermaid f] [--trace f]
   mmsim lockdep <scenario|file> [--variant v] [--dot f] [--json]
   mmsim machines [scenario|file] [--variant v] [--json]  each actor's protocol as Mermaid and xstate JSON
   mmsim schema                                 the JSON Schema of scenario files
-exit codes: 0 as expected, 1 a verdict differs from the scenario's expectation, 2 bad input`;
+exit codes: 0 as expected, 1 a verdict differs from the scenario's expectation, 2 bad input,
+  3 internal error, 130/143 stopped by SIGINT/SIGTERM (finished rows and findings are printed)`;
 
 const OPTIONS = {
   all: { type: 'boolean' },
@@ -38,6 +41,9 @@ const OPTIONS = {
   dot: { type: 'string' },
   param: { type: 'string', multiple: true },
   'no-por': { type: 'boolean' },
+  'max-memory': { type: 'string' },
+  'task-limit': { type: 'string' },
+  'max-file-size': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -82,12 +88,13 @@ export function exploreOptions(flags: Flags, spec: ExploreSpec | undefined): Exp
   if (!STRATEGIES.includes(strategy)) throw new UsageError(`--strategy: expected one of ${STRATEGIES.join(', ')}, found "${flags.strategy}"`);
   let runs = s.runs ?? DEFAULTS.runs;
   let timeMs = s.timeMs ?? DEFAULTS.timeMs;
+  let dfsRuns = DEFAULTS.dfsRuns;
   if (flags.budget !== undefined) {
     const m = /^(\d+)(runs|s|ms|m)?$/.exec(flags.budget);
     if (!m) throw new UsageError(`--budget: expected runs (e.g. 5000) or a time (e.g. 60s, 500ms, 2m), found "${flags.budget}"`);
     const n = Number(m[1]);
     if (n < 1) throw new UsageError(`--budget: expected at least 1 run or 1 ms, found "${flags.budget}"`);
-    if (!m[2] || m[2] === 'runs') runs = n;
+    if (!m[2] || m[2] === 'runs') runs = dfsRuns = n;
     else timeMs = n * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
   }
   return {
@@ -102,5 +109,35 @@ export function exploreOptions(flags: Flags, spec: ExploreSpec | undefined): Exp
     preemptions: int('preemptions', flags.preemptions, 0, 100) ?? s.preemptions ?? DEFAULTS.preemptions,
     split: int('split', flags.split, 0, 8) ?? DEFAULTS.split,
     por: !flags['no-por'],
+    dfsRuns,
+    maxMemory: bytes('max-memory', flags['max-memory']) ?? DEFAULT_MAX_MEMORY,
+    taskLimitMs: taskLimit(flags['task-limit']),
   };
+}
+
+/** Bytes a DFS visited set may take unless `--max-memory` says otherwise. */
+export const DEFAULT_MAX_MEMORY = 1 << 30;
+/** Time a task may run unless `--task-limit` says otherwise. */
+export const DEFAULT_TASK_LIMIT_MS = 600_000;
+
+/** `512k`, `64m`, `2g` or a number of bytes. */
+function bytes(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)([kmg]b?)?$/i.exec(v);
+  const n = m ? Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2]?.[0] ?? ' ').toLowerCase()) : 0;
+  if (!m || n < 1 || !Number.isSafeInteger(n)) throw new UsageError(`--${flag}: expected a size in bytes (e.g. 1048576, 512k, 64m, 2g), found "${v}"`);
+  return n;
+}
+
+/** `--task-limit 30s`: how long one task may run (default 10 minutes). */
+function taskLimit(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_TASK_LIMIT_MS;
+  const m = /^(\d+)(s|ms|m)$/.exec(v);
+  if (!m || Number(m[1]) < 1) throw new UsageError(`--task-limit: expected a time (e.g. 30s, 500ms, 10m), found "${v}"`);
+  return Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
+}
+
+/** Limits that are not exploration options: the scenario file size limit. */
+export function runLimits(flags: Flags): { maxFileBytes: number } {
+  return { maxFileBytes: bytes('max-file-size', flags['max-file-size']) ?? DEFAULT_MAX_FILE_BYTES };
 }

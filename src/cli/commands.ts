@@ -12,17 +12,18 @@ import { withParams } from '../scenario/generate.js';
 import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { toJson } from '../trace/json.js';
 import { toText } from '../trace/text.js';
-import { exploreOptions, type Flags, int, params, UsageError } from './args.js';
+import { exploreOptions, type Flags, int, params, runLimits, UsageError } from './args.js';
 import { progressBar } from './progress.js';
 import { loadByName, makeRunner, pickVariants } from './session.js';
-import { details, header, row } from './table.js';
+import { failedResult, out, RowPrinter } from './rows.js';
+import { onStopSignals } from './signals.js';
+import { header } from './table.js';
 import { modelFor } from './worker.js';
 import * as exporters from './exporters.js';
 import { protocolMermaid, protocolXstateJson } from '../../machines/draw.js';
 import type { Protocol } from '../../machines/protocol.js';
 import { BUILTIN_PROTOCOLS } from '../../machines/rpc.js';
 
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const shown = (file: string) => relative(process.cwd(), file) || file;
 
 export function list(flags: Flags): number {
@@ -44,8 +45,8 @@ export function list(flags: Flags): number {
   return 0;
 }
 
-export function check(pos: string[]): number {
-  const sc = loadByName(pos[0]);
+export function check(pos: string[], flags: Flags = {}): number {
+  const sc = loadByName(pos[0], runLimits(flags).maxFileBytes);
   out(`${shown(sc.file)}: valid (${Object.keys(sc.spec.variants).length} variants)`);
   return 0;
 }
@@ -53,6 +54,7 @@ export function check(pos: string[]): number {
 /** Explore one scenario (or, with --all, the catalogue); exit 1 if any variant's verdicts differ. */
 export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
   const workers = int('workers', flags.workers, 1, 256) ?? 1;
+  const limits = runLimits(flags);
   const targets: Scenario[] = [];
   const failures: string[] = [];
   if (flags.all) {
@@ -64,73 +66,56 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
         failures.push((e as Error).message);
       }
     }
-  } else targets.push(loadByName(pos[0]));
+  } else targets.push(loadByName(pos[0], limits.maxFileBytes));
   const ps = params(flags);
   if (flags.all && Object.keys(ps).length) throw new UsageError('--param applies to one generated scenario, not to --all');
-  const runner = makeRunner(workers);
-  const jobs = targets.flatMap((sc) => pickVariants(sc, flags.all ? undefined : flags.variant).map((variant) => ({ sc, variant })));
-  const exploreJob = ({ sc, variant }: (typeof jobs)[number], progress$?: Parameters<typeof explore>[3]) => {
-    const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
-    const target = { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true };
-    return explore(target, exploreOptions(flags, sc.spec.explore), runner.run, progress$).catch((e: unknown) => {
-      // A model that throws (an internal error in a code path) fails its own variant, not the others.
-      if (e instanceof UsageError) throw e;
-      crashed.push(`${sc.spec.name}/${variant}: internal error: ${(e as Error)?.message ?? e}`);
-      return null;
-    });
-  };
-  const crashed: string[] = [];
   for (const sc of targets) {
     exploreOptions(flags, sc.spec.explore); // bad flags and parameters fail before any output
     withParams(sc, ps);
   }
-  const results: { r: ExploreResult; file: string }[] = [];
-  if (!flags.json) out(header());
-  const report = (r: ExploreResult, file: string) => {
-    r.strategy = r.strategy + (workers > 1 ? ` x${workers}` : '');
-    results.push({ r, file });
-    out(flags.json ? JSON.stringify(r) : row(r));
+  const jobs = targets.flatMap((sc) => pickVariants(sc, flags.all ? undefined : flags.variant).map((variant) => ({ sc, variant })));
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const rows = new RowPrinter(jobs.length, flags.json === true, workers);
+  const exploreJob = async (i: number, progress$?: Parameters<typeof explore>[3]): Promise<void> => {
+    const { sc, variant } = jobs[i] as (typeof jobs)[number];
+    const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
+    const o = { ...exploreOptions(flags, sc.spec.explore), stop };
+    const t0 = Date.now();
+    let r: ExploreResult;
+    try {
+      const target = { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true };
+      r = await explore(target, o, runner.run, progress$);
+    } catch (e) {
+      // A model that throws or a task past its time limit fails its own variant, not the others.
+      if (e instanceof UsageError) throw e;
+      r = failedResult(sc.spec.name, variant, v.expect, o, Date.now() - t0, `${(e as Error)?.message ?? e}`);
+    }
+    // A variant that had not started when a signal came is left out, not shown as explored.
+    if (r.stoppedBy === 'signal' && r.runs === 0 && r.findings.length === 0) return;
+    rows.done(i, r, shown(sc.file));
   };
+  const runner = makeRunner(workers, { pool: true });
+  const signals = onStopSignals(stop, (sig) => rows.finish(failures, sig));
+  if (!flags.json) out(header());
   try {
     if (workers > 1) {
-      // All variants at once: the pool interleaves their tasks; rows still print in catalogue order.
-      const bar = progressBar(`${jobs.length} variant${jobs.length === 1 ? '' : 's'}`);
-      let done = 0;
-      const pending = jobs.map((j) =>
-        exploreJob(j).then((r) => {
-          bar.progress$.next({ phase: 'explore', done: ++done, total: jobs.length, runs: 0, findings: 0 });
-          return r;
-        }),
-      );
-      const all = await Promise.all(pending);
-      bar.stop();
-      for (let i = 0; i < all.length; i++) {
-        const r = all[i];
-        if (r) report(r, shown((jobs[i] as (typeof jobs)[number]).sc.file));
-      }
+      // All variants at once: the pool interleaves their tasks; rows print in catalogue order as they finish.
+      await Promise.all(jobs.map((_, i) => exploreJob(i)));
     } else {
-      for (const j of jobs) {
-        const bar = progressBar(`${j.sc.spec.name}/${j.variant}`);
-        const r = await exploreJob(j, bar.progress$);
-        bar.stop();
-        if (r) report(r, shown(j.sc.file));
+      for (let i = 0; i < jobs.length && !signals.received(); i++) {
+        const bar = progressBar(`${jobs[i]?.sc.spec.name}/${jobs[i]?.variant}`);
+        await exploreJob(i, bar.progress$).finally(() => bar.stop());
       }
     }
   } finally {
+    signals.dispose();
     await runner.close();
   }
-  const mismatch = results.some((x) => !x.r.matchesExpectation);
-  if (!flags.json) {
-    for (const { r, file } of results) if (r.findings.length) out(`\n${details(r, file)}`);
-    out(`\n${results.filter((x) => x.r.matchesExpectation).length} of ${results.length} variants as expected`);
-  }
-  for (const f of failures) process.stderr.write(`${f}\n`);
-  for (const c of crashed) process.stderr.write(`mmsim: ${c}\n`);
-  return crashed.length ? 3 : failures.length ? 2 : mismatch ? 1 : 0;
+  return rows.finish(failures, signals.received());
 }
 
 export function replay(pos: string[], flags: Flags): number {
-  const sc = loadByName(pos[0]);
+  const sc = loadByName(pos[0], runLimits(flags).maxFileBytes);
   const token = pos[1];
   if (!token) throw new UsageError('replay: expected a token after the scenario (as printed by `mmsim explore`)');
   const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
@@ -153,7 +138,7 @@ export function replay(pos: string[], flags: Flags): number {
 
 /** The lock-order graph over all explored runs, and its cycles as lockdep splats. */
 export function lockdep(pos: string[], flags: Flags): number {
-  const sc = loadByName(pos[0]);
+  const sc = loadByName(pos[0], runLimits(flags).maxFileBytes);
   const graph = new LockGraph();
   let names: readonly string[] = [];
   for (const variant of pickVariants(sc, flags.variant)) {

@@ -16,7 +16,7 @@ async function main(argv: string[]): Promise<number> {
     case 'list':
       return list(flags);
     case 'check':
-      return check(pos);
+      return check(pos, flags);
     case 'explore':
       return exploreCmd(pos, flags);
     case 'replay':

@@ -10,9 +10,7 @@ import type { Model } from '../engine/model.js';
 import { fingerprint, World } from '../engine/world.js';
 import { LockGraph } from '../locks/lockdep.js';
 import { formatCycle } from '../locks/splat.js';
-import { RandomWalk } from './random.js';
-import { runOnce } from './run.js';
-import type { Task, TaskKind, TaskResult } from './task.js';
+import type { Task, TaskKind, TaskResult, TaskStop } from './task.js';
 import { encodeToken } from './token.js';
 import { FingerprintSet } from './visited.js';
 
@@ -41,7 +39,28 @@ export interface ExploreOptions {
   readonly coverage: boolean;
   /** Partial-order reduction (sleep sets) in DFS. */
   readonly por: boolean;
+  /** Leaves a DFS may reach (Infinity: none); the CLI's `--budget N` runs caps DFS with it too. */
+  readonly dfsRuns: number;
+  /** Bytes a DFS visited set may take (Infinity: none); reaching it stops the search cleanly. */
+  readonly maxMemory: number;
+  /** States counted by random/PCT runs (a bounded count; beyond it the count is a lower bound). */
+  readonly stateCap: number;
+  /** Wall-clock ms one task may run (Infinity: none); past it the task returns what it found. */
+  readonly taskLimitMs: number;
+  /** A shared stop flag (index 0 non-zero: stop now), set from a signal handler. */
+  readonly stop?: Int32Array;
 }
+
+/** Why an exploration ended before it was complete: the cap that was hit. */
+export type StopReason = TaskStop;
+
+/** The most telling of two stop reasons (a signal over any cap, a cap over the step bound). */
+export function strongerStop(a: StopReason | null, b: StopReason | null): StopReason | null {
+  const rank = (r: StopReason | null) => (r === null ? 99 : STOP_ORDER.indexOf(r));
+  return rank(b) < rank(a) ? b : a;
+}
+
+const STOP_ORDER: readonly StopReason[] = ['signal', 'max-memory', 'budget', 'task-limit', 'max-states', 'max-steps'];
 
 export const DEFAULTS: ExploreOptions = {
   strategy: 'portfolio',
@@ -56,6 +75,10 @@ export const DEFAULTS: ExploreOptions = {
   chunk: 250,
   coverage: true,
   por: true,
+  dfsRuns: Number.POSITIVE_INFINITY,
+  maxMemory: Number.POSITIVE_INFINITY,
+  stateCap: 1 << 22,
+  taskLimitMs: Number.POSITIVE_INFINITY,
 };
 
 export interface Finding {
@@ -76,12 +99,20 @@ export interface ExploreResult {
   runs: number;
   steps: number;
   distinctStates: number;
+  /** distinctStates stopped at the random/PCT state-count cap (it is a lower bound). */
+  statesCapped: boolean;
   complete: boolean;
+  /** The cap, budget or signal that ended the search early; null when nothing did. */
+  stoppedBy: StopReason | null;
+  /** Peak bytes of a DFS visited set (the dominant memory), for --max-memory. */
+  memoryBytes: number;
   elapsedMs: number;
   timeToFirstBugMs: number | null;
   findings: Finding[];
   expected: VerdictCode[];
   matchesExpectation: boolean;
+  /** Set when the exploration failed with an internal error (a model that throws, a task past its time limit). */
+  internal?: string;
 }
 
 export interface Progress {
@@ -122,7 +153,10 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
     runs: 0,
     steps: 0,
     distinctStates: 0,
+    statesCapped: false,
     complete: false,
+    stoppedBy: null,
+    memoryBytes: 0,
     elapsedMs: 0,
     timeToFirstBugMs: null,
     findings,
@@ -130,8 +164,14 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
     matchesExpectation: false,
   };
   let provedComplete = false;
+  const stopped = () => (o.stop && Atomics.load(o.stop, 0) !== 0 ? 'signal' : Date.now() > deadline ? 'budget' : null);
   for (const kind of phases) {
-    if (provedComplete || Date.now() > deadline) break;
+    if (provedComplete) break;
+    const why = stopped();
+    if (why) {
+      res.stoppedBy = strongerStop(res.stoppedBy, why);
+      break;
+    }
     const tasks = makeTasks(t, o, kind, deadline, states);
     let runsSoFar = res.runs;
     const codesSoFar = new Set(findings.map((f) => f.verdict));
@@ -141,11 +181,17 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       progress?.next({ phase: kind, done: i + 1, total: tasks.length, runs: runsSoFar, findings: codesSoFar.size });
     });
     let complete = true;
+    const cap = kind === 'dfs' || kind === 'bounded' ? Number.POSITIVE_INFINITY : o.stateCap;
     for (const r of results) {
       res.runs += r.runs;
       res.steps += r.steps;
       complete &&= r.complete;
-      for (let i = 0; i < r.fingerprints.length; i += 2) states.add(r.fingerprints[i] as number, r.fingerprints[i + 1] as number);
+      res.stoppedBy = strongerStop(res.stoppedBy, r.stoppedBy);
+      res.memoryBytes = Math.max(res.memoryBytes, r.memoryBytes);
+      // Let signal handlers run between merges; each merge is linear in the result's size.
+      await new Promise<void>((ok) => setImmediate(ok));
+      if (states.size < cap) states.addAll(r.fingerprints, cap);
+      if (states.size >= cap) res.statesCapped = true;
       graph.merge({ edges: r.edges });
       for (const f of r.findings) {
         if (findings.some((x) => x.verdict === f.verdict.code)) continue;
@@ -200,6 +246,11 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
     deadline,
     coverage: o.coverage,
     por: o.por,
+    maxRuns: o.dfsRuns,
+    maxBytes: o.maxMemory,
+    stateCap: o.stateCap,
+    limitMs: o.taskLimitMs,
+    stop: o.stop,
   };
   // Preemption bounds count from the root, so a bounded search is one task.
   if (kind === 'dfs' || kind === 'bounded')
@@ -207,7 +258,8 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
   // The portfolio's runs: PCT's half, then the random walks' half (./portfolio.ts).
   const pctRuns = Math.ceil(o.runs / 2);
   const runs = kind === 'portfolio' ? 2 * pctRuns : o.runs;
-  const k = kind === 'pct' || kind === 'portfolio' ? estimateSteps(t.model, o) : 0;
+  // PCT's k is estimated by each worker from the seed (the same everywhere), so no model step runs here.
+  const k = 0;
   const tasks: Task[] = [];
   for (let s = 0; s < runs; s += o.chunk) tasks.push({ ...base, k, pctRuns, runStart: s, runCount: Math.min(o.chunk, runs - s) });
   return tasks;
@@ -245,18 +297,4 @@ export function frontier(model: Model, split: number, maxSteps: number, states: 
   };
   visit([]);
   return out;
-}
-
-/** PCT's k: the longest of a few seeded random runs (deterministic for a seed). */
-function estimateSteps(model: Model, o: ExploreOptions): number {
-  const w = new World(model, null);
-  const initial = w.snapshot();
-  const buf = new Int32Array(w.nthreads);
-  const s = new RandomWalk(o.seed ^ 0x5ca1ab1e);
-  let k = 8;
-  for (let r = 0; r < 8; r++) {
-    runOnce(w, initial, s, r, o.maxSteps, buf);
-    k = Math.max(k, w.steps);
-  }
-  return k;
 }

@@ -33,7 +33,7 @@ export function replayToken(model: Model, token: string, maxSteps: number, trace
   w.emit = (e) => trace$.next(e);
   w.lockEvent = (tid, op, lock, mode) =>
     trace$.next({ k: 'lock', i: w.steps, t: w.threadName(tid), op, lock: model.locks[lock]?.name ?? `lock${lock}`, mode: mode === READ ? 'r' : 'w' });
-  const { choices, cycle } = decodeLasso(token);
+  const { choices, cycle } = decodeLasso(token, maxSteps);
   const s = new Replay(choices, cycle);
   if (cycle === undefined) runOnce(w, initial, s, 0, maxSteps, new Int32Array(w.nthreads));
   else runLasso(w, initial, s, cycle, maxSteps);

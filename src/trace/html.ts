@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { TraceEvent } from '../engine/events.js';
 import type { TraceMeta } from './json.js';
+import { replayCommand } from './shell.js';
 
 /** Escape text for HTML element content and quoted attribute values. */
 export function escapeHtml(s: string): string {
@@ -73,7 +74,7 @@ export function toHtml(events: readonly TraceEvent[], meta: TraceMeta): string {
   const v = verdictEv ?? (meta.verdict ? { k: 'verdict' as const, i: meta.verdict.step, code: meta.verdict.code, message: meta.verdict.message } : null);
   const code = v?.code ?? 'ok';
   const ok = code === 'ok';
-  const cmd = `mmsim replay ${meta.scenario} ${meta.token} --variant ${meta.variant}`;
+  const cmd = replayCommand(meta.scenario, meta.token, meta.variant);
   const verdictRow = (i: number | string, message: string) =>
     `<tr id="verdict" class="${ok ? 'ok' : 'bad'}"><td class="i">${i}</td><td colspan="${Math.max(1, actors.length)}"><b>VERDICT ${escapeHtml(code)}</b><pre>${escapeHtml(message)}</pre></td></tr>`;
   const rows = events.map((e) => (e.k === 'verdict' ? verdictRow(e.i, e.message) : ''));
