@@ -16,6 +16,7 @@ import { worldNames } from './world.js';
 // Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
 import './uffd-ops.js';
+import './udmabuf-ops.js';
 
 export { type DecodedOp, decodeOps } from './decode-ops.js';
 
