@@ -55,16 +55,21 @@ import { arg, kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { UB_EXPORTED, UB_FOLIO, UB_PAGECOUNT, UB_RELEASED, UB_SG, UB_STATE, UB_VMAP, UB_VMAP_PFN, ub_folio, udmabufs } from '../../src/kernel/udmabuf.js';
 import { vm_flags, vma_attached } from '../mm/common.js';
+import { rfc_register } from './rfc-register.js';
 import { memfd_pin_folios } from '../mm/gup.js';
 
 const SEALS_WANTED = F_SEAL_SHRINK;
 const SEALS_DENIED = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
 
-/** udmabuf_create(UDMABUF_CREATE_LIST, one item): args [ub]; 0 (the dma-buf fd) or -errno. */
+/**
+ * udmabuf_create(UDMABUF_CREATE_LIST, one item): args [ub, current mm]; 0 (the dma-buf fd) or
+ * -errno. With `rfc_update_mapping` it also registers the RFC's update_mapping notifier on the
+ * current mm over the guest-RAM VMA that find_guest_ram_vma finds there.
+ */
 export const udmabuf_create = kproc(
   'udmabuf_create',
   'drivers/dma-buf/udmabuf.c: udmabuf_create → check_memfd_seals, udmabuf_pin_folios (mm/gup.c: memfd_pin_folios)',
-  (a) => ({ ub: arg(a, 0), ret: 0 }),
+  (a) => ({ ub: arg(a, 0), mm: arg(a, 1), ret: 0 }),
   {
     // inode_lock_shared(file_inode(memfd)): against a concurrent memfd_add_seals (inode_lock)
     lock: (k, l) => (k.down_read(kern(k).mapping(udmabufs(k).ub(l.ub).memfd).i_rwsem) ? 'seals' : BLOCKED),
@@ -107,6 +112,7 @@ export const udmabuf_create = kproc(
       // export_udmabuf → dma_buf_export; dma_buf_fd
       const U = udmabufs(k);
       k.w.set(U.slot(l.ub, UB_STATE), UB_EXPORTED);
+      if (k.sw('rfc_update_mapping')) rfc_register(k, l.ub, l.mm);
       k.note(() => {
         const h = U.ub(l.ub);
         const fs = Array.from({ length: h.pages }, (_, i) => ub_folio(k.w, U, l.ub, i));

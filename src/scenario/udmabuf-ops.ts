@@ -5,6 +5,7 @@
 import { Schema } from 'effect';
 import { dma_buf_attach, dma_buf_cpu_access, dma_buf_map, dma_buf_vmap, importer_read, VIA_MMAP, VIA_SG, VIA_VMAP } from '../../actors/udmabuf/dma-buf.js';
 import { mmap_udmabuf, release_udmabuf, udmabuf_create } from '../../actors/udmabuf/udmabuf.js';
+import { rfc_guest_write } from '../../actors/udmabuf/rfc.js';
 import { vmm_discard } from '../../actors/udmabuf/vmm.js';
 import { MAX_PC } from '../kernel/defs.js';
 import { MAX_UB_PAGES, type Udmabufs } from '../kernel/udmabuf.js';
@@ -24,8 +25,14 @@ export function udmabufId(env: CompileEnv, name: string): number {
 }
 const vmaId = (env: CompileEnv, name: string): number => env.names.vma.get(name) as number;
 
+registerOp({
+  name: 'udmabuf_create',
+  doc: "ioctl(UDMABUF_CREATE_LIST) over the udmabuf's memfd range: seal checks under inode_lock_shared, memfd_pin_folios, export",
+  fields: { udmabuf: Name },
+  compile: (a: { udmabuf: string }, env) => ({ op: 'call', proc: udmabuf_create, args: [udmabufId(env, a.udmabuf), env.actor.mm] }),
+});
+
 const simple: [string, string, typeof udmabuf_create][] = [
-  ['udmabuf_create', 'ioctl(UDMABUF_CREATE_LIST) over the udmabuf\'s memfd range: seal checks under inode_lock_shared, memfd_pin_folios, export', udmabuf_create],
   ['dmabuf_release', 'the last dma_buf_put: release_udmabuf unpins every folio', release_udmabuf],
   ['dmabuf_attach', 'an importer attaches to the dma-buf (dma_buf_dynamic_attach, with move_notify)', dma_buf_attach],
   ['dmabuf_map', 'an importer maps its attachment under the resv (dma_buf_map_attachment → get_sg_table)', dma_buf_map],
@@ -88,3 +95,15 @@ registerOp({
 registerSwitch('ram_discard_disabled', 'QEMU: RAM discard disabled while a udmabuf exists (ram_block_discard_disable, as for VFIO)');
 registerSwitch('udmabuf_vm_insert_page', 'udmabuf before VM_PFNMAP: the fault maps the pinned page as a normal refcounted PTE (GUP can pin it)');
 registerSwitch('dma_buf_require_pfnmap', 'dma-buf core: WARN_ON_ONCE(!(vma->vm_flags & VM_PFNMAP)) after ops->mmap ("dma-buf: Require VM_PFNMAP vma for mmap")');
+
+registerOp({
+  name: 'rfc_write',
+  doc: "a guest store through a memfd mapping whose fault path carries the RFC's update_mapping hook",
+  fields: { vma: Name, page: Page, value: Schema.optional(Schema.Int) },
+  refs: { vma: 'vma' },
+  compile: (a: { vma: string; page: number; value?: number }, env) => ({ op: 'call', proc: rfc_guest_write, args: [vmaId(env, a.vma), a.page, a.value ?? 1] }),
+});
+
+registerSwitch('rfc_update_mapping', 'RFC v1: the update_mapping mmu notifier, called after the fault without the PTL (as posted)');
+registerSwitch('rfc_update_under_ptl', 'RFC variant: call update_mapping under the page-table lock');
+registerSwitch('rfc_no_mn_lock', 'RFC variant: update_udmabuf without ubuf->mn_lock');
