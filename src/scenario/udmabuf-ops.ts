@@ -107,3 +107,5 @@ registerOp({
 registerSwitch('rfc_update_mapping', 'RFC v1: the update_mapping mmu notifier, called after the fault without the PTL (as posted)');
 registerSwitch('rfc_update_under_ptl', 'RFC variant: call update_mapping under the page-table lock');
 registerSwitch('rfc_no_mn_lock', 'RFC variant: update_udmabuf without ubuf->mn_lock');
+registerSwitch('move_notify_without_resv', 'the move_notify notifier calls dma_buf_move_notify without taking the dma-buf resv');
+registerSwitch('udmabuf_hmm_documented', 'the hmm notifier only invalidates; hmm_range_fault runs outside the callback (hmm.rst)');

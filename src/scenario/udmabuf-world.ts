@@ -3,6 +3,7 @@
  * (src/kernel/udmabuf.ts) and each VMA with `dmabuf:` an mmap of it, detached until a
  * udmabuf_mmap operation runs mmap_udmabuf.
  */
+import { udmabuf_invalidate_hmm, udmabuf_invalidate_move } from '../../actors/udmabuf/invalidate.js';
 import type { ModelBuilder } from '../engine/model.js';
 import { FOLIO_USED } from '../kernel/defs.js';
 import { F_STATE, initMem, type Kernel, VMA_ATTACHED } from '../kernel/kernel.js';
@@ -27,6 +28,13 @@ export function buildUdmabufWorld(b: ModelBuilder, K: Kernel, w: WorldSpec): voi
   const U = buildUdmabufs(b, descs);
   const m = initMem(b);
   for (const v of U.byVma.keys()) m.set(K.vma(v).base + VMA_ATTACHED, 0); // created by mmap(dmabuf fd)
+  specs.forEach(([name, u], id) => {
+    if (!u.notifier) return;
+    const mm = K.mmNames.get(u.notifier.mm);
+    if (mm === undefined) throw new Error(`world.udmabufs.${name}.notifier.mm: no mm named "${u.notifier.mm}"`);
+    const start = u.notifier.kind === 'hmm' ? udmabuf_invalidate_hmm : udmabuf_invalidate_move;
+    K.mm(mm).subscriptions.push({ name: `${name}.notifier`, start, end: null, arg: id });
+  });
   const live = ubHoldsLiveFolios(K, U, (mem, f) => mem.get(K.fSlot(f, F_STATE)) === FOLIO_USED);
   b.invariants.push((world) => live(world));
 }

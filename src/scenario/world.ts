@@ -79,6 +79,8 @@ export const UdmabufSpec = Schema.Struct({
   /** First page (memfd's unit) and how many. */
   offset: Schema.optional(Page),
   pages: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_UB_PAGES })),
+  /** An invalidation notifier on an mm's guest-RAM mapping (the RFC thread's alternatives). */
+  notifier: Schema.optional(Schema.Struct({ mm: Name, kind: Schema.Literals(['move_notify', 'hmm']) })),
 });
 
 export const WorldSpec = Schema.Struct({
