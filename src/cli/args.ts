@@ -14,6 +14,7 @@ export const USAGE = `usage:
       [--preemptions p] [--split k] [--param n=5] [--no-por] [--json]
   mmsim replay <scenario|file> <token> [--variant v] [--json] [--html f] [--perfetto f] [--mermaid f] [--trace f]
   mmsim lockdep <scenario|file> [--variant v] [--dot f] [--json]
+  mmsim machines [scenario|file] [--variant v] [--json]  each actor's protocol as Mermaid and xstate JSON
   mmsim schema                                 the JSON Schema of scenario files
 exit codes: 0 as expected, 1 a verdict differs from the scenario's expectation, 2 bad input`;
 

@@ -18,6 +18,9 @@ import { loadByName, makeRunner, pickVariants } from './session.js';
 import { details, header, row } from './table.js';
 import { modelFor } from './worker.js';
 import * as exporters from './exporters.js';
+import { protocolMermaid, protocolXstateJson } from '../../machines/draw.js';
+import type { Protocol } from '../../machines/protocol.js';
+import { BUILTIN_PROTOCOLS } from '../../machines/rpc.js';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const shown = (file: string) => relative(process.cwd(), file) || file;
@@ -171,5 +174,27 @@ export function lockdep(pos: string[], flags: Flags): number {
     for (const c of cycles) out(`\n${formatCycle(c, names)}`);
     if (!cycles.length) out('no cycles');
   }
+  return 0;
+}
+
+/** Each actor's protocol machine (or, with no scenario, the built-in ones) as Mermaid and as xstate JSON. */
+export function machines(pos: string[], flags: Flags): number {
+  const items: { actor: string | null; protocol: Protocol }[] = [];
+  if (pos[0] === undefined) for (const p of Object.values(BUILTIN_PROTOCOLS)) items.push({ actor: null, protocol: p });
+  else {
+    const sc = loadByName(pos[0]);
+    const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
+    const model = modelFor(sc.file, variant, params(flags));
+    model.protocols.forEach((p, t) => p && items.push({ actor: model.threads[t]?.name ?? `thread${t}`, protocol: p }));
+  }
+  const shown = items.map(({ actor, protocol: p }) => ({ actor, protocol: p.name, vocabulary: p.vocab.name, mermaid: protocolMermaid(p), xstate: JSON.parse(protocolXstateJson(p)) }));
+  if (flags.json) out(JSON.stringify(shown, null, 2));
+  else
+    for (const s of shown) {
+      out(`## ${s.actor ? `${s.actor}: protocol ${s.protocol}` : `protocol ${s.protocol}`} (messages: ${s.vocabulary})\n`);
+      out(`\`\`\`mermaid\n${s.mermaid}\`\`\`\n`);
+      out(`\`\`\`json\n${JSON.stringify(s.xstate, null, 2)}\n\`\`\`\n`);
+    }
+  if (!shown.length) process.stderr.write('mmsim: no actor of this scenario speaks a protocol\n');
   return 0;
 }

@@ -4,7 +4,7 @@ import { TokenMismatch } from '../explore/replay.js';
 import { BadToken } from '../explore/token.js';
 import { ScenarioError } from '../scenario/issues.js';
 import { parse, USAGE, UsageError } from './args.js';
-import { check, exploreCmd, list, lockdep, replay } from './commands.js';
+import { check, exploreCmd, list, lockdep, machines, replay } from './commands.js';
 
 async function main(argv: string[]): Promise<number> {
   const { cmd, pos, flags } = parse(argv);
@@ -23,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       return replay(pos, flags);
     case 'lockdep':
       return lockdep(pos, flags);
+    case 'machines':
+      return machines(pos, flags);
     case 'schema': {
       const { scenarioJsonSchema } = await import('../scenario/jsonschema.js');
       process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);

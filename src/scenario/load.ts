@@ -16,6 +16,7 @@ import { worldNames } from './world.js';
 // Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
 import './uffd-ops.js';
+import './msg-ops.js';
 import './udmabuf-ops.js';
 
 export { type DecodedOp, decodeOps } from './decode-ops.js';
@@ -98,7 +99,7 @@ function safeMessage(e: unknown, withName = true): string {
 
 function checkVariants(spec: ScenarioSpec): Problem[] {
   const problems: Problem[] = [];
-  const known = knownSwitches();
+  const known = new Map([...knownSwitches(), ...Object.entries(spec.switches ?? {})]);
   if (Object.keys(spec.variants).length === 0) problems.push({ path: 'variants', message: 'expected at least one variant, found none' });
   for (const [name, v] of Object.entries(spec.variants)) {
     for (const s of Object.keys(v.switches ?? {})) {
@@ -121,6 +122,8 @@ export function declaredNames(spec: ScenarioSpec): Record<RefKind, Set<string>> 
     memfd: new Set(w.memfd ?? []),
     mm: new Set(w.mm ?? []),
     actor: new Set((spec.actors ?? []).map((a) => a.name)),
+    fence: new Set(spec.fences ?? []),
+    switch: new Set([...knownSwitches().keys(), ...Object.keys(spec.switches ?? {})]),
   };
 }
 
@@ -151,7 +154,7 @@ function checkActors(spec: ScenarioSpec): Problem[] {
 }
 
 function refMessage(kind: RefKind, v: string, pool: Set<string>): string {
-  const what = { lock: 'lock', label: 'label in this actor', vma: 'VMA', memfd: 'memfd', mm: 'mm', actor: 'actor' }[kind];
+  const what = { lock: 'lock', label: 'label in this actor', vma: 'VMA', memfd: 'memfd', mm: 'mm', actor: 'actor', fence: 'fence', switch: 'switch' }[kind];
   return `no ${what} named "${v}"${didYouMean(v, pool)} (known: ${[...pool].sort().join(', ') || 'none'})`;
 }
 

@@ -156,6 +156,8 @@ function describe(e: Exclude<TraceEvent, { k: 'verdict' }>): [string, string] {
       return ['msgev', `recv [${e.msg.join(', ')}]`];
     case 'note':
       return ['note', e.text];
+    case 'fence':
+      return ['note', `fence ${e.op} ${e.fence}`];
   }
 }
 
