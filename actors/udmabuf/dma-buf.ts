@@ -207,3 +207,17 @@ function check(k: Ctx, l: { ub: number; page: number; via: number; f: number; r:
   }
   return k.ret(l.r);
 }
+
+/** dma_buf_detach (without the resv; unmaps a still-mapped attachment first): args [ub]. */
+export const dma_buf_detach = kproc(
+  'dma_buf_detach',
+  'drivers/dma-buf/dma-buf.c: dma_buf_detach',
+  (a) => ({ ub: arg(a, 0) }),
+  {
+    detach: (k, l) => {
+      const a = attOf(k, l.ub);
+      if (a >= 0) k.w.set(udmabufs(k).slot(l.ub, UB_ATT + a), ATT_NONE);
+      return k.ret(0);
+    },
+  },
+);

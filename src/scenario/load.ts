@@ -18,6 +18,7 @@ import './mm-ops.js';
 import './uffd-ops.js';
 import './msg-ops.js';
 import './udmabuf-ops.js';
+import './pipeline-ops.js';
 
 export { type DecodedOp, decodeOps } from './decode-ops.js';
 
