@@ -61,12 +61,14 @@ export const dma_buf_attach = kproc(
 /**
  * An importer maps its attachment: dma_resv_lock; dma_buf_map_attachment (dma_resv_assert_held;
  * ops->map_dma_buf = map_udmabuf → get_sg_table: sg_set_folio(ubuf->folios[i])); dma_resv_unlock.
- * Args [ub]; 0 or -errno.
+ * Args [ub, mm]; 0 or -errno. Switch `importer_uaccess_under_resv`: the importer's ioctl also
+ * touches user memory (copy_from_user, whose fault takes mm's mmap_lock) while it holds the resv,
+ * the nesting dma_resv_lockdep forbids.
  */
 export const dma_buf_map = kproc(
   'dma_buf_map',
   'drivers/dma-buf/dma-buf.c: dma_buf_map_attachment → drivers/dma-buf/udmabuf.c: map_udmabuf → get_sg_table',
-  (a) => ({ ub: arg(a, 0), att: -1, ret: 0 }),
+  (a) => ({ ub: arg(a, 0), mm: arg(a, 1), att: -1, ret: 0 }),
   {
     lock: (k, l) => (k.ww_mutex_lock(udmabufs(k).ub(l.ub).resv) === true ? 'map' : BLOCKED),
     map: (k, l) => {
@@ -79,8 +81,10 @@ export const dma_buf_map = kproc(
         k.w.set(U.slot(l.ub, UB_ATT + l.att), attVal(k.tid, ATT_MAPPED));
         k.note(() => `map_udmabuf ${U.ub(l.ub).name}: sg table of attachment ${l.att} built`);
       }
-      return 'unlock';
+      return k.sw('importer_uaccess_under_resv') ? 'uaccess' : 'unlock';
     },
+    uaccess: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'uaccess_done' : BLOCKED), // copy_from_user faults: lock_mm_and_find_vma
+    uaccess_done: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? 'unlock' : ENDED),
     unlock: (k, l) => (k.mutex_unlock(udmabufs(k).ub(l.ub).resv) ? k.ret(l.ret) : ENDED),
   },
 );
@@ -171,7 +175,7 @@ export const importer_read = kproc(
       if (l.via === VIA_VMAP) return 'read_vmap';
       l.att = attOf(k, l.ub);
       if (l.att < 0) return k.ret(EINVAL);
-      return attState(k, l.ub, l.att) === ATT_MOVED ? k.call(dma_buf_map, [l.ub], 'read_sg') : 'read_sg';
+      return attState(k, l.ub, l.att) === ATT_MOVED ? k.call(dma_buf_map, [l.ub, 0], 'read_sg') : 'read_sg';
     },
     read_sg: (k, l) => {
       const U = udmabufs(k);

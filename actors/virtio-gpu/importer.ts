@@ -25,11 +25,11 @@ export const IMP_SPICE = 2;
 export const IMP_GSTREAMER = 3;
 const usesMmap = (kind: number): boolean => kind === IMP_UI || kind === IMP_SPICE;
 
-/** args [kind, vma (mmap importers), pages, fence frame 1, fence frame 2, fence closed]. */
+/** args [kind, vma (mmap importers), pages, fence frame 1, fence frame 2, fence closed, mm]. */
 export const dma_buf_importer = kproc(
   'dma_buf_importer',
   'qemu ui/console.c: dpy_gl_scanout_dmabuf / dpy_gfx_update, ui/spice-display.c, gstreamer dmabuf import; drivers/dma-buf/dma-buf.c importer API',
-  (a) => ({ kind: arg(a, 0), vma: arg(a, 1), pages: arg(a, 2), f0: arg(a, 3), f1: arg(a, 4), fclosed: arg(a, 5), ub: -1, frame: 0, page: 0 }),
+  (a) => ({ kind: arg(a, 0), vma: arg(a, 1), pages: arg(a, 2), f0: arg(a, 3), f1: arg(a, 4), fclosed: arg(a, 5), mm: arg(a, 6), ub: -1, frame: 0, page: 0 }),
   {
     take_import: (k, l) => {
       const m = k.msg.recv(importerProtocol);
@@ -38,7 +38,7 @@ export const dma_buf_importer = kproc(
       l.ub = m.fd;
       return usesMmap(l.kind) ? k.call(mmap_udmabuf, [l.ub, l.vma], 'take') : k.call(dma_buf_attach, [l.ub], 'map');
     },
-    map: (k, l) => k.call(dma_buf_map, [l.ub], 'take'),
+    map: (k, l) => k.call(dma_buf_map, [l.ub, l.mm], 'take'),
     take: (k, l) => {
       const m = k.msg.recv(importerProtocol);
       if (!m) return BLOCKED;

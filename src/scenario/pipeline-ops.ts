@@ -77,6 +77,6 @@ registerOp({
       vma = env.names.vma.get(a.vma) as number;
       if (!(env.b.objects.udmabuf as Udmabufs | undefined)?.byVma.has(vma)) throw new Error(`VMA ${a.vma} is not declared with \`dmabuf:\``);
     }
-    return { op: 'call', proc: dma_buf_importer, args: [kind, vma, a.pages, ...importerFences(env, env.actor.name)] };
+    return { op: 'call', proc: dma_buf_importer, args: [kind, vma, a.pages, ...importerFences(env, env.actor.name), env.actor.mm] };
   },
 });

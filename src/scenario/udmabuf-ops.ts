@@ -35,7 +35,6 @@ registerOp({
 const simple: [string, string, typeof udmabuf_create][] = [
   ['dmabuf_release', 'the last dma_buf_put: release_udmabuf unpins every folio', release_udmabuf],
   ['dmabuf_attach', 'an importer attaches to the dma-buf (dma_buf_dynamic_attach, with move_notify)', dma_buf_attach],
-  ['dmabuf_map', 'an importer maps its attachment under the resv (dma_buf_map_attachment → get_sg_table)', dma_buf_map],
   ['dmabuf_vmap', 'dma_buf_vmap under the resv (vmap_udmabuf: vmap_pfn of the pinned folios)', dma_buf_vmap],
 ];
 for (const [name, doc, proc] of simple) {
@@ -46,6 +45,13 @@ for (const [name, doc, proc] of simple) {
     compile: (a: { udmabuf: string }, env) => ({ op: 'call', proc, args: [udmabufId(env, a.udmabuf)] }),
   });
 }
+
+registerOp({
+  name: 'dmabuf_map',
+  doc: 'an importer maps its attachment under the resv (dma_buf_map_attachment → get_sg_table)',
+  fields: { udmabuf: Name },
+  compile: (a: { udmabuf: string }, env) => ({ op: 'call', proc: dma_buf_map, args: [udmabufId(env, a.udmabuf), env.actor.mm] }),
+});
 
 registerOp({
   name: 'dmabuf_cpu_access',
@@ -109,3 +115,4 @@ registerSwitch('rfc_update_under_ptl', 'RFC variant: call update_mapping under t
 registerSwitch('rfc_no_mn_lock', 'RFC variant: update_udmabuf without ubuf->mn_lock');
 registerSwitch('move_notify_without_resv', 'the move_notify notifier calls dma_buf_move_notify without taking the dma-buf resv');
 registerSwitch('udmabuf_hmm_documented', 'the hmm notifier only invalidates; hmm_range_fault runs outside the callback (hmm.rst)');
+registerSwitch('importer_uaccess_under_resv', 'the importer touches user memory (copy_from_user → mmap_lock) while holding the dma-buf resv');

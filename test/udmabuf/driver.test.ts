@@ -27,6 +27,7 @@ describe('selftest test-5 / test-6: punch a hole under a udmabuf', () => {
       // page 1 was not punched: both importers saw 'b' there before page 0 was checked
       expect(at(events, note(/selftest reads 98 from ub page 1 via sg/), stored)).toBeGreaterThan(stored);
       expect(at(events, note(/selftest reads 98 from ub page 1 via mmap/), stored)).toBeGreaterThan(stored);
+      expect(at(events, note(/selftest reads 98 from ub page 1 via vmap/), stored)).toBeGreaterThan(stored);
     });
     it(`${kind}: with RAM discard disabled DFS completes clean`, () => {
       const r = clean(name, 'discard-disabled');

@@ -20,6 +20,12 @@ describe('move_notify from the notifier', () => {
     expect(f.verdict.message).toBe('WARNING at dma_buf_move_notify:notify: WARN_ON(lockdep_assert_held(&ub.resv) in dma_buf_move_notify)');
   });
 
+  it('an importer faulting on user memory under the resv takes mmap_lock inside dma_resv', () => {
+    const { f } = witness('udmabuf-move-notify', 'importer-uaccess-under-resv', 'potential-deadlock');
+    expect(f.verdict.message).toMatch(/^lock order violation: mmap_lock taken while holding dma_resv; .*dma_resv_lockdep: mmap_lock → dma_resv → i_mmap_rwsem\)/);
+    expect(f.verdict.message).toMatch(/gpu takes qemu\.mmap_lock at dma_buf_map:uaccess while holding ub\.resv/);
+  });
+
   it('with RAM discard disabled the notifier never fires: DFS clean', () => {
     clean('udmabuf-move-notify', 'discard-disabled');
   });
