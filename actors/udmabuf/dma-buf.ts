@@ -206,7 +206,7 @@ function check(k: Ctx, l: { ub: number; page: number; via: number; f: number; r:
   if (g.v !== l.r) {
     const where = g.f < 0 ? 'a hole' : `folio ${g.f}`;
     return k.violated(
-      `stale page: ${k.w.threadName(k.tid)} read ${l.r} from udmabuf ${h.name} page ${l.page}${l.f >= 0 ? ` (folio ${l.f})` : ''} via ${VIA_NAMES[l.via]}; the guest wrote ${g.v} (memfd index ${h.pgoff + l.page}: ${where})`,
+      `stale page: ${k.w.threadName(k.tid)} read ${l.r} from udmabuf ${h.name} page ${l.page}${l.f >= 0 ? ` (folio ${l.f})` : ''} via ${VIA_NAMES[l.via]}; the guest's memory holds ${g.v} (memfd index ${h.pgoff + l.page}: ${where})`,
     );
   }
   return k.ret(l.r);

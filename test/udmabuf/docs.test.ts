@@ -10,7 +10,7 @@ const texts = [read('docs', 'udmabuf-pipeline.md'), read('README.md')].join('\n'
 
 const expected: Record<string, RegExp> = {
   'udmabuf-rfc-update-mapping/rfc-as-posted': /^use-after-free: update_udmabuf takes a reference on freed folio \d+/,
-  'udmabuf-pipeline/discard': /^stale page: gpu read 97 from udmabuf blob page 0 \(folio \d+\) via sg \(device DMA\); the guest wrote 98/,
+  'udmabuf-pipeline/discard': /^stale page: gpu read 97 from udmabuf blob page 0 \(folio \d+\) via sg \(device DMA\); the guest's memory holds 98/,
 };
 
 describe('quoted replay commands', () => {

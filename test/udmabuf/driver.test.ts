@@ -12,7 +12,7 @@ describe('selftest test-5 / test-6: punch a hole under a udmabuf', () => {
     const name = `udmabuf-selftest-${kind}`;
     it(`${kind}: importers read the pinned old page where the guest wrote 'b'`, () => {
       const { f, events } = witness(name, 'default', 'invariant');
-      expect(f.verdict.message).toMatch(/^stale page: selftest read 97 from udmabuf ub page 0 \(folio (\d+)\) via sg \(device DMA\); the guest wrote 98 \(memfd index 0: folio (\d+)\)$/);
+      expect(f.verdict.message).toMatch(/^stale page: selftest read 97 from udmabuf ub page 0 \(folio (\d+)\) via sg \(device DMA\); the guest's memory holds 98 \(memfd index 0: folio (\d+)\)$/);
       const [, old, fresh] = /folio (\d+)\).*folio (\d+)\)/.exec(f.verdict.message) as RegExpExecArray;
       expect(old).not.toBe(fresh);
       // the order of the witness: pinned at create, punched out of the page cache, re-faulted by 'b', read

@@ -26,7 +26,7 @@ describe('udmabuf-pipeline (GPU + QEMU UI importers)', () => {
 
   it('with discard allowed an importer reads the pinned page the guest no longer has', () => {
     const { f, events, f: { choices } } = witness('udmabuf-pipeline', 'discard', 'invariant');
-    expect(f.verdict.message).toMatch(/^stale page: (gpu|ui) read (97|98) from udmabuf blob page 0( \(folio \d+\))? via (sg \(device DMA\)|mmap); the guest wrote (98|0) \(memfd index 0: (folio \d+|a hole)\)$/);
+    expect(f.verdict.message).toMatch(/^stale page: (gpu|ui) read (97|98) from udmabuf blob page 0( \(folio \d+\))? via (sg \(device DMA\)|mmap); the guest's memory holds (98|0) \(memfd index 0: (folio \d+|a hole)\)$/);
     expect(choices.length).toBeGreaterThan(10);
     // guest → VMM → udmabuf → importers → fences back, in this order
     const seq = [

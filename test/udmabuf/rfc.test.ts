@@ -35,7 +35,7 @@ describe('update_mapping as posted, under the PTL, and without the mutex', () =>
 describe('a per-mm notifier for a file (Peter Xu)', () => {
   it('the RFC updates page 0 (written in its mm) and misses page 1 (written by another process)', () => {
     const { f, events } = witness('udmabuf-rfc-second-mapping', 'rfc', 'invariant');
-    expect(f.verdict.message).toMatch(/^stale page: vmm read 97 from udmabuf ub page 1 \(folio 1\) via sg \(device DMA\); the guest wrote 98 \(memfd index 1: folio \d+\)$/);
+    expect(f.verdict.message).toMatch(/^stale page: vmm read 97 from udmabuf ub page 1 \(folio 1\) via sg \(device DMA\); the guest's memory holds 98 \(memfd index 1: folio \d+\)$/);
     const updated = at(events, note(/^update_udmabuf ub page 0: folio 0 → \d+$/));
     expect(updated).toBeGreaterThanOrEqual(0);
     expect(at(events, note(/update_udmabuf ub page 1/))).toBe(-1);
