@@ -71,8 +71,9 @@ export const udmabuf_create = kproc(
   'drivers/dma-buf/udmabuf.c: udmabuf_create → check_memfd_seals, udmabuf_pin_folios (mm/gup.c: memfd_pin_folios)',
   (a) => ({ ub: arg(a, 0), mm: arg(a, 1), ret: 0 }),
   {
-    // inode_lock_shared(file_inode(memfd)): against a concurrent memfd_add_seals (inode_lock)
-    lock: (k, l) => (k.down_read(kern(k).mapping(udmabufs(k).ub(l.ub).memfd).i_rwsem) ? 'seals' : BLOCKED),
+    // inode_lock_shared(file_inode(memfd)): against a concurrent memfd_add_seals (inode_lock);
+    // `udmabuf_unlocked_seal_check`: as before "udmabuf: fix racy memfd sealing check" (Dec 2024)
+    lock: (k, l) => (k.sw('udmabuf_unlocked_seal_check') || k.down_read(kern(k).mapping(udmabufs(k).ub(l.ub).memfd).i_rwsem) ? 'seals' : BLOCKED),
     seals: (k, l) => {
       const K = kern(k);
       const h = udmabufs(k).ub(l.ub);
@@ -107,7 +108,7 @@ export const udmabuf_create = kproc(
       k.w.set(U.slot(l.ub, UB_PAGECOUNT), h.pages);
       return 'unlock';
     },
-    unlock: (k, l) => (k.up_read(kern(k).mapping(udmabufs(k).ub(l.ub).memfd).i_rwsem) ? (l.ret ? 'err' : 'export') : ENDED),
+    unlock: (k, l) => (k.sw('udmabuf_unlocked_seal_check') || k.up_read(kern(k).mapping(udmabufs(k).ub(l.ub).memfd).i_rwsem) ? (l.ret ? 'err' : 'export') : ENDED),
     export: (k, l) => {
       // export_udmabuf → dma_buf_export; dma_buf_fd
       const U = udmabufs(k);

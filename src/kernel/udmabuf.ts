@@ -16,7 +16,8 @@
 import type { Ctx } from '../engine/ctx.js';
 import type { ModelBuilder } from '../engine/model.js';
 import { LockKind } from '../locks/space.js';
-import type { Kernel, Mem } from './kernel.js';
+import { F_SEAL_WRITE } from './defs.js';
+import { type Kernel, M_SEALS, type Mem } from './kernel.js';
 
 export const MAX_UB_PAGES = 4;
 export const MAX_ATT = 4;
@@ -129,11 +130,16 @@ export function udmabufs(k: Ctx): Udmabufs {
 /** ubuf->folios[i] (a folio id), or -1. */
 export const ub_folio = (m: Mem, U: Udmabufs, ub: number, i: number): number => m.get(U.slot(ub, UB_FOLIO + i)) - 1;
 
-/** The udmabuf's live folios are pinned: each ubuf->folios entry of an exported udmabuf is a used folio. */
+/**
+ * The udmabuf invariants: each ubuf->folios entry of an exported udmabuf is a used folio, and no
+ * udmabuf holds pins on a write-sealed memfd (F_SEAL_WRITE promises that its pages no longer
+ * change; a pinned dma-buf can still be written by a device).
+ */
 export function ubHoldsLiveFolios(K: Kernel, U: Udmabufs, used: (m: Mem, f: number) => boolean) {
   return (m: Mem): string | null => {
     for (const h of U.list) {
       if (m.get(U.slot(h.id, UB_STATE)) !== UB_EXPORTED) continue;
+      if (m.get(K.mapSlot(h.memfd, M_SEALS)) & F_SEAL_WRITE) return `udmabuf ${h.name} holds pins on pages of write-sealed memfd ${K.mapping(h.memfd).name}`;
       for (let i = 0; i < h.pages; i++) {
         const f = ub_folio(m, U, h.id, i);
         if (f >= 0 && f < K.nfolios && !used(m, f)) return `udmabuf ${h.name} page ${i} holds freed folio ${f} (use-after-free)`;

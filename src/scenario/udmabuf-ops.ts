@@ -116,3 +116,4 @@ registerSwitch('rfc_no_mn_lock', 'RFC variant: update_udmabuf without ubuf->mn_l
 registerSwitch('move_notify_without_resv', 'the move_notify notifier calls dma_buf_move_notify without taking the dma-buf resv');
 registerSwitch('udmabuf_hmm_documented', 'the hmm notifier only invalidates; hmm_range_fault runs outside the callback (hmm.rst)');
 registerSwitch('importer_uaccess_under_resv', 'the importer touches user memory (copy_from_user → mmap_lock) while holding the dma-buf resv');
+registerSwitch('udmabuf_unlocked_seal_check', 'udmabuf_create checks seals and pins without inode_lock_shared (before "udmabuf: fix racy memfd sealing check", Dec 2024)');

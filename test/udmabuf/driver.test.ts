@@ -67,3 +67,19 @@ function witnessFree(variant: string) {
   expect(t.w.verdict).toBeNull();
   return t;
 }
+
+describe('udmabuf_create against F_ADD_SEALS (the Dec 2024 inode-lock fix)', () => {
+  it('fixed: inode_lock_shared across the seal check and the pin; DFS clean', () => {
+    clean('udmabuf-create-vs-seal', 'fixed');
+  });
+  it('racy: the write seal lands between the check and the pin', () => {
+    const { f, events } = witness('udmabuf-create-vs-seal', 'racy', 'invariant');
+    expect(f.verdict.message).toBe('udmabuf ub holds pins on pages of write-sealed memfd guest');
+    const checked = at(events, step('vmm', 'udmabuf_create:seals'));
+    const sealed = at(events, step('sealer', 'memfd_add_seals:check'), checked); // F_SEAL_WRITE set under the inode lock
+    const pinned = at(events, note(/^pinned folio 0/, 'vmm'), sealed);
+    expect(checked).toBeGreaterThanOrEqual(0);
+    expect(sealed).toBeGreaterThan(checked);
+    expect(pinned).toBeGreaterThan(sealed);
+  });
+});
