@@ -185,7 +185,9 @@ export function machines(pos: string[], flags: Flags): number {
     const sc = loadByName(pos[0]);
     const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
     const model = modelFor(sc.file, variant, params(flags));
-    model.protocols.forEach((p, t) => p && items.push({ actor: model.threads[t]?.name ?? `thread${t}`, protocol: p }));
+    model.protocols.forEach((p, t) => {
+      if (p) items.push({ actor: model.threads[t]?.name ?? `thread${t}`, protocol: p });
+    });
   }
   const shown = items.map(({ actor, protocol: p }) => ({ actor, protocol: p.name, vocabulary: p.vocab.name, mermaid: protocolMermaid(p), xstate: JSON.parse(protocolXstateJson(p)) }));
   if (flags.json) out(JSON.stringify(shown, null, 2));

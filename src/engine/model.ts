@@ -101,8 +101,12 @@ export class ModelBuilder {
     const speaking = this.protocols.some((p) => p !== null);
     while (speaking && this.protocols.length < this.threads.length) this.protocols.push(null);
     const mailboxWidth = Math.max(0, ...this.protocols.map((p) => p?.vocab.width ?? 0));
-    const actorBase = speaking ? this.layout.region('actor', this.threads.length, ACTOR_FIELDS(this.mailboxCap, mailboxWidth)) : -1;
-    if (speaking) this.protocols.forEach((p, t) => p && this.layout.initial(actorBase + t * ACTOR_FIELDS(this.mailboxCap, mailboxWidth).length, p.initial));
+    const actorFields = ACTOR_FIELDS(this.mailboxCap, mailboxWidth);
+    const actorBase = speaking ? this.layout.region('actor', this.threads.length, actorFields) : -1;
+    for (let t = 0; speaking && t < this.threads.length; t++) {
+      const p = this.protocols[t];
+      if (p) this.layout.initial(actorBase + t * actorFields.length, p.initial);
+    }
     const fenceBase = this.fences.length ? this.layout.region('fence', this.fences.length, FENCE_FIELDS) : -1;
     return {
       name: this.name,

@@ -199,8 +199,10 @@ export class World extends Memory implements LockWorld {
     this.threads = s.threads.slice();
     this.owned.fill(0);
     this.verdict = null;
-    this.sentTo.fill(0);
-    this.takenBy.fill(0);
+    if (this.emit !== null) {
+      this.sentTo.fill(0);
+      this.takenBy.fill(0);
+    }
   }
 }
 

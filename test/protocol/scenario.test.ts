@@ -4,6 +4,7 @@
  * checks of protocols, messages and fences, and `mmsim machines`.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { replayToken } from '../../src/explore/replayer.js';
@@ -92,5 +93,7 @@ describe('mmsim machines', () => {
     expect(items.map((i) => `${i.actor}:${i.protocol}`)).toEqual(['client:rpc-client', 'server:rpc-server']);
     expect(items[1]?.mermaid).toBe('stateDiagram-v2\n  direction LR\n  state "idle" as s0\n  state "serving" as s1\n  [*] --> s0\n  s0 --> s1: ?Request\n  s1 --> s0: !Reply\n');
     expect(items[0]?.xstate).toMatchObject({ id: 'rpc-client', initial: 'idle' });
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    for (const i of items) expect(readme).toContain(`%% ${i.actor}: protocol ${i.protocol}\n${i.mermaid}`);
   });
 });
