@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { protocolMermaid } from '../../machines/draw.js';
+import { guestProtocol, vmmProtocol } from '../../machines/virtio-gpu.js';
 import { decodeToken } from '../../src/explore/token.js';
 import { model, replay } from '../kernel/mm-helpers.js';
 
@@ -23,6 +25,14 @@ describe('quoted replay commands', () => {
       const t = replay(model(scenario as string, variant), decodeToken(token as string), 3000);
       expect(t.consumed).toBe(true);
       expect(t.w.verdict?.message).toMatch(expected[`${scenario}/${variant}`] as RegExp);
+    });
+  }
+});
+
+describe('the README draws the pipeline protocols as mmsim machines prints them', () => {
+  for (const p of [guestProtocol, vmmProtocol]) {
+    it(p.name, () => {
+      expect(read('README.md')).toContain(`\`\`\`mermaid\n${protocolMermaid(p)}\`\`\``);
     });
   }
 });
