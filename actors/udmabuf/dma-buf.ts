@@ -121,9 +121,12 @@ export const dma_buf_cpu_access = kproc(
       return built ? k.ret(0) : 'build'; // else dma_sync_sgtable_for_cpu
     },
     build: (k, l) => {
+      // ubuf->sg = get_sg_table(dev, buf, direction): kzalloc + sg_alloc_table + dma_map_sgtable may sleep
       const U = udmabufs(k);
-      if (k.w.get(U.slot(l.ub, UB_SG)) !== 0) k.note(() => `begin_cpu_udmabuf: ubuf->sg of ${U.ub(l.ub).name} overwritten (the first sg table leaks)`);
-      k.w.set(U.slot(l.ub, UB_SG), k.tid + 1); // ubuf->sg = get_sg_table(dev, buf, direction)
+      const prev = k.w.get(U.slot(l.ub, UB_SG));
+      if (prev !== 0)
+        return k.violated(`memory leak: begin_cpu_udmabuf of ${k.w.threadName(k.tid)} overwrites the ubuf->sg of ${U.ub(l.ub).name} that ${k.w.threadName(prev - 1)} built (no lock around ubuf->sg)`);
+      k.w.set(U.slot(l.ub, UB_SG), k.tid + 1);
       return k.ret(0);
     },
   },

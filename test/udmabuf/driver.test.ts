@@ -83,3 +83,22 @@ describe('udmabuf_create against F_ADD_SEALS (the Dec 2024 inode-lock fix)', () 
     expect(pinned).toBeGreaterThan(sealed);
   });
 });
+
+describe('begin_cpu_udmabuf builds ubuf->sg without a lock (derived from the driver)', () => {
+  it('two first DMA_BUF_IOCTL_SYNC begins both build an sg table: one leaks', () => {
+    const { f, events } = witness('udmabuf-cpu-access', 'two-users', 'invariant');
+    const m = /^memory leak: begin_cpu_udmabuf of (spice|ui) overwrites the ubuf->sg of ub that (spice|ui) built \(no lock around ubuf->sg\)$/.exec(f.verdict.message);
+    expect(m).not.toBeNull();
+    const [, second, first] = m as RegExpExecArray;
+    expect(second).not.toBe(first);
+    // both checked before either stored
+    const c1 = at(events, step(first as string, 'dma_buf_cpu_access:check'));
+    const c2 = at(events, step(second as string, 'dma_buf_cpu_access:check'));
+    const b1 = at(events, step(first as string, 'dma_buf_cpu_access:build'));
+    expect(Math.max(c1, c2)).toBeLessThan(b1);
+    expect(f.verdict.at).toBe('dma_buf_cpu_access:build');
+  });
+  it('one user: DFS clean', () => {
+    clean('udmabuf-cpu-access', 'one-user');
+  });
+});
