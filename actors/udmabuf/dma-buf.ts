@@ -164,14 +164,16 @@ function guestValue(k: Ctx, memfd: number, idx: number): { f: number; v: number 
 }
 
 /**
- * An importer reads page `page` of the dma-buf and checks it: args [ub, page, via, vma]; returns the
- * value read. `via`: VIA_SG (a moved attachment is re-mapped first), VIA_VMAP, VIA_MMAP (through
- * `vma`). The coherency check names the page, the guest's value and the importer's value.
+ * An importer reads page `page` of the dma-buf and checks it: args [ub, page, via, vma, frame,
+ * want]; returns the value read. `via`: VIA_SG (a moved attachment is re-mapped first), VIA_VMAP,
+ * VIA_MMAP (through `vma`). The coherency check names the page, the guest's value and the
+ * importer's value; when `want` is given (the value the guest rendered for `frame`), the pixel must
+ * also be that frame's (a torn frame otherwise: the guest wrote the next one before the fence).
  */
 export const importer_read = kproc(
   'importer_read',
   'an importer: a GPU DMA read of its sg table, a kernel vmap read, or a user load from the mmap (QEMU UI, Spice)',
-  (a) => ({ ub: arg(a, 0), page: arg(a, 1), via: arg(a, 2), vma: arg(a, 3), att: -1, f: -1, r: 0 }),
+  (a) => ({ ub: arg(a, 0), page: arg(a, 1), via: arg(a, 2), vma: arg(a, 3), frame: arg(a, 4), want: a.length > 5 ? arg(a, 5) : -1, att: -1, f: -1, r: 0 }),
   {
     start: (k, l) => {
       if (l.via === VIA_MMAP) return k.call(dmabuf_user_access, [l.vma, l.page, 0, 0], 'loaded');
@@ -201,7 +203,7 @@ export const importer_read = kproc(
   },
 );
 
-function check(k: Ctx, l: { ub: number; page: number; via: number; f: number; r: number }): number {
+function check(k: Ctx, l: { ub: number; page: number; via: number; f: number; r: number; frame: number; want: number }): number {
   const U = udmabufs(k);
   const h = U.ub(l.ub);
   const g = guestValue(k, h.memfd, h.pgoff + l.page);
@@ -212,6 +214,8 @@ function check(k: Ctx, l: { ub: number; page: number; via: number; f: number; r:
       `stale page: ${k.w.threadName(k.tid)} read ${l.r} from udmabuf ${h.name} page ${l.page}${l.f >= 0 ? ` (folio ${l.f})` : ''} via ${VIA_NAMES[l.via]}; the guest's memory holds ${g.v} (memfd index ${h.pgoff + l.page}: ${where})`,
     );
   }
+  if (l.want >= 0 && l.r !== l.want)
+    return k.violated(`torn frame: ${k.w.threadName(k.tid)} read ${l.r} from udmabuf ${h.name} page ${l.page} for frame ${l.frame}; the guest wrote ${l.want} for that frame`);
   return k.ret(l.r);
 }
 

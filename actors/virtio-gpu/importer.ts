@@ -8,6 +8,9 @@
  * - Spice (CPU encode from the mmap, bracketed by DMA_BUF_IOCTL_SYNC begin/end),
  * - GStreamer (GPU encode through its own attachment).
  *
+ * Each read is also checked against the value the guest rendered for that frame (a torn frame when
+ * the guest wrote the next frame before the frame's fence).
+ *
  * On Close the importer detaches or munmaps and signals its `closed` fence so the VMM may close
  * the dma-buf fd. Simplified: one read per page per frame; encoders and displays are just reads.
  */
@@ -18,6 +21,7 @@ import { importerProtocol } from '../../machines/virtio-gpu.js';
 import { munmap } from '../mm/madvise.js';
 import { dma_buf_attach, dma_buf_cpu_access, dma_buf_detach, dma_buf_map, importer_read, VIA_MMAP, VIA_SG } from '../udmabuf/dma-buf.js';
 import { mmap_udmabuf } from '../udmabuf/udmabuf.js';
+import { frameValue } from './guest.js';
 
 export const IMP_GPU = 0;
 export const IMP_UI = 1;
@@ -49,7 +53,7 @@ export const dma_buf_importer = kproc(
     },
     read: (k, l) => {
       if (l.page >= l.pages) return l.kind === IMP_SPICE ? k.call(dma_buf_cpu_access, [l.ub, 1], 'signal') : 'signal';
-      return k.call(importer_read, [l.ub, l.page++, usesMmap(l.kind) ? VIA_MMAP : VIA_SG, l.vma], 'read');
+      return k.call(importer_read, [l.ub, l.page++, usesMmap(l.kind) ? VIA_MMAP : VIA_SG, l.vma, l.frame, frameValue(l.frame)], 'read');
     },
     signal: (k, l) => {
       k.fence.signal(l.frame === 1 ? l.f0 : l.f1);

@@ -10,7 +10,7 @@ import { dma_buf_importer, IMP_GPU, IMP_GSTREAMER, IMP_SPICE, IMP_UI } from '../
 import { udmabuf_server } from '../../actors/virtio-gpu/udmabuf-server.js';
 import { IMPORTER_FENCES, MAX_IMPORTERS, virtio_gpu_vmm } from '../../actors/virtio-gpu/vmm.js';
 import { MAX_UB_PAGES, type Udmabufs } from '../kernel/udmabuf.js';
-import { type CompileEnv, registerOp } from './ops.js';
+import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
 import { udmabufId } from './udmabuf-ops.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1));
@@ -80,3 +80,5 @@ registerOp({
     return { op: 'call', proc: dma_buf_importer, args: [kind, vma, a.pages, ...importerFences(env, env.actor.name), env.actor.mm] };
   },
 });
+
+registerSwitch('guest_skips_fence_wait', "the guest renders the next frame before the previous flush's fence completed");

@@ -8,7 +8,7 @@ import type { TraceEvent } from '../../src/engine/events.js';
 import { toHtml } from '../../src/trace/html.js';
 import { toMermaid } from '../../src/trace/mermaid.js';
 import { model } from '../kernel/mm-helpers.js';
-import { at, clean, sent, step, witness } from './helpers.js';
+import { at, clean, note, sent, step, witness } from './helpers.js';
 
 const fence = (op: string, name: string, t?: string) => (e: TraceEvent) => e.k === 'fence' && e.op === op && e.fence === name && (t === undefined || e.t === t);
 
@@ -65,6 +65,24 @@ describe('udmabuf-pipeline (GPU + QEMU UI importers)', () => {
     expect(row).toBeDefined();
     expect(row).toMatch(/<td class="arrow" data-col="\d+">▶<\/td>/);
     expect(html).toContain('reply → guest Created(res=1, err=0)');
+  });
+});
+
+describe('udmabuf-pipeline: the fences are what keeps frames whole', () => {
+  it("a guest that renders frame 2 before frame 1's fence lets an importer see a torn frame", () => {
+    const { f, events } = witness('udmabuf-pipeline', 'no-fence-wait', 'invariant');
+    expect(f.verdict.message).toMatch(/^torn frame: (gpu|ui) read 98 from udmabuf blob page 0 for frame 1; the guest wrote 97 for that frame$/);
+    const importer = (/^torn frame: (\w+)/.exec(f.verdict.message) as RegExpExecArray)[1] as string;
+    // Flush(frame 1) is queued with a plain send (no waitingReply), the guest stores frame 2's pixel,
+    // then the importer handles Frame(1) and reads it
+    const flush1 = at(events, (e) => e.k === 'send' && e.name === 'Flush' && e.fields?.frame === 1 && !e.reply);
+    const store2 = at(events, note(/^store 98 to vpn \d+: folio \d+$/, 'guest'), flush1);
+    const frame1 = at(events, (e) => e.k === 'recv' && e.t === importer && e.name === 'Frame' && e.fields?.frame === 1);
+    expect(flush1).toBeGreaterThanOrEqual(0);
+    expect(store2).toBeGreaterThan(flush1);
+    expect(at(events, note(new RegExp(`^${importer} reads 98 from blob page 0`)), Math.max(store2, frame1))).toBeGreaterThan(store2);
+    // the guest's memory and the importer agree (no stale page): the pixel is from the wrong frame
+    expect(at(events, (e) => e.k === 'fence' && e.op === 'signal' && e.fence === `${importer}.frame1`)).toBe(-1);
   });
 });
 
