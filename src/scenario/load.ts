@@ -17,6 +17,8 @@ import { worldNames } from './world.js';
 import './mm-ops.js';
 import './uffd-ops.js';
 import './msg-ops.js';
+import './udmabuf-ops.js';
+import './pipeline-ops.js';
 import './test-ops.js';
 
 export { type DecodedOp, decodeOps } from './decode-ops.js';

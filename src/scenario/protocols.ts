@@ -1,6 +1,7 @@
 /** A scenario's protocols: its own (over its `messages`) and the built-in ones, by name. */
 import { type Guard, type Protocol, type ProtocolConfig, protocol, type TransitionSpec, type Vocabulary, vocabulary } from '../../machines/protocol.js';
 import { BUILTIN_PROTOCOLS } from '../../machines/rpc.js';
+import { PIPELINE_PROTOCOLS } from '../../machines/virtio-gpu.js';
 import type { ScenarioSpec } from './schema.js';
 
 /** Thrown with the path inside the scenario file of a protocol that cannot be compiled. */
@@ -15,7 +16,7 @@ export class ProtocolSpecError extends Error {
 
 /** Every protocol a scenario's actors may speak: the built-in ones, then the scenario's own (which may shadow them). */
 export function scenarioProtocols(spec: ScenarioSpec): Map<string, Protocol> {
-  const out = new Map<string, Protocol>(Object.entries(BUILTIN_PROTOCOLS));
+  const out = new Map<string, Protocol>([...Object.entries(BUILTIN_PROTOCOLS), ...Object.entries(PIPELINE_PROTOCOLS)]);
   const own = Object.entries(spec.protocols ?? {});
   if (own.length === 0) return out;
   if (!spec.messages) throw new ProtocolSpecError('messages', 'missing: protocols need the messages they exchange');

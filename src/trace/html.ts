@@ -36,7 +36,7 @@ td{padding:2px 8px;border-bottom:1px solid #edf0f3;vertical-align:top;overflow-w
 tr.step td.ev{color:#8a93a0}
 td.acquire{background:#dff3e2;color:#1b5e20}td.release{background:#e1ecfb;color:#0d47a1}
 td.block{background:#fde0dd;color:#b3261e;font-weight:600}td.trylock-failed{background:#fff0d6;color:#8a5300}
-td.edeadlk{background:#efe1f7;color:#5e2a84}td.note{font-style:italic;color:#444;white-space:pre-wrap}td.msgev{color:#00695c}
+td.edeadlk{background:#efe1f7;color:#5e2a84}td.note{font-style:italic;color:#444;white-space:pre-wrap}td.msgev{color:#00695c}td.arrow{border-bottom:2px solid #00695c;color:#00695c;text-align:right}
 td.held{box-shadow:inset 4px 0 #81c784}
 td.blk{background:repeating-linear-gradient(135deg,#fde0dd 0 6px,#fff 6px 12px);box-shadow:inset 4px 0 #e57373}
 tr#verdict td{background:#fbe3e1;border-top:2px solid #b3261e;border-bottom:2px solid #b3261e}
@@ -122,7 +122,13 @@ function laneRows(events: readonly TraceEvent[], actors: readonly string[], rows
     }
     const [cls, text] = describe(e);
     applyLock(lane, e);
+    // a send draws an arrow across the lanes between the sender and the receiver
+    const to = e.k === 'send' ? actors.indexOf(e.to) : -1;
     const cells = lanes.map((l, c) => {
+      if (to >= 0 && c !== me && (c - me) * (c - to) <= 0) {
+        const head = c === to ? (to > me ? '▶' : '◀') : '';
+        return `<td class="arrow" data-col="${c}">${head}</td>`;
+      }
       if (c === me) {
         const title = e.k === 'step' ? '' : ` title="${escapeHtml(`at ${l.at}`)}"`;
         return `<td class="ev ${cls}${l.held.length && l.blocked === null ? ' held' : ''}" data-col="${c}"${title}>${escapeHtml(text)}</td>`;
@@ -152,14 +158,21 @@ function describe(e: Exclude<TraceEvent, { k: 'verdict' }>): [string, string] {
     case 'ret':
       return ['ret', `← ${e.proc} = ${e.rv}`];
     case 'send':
-      return ['msgev', `send → ${e.to} [${e.msg.join(', ')}]`];
+      return ['msgev', `${e.reply ? 'reply' : 'send'} → ${e.to} ${e.name ? named(e.name, e.fields) : `[${e.msg.join(', ')}]`}`];
     case 'recv':
-      return ['msgev', `recv [${e.msg.join(', ')}]`];
+      return ['msgev', `recv ${e.name ? `${named(e.name, e.fields)}${e.from ? ` from ${e.from}` : ''}` : `[${e.msg.join(', ')}]`}`];
     case 'note':
       return ['note', e.text];
     case 'fence':
       return ['note', `fence ${e.op} ${e.fence}`];
   }
+}
+
+/** A named message with its fields: `CreateBlob(res=1, pages=1)`. */
+function named(name: string, fields: Readonly<Record<string, number>> | undefined): string {
+  return `${name}(${Object.entries(fields ?? {})
+    .map(([f, v]) => `${f}=${v}`)
+    .join(', ')})`;
 }
 
 /** Track what a lane holds and waits for after a lock event. */

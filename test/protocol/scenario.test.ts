@@ -94,7 +94,7 @@ describe('scenario protocols', () => {
     expect(problems(yaml(client('{ op: fence_wait, fence: nope }'), 'fences: [done]\n'))).toEqual(['actors[0].ops[0].fence: no fence named "nope" (known: done)']);
     expect(problems(yaml(client('{ op: call, to: A, msg: Requets, fields: { id: 1, arg: 0 } }')))).toEqual(['actors[0].ops[0]: no message "Requets" in rpc (known: Request, Reply)']);
     expect(problems(yaml(client('{ op: send, to: A, msg: Request, fields: { id: 1 } }')))).toEqual(['actors[0].ops[0]: Request needs field arg']);
-    expect(problems(yaml('  - name: A\n    protocol: nosuch\n    ops: [{ op: recv }]\n'))).toEqual(['actors[0].protocol: no protocol named "nosuch" (known: rpc-client, rpc-server)']);
+    expect(problems(yaml('  - name: A\n    protocol: nosuch\n    ops: [{ op: recv }]\n'))).toEqual(['actors[0].protocol: no protocol named "nosuch" (known: rpc-client, rpc-server, virtio-gpu-guest, virtio-gpu-vmm, udmabuf, dma-buf-importer)']);
     expect(problems(yaml(client('{ op: recv }'), 'protocols:\n  x: { initial: a, states: { a: {} } }\n'))).toEqual(['messages: missing: protocols need the messages they exchange']);
   });
 });
