@@ -291,7 +291,7 @@ export const mfill_atomic = kproc(
       l.f = -1;
       return 'unlock';
     },
-    next: (k, l) => {
+    next: (_k, l) => {
       l.f = -1;
       l.done++;
       return l.done < l.pages ? 'pmd' : 'unlock';
