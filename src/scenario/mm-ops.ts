@@ -7,6 +7,7 @@ import { cpu_access } from '../../actors/mm/access.js';
 import { memfd_pin_folios, pin_user_pages, pin_user_pages_fast, unpin_user_pages } from '../../actors/mm/gup.js';
 import { hmm_mirror_update } from '../../actors/mm/hmm.js';
 import { madvise_dontneed, munmap } from '../../actors/mm/madvise.js';
+import { fork_mm } from '../../actors/mm/fork.js';
 import { mremap_move } from '../../actors/mm/mremap.js';
 import { ftruncate, MFD_ALLOW_SEALING, memfd_add_seals, memfd_create } from '../../actors/mm/memfd.js';
 import { punch_hole } from '../../actors/mm/punch-hole.js';
@@ -158,6 +159,25 @@ registerOp({
     if (o.pages !== n.pages || o.pages !== 4 || o.memfd !== n.memfd || o.pgoff !== n.pgoff || o.hugetlb_vma_lock >= 0)
       throw new Error(`mremap: ${a.vma} and ${a.to} must be one pmd (4 pages) each, non-hugetlb, mapping the same memfd at the same offset (or both anonymous)`);
     return { op: 'call', proc: mremap_move, args: [o.mm, vmaId(env, a.vma), vmaId(env, a.to)] };
+  },
+});
+
+registerOp({
+  name: 'fork',
+  doc:
+    "fork's dup_mmap + copy_page_range from the actor's process into `child`, a process declared with the same VMA layout and nothing mapped " +
+    '(it stands for the mm dup_mm creates; no other actor may touch it before): anon CoW setup, file PTEs of VMAs with an anon_vma, pinned anon pages copied eagerly',
+  fields: { child: Name },
+  refs: { child: 'mm' },
+  compile: (a: { child: string }, env) => {
+    const K = kernelOf(env);
+    const p = env.actor.mm;
+    const c = env.names.mm.get(a.child) as number;
+    const pv = K.mm(p).vmas.map((v) => K.vma(v));
+    const cv = K.mm(c).vmas.map((v) => K.vma(v));
+    const same = p !== c && pv.length === cv.length && pv.every((v, i) => v.start === cv[i]?.start && v.end === cv[i]?.end && v.memfd === cv[i]?.memfd && v.pgoff === cv[i]?.pgoff);
+    if (!same) throw new Error(`fork: process ${a.child} must be another process declared with the parent's VMA layout (same sizes, files and offsets, in order)`);
+    return { op: 'call', proc: fork_mm, args: [p, c] };
   },
 });
 
