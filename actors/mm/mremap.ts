@@ -34,11 +34,12 @@ import { anon_vma_lock, pmdText, vma_anon_vma } from '../uffd/common.js';
 import { mmap_write_unlock, vma_start_write } from './common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
 
-/** mremap_move: args [mm, old vma, new vma]; 0 or a negative errno. */
+/** mremap_move: args [mm, old vma, new vma, no_move_pmd]; 0 or a negative errno. no_move_pmd: an
+ * architecture without CONFIG_HAVE_MOVE_PMD (or arch_supports_page_table_move() false): PTE path only. */
 export const mremap_move = kproc(
   'mremap_move',
   'mm/mremap.c: mremap → move_vma → move_page_tables',
-  (a) => ({ mm: arg(a, 0), old: arg(a, 1), nw: arg(a, 2), os: 0, ns: 0, huge: 0, moved: 0, again: 0, t: -1, nt: -1, err: 0 }),
+  (a) => ({ mm: arg(a, 0), old: arg(a, 1), nw: arg(a, 2), noMovePmd: arg(a, 3), os: 0, ns: 0, huge: 0, moved: 0, again: 0, t: -1, nt: -1, err: 0 }),
   {
     lock: (k, l) => (k.down_write(kern(k).mm(l.mm).mmap_lock) ? 'start_write_old' : BLOCKED),
     // move_vma: "We don't want racing faults" — vma_start_write(vma); the new VMA is write-locked too
@@ -60,6 +61,7 @@ export const mremap_move = kproc(
       l.again = 0;
       if (pmd_none(v)) return 'notify_end';
       l.huge = pmd_trans_huge(v) || is_pmd_migration_entry(v) ? 1 : 0;
+      if (!l.huge && l.noMovePmd) return 'fallback';
       k.note(() => `move_page_tables: old pmd ${pmd_index(l.os)} is ${pmdText(v)} → move_pgt_entry(${l.huge ? 'HPAGE_PMD' : 'NORMAL_PMD'})`);
       return 'rmap_lock';
     },
@@ -132,7 +134,10 @@ export const mremap_move = kproc(
     // the PTE path: if (pmd_none(*old_pmd)) continue; if (pte_alloc(new_vma->vm_mm, new_pmd)) break;
     fallback: (k, l) => {
       const K = kern(k);
-      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.os)))) return 'notify_end';
+      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.os)))) {
+        k.note(() => `move_page_tables: old pmd ${pmd_index(l.os)} is none, nothing to move`);
+        return 'notify_end';
+      }
       if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.ns)))) return k.call(__pte_alloc, [l.mm, pmd_index(l.ns)], 'pte_alloced');
       return 'pt_rmap';
     },
@@ -159,6 +164,7 @@ export const mremap_move = kproc(
     pt_old_locked: (k, l) => {
       if (k.rv === 0) {
         l.again = 1; // err = -EAGAIN → goto again
+        k.note(() => `move_ptes: old table gone (pte_offset_map_lock failed), -EAGAIN`);
         return 'rmap_unlock';
       }
       l.t = pmd_table(k.rv);
@@ -183,6 +189,7 @@ export const mremap_move = kproc(
         if (p !== 0) set_pte_at(k, K, l.nt, i, p); // move_pte / move_soft_dirty_pte
       }
       k.note(() => `move_ptes: PTEs of table ${l.t} moved to table ${l.nt}; flush_tlb_range`);
+      l.moved = 1; // this extent is done
       return 'pt_new_unlock';
     },
     pt_new_unlock: (k, l) => {

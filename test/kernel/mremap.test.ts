@@ -53,6 +53,40 @@ describe('mremap of a shmem mapping', () => {
   });
 });
 
+describe('the PTE path (no CONFIG_HAVE_MOVE_PMD) vs retract_page_tables', () => {
+  const m = model('mm-mremap-ptes-vs-retract', 'v6.11');
+
+  it('move_ptes takes the rmap locks, the old PTL, then the new PTL nested', () => {
+    const r = directed(m, [['mover', null]]);
+    expect(r.verdict).toBeNull();
+    expect(notes(r.events)).toContain('mover: move_ptes: PTEs of table 0 moved to table 1; flush_tlb_range');
+    const locks = r.events.flatMap((e) => (e.k === 'lock' && e.t === 'mover' && e.op === 'acquire' ? [e.lock] : []));
+    const rmap = locks.lastIndexOf('shm.i_mmap_rwsem', locks.indexOf('ptl[0]'));
+    expect(rmap).toBeGreaterThan(0);
+    expect(locks.indexOf('ptl[1]')).toBeGreaterThan(locks.indexOf('ptl[0]'));
+  });
+
+  it('a table retracted after the pmd_none check: pte_offset_map_lock fails, -EAGAIN, the retry finds pmd_none', () => {
+    const r = directed(m, [
+      ['mover', 'mremap_move:pt_rmap'],
+      ['collapser', null],
+      ['mover', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mremap_move')).toEqual([0]);
+    const retracted = at(r.events, 'collapser', /retract_page_tables: old pmd 0 table 0 retracted/);
+    const eagain = at(r.events, 'mover', /move_ptes: old table gone \(pte_offset_map_lock failed\), -EAGAIN/);
+    expect(retracted).toBeGreaterThan(0);
+    expect(eagain).toBeGreaterThan(retracted);
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
+
 describe('move_normal_pmd vs retract_page_tables (6fa1066fc5d0, Fixes: 1d65b771bc08)', () => {
   const NAME = 'mm-mremap-vs-retract';
   /** mover reads the old pmd (a table) and stops before take_rmap_locks; collapser retracts the table. */
