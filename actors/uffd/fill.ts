@@ -20,7 +20,9 @@
  * will deal with that").
  *
  * Simplified: one page per ioctl call step loop (len = pages); the dst VMA is locked as in
- * uffd_mfill_lock (v6.9+: lock_vma_under_rcu, else mmap_read_lock + down_read(vm_lock)); no
+ * uffd_mfill_lock (v6.9+: lock_vma_under_rcu, else mmap_read_lock + down_read(vm_lock)); a private
+ * dst gets its anon_vma in one step under the VMA lock (uffd_lock_vma drops it and prepares the
+ * anon_vma under mmap_read_lock); no
  * mmap_changing, no memcg charge, no UFFDIO_COPY_MODE_WP, no hugetlb (mfill_atomic_hugetlb), no
  * -ENOENT copy retry (copy_from_user never faults here: the source value is given), pmd_bad not
  * modelled; the three lockless reads of *dst_pmd after __pte_alloc are one step.

@@ -45,6 +45,32 @@ describe('UFFDIO_COPY and UFFDIO_ZEROPAGE on anonymous memory', () => {
   });
 });
 
+describe('UFFDIO_COPY and UFFDIO_ZEROPAGE on shmem (shmem_mfill_atomic_pte)', () => {
+  const m = model('uffd-copy-shmem', 'v6.10');
+
+  it('the copy inserts into the page cache and maps it; the racing zeropage finds the index taken (-EEXIST); the woken load reads 7', () => {
+    const r = directed(m, [
+      ['cpu', 'handle_userfault:sleep'],
+      ['filler', null],
+      ['zeroer', null],
+      ['cpu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([1, EEXIST]);
+    const copied = at(r.events, 'filler', /UFFDIO_COPY: vpn 0 → folio \d+/);
+    const refused = at(r.events, 'zeroer', /shmem_mfill_atomic_pte: index 0 already in the page cache, -EEXIST/);
+    expect(copied).toBeGreaterThan(at(r.events, 'cpu', /handle_userfault: vpn 0 queued/));
+    expect(refused).toBeGreaterThan(copied);
+    expect(at(r.events, 'cpu', /load 7 from vpn 0/)).toBeGreaterThan(refused);
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
+
 describe('UFFDIO_CONTINUE on shmem (MINOR mode)', () => {
   const m = model('uffd-continue-fault', 'v6.10');
 
