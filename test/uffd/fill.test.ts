@@ -6,8 +6,19 @@
 import { describe, expect, it } from 'vitest';
 import { EAGAIN, EEXIST, EFAULT } from '../../src/kernel/defs.js';
 import { encodeToken } from '../../src/explore/token.js';
+import { scenarioJsonSchema } from '../../src/scenario/jsonschema.js';
+import { knownSwitches } from '../../src/scenario/ops.js';
 import { dfsOf } from '../helpers.js';
 import { at, directed, model, notes, replay, rets } from './helpers.js';
+
+describe('the scenario vocabulary', () => {
+  it('`mmsim schema` lists the new operations, and the version switches are registered', () => {
+    const text = JSON.stringify(scenarioJsonSchema());
+    for (const op of ['uffdio_copy', 'uffdio_zeropage', 'uffdio_continue', 'mremap', 'fork']) expect(text).toContain(`"const":"${op}"`);
+    expect(knownSwitches().has('uffd_fill_pmd_checks_v6_11')).toBe(true);
+    expect(knownSwitches().has('mremap_recheck_normal_pmd')).toBe(true);
+  });
+});
 
 describe('UFFDIO_COPY and UFFDIO_ZEROPAGE on anonymous memory', () => {
   const m = model('uffd-copy-fault', 'v6.10');
