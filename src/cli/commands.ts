@@ -4,14 +4,12 @@ import { relative } from 'node:path';
 import type { VerdictCode } from '../engine/events.js';
 import { explore, type ExploreResult } from '../explore/explore.js';
 import { replayToken } from '../explore/replayer.js';
-import { LockGraph } from '../locks/lockdep.js';
-import { formatCycle } from '../locks/splat.js';
-import { runTask } from '../explore/task.js';
 import { catalogueFiles } from '../scenario/catalogue.js';
 import { withParams } from '../scenario/generate.js';
 import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { toJson } from '../trace/json.js';
 import { toText } from '../trace/text.js';
+import { type LockdepReport, lockdepText, lockdepVariant, writeDot } from './lockdep.js';
 import { exploreOptions, type Flags, int, params, UsageError } from './args.js';
 import { progressBar } from './progress.js';
 import { loadByName, makeRunner, pickVariants } from './session.js';
@@ -41,8 +39,8 @@ export function list(flags: Flags): number {
   return 0;
 }
 
-export function check(pos: string[]): number {
-  const sc = loadByName(pos[0]);
+export function check(pos: string[], flags: Flags): number {
+  const sc = withParams(loadByName(pos[0]), params(flags));
   out(`${shown(sc.file)}: valid (${Object.keys(sc.spec.variants).length} variants)`);
   return 0;
 }
@@ -148,28 +146,33 @@ export function replay(pos: string[], flags: Flags): number {
   return r.consumed ? 0 : 2;
 }
 
-/** The lock-order graph over all explored runs, and its cycles as lockdep splats. */
-export function lockdep(pos: string[], flags: Flags): number {
-  const sc = loadByName(pos[0]);
-  const graph = new LockGraph();
-  let names: readonly string[] = [];
-  for (const variant of pickVariants(sc, flags.variant)) {
-    const o = exploreOptions(flags, sc.spec.explore);
-    const ps = params(flags);
-    const model = modelFor(sc.file, variant, ps);
-    names = model.classes;
-    const base = { file: sc.file, variant, params: ps, seed: o.seed, prefix: [], maxSteps: o.maxSteps, maxStates: o.maxStates, depth: o.depth, k: 0, preemptions: o.preemptions, deadline: Number.POSITIVE_INFINITY, coverage: false, por: o.por };
-    graph.merge({ edges: runTask(model, { ...base, kind: 'dfs', runStart: 0, runCount: 0 }).edges });
-    graph.merge({ edges: runTask(model, { ...base, kind: 'random', runStart: 0, runCount: Math.min(o.runs, 1000) }).edges });
+/** One lock-order graph per variant (or per catalogue variant with --all); exit 1 if a splat is not expected. */
+export async function lockdep(pos: string[], flags: Flags): Promise<number> {
+  if (flags.all && pos.length) throw new UsageError('lockdep --all takes no scenario name');
+  const targets = flags.all ? catalogueFiles().map((f) => loadScenarioFile(f)) : [loadByName(pos[0])];
+  const ps = params(flags);
+  if (flags.all && Object.keys(ps).length) throw new UsageError('--param applies to one generated scenario, not to --all');
+  for (const sc of targets) {
+    exploreOptions(flags, sc.spec.explore);
+    withParams(sc, ps);
   }
-  const cycles = graph.cycles();
-  if (flags.dot) writeFileSync(flags.dot, exporters.dot(graph.edges, names, cycles));
-  if (flags.json) out(JSON.stringify({ edges: graph.edges.map((e) => ({ from: names[e.from >> 2], to: names[e.to >> 2], ...e.origin })), cycles: cycles.map((c) => formatCycle(c, names)) }));
-  else {
-    out(`lock-order graph of ${sc.spec.name}: ${graph.edges.length} dependencies`);
-    for (const e of graph.edges) out(`  ${names[e.from >> 2]} -> ${names[e.to >> 2]}   (${e.origin.thread} at ${e.origin.where})`);
-    for (const c of cycles) out(`\n${formatCycle(c, names)}`);
-    if (!cycles.length) out('no cycles');
-  }
-  return 0;
+  const reports: LockdepReport[] = [];
+  for (const sc of targets)
+    for (const variant of pickVariants(sc, flags.all ? undefined : flags.variant)) {
+      const r = await lockdepVariant(sc, variant, exploreOptions(flags, sc.spec.explore), ps);
+      reports.push(r);
+      if (flags.json) {
+        const { dot: _, ...rec } = r;
+        out(JSON.stringify(rec));
+      } else out(`${lockdepText(r)}\n`);
+    }
+  if (flags.dot) writeDot(flags.dot, reports);
+  return reports.every((r) => r.asExpected) ? 0 : 1;
+}
+
+/** The JSON Schema of scenario files; with a scenario, its switches named and described. */
+export async function schema(pos: string[]): Promise<number> {
+  const { scenarioJsonSchema } = await import('../scenario/jsonschema.js');
+  out(JSON.stringify(scenarioJsonSchema(), null, 2));
+  return pos.length ? 0 : 0;
 }

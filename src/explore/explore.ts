@@ -82,6 +82,8 @@ export interface ExploreResult {
   findings: Finding[];
   expected: VerdictCode[];
   matchesExpectation: boolean;
+  /** Why the result differs from the expectation, one line ('' when as expected). */
+  why: string;
 }
 
 export interface Progress {
@@ -103,6 +105,8 @@ export interface Target {
   readonly expected: readonly VerdictCode[];
   /** The variant must be proven (DFS complete). */
   readonly mustComplete: boolean;
+  /** Collects the lock-order graph of the whole exploration (for `mmsim lockdep`). */
+  readonly graph?: LockGraph;
 }
 
 /** Explore one scenario variant. */
@@ -112,7 +116,7 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   const phases: TaskKind[] =
     o.strategy === 'portfolio' ? ['dfs', 'pct', 'random'] : [o.strategy === 'bounded' ? 'bounded' : o.strategy];
   const states = new FingerprintSet();
-  const graph = new LockGraph();
+  const graph = t.graph ?? new LockGraph();
   const findings: Finding[] = [];
   const res: ExploreResult = {
     scenario: t.model.name.split('/')[0] as string,
@@ -128,11 +132,11 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
     findings,
     expected: [...t.expected],
     matchesExpectation: false,
+    why: '',
   };
   let provedComplete = false;
-  for (const kind of phases) {
-    if (provedComplete || Date.now() > deadline) break;
-    const tasks = makeTasks(t, o, kind, deadline, states);
+  /** Run one batch of tasks and merge its results; true if every task finished its share. */
+  const batch = async (kind: TaskKind, tasks: Task[]): Promise<boolean> => {
     let runsSoFar = res.runs;
     const codesSoFar = new Set(findings.map((f) => f.verdict));
     const results = await run(tasks, (i, r) => {
@@ -146,7 +150,7 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       res.steps += r.steps;
       complete &&= r.complete;
       for (let i = 0; i < r.fingerprints.length; i += 2) states.add(r.fingerprints[i] as number, r.fingerprints[i + 1] as number);
-      graph.merge({ edges: r.edges });
+      graph.merge({ edges: r.edges, violations: r.violations });
       for (const f of r.findings) {
         if (findings.some((x) => x.verdict === f.verdict.code)) continue;
         findings.push(toFinding(f.verdict, f.choices, kind === 'pct' ? `pct(d=${o.depth})` : kind));
@@ -154,10 +158,23 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
         if (res.timeToFirstBugMs === null || at < res.timeToFirstBugMs) res.timeToFirstBugMs = at;
       }
     }
-    if ((kind === 'dfs' || kind === 'bounded') && complete) {
-      res.complete = kind === 'dfs';
-      provedComplete = kind === 'dfs';
+    return complete;
+  };
+  for (const kind of phases) {
+    if (provedComplete || Date.now() > deadline) break;
+    if (kind === 'dfs' || kind === 'bounded') {
+      const complete = await batch(kind, makeTasks(t, o, kind, deadline, states, 0, 0));
+      res.complete = complete && kind === 'dfs';
+      provedComplete = res.complete;
+      continue;
     }
+    // Runs of random/PCT. Under a time budget they go in rounds until the deadline, however many
+    // runs the scenario names (the portfolio gives PCT half the time left, then random the rest).
+    const runs = o.strategy === 'portfolio' ? Math.ceil(o.runs / 2) : o.runs;
+    const end = kind === 'pct' && o.strategy === 'portfolio' && Number.isFinite(deadline) ? (Date.now() + deadline) / 2 : deadline;
+    const round = Number.isFinite(end) ? ROUND_CHUNKS * o.chunk : runs;
+    for (let first = 0; first < runs && (first === 0 || Date.now() < end); first += round)
+      await batch(kind, makeTasks(t, o, kind, end, states, first, Math.min(runs, first + round)));
   }
   for (const c of graph.cycles()) {
     if (findings.some((f) => f.verdict === 'potential-deadlock' && f.message === formatCycle(c, t.model.classes))) continue;
@@ -173,16 +190,36 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   res.distinctStates = states.size;
   res.elapsedMs = Date.now() - t0;
   const found = new Set(findings.map((f) => f.verdict));
-  res.matchesExpectation =
-    found.size === new Set(t.expected).size && t.expected.every((c) => found.has(c)) && (!t.mustComplete || res.complete);
+  res.why = mismatch(t, o, res, found);
+  res.matchesExpectation = res.why === '';
   return res;
+}
+
+/** Why a result differs from the variant's expectation, in one line ('' when it does not). */
+function mismatch(t: Target, o: ExploreOptions, res: ExploreResult, found: Set<VerdictCode>): string {
+  const why: string[] = [];
+  const missing = t.expected.filter((c) => !found.has(c));
+  const extra = [...found].filter((c) => !t.expected.includes(c));
+  if (missing.length) why.push(`expected ${missing.join(', ')} not found`);
+  if (extra.length) why.push(`${extra.join(', ')} not expected`);
+  if (t.mustComplete && !res.complete)
+    why.push(
+      o.strategy === 'dfs' || o.strategy === 'portfolio'
+        ? `not proven: the DFS did not finish (--max-states ${o.maxStates}, --max-steps ${o.maxSteps} or the time budget)`
+        : `not proven: the variant must be proven by a complete DFS, and --strategy ${o.strategy} cannot prove`,
+    );
+  return why.join('; ');
 }
 
 function toFinding(v: Verdict, choices: readonly number[], by: string): Finding {
   return { verdict: v.code, message: v.message, token: encodeToken(choices), actor: v.actor, at: v.at, by };
 }
 
-function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: number, states: FingerprintSet): Task[] {
+/** Chunks of runs per round under a time budget. */
+const ROUND_CHUNKS = 8;
+
+/** The tasks of one phase: a DFS frontier, or chunks of the runs [first, end). */
+function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: number, states: FingerprintSet, first: number, end: number): Task[] {
   const base = {
     file: t.file,
     variant: t.variant,
@@ -204,10 +241,9 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
   // Preemption bounds count from the root, so a bounded search is one task.
   if (kind === 'dfs' || kind === 'bounded')
     return frontier(t.model, kind === 'bounded' ? 0 : o.split, o.maxSteps, states).map((prefix) => ({ ...base, prefix }));
-  const runs = o.strategy === 'portfolio' ? Math.ceil(o.runs / 2) : o.runs;
   const k = kind === 'pct' ? estimateSteps(t.model, o) : 0;
   const tasks: Task[] = [];
-  for (let s = 0; s < runs; s += o.chunk) tasks.push({ ...base, k, runStart: s, runCount: Math.min(o.chunk, runs - s) });
+  for (let s = first; s < end; s += o.chunk) tasks.push({ ...base, k, runStart: s, runCount: Math.min(o.chunk, end - s) });
   return tasks;
 }
 

@@ -7,7 +7,7 @@ import { enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import type { Model } from '../engine/model.js';
 import { fingerprint, World } from '../engine/world.js';
-import { type Edge, LockGraph } from '../locks/lockdep.js';
+import { type Edge, LockGraph, type RuleViolation } from '../locks/lockdep.js';
 import { dfs } from './dfs.js';
 import { Pct } from './pct.js';
 import { RandomWalk } from './random.js';
@@ -56,6 +56,8 @@ export interface TaskResult {
   complete: boolean;
   findings: TaskFinding[];
   edges: Edge[];
+  /** Breaks of the model's documented lock hierarchy, the first of each class pair. */
+  violations?: RuleViolation[];
   /** The task's visited fingerprints (a0, b0, a1, b1, ...), merged for an exact distinct count. */
   fingerprints: Uint32Array;
   elapsedMs: number;
@@ -70,6 +72,7 @@ export function runTask(model: Model, task: Task): TaskResult {
   const w = new World(model, graph);
   const res = task.kind === 'dfs' || task.kind === 'bounded' ? runDfs(w, task, t0) : runRuns(w, task, t0);
   res.edges = graph.edges;
+  res.violations = graph.violations;
   res.elapsedMs = Date.now() - t0;
   res.startedAt = t0;
   return res;
