@@ -12,8 +12,10 @@ import { toText } from '../trace/text.js';
 import { type LockdepReport, lockdepText, lockdepVariant, writeDot } from './lockdep.js';
 import { exploreOptions, type Flags, int, params, UsageError } from './args.js';
 import { progressBar } from './progress.js';
-import { loadByName, makeRunner, pickVariants } from './session.js';
-import { details, header, row } from './table.js';
+import { loadByName, makeRunner, pickVariants, warmTask } from './session.js';
+import { version } from './program.js';
+import { junit, type Reported, sarif } from './reports.js';
+import { coverage, details, table } from './table.js';
 import { modelFor } from './worker.js';
 import * as exporters from './exporters.js';
 
@@ -67,7 +69,7 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
   const exploreJob = ({ sc, variant }: (typeof jobs)[number], progress$?: Parameters<typeof explore>[3]) => {
     const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
     const target = { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true };
-    return explore(target, exploreOptions(flags, sc.spec.explore), runner.run, progress$).catch((e: unknown) => {
+    return explore(target, { ...exploreOptions(flags, sc.spec.explore), labels: flags.coverage === true }, runner.run, progress$).catch((e: unknown) => {
       // A model that throws (an internal error in a code path) fails its own variant, not the others.
       if (e instanceof UsageError) throw e;
       crashed.push(`${sc.spec.name}/${variant}: internal error: ${(e as Error)?.message ?? e}`);
@@ -79,13 +81,18 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     exploreOptions(flags, sc.spec.explore); // bad flags and parameters fail before any output
     withParams(sc, ps);
   }
-  const results: { r: ExploreResult; file: string }[] = [];
-  if (!flags.json) out(header());
+  const results: Reported[] = [];
   const report = (r: ExploreResult, file: string) => {
     r.strategy = r.strategy + (workers > 1 ? ` x${workers}` : '');
     results.push({ r, file });
-    out(flags.json ? JSON.stringify(r) : row(r));
+    if (flags.json && !flags['json-array']) out(JSON.stringify(r));
   };
+  if (workers > 1 && jobs[0]) {
+    // Start the pool and build the models before any clock starts: start-up is reported, not budgeted.
+    const t = Date.now();
+    await runner.run(jobs.map(({ sc, variant }) => warmTask(sc.file, variant, ps)), () => {});
+    process.stderr.write(`mmsim: pool of ${workers} workers started in ${Date.now() - t} ms (not counted in the budget)\n`);
+  }
   try {
     if (workers > 1) {
       // All variants at once: the pool interleaves their tasks; rows still print in catalogue order.
@@ -115,10 +122,15 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     await runner.close();
   }
   const mismatch = results.some((x) => !x.r.matchesExpectation);
-  if (!flags.json) {
+  if (flags['json-array']) out(JSON.stringify(results.map((x) => x.r)));
+  else if (!flags.json) {
+    out(table(results.map((x) => x.r)));
     for (const { r, file } of results) if (r.findings.length) out(`\n${details(r, file)}`);
+    if (flags.coverage) for (const { r } of results) out(`\n${coverage(r)}`);
     out(`\n${results.filter((x) => x.r.matchesExpectation).length} of ${results.length} variants as expected`);
   }
+  if (flags.junit) writeFileSync(flags.junit, junit(results));
+  if (flags.sarif) writeFileSync(flags.sarif, sarif(results, version()));
   for (const f of failures) process.stderr.write(`${f}\n`);
   for (const c of crashed) process.stderr.write(`mmsim: ${c}\n`);
   return crashed.length ? 3 : failures.length ? 2 : mismatch ? 1 : 0;

@@ -41,6 +41,8 @@ export interface ExploreOptions {
   readonly coverage: boolean;
   /** Partial-order reduction (sleep sets) in DFS. */
   readonly por: boolean;
+  /** Label coverage: which labels of each procedure some step ran, over the whole exploration. */
+  readonly labels?: boolean;
 }
 
 export const DEFAULTS: ExploreOptions = {
@@ -84,6 +86,8 @@ export interface ExploreResult {
   matchesExpectation: boolean;
   /** Why the result differs from the expectation, one line ('' when as expected). */
   why: string;
+  /** With the `labels` option: each procedure's labels reached and not reached. */
+  coverage?: { proc: string; cite: string; reached: string[]; unreached: string[] }[];
 }
 
 export interface Progress {
@@ -135,6 +139,7 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
     why: '',
   };
   let provedComplete = false;
+  const cover = new Map<string, { cite: string; labels: readonly string[]; reached: Uint8Array }>();
   /** Run one batch of tasks and merge its results; true if every task finished its share. */
   const batch = async (kind: TaskKind, tasks: Task[]): Promise<boolean> => {
     let runsSoFar = res.runs;
@@ -151,6 +156,13 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       complete &&= r.complete;
       for (let i = 0; i < r.fingerprints.length; i += 2) states.add(r.fingerprints[i] as number, r.fingerprints[i + 1] as number);
       graph.merge({ edges: r.edges, violations: r.violations });
+      for (const c of r.coverage ?? []) {
+        const bits = cover.get(c.proc) ?? { cite: c.cite, labels: c.labels, reached: new Uint8Array(c.labels.length) };
+        c.reached.forEach((b, i) => {
+          bits.reached[i] ||= b;
+        });
+        cover.set(c.proc, bits);
+      }
       for (const f of r.findings) {
         if (findings.some((x) => x.verdict === f.verdict.code)) continue;
         findings.push(toFinding(f.verdict, f.choices, kind === 'pct' ? `pct(d=${o.depth})` : kind));
@@ -187,6 +199,10 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       by: 'lockdep',
     });
   }
+  if (o.labels)
+    res.coverage = [...cover]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([proc, c]) => ({ proc, cite: c.cite, reached: c.labels.filter((_, i) => c.reached[i]), unreached: c.labels.filter((_, i) => !c.reached[i]) }));
   res.distinctStates = states.size;
   res.elapsedMs = Date.now() - t0;
   const found = new Set(findings.map((f) => f.verdict));
@@ -237,6 +253,7 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
     deadline,
     coverage: o.coverage,
     por: o.por,
+    labels: o.labels === true,
   };
   // Preemption bounds count from the root, so a bounded search is one task.
   if (kind === 'dfs' || kind === 'bounded')

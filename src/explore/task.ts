@@ -6,6 +6,7 @@
 import { enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import type { Model } from '../engine/model.js';
+import type { Proc } from '../engine/proc.js';
 import { fingerprint, World } from '../engine/world.js';
 import { type Edge, LockGraph, type RuleViolation } from '../locks/lockdep.js';
 import { dfs } from './dfs.js';
@@ -40,6 +41,16 @@ export interface Task {
   readonly coverage: boolean;
   /** DFS: partial-order reduction with sleep sets. */
   readonly por: boolean;
+  /** Record which labels of each procedure ran (`--coverage`); off on the plain exploration path. */
+  readonly labels?: boolean;
+}
+
+/** A procedure's labels and which of them some step ran (1) or not (0). */
+export interface LabelCoverage {
+  readonly proc: string;
+  readonly cite: string;
+  readonly labels: readonly string[];
+  readonly reached: readonly number[];
 }
 
 export interface TaskFinding {
@@ -63,6 +74,7 @@ export interface TaskResult {
   elapsedMs: number;
   /** Wall-clock start (ms since epoch), for time-to-first-bug across workers. */
   startedAt: number;
+  coverage?: LabelCoverage[];
 }
 
 /** Run one task against a model built from task.file/variant. */
@@ -70,12 +82,29 @@ export function runTask(model: Model, task: Task): TaskResult {
   const t0 = Date.now();
   const graph = new LockGraph();
   const w = new World(model, graph);
+  const cover = task.labels ? recordLabels(w) : null;
   const res = task.kind === 'dfs' || task.kind === 'bounded' ? runDfs(w, task, t0) : runRuns(w, task, t0);
   res.edges = graph.edges;
   res.violations = graph.violations;
+  if (cover) res.coverage = cover();
   res.elapsedMs = Date.now() - t0;
   res.startedAt = t0;
   return res;
+}
+
+/** Mark the label of every step run on `w` (through the trace hook, so only when asked for). */
+function recordLabels(w: World): () => LabelCoverage[] {
+  const seen = new Map<Proc, Uint8Array>();
+  const of = (p: Proc) => {
+    let a = seen.get(p);
+    if (!a) seen.set(p, (a = new Uint8Array(p.labels.length)));
+    return a;
+  };
+  for (const t of w.model.threads) of(t.entry);
+  w.emit = (e) => {
+    if (e.k === 'step' && w.curProc) of(w.curProc)[w.curPc] = 1;
+  };
+  return () => [...seen].map(([p, a]) => ({ proc: p.name, cite: p.cite, labels: p.labels, reached: [...a] }));
 }
 
 /** Replay a prefix of choices from the initial state (forced steps in between). */
