@@ -6,7 +6,7 @@ import { explore, type ExploreResult } from '../explore/explore.js';
 import { replayToken } from '../explore/replayer.js';
 import { catalogueFiles } from '../scenario/catalogue.js';
 import { withParams } from '../scenario/generate.js';
-import { loadScenarioFile, type Scenario } from '../scenario/load.js';
+import { loadScenarioFile, type Scenario, scenarioWarnings } from '../scenario/load.js';
 import { toJson } from '../trace/json.js';
 import { toText } from '../trace/text.js';
 import { type LockdepReport, lockdepText, lockdepVariant, writeDot } from './lockdep.js';
@@ -14,6 +14,7 @@ import { exploreOptions, type Flags, int, params, UsageError } from './args.js';
 import { progressBar } from './progress.js';
 import { loadByName, makeRunner, pickVariants, warmTask } from './session.js';
 import { version } from './program.js';
+import { editorSchema } from './schema.js';
 import { junit, type Reported, sarif } from './reports.js';
 import { coverage, details, table } from './table.js';
 import { modelFor } from './worker.js';
@@ -43,6 +44,8 @@ export function list(flags: Flags): number {
 
 export function check(pos: string[], flags: Flags): number {
   const sc = withParams(loadByName(pos[0]), params(flags));
+  for (const w of scenarioWarnings(sc))
+    process.stderr.write(`${shown(sc.file)}${w.line ? `:${w.line}:${w.column ?? 1}` : ''}: warning: ${w.path}: ${w.message}\n`);
   out(`${shown(sc.file)}: valid (${Object.keys(sc.spec.variants).length} variants)`);
   return 0;
 }
@@ -182,9 +185,8 @@ export async function lockdep(pos: string[], flags: Flags): Promise<number> {
   return reports.every((r) => r.asExpected) ? 0 : 1;
 }
 
-/** The JSON Schema of scenario files; with a scenario, its switches named and described. */
-export async function schema(pos: string[]): Promise<number> {
-  const { scenarioJsonSchema } = await import('../scenario/jsonschema.js');
-  out(JSON.stringify(scenarioJsonSchema(), null, 2));
-  return pos.length ? 0 : 0;
+/** The JSON Schema of scenario files; with a scenario, its variants described. */
+export function schema(pos: string[]): number {
+  out(JSON.stringify(editorSchema(version(), pos[0] ? loadByName(pos[0]) : undefined), null, 2));
+  return 0;
 }

@@ -12,6 +12,7 @@ import { type Problem, ScenarioError, formatPath, problemsOf } from './issues.js
 import { knownSwitches, type RefKind } from './ops.js';
 import { type ReadResult, decodeBytes, readYaml } from './read.js';
 import { ScenarioSpec } from './schema.js';
+import { semanticChecks } from './semantic.js';
 import { worldNames } from './world.js';
 // Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
@@ -61,10 +62,20 @@ function validate(read: ReadResult, file: string): Scenario {
   const problems = checkVariants(spec);
   const expanded = new Set(Object.values(spec.variants).map((v) => expand(spec, v.switches ?? {})));
   for (const e of expanded) problems.push(...checkActors(e));
+  if (!problems.length) problems.push(...semanticChecks([...expanded]).errors);
   if (problems.length) throw new ScenarioError(file, located(dedupe(problems)));
   const built = trialBuild({ file, spec });
   if (built.length) throw new ScenarioError(file, located(dedupe(built)));
   return { file, spec };
+}
+
+/** The semantic warnings of a valid scenario (they do not stop it), each located in its file. */
+export function scenarioWarnings(sc: Scenario): Problem[] {
+  const read = readYaml(decodeBytes(readFileSync(sc.file), sc.file), sc.file);
+  const expanded = [...new Set(Object.values(sc.spec.variants).map((v) => expand(sc.spec, v.switches ?? {})))];
+  return semanticChecks(expanded)
+    .warnings.map((p) => ({ ...p, ...read.locate(p.path) }))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 const PATH_PREFIX = /^((?:world|actors|locks|generate|variants)\b[\w.[\]"-]*): (.+)$/s;
