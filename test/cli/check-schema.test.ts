@@ -86,3 +86,14 @@ describe('mmsim schema', () => {
     expect(Object.keys(vs).sort()).toEqual(Object.keys(sc.spec.variants).sort());
   });
 });
+
+describe('catalogue descriptions', () => {
+  it('a description that names a variant (`x` variant, the `x` variant) names one that exists', () => {
+    for (const f of catalogueFiles()) {
+      const sc = loadScenarioFile(f);
+      const text = [sc.spec.description, ...Object.values(sc.spec.variants).map((v) => v.description ?? '')].join(' ');
+      for (const m of text.matchAll(/`([\w-]+)`\s+variant|variant\s+`([\w-]+)`/g))
+        expect(Object.keys(sc.spec.variants), `${f}: ${m[0]}`).toContain(m[1] ?? m[2]);
+    }
+  });
+});
