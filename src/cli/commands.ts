@@ -8,6 +8,8 @@ import { catalogueFiles } from '../scenario/catalogue.js';
 import { withParams } from '../scenario/generate.js';
 import { loadScenarioFile, type Scenario, scenarioWarnings } from '../scenario/load.js';
 import { toJson } from '../trace/json.js';
+import { lockOrder } from '../trace/lockorder.js';
+import { stateRecorder } from '../trace/state.js';
 import { toText } from '../trace/text.js';
 import { type LockdepReport, lockdepText, lockdepVariant, writeDot } from './lockdep.js';
 import { exploreOptions, type Flags, int, params, UsageError } from './args.js';
@@ -145,11 +147,15 @@ export function replay(pos: string[], flags: Flags): number {
   if (!token) throw new UsageError('replay: expected a token after the scenario (as printed by `mmsim explore`)');
   const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
   const o = exploreOptions(flags, sc.spec.explore);
-  const r = replayToken(modelFor(sc.file, variant, params(flags)), token, o.maxSteps);
+  const model = modelFor(sc.file, variant, params(flags));
+  // The viewer's state panel needs a snapshot per step: recorded only when an HTML file is asked for.
+  const rec = flags.html ? stateRecorder() : null;
+  const r = replayToken(model, token, o.maxSteps, undefined, rec?.observe);
   const meta = { scenario: sc.spec.name, variant, token, verdict: r.verdict };
+  const extras = { states: rec?.states, lockOrder: lockOrder(r.graph, model.classes) };
   for (const [flag, fn] of exporters.FILES) {
     const path = flags[flag];
-    if (path) writeFileSync(path, fn(r.events, meta));
+    if (path) writeFileSync(path, fn(r.events, meta, extras, path));
   }
   if (flags.trace) writeFileSync(flags.trace, toJson(r.events, meta));
   if (flags.json) out(toJson(r.events, meta));

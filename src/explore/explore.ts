@@ -123,7 +123,7 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   const graph = t.graph ?? new LockGraph();
   const findings: Finding[] = [];
   const res: ExploreResult = {
-    scenario: t.model.name.split('/')[0] as string,
+    scenario: t.model.name.endsWith(`/${t.variant}`) ? t.model.name.slice(0, -t.variant.length - 1) : t.model.name,
     variant: t.variant,
     strategy: o.strategy === 'portfolio' ? 'portfolio(dfs,pct,random)' : o.strategy,
     seed: o.seed,

@@ -18,19 +18,29 @@ export interface ReplayResult {
   /** Every recorded choice was used (the token fits this model exactly). */
   readonly consumed: boolean;
   readonly events: readonly TraceEvent[];
+  /** The run's own lock-order graph (class keys; names in model.classes). */
+  readonly graph: LockGraph;
 }
 
-/** Re-execute `token` on `model`; events go to `trace$` (if given) and are also returned. */
-export function replayToken(model: Model, token: string, maxSteps: number, trace$ = new Subject<TraceEvent>()): ReplayResult {
+/** Re-execute `token` on `model`; events go to `trace$` (if given) and are also returned; `observe` sees the world before each step and at the end. */
+export function replayToken(
+  model: Model,
+  token: string,
+  maxSteps: number,
+  trace$ = new Subject<TraceEvent>(),
+  observe?: (w: World) => void,
+): ReplayResult {
   const events: TraceEvent[] = [];
   const sub = trace$.subscribe((e) => events.push(e));
-  const w = new World(model, new LockGraph());
+  const graph = new LockGraph();
+  const w = new World(model, graph);
   const initial = w.snapshot();
   w.emit = (e) => trace$.next(e);
   w.lockEvent = (tid, op, lock, mode) =>
     trace$.next({ k: 'lock', i: w.steps, t: w.threadName(tid), op, lock: model.locks[lock]?.name ?? `lock${lock}`, mode: mode === READ ? 'r' : 'w' });
   const s = new Replay(decodeToken(token));
-  runOnce(w, initial, s, 0, maxSteps, new Int32Array(w.nthreads));
+  runOnce(w, initial, s, 0, maxSteps, new Int32Array(w.nthreads), observe ? () => observe(w) : null);
+  observe?.(w); // the state the run ended in
   sub.unsubscribe();
-  return { verdict: w.verdict, steps: w.steps, consumed: s.consumed, events };
+  return { verdict: w.verdict, steps: w.steps, consumed: s.consumed, events, graph };
 }
