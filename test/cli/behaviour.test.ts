@@ -112,6 +112,15 @@ describe('mmsim explore output', () => {
   });
 });
 
+describe('mmsim replay exporters', () => {
+  it('Mermaid written to a .md file is fenced; to another file it is the bare diagram', () => {
+    expect(mmsim('replay', 'abba', 'v1.010', '--mermaid', join(tmp, 'm.md')).code).toBe(0);
+    expect(readFileSync(join(tmp, 'm.md'), 'utf8')).toMatch(/^```mermaid\nsequenceDiagram\n[\s\S]*\n```\n$/);
+    expect(mmsim('replay', 'abba', 'v1.010', '--mermaid', join(tmp, 'x.mmd')).code).toBe(0);
+    expect(readFileSync(join(tmp, 'x.mmd'), 'utf8')).toMatch(/^sequenceDiagram\n/);
+  });
+});
+
 describe('mmsim lockdep', () => {
   it('philosophers-3: per variant, exit 0; a cycle the scenario does not expect exits 1', () => {
     const r = mmsim('lockdep', 'philosophers-3');
