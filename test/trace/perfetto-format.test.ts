@@ -18,9 +18,12 @@ function violations(doc: unknown): string[] {
   if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { traceEvents?: unknown }).traceEvents)) return ['no traceEvents array'];
   const d = doc as { traceEvents: Ev[]; displayTimeUnit?: unknown };
   if (d.displayTimeUnit !== undefined && d.displayTimeUnit !== 'ms' && d.displayTimeUnit !== 'ns') out.push(`displayTimeUnit ${String(d.displayTimeUnit)}`);
-  d.traceEvents.forEach((e, n) => {
+  for (const [n, e] of d.traceEvents.entries()) {
     const bad = (m: string) => out.push(`event ${n} (${JSON.stringify(e).slice(0, 80)}): ${m}`);
-    if (typeof e.ph !== 'string' || !/^[BEXiIMbnestfCOPND(),R]$/.test(e.ph)) return bad('ph missing or unknown');
+    if (typeof e.ph !== 'string' || !/^[BEXiIMbnestfCOPND(),R]$/.test(e.ph)) {
+      bad('ph missing or unknown');
+      continue;
+    }
     if (!Number.isInteger(e.pid)) bad('pid must be an integer');
     if (!Number.isInteger(e.tid)) bad('tid must be an integer');
     if (e.ph !== 'E' && (typeof e.name !== 'string' || e.name === '')) bad('name required');
@@ -28,14 +31,14 @@ function violations(doc: unknown): string[] {
     if (e.ph === 'M') {
       if (!METADATA.includes(e.name as string)) bad(`unknown metadata ${String(e.name)}`);
       if (typeof e.args !== 'object') bad('metadata needs args');
-      return;
+      continue;
     }
     if (typeof e.ts !== 'number' || !Number.isFinite(e.ts) || e.ts < 0) bad('ts (microseconds) required');
     if (e.ph === 'X' && (typeof e.dur !== 'number' || e.dur < 0)) bad('X needs dur >= 0');
     if ((e.ph === 'i' || e.ph === 'I') && e.s !== undefined && !['g', 'p', 't'].includes(e.s as string)) bad('instant scope must be g, p or t');
     if ('bnestf'.includes(e.ph) && e.id === undefined && e.id2 === undefined) bad('async and flow events need an id');
     if ('bne'.includes(e.ph) && typeof e.cat !== 'string') bad('async events need a cat');
-  });
+  }
   return out;
 }
 
