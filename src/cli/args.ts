@@ -15,6 +15,7 @@ interface FlagSpec {
 /** Every flag: meaning and default, shown by each command's --help (built with commander in ./program.ts). */
 export const FLAGS = {
   all: { desc: 'every variant of every catalogue scenario', def: 'off' },
+  watch: { desc: 'run again whenever the scenario file (with --all, the catalogue) changes, until Ctrl-C', def: 'off' },
   json: { desc: 'machine-readable output; explore: JSON Lines, one ExploreResult record per variant', def: 'off' },
   'json-array': { desc: 'explore: one JSON array of all the records instead of JSON Lines', def: 'off' },
   variant: { arg: 'name', desc: 'only this variant', def: 'every variant (replay: the first)' },

@@ -2,12 +2,23 @@
 /** `mmsim`: explore Linux MM concurrency scenarios. Bad input exits 2 with a message, never a stack trace. */
 import { TokenMismatch } from '../explore/replay.js';
 import { BadToken } from '../explore/token.js';
+import { catalogueDir, resolveScenario } from '../scenario/catalogue.js';
 import { ScenarioError } from '../scenario/issues.js';
 import { type Flags, UsageError } from './args.js';
 import { check, exploreCmd, list, lockdep, replay, schema } from './commands.js';
 import { runProgram } from './program.js';
+import { watchLoop } from './watch.js';
 
 function dispatch(cmd: string, pos: string[], flags: Flags): number | Promise<number> {
+  if (flags.watch) {
+    const file = flags.all ? catalogueDir() : resolveScenario(pos[0] ?? '');
+    if (!file) throw new UsageError(`--watch: no scenario file "${pos[0] ?? ''}" to watch`);
+    return watchLoop([{ path: file, folder: flags.all === true }], () => run(cmd, pos, flags));
+  }
+  return run(cmd, pos, flags);
+}
+
+function run(cmd: string, pos: string[], flags: Flags): number | Promise<number> {
   switch (cmd) {
     case 'list':
       return list(flags);

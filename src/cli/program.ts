@@ -22,12 +22,12 @@ const EXPLORE_FLAGS: FlagName[] = ['variant', 'strategy', 'seed', 'budget', 'max
 
 export const COMMANDS: readonly CommandSpec[] = [
   { name: 'list', args: '', summary: 'the built-in scenarios, their variants and expected verdicts', flags: ['json'], examples: ['mmsim list', 'mmsim list --json'] },
-  { name: 'check', args: '<scenario>', summary: 'validate a scenario file (schema and semantic checks) without exploring', flags: ['param'], examples: ['mmsim check my.yaml'] },
+  { name: 'check', args: '<scenario>', summary: 'validate a scenario file (schema and semantic checks) without exploring', flags: ['param', 'watch'], examples: ['mmsim check my.yaml', 'mmsim check my.yaml --watch'] },
   {
     name: 'explore',
     args: '[scenario]',
     summary: 'explore a scenario (a catalogue name or a file); exit 1 if a verdict is not as the scenario expects',
-    flags: ['all', ...EXPLORE_FLAGS, 'workers', 'split', 'json', 'json-array', 'junit', 'sarif', 'coverage'],
+    flags: ['all', ...EXPLORE_FLAGS, 'workers', 'split', 'json', 'json-array', 'junit', 'sarif', 'coverage', 'watch'],
     examples: ['mmsim explore abba', 'mmsim explore --all --workers 2 --junit report.xml', 'mmsim explore my.yaml --variant fixed --strategy pct --depth 3 --budget 60s', "mmsim explore abba --json | jq -s 'map(select(.matchesExpectation | not))'"],
   },
   {

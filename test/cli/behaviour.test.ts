@@ -142,3 +142,33 @@ describe('mmsim lockdep', () => {
     expect(r.out).toMatch(/no locks held by worker\./);
   });
 });
+
+describe('mmsim --watch', () => {
+  it('check --watch re-checks the file on every change, survives a bad edit, and stops on Ctrl-C', async () => {
+    const { spawn } = await import('node:child_process');
+    const f = join(tmp, 'watched.yaml');
+    const good = readFileSync(join(root, 'scenarios/abba.yaml'), 'utf8');
+    writeFileSync(f, good);
+    const child = spawn(process.execPath, [main, 'check', f, '--watch'], { cwd: root });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const until = async (what: () => boolean, label: string) => {
+      for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(what(), `${label}\nstdout: ${out}\nstderr: ${err}`).toBe(true);
+    };
+    try {
+      await until(() => /valid \(1 variants\)/.test(out), 'first check');
+      writeFileSync(f, good.replace('kind: mutex', 'kind: mutexx'));
+      await until(() => /changed; running again[\s\S]*locks\.A\.kind/.test(err), 'the bad edit is reported');
+      writeFileSync(f, good);
+      await until(() => (out.match(/valid \(1 variants\)/g) ?? []).length === 2, 'checked again after the fix');
+    } finally {
+      child.kill('SIGINT');
+    }
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(0);
+    noStack(err);
+  }, 30_000);
+});
