@@ -134,7 +134,8 @@ function renderState(step) {
 /* Lock-order graph. */
 function renderGraph() {
   var g = data.lockOrder, box = document.getElementById('graph');
-  if (!g || !g.classes.length) { box.appendChild(h('p', 'none', 'no lock was taken while holding another')); return; }
+  if (!g) { box.appendChild(h('p', 'none', 'not recorded')); return; }
+  if (!g.classes.length) { box.appendChild(h('p', 'none', 'no lock was taken while holding another')); return; }
   var n = g.classes.length, R = Math.max(60, n * 22), cx = R + 70, cy = R + 24;
   var gs = svgEl('svg', { width: 2 * cx, height: 2 * cy, class: 'lo', role: 'img', 'aria-label': 'lock-order graph' });
   var pos = g.classes.map(function (c, i) { var t = 2 * Math.PI * i / n - Math.PI / 2; return [cx + R * Math.cos(t), cy + R * Math.sin(t)]; });
