@@ -1,9 +1,12 @@
 /**
  * Dependencies point one way: locks → machines → engine → kernel (objects and their page-table
- * helpers, written as engine procedures) → actors → explore/trace → scenario → cli.
+ * helpers, written as engine procedures) → actors → explore/trace → scenario → cli. Every import
+ * counts: value and type-only (`import type`, `export type ... from`, inline `type` names),
+ * side-effect imports (`import './x.js'`), dynamic `import('...')` and `typeof import('...')` in
+ * types; a dynamic import whose module is not a string literal cannot be checked and is refused.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, dirname, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
@@ -19,6 +22,7 @@ const LAYER: Record<string, number> = {
   'src/scenario': 6,
   'src/cli': 7,
   bench: 8,
+  scripts: 8,
 };
 
 function files(dir: string): string[] {
@@ -30,18 +34,52 @@ function files(dir: string): string[] {
 
 const layerOf = (file: string): string | undefined => Object.keys(LAYER).find((l) => relative(root, file).startsWith(`${l}/`));
 
+/** Comments blanked out (so an example in a comment is not an import), strings kept. */
+const code = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`\\])\/\/[^\n]*/g, '$1');
+
+/** Every module a source file names: static, side-effect, re-export, dynamic; null for a non-literal dynamic import. */
+function importsOf(text: string): (string | null)[] {
+  const src = code(text);
+  const out: (string | null)[] = [];
+  for (const m of src.matchAll(/(?:^|[;\n}])\s*(?:import|export)\b(?:\s+type\b)?(?:[^'";]*?\bfrom)?\s*(['"])([^'"]+)\1/g)) out.push(m[2] as string);
+  for (const m of src.matchAll(/\bimport\s*\(\s*(?:(['"`])([^'"`$]+)\1\s*[,)]|([^)]))/g)) out.push(m[2] ?? null);
+  for (const m of src.matchAll(/\brequire\s*\(\s*(?:(['"])([^'"]+)\1\s*\)|([^)]))/g)) out.push(m[2] ?? null);
+  return out;
+}
+
 describe('import graph', () => {
-  it('no module imports from a higher layer (the engine may name actor types only)', () => {
+  it('finds every kind of import (the checker cannot be fooled by syntax)', () => {
+    const sample = [
+      "import { a } from './a.js';",
+      "import type { B } from './b.js';",
+      "import {\n  type C,\n  d,\n} from \"./c.js\";",
+      "import './side.js';",
+      "export { e } from './e.js';",
+      "export type { F } from './f.js';",
+      "export * from './g.js';",
+      "const h = await import('./h.js');",
+      "type I = typeof import('./i.js');",
+      'const j = await import(name);',
+      "// import { k } from './not-an-import.js';",
+      "/* import('./nor-this.js') */",
+    ].join('\n');
+    expect(importsOf(sample)).toEqual(['./a.js', './b.js', './c.js', './side.js', './e.js', './f.js', './g.js', './h.js', './i.js', null]);
+  });
+
+  it('no module imports from a higher layer, not even a type, nor dynamically', () => {
     const bad: string[] = [];
-    for (const top of ['src', 'actors', 'machines', 'bench']) {
+    for (const top of ['src', 'actors', 'machines', 'bench', 'scripts']) {
       for (const f of files(join(root, top))) {
         const from = layerOf(f);
         if (!from) continue;
-        for (const m of readFileSync(f, 'utf8').matchAll(/^(import|export)\s+(type\s+)?[^'"]*from\s+'(\.[^']+)'/gm)) {
-          const target = layerOf(resolve(dirname(f), m[3] as string));
-          if (!target) continue;
-          const typeOnly = Boolean(m[2]);
-          if ((LAYER[target] as number) > (LAYER[from] as number) && !typeOnly) bad.push(`${relative(root, f)} -> ${m[3]}`);
+        for (const spec of importsOf(readFileSync(f, 'utf8'))) {
+          if (spec === null) {
+            bad.push(`${relative(root, f)}: a dynamic import of a computed module`);
+            continue;
+          }
+          if (!spec.startsWith('.')) continue;
+          const target = layerOf(resolve(dirname(f), spec));
+          if (target && (LAYER[target] as number) > (LAYER[from] as number)) bad.push(`${relative(root, f)} -> ${spec}`);
         }
       }
     }

@@ -70,6 +70,13 @@ export class Memory {
     this.undoLen = n;
   }
 
+  /** Whether a change logged after position `pos` (still in the log) hit a slot below `limit`. */
+  changedBelow(pos: number, limit: number): boolean {
+    const u = this.undo as Int32Array;
+    for (let i = pos; i < this.undoLen; i += 2) if ((u[i] as number) < limit) return true;
+    return false;
+  }
+
   private logUndo(i: number, o: number): void {
     let u = this.undo as Int32Array;
     if (this.undoLen + 2 > u.length) {

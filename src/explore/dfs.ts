@@ -1,19 +1,17 @@
 /**
- * Stateful depth-first search: every interleaving from a start state, pruned by a visited set of
- * 64-bit state fingerprints, optionally bounded in preemptions. Branching restores snapshots; the
- * path of choices to any state is its replay token.
- *
- * Partial-order reduction (on unless bounded): sleep sets with state caching (Godefroid 1996, ch. 5
- * and 6). A step's footprint is recorded as it runs; a thread whose next step commutes with the ones
- * taken since it was explored sleeps and is not tried again. Sleep sets skip transitions, never
- * states: every reachable state is still visited (and its invariants checked). A state met again
- * with a smaller sleep set is re-entered for the transitions it skipped the first time.
+ * Stateful depth-first search, the driver: every interleaving from a start state, pruned by an
+ * injected visited set of 64-bit state keys, in the order a search order gives (plain, preemption-
+ * bounded or partial-order reduced: ./order.ts). Branching restores snapshots (undo-log positions);
+ * the path of choices to any state is its replay token. A step back to a state still on the stack
+ * closes a cycle, checked for livelock (./livelock.ts) and reported with a lasso witness.
  */
 import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
-import { type Footprint, FootprintRecorder, independent } from '../engine/footprint.js';
-import { mixIn } from '../engine/hash.js';
-import { fingerprint, type Snapshot, type World } from '../engine/world.js';
+import { fingerprint, type World } from '../engine/world.js';
+import { BoundedOrder } from './bounded-order.js';
+import { livelockAt, livelockMessage } from './livelock.js';
+import { NO_SLEEP, type Node, PlainOrder, type SearchOrder, SKIP, SKIP_CUT, type SleepSet, type VisitedSet } from './order.js';
+import { PorOrder } from './por-order.js';
 import { FingerprintSet } from './visited.js';
 
 export interface DfsOptions {
@@ -28,6 +26,17 @@ export interface DfsOptions {
   readonly por?: boolean;
   /** Check the clock every this many states. */
   readonly clockEvery?: number;
+  /** The search order (default: from `preemptions` and `por`). */
+  readonly order?: SearchOrder;
+  /** The visited set (default: a fresh FingerprintSet). */
+  readonly visited?: VisitedSet;
+}
+
+/** A witness: the choices to the verdict; for a livelock, `cycle` is where in them the loop starts. */
+export interface DfsFinding {
+  verdict: Verdict;
+  choices: number[];
+  cycle?: number;
 }
 
 export interface DfsResult {
@@ -37,75 +46,42 @@ export interface DfsResult {
   distinct: number;
   complete: boolean;
   /** The first witness of each verdict code, in search order. */
-  findings: { verdict: Verdict; choices: number[] }[];
-  visited: FingerprintSet;
+  findings: DfsFinding[];
+  visited: VisitedSet;
 }
 
-/** Threads asleep at a node (a bit each) with the footprint of the step each would take, by thread. */
-interface SleepSet {
-  readonly mask: number;
-  readonly fps: readonly (Footprint | undefined)[];
-}
-
-interface Node {
-  snap: Snapshot;
-  steps: number;
-  depth: number;
-  enabled: Int32Array;
-  n: number;
-  next: number;
-  last: number;
-  preemptions: number;
-  /** POR: threads asleep on entry, threads explored from here, and (on a revisit) the only ones to try. */
-  sleep: SleepSet;
-  doneMask: number;
-  doneFps: (Footprint | undefined)[] | null;
-  only: number;
-}
-
-const NONE: SleepSet = { mask: 0, fps: [] };
-
-/** The sleepers and explored siblings at `top` that commute with the step just taken (`mine`). */
-function childSleep(top: Node, mine: Footprint, nthreads: number): SleepSet {
-  const both = top.sleep.mask | top.doneMask;
-  if (both === 0) return NONE;
-  let mask = 0;
-  let fps: (Footprint | undefined)[] | null = null;
-  for (let u = 0; u < nthreads; u++) {
-    if (((both >>> u) & 1) === 0) continue;
-    const fp = ((top.sleep.mask >>> u) & 1 ? top.sleep.fps[u] : top.doneFps?.[u]) as Footprint;
-    if (!independent(fp, mine)) continue;
-    mask |= 1 << u;
-    fps ??= new Array(nthreads);
-    fps[u] = fp;
-  }
-  return mask === 0 ? NONE : { mask, fps: fps as (Footprint | undefined)[] };
+/** The order `opts` asks for: bounded when a preemption bound is given, else POR unless turned off. */
+export function orderFor(w: World, opts: DfsOptions): SearchOrder {
+  if (opts.order) return opts.order;
+  if (Number.isFinite(opts.preemptions)) return new BoundedOrder(opts.preemptions);
+  if (opts.por !== false && w.nthreads <= 31) return new PorOrder(w.nthreads, w.mem.length + w.nthreads);
+  return new PlainOrder();
 }
 
 export function dfs(w: World, opts: DfsOptions): DfsResult {
-  const bounded = Number.isFinite(opts.preemptions);
-  const por = opts.por !== false && !bounded && w.nthreads <= 31;
-  const visited = new FingerprintSet(1 << 12, por);
+  const order = orderFor(w, opts);
+  const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues);
   const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited };
   const seen = new Set<string>();
-  const fp = new Uint32Array(2);
+  const key = new Uint32Array(2);
   const buf = new Int32Array(w.nthreads);
   const clockEvery = opts.clockEvery ?? 4096;
-  const recorder = por ? new FootprintRecorder(w.mem.length + w.nthreads) : null;
+  const cycles = w.nthreads <= 31;
+  const stack: Node[] = [];
 
-  const finding = () => {
-    const v = w.verdict as Verdict;
-    res.runs++;
-    if (!seen.has(v.code)) {
-      seen.add(v.code);
-      res.findings.push({ verdict: v, choices: w.choices.slice() });
-    }
+  /** Keep the first witness of each verdict code. */
+  const finding = (v: Verdict, cycle?: number) => {
+    if (seen.has(v.code)) return;
+    seen.add(v.code);
+    res.findings.push(cycle === undefined ? { verdict: v, choices: w.choices.slice() } : { verdict: v, choices: w.choices.slice(), cycle });
   };
 
   const node = (n: number, last: number, preemptions: number, sleep: SleepSet, only: number): Node => ({
     snap: w.snapshot(),
     steps: w.steps,
     depth: w.choices.length,
+    ka: key[0] as number,
+    kb: key[1] as number,
     enabled: buf.slice(0, n),
     n,
     next: 0,
@@ -117,33 +93,49 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     only,
   });
 
+  // How many stack nodes have a key with these low bits: a revisit whose count is 0 is not on the stack.
+  const onStack = new Int32Array(1 << 12);
+  let livelockFound = false;
+
+  /** A step back to a state on the stack: a livelock if the cycle is fair and makes no progress. */
+  const backEdge = (a: number, b: number) => {
+    if (livelockFound || onStack[a & 4095] === 0) return;
+    let from = stack.length - 1;
+    while (from >= 0 && ((stack[from] as Node).ka !== a || (stack[from] as Node).kb !== b)) from--;
+    if (from < 0) return;
+    const start = livelockAt(w, stack, from);
+    if (start < 0) return;
+    let stepped = 0;
+    for (let x = from; x < stack.length; x++) stepped |= 1 << ((stack[x] as Node).enabled[(stack[x] as Node).next - 1] as number);
+    const at = stack[start] as Node;
+    const len = w.steps - (stack[from] as Node).steps;
+    // The witness's loop starts at `at`; its verdict is given where the loop first comes back there.
+    finding({ code: 'livelock', message: livelockMessage(w, at.snap.threads, stepped, len), step: at.steps + len }, at.depth);
+    livelockFound = true;
+  };
+
   /** The node for the state just reached, or null if there is nothing (more) to explore from it. */
   const expand = (last: number, preemptions: number, sleep: SleepSet): Node | null => {
-    fingerprint(w, w.threads, fp);
-    let a = fp[0] as number;
-    let b = fp[1] as number;
-    if (bounded) {
-      a = mixIn(a, preemptions * 64 + last + 1) >>> 0;
-      b = mixIn(b, preemptions * 131 + last + 7) >>> 0;
-    }
-    const mask = sleep.mask;
-    const slot = visited.put(a, b, mask);
+    fingerprint(w, w.threads, key);
+    order.key(key, preemptions, last);
+    const slot = visited.put(key[0] as number, key[1] as number, sleep.mask);
     if (slot >= 0) {
-      const skipped = por ? visited.value(slot) & ~mask : 0;
-      if (skipped !== 0 && w.steps >= opts.maxSteps) res.complete = false;
-      if (skipped === 0 || w.steps >= opts.maxSteps) {
+      if (cycles) backEdge(key[0] as number, key[1] as number);
+      const cut = w.steps >= opts.maxSteps;
+      const skipped = order.revisit(visited, slot, sleep, cut);
+      if (skipped !== 0 && cut) res.complete = false;
+      if (skipped === 0 || cut) {
         res.runs++;
         return null;
       }
-      visited.setValue(slot, visited.value(slot) & mask);
       return node(enabled(w, buf), last, preemptions, sleep, skipped);
     }
     res.distinct++;
     const n = enabled(w, buf);
     if (n === 0) {
       checkStuck(w);
-      if (w.verdict) finding();
-      else res.runs++;
+      if (w.verdict) finding(w.verdict);
+      res.runs++;
       return null;
     }
     if (w.steps >= opts.maxSteps || res.distinct > opts.maxStates) {
@@ -157,22 +149,25 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   // Backtracking follows the stack, so snapshots are undo-log positions rather than memory copies.
   w.startUndo();
   try {
-    const root = expand(-1, 0, NONE);
+    const root = expand(-1, 0, NO_SLEEP);
     if (w.verdict) return res;
-    const stack: Node[] = root ? [root] : [];
+    if (root) {
+      stack.push(root);
+      onStack[root.ka & 4095] = 1;
+    }
     let at: Node | null = root;
     while (stack.length) {
       const top = stack[stack.length - 1] as Node;
       if (top.next >= top.n) {
         stack.pop();
+        onStack[top.ka & 4095] = (onStack[top.ka & 4095] as number) - 1;
         continue;
       }
       const i = top.next++;
       const tid = top.enabled[i] as number;
-      if (por && ((top.only >= 0 && (top.only & (1 << tid)) === 0) || (top.sleep.mask >>> tid) & 1)) continue;
-      let pre = top.preemptions;
-      if (top.last >= 0 && tid !== top.last && top.enabled.includes(top.last)) pre++;
-      if (pre > opts.preemptions) {
+      const pre = order.admit(top, i, tid);
+      if (pre === SKIP) continue;
+      if (pre === SKIP_CUT) {
         res.complete = false;
         continue;
       }
@@ -183,28 +178,23 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       }
       at = null;
       if (top.n > 1) w.choices.push(i);
-      // The step's footprint is needed if a sleeper or an explored sibling may commute with it, or a later sibling may.
-      const rec = recorder !== null && ((top.sleep.mask | top.doneMask) !== 0 || i < top.n - 1) ? recorder : null;
+      const rec = order.recorder(top, i);
       rec?.begin();
       w.rec = rec;
       step(w, tid);
       w.rec = null;
       res.steps++;
-      let sleep = NONE;
-      if (rec) {
-        const mine = rec.take();
-        sleep = childSleep(top, mine, w.nthreads);
-        top.doneMask |= 1 << tid;
-        (top.doneFps ??= new Array(w.nthreads))[tid] = mine;
-      }
+      const sleep = order.after(top, tid, rec);
       if (w.verdict) {
-        finding();
+        finding(w.verdict);
+        res.runs++;
         continue;
       }
       const child = expand(tid, pre, sleep);
       if (w.verdict) continue;
       if (child) {
         stack.push(child);
+        onStack[child.ka & 4095] = (onStack[child.ka & 4095] as number) + 1;
         at = child;
       }
       if ((res.distinct & (clockEvery - 1)) === 0 && Date.now() > opts.deadline) {

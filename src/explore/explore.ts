@@ -118,7 +118,7 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   const t0 = Date.now();
   const deadline = Number.isFinite(o.timeMs) ? t0 + o.timeMs : Number.POSITIVE_INFINITY;
   const phases: TaskKind[] =
-    o.strategy === 'portfolio' ? ['dfs', 'pct', 'random'] : [o.strategy === 'bounded' ? 'bounded' : o.strategy];
+    o.strategy === 'portfolio' ? ['dfs', 'portfolio'] : [o.strategy === 'bounded' ? 'bounded' : o.strategy];
   const states = new FingerprintSet();
   const graph = t.graph ?? new LockGraph();
   const findings: Finding[] = [];
@@ -165,12 +165,18 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       }
       for (const f of r.findings) {
         if (findings.some((x) => x.verdict === f.verdict.code)) continue;
-        findings.push(toFinding(f.verdict, f.choices, kind === 'pct' ? `pct(d=${o.depth})` : kind));
+        findings.push(toFinding(f.verdict, f.choices, f.by ?? (kind === 'pct' ? `pct(d=${o.depth})` : kind), f.cycle));
         const at = r.startedAt + f.atMs - t0;
         if (res.timeToFirstBugMs === null || at < res.timeToFirstBugMs) res.timeToFirstBugMs = at;
       }
     }
     return complete;
+  };
+  /** Runs [0, runs) of `kind`: all at once, or under a deadline in rounds until it passes. */
+  const rounds = async (kind: TaskKind, runs: number, end: number): Promise<void> => {
+    const round = Number.isFinite(end) ? ROUND_CHUNKS * o.chunk : runs;
+    for (let first = 0; first < runs && (first === 0 || Date.now() < end); first += round)
+      await batch(kind, makeTasks(t, o, kind, end, states, first, Math.min(runs, first + round)));
   };
   for (const kind of phases) {
     if (provedComplete || Date.now() > deadline) break;
@@ -180,13 +186,14 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       provedComplete = res.complete;
       continue;
     }
-    // Runs of random/PCT. Under a time budget they go in rounds until the deadline, however many
-    // runs the scenario names (the portfolio gives PCT half the time left, then random the rest).
-    const runs = o.strategy === 'portfolio' ? Math.ceil(o.runs / 2) : o.runs;
-    const end = kind === 'pct' && o.strategy === 'portfolio' && Number.isFinite(deadline) ? (Date.now() + deadline) / 2 : deadline;
-    const round = Number.isFinite(end) ? ROUND_CHUNKS * o.chunk : runs;
-    for (let first = 0; first < runs && (first === 0 || Date.now() < end); first += round)
-      await batch(kind, makeTasks(t, o, kind, end, states, first, Math.min(runs, first + round)));
+    // Runs of random/PCT (the portfolio: PCT's half, then random walks'). Under a time budget they go
+    // in rounds until the deadline, however many runs the scenario names; the portfolio then gives
+    // PCT half the time left and random walks the rest.
+    if (kind === 'portfolio' && Number.isFinite(deadline)) {
+      const half = Number.isFinite(o.runs) ? Math.ceil(o.runs / 2) : o.runs;
+      await rounds('pct', half, (Date.now() + deadline) / 2);
+      await rounds('random', half, deadline);
+    } else await rounds(kind, kind === 'portfolio' ? 2 * Math.ceil(o.runs / 2) : o.runs, deadline);
   }
   for (const c of graph.cycles()) {
     if (findings.some((f) => f.verdict === 'potential-deadlock' && f.message === formatCycle(c, t.model.classes))) continue;
@@ -227,8 +234,8 @@ function mismatch(t: Target, o: ExploreOptions, res: ExploreResult, found: Set<V
   return why.join('; ');
 }
 
-function toFinding(v: Verdict, choices: readonly number[], by: string): Finding {
-  return { verdict: v.code, message: v.message, token: encodeToken(choices), actor: v.actor, at: v.at, by };
+function toFinding(v: Verdict, choices: readonly number[], by: string, cycle?: number): Finding {
+  return { verdict: v.code, message: v.message, token: encodeToken(choices, cycle), actor: v.actor, at: v.at, by };
 }
 
 /** Chunks of runs per round under a time budget. */
@@ -258,9 +265,11 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
   // Preemption bounds count from the root, so a bounded search is one task.
   if (kind === 'dfs' || kind === 'bounded')
     return frontier(t.model, kind === 'bounded' ? 0 : o.split, o.maxSteps, states).map((prefix) => ({ ...base, prefix }));
-  const k = kind === 'pct' ? estimateSteps(t.model, o) : 0;
+  // The portfolio's runs: PCT's half, then the random walks' half (./portfolio.ts).
+  const pctRuns = Math.ceil(o.runs / 2);
+  const k = kind === 'pct' || kind === 'portfolio' ? estimateSteps(t.model, o) : 0;
   const tasks: Task[] = [];
-  for (let s = first; s < end; s += o.chunk) tasks.push({ ...base, k, runStart: s, runCount: Math.min(o.chunk, end - s) });
+  for (let s = first; s < end; s += o.chunk) tasks.push({ ...base, k, pctRuns, runStart: s, runCount: Math.min(o.chunk, end - s) });
   return tasks;
 }
 

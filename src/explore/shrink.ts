@@ -57,13 +57,19 @@ export function shrink(model: Model, choices: readonly number[], same: (v: Verdi
 
 /**
  * Each witness shrunk to the shortest that still ends in the same verdict code at the same step
- * (proc:label), with the shrunk run's own verdict; a witness that does not shrink is kept as it is.
+ * (proc:label), with the shrunk run's own verdict; a witness that does not shrink, or a lasso (a
+ * livelock's loop must stay as found), is kept as it is.
  */
-export function shrinkAll<F extends { readonly verdict: Verdict; readonly choices: readonly number[] }>(model: Model, fs: readonly F[], maxSteps: number): F[] {
+export function shrinkAll<F extends { readonly verdict: Verdict; readonly choices: readonly number[]; readonly cycle?: number }>(
+  model: Model,
+  fs: readonly F[],
+  maxSteps: number,
+): F[] {
   const w = new World(model, null);
   const initial = w.snapshot();
   const buf = new Int32Array(w.nthreads);
   return fs.map((f) => {
+    if (f.cycle !== undefined) return f;
     const same = (v: Verdict) => v.code === f.verdict.code && v.at === f.verdict.at;
     const choices = shrink(model, f.choices, same, maxSteps);
     runOnce(w, initial, new Replay(choices), 0, maxSteps, buf);

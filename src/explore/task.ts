@@ -11,13 +11,14 @@ import { fingerprint, World } from '../engine/world.js';
 import { type Edge, LockGraph, type RuleViolation } from '../locks/lockdep.js';
 import { dfs } from './dfs.js';
 import { Pct } from './pct.js';
+import { Portfolio } from './portfolio.js';
 import { RandomWalk } from './random.js';
 import { runOnce } from './run.js';
 import { shrinkAll } from './shrink.js';
 import type { Strategy } from './strategy.js';
 import { FingerprintSet } from './visited.js';
 
-export type TaskKind = 'dfs' | 'bounded' | 'random' | 'pct';
+export type TaskKind = 'dfs' | 'bounded' | 'random' | 'pct' | 'portfolio';
 
 export interface Task {
   readonly file: string;
@@ -35,6 +36,8 @@ export interface Task {
   readonly depth: number;
   /** PCT's estimate of the steps in a run (k), fixed by the coordinator so chunking changes nothing. */
   readonly k: number;
+  /** portfolio: runs below this number are PCT's, the rest random walks (each numbered from 0). */
+  readonly pctRuns?: number;
   readonly preemptions: number;
   readonly deadline: number;
   /** Count distinct states in random/PCT runs too (one fingerprint a step). */
@@ -56,6 +59,10 @@ export interface LabelCoverage {
 export interface TaskFinding {
   readonly verdict: Verdict;
   readonly choices: readonly number[];
+  /** A livelock's lasso: its loop is choices[cycle..]. */
+  readonly cycle?: number;
+  /** The strategy that found it, when the task's strategy is a portfolio. */
+  readonly by?: string;
   /** Milliseconds from the task's start, and the run (random/PCT) or leaf (DFS) number. */
   readonly atMs: number;
   readonly run: number;
@@ -145,9 +152,16 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
   };
 }
 
+/** The run-based strategy of a task: PCT, a random walk, or the portfolio of both. */
+function runStrategy(task: Task, nthreads: number): Strategy {
+  const pct = () => new Pct(task.seed, task.depth, nthreads, task.k);
+  if (task.kind === 'pct') return pct();
+  if (task.kind === 'portfolio') return new Portfolio([[pct(), task.pctRuns ?? 0], [new RandomWalk(task.seed), Number.POSITIVE_INFINITY]]);
+  return new RandomWalk(task.seed);
+}
+
 function runRuns(w: World, task: Task, t0: number): TaskResult {
-  const strategy: Strategy =
-    task.kind === 'pct' ? new Pct(task.seed, task.depth, w.nthreads, task.k) : new RandomWalk(task.seed);
+  const strategy = runStrategy(task, w.nthreads);
   const initial = w.snapshot();
   const buf = new Int32Array(w.nthreads);
   const seen = new Set<string>();
@@ -172,7 +186,8 @@ function runRuns(w: World, task: Task, t0: number): TaskResult {
     const v = w.verdict;
     if (v && !seen.has(v.code)) {
       seen.add(v.code);
-      findings.push({ verdict: v, choices: w.choices.slice(), atMs: Date.now() - t0, run });
+      const by = strategy instanceof Portfolio ? strategy.memberOf(run).strategy.name : undefined;
+      findings.push({ verdict: v, choices: w.choices.slice(), atMs: Date.now() - t0, run, ...(by ? { by } : {}) });
     }
   }
   return { runs, steps, complete, findings: shrinkAll(w.model, findings, task.maxSteps), edges: [], fingerprints: visited.entries(), elapsedMs: 0, startedAt: t0 };

@@ -1,7 +1,20 @@
 /**
  * Lock operations with kernel semantics: spinlocks disable preemption (atomic context), sleeping
  * locks check might_sleep, rwsem readers queue behind a waiting writer (so a recursive read can
- * deadlock), waiters sit in FIFO order and are all woken on release to race for the lock again.
+ * deadlock), waiters sit in FIFO order.
+ *
+ * Release of a spinlock or mutex with waiters hands the lock to the first waiter (FIFO handoff):
+ * the lock is owned by that waiter from the unlock on, and its blocked lock step completes the
+ * acquisition when it next runs; nobody can barge in between. Queued spinlocks are FIFO
+ * (kernel/locking/qspinlock.c: queued_spin_lock_slowpath: a locker that finds the lock word
+ * non-zero queues behind the MCS tail, and the queue head takes the lock when owner and pending
+ * are gone; v4.2 on). A mutex hands off in kernel/locking/mutex.c (v4.10 on, "locking/mutex: Add
+ * lock handoff to avoid starvation"): __mutex_unlock_slowpath gives the owner field to the top
+ * waiter (__mutex_handoff) when MUTEX_FLAG_HANDOFF is set, which the top waiter sets in
+ * __mutex_lock_common after a wake-up in which it lost the race (__mutex_trylock_or_handoff in
+ * current kernels). Simplification: the model hands off always, so the one steal the kernel allows
+ * before the flag is set is not explored (a missed interleaving, never a false verdict of its own).
+ * rwsem, folio lock and ww_mutex keep wake-all: every waiter is woken to race for the lock again.
  */
 import {
   heldEntry,
@@ -49,12 +62,22 @@ export function available(w: LockWorld, tid: number, lock: number, mode: number)
   return true;
 }
 
+/** Spinlocks and mutexes hand off to their first waiter on release (see the head comment). */
+export function handsOff(kind: LockKind): boolean {
+  return kind === LockKind.Spin || kind === LockKind.Mutex;
+}
+
 function take(w: LockWorld, tid: number, lock: number, mode: number, subclass: number): void {
   const def = w.locks[lock] as { kind: LockKind };
   if (mode === READ) w.set(lslot(w, lock, L_READERS), w.get(lslot(w, lock, L_READERS)) + 1);
   else w.set(lslot(w, lock, L_OWNER), tid + 1);
-  if (def.kind === LockKind.WwMutex) w.set(lslot(w, lock, L_STAMP), w.get(tslot(w, tid, T_STAMP)));
-  if (def.kind === LockKind.Spin) w.set(tslot(w, tid, T_ATOMIC), w.get(tslot(w, tid, T_ATOMIC)) + 1);
+  own(w, tid, lock, mode, subclass, def.kind);
+}
+
+/** The holder's side of an acquisition: atomic context, the held-lock entry, leaving the queue. */
+function own(w: LockWorld, tid: number, lock: number, mode: number, subclass: number, kind: LockKind): void {
+  if (kind === LockKind.WwMutex) w.set(lslot(w, lock, L_STAMP), w.get(tslot(w, tid, T_STAMP)));
+  if (kind === LockKind.Spin) w.set(tslot(w, tid, T_ATOMIC), w.get(tslot(w, tid, T_ATOMIC)) + 1);
   const n = w.get(tslot(w, tid, T_NHELD));
   if (n >= MAX_HELD) {
     w.fail('lock-misuse', `${w.threadName(tid)} holds more than ${MAX_HELD} locks (taking ${name(w, lock)})`);
@@ -69,7 +92,7 @@ function take(w: LockWorld, tid: number, lock: number, mode: number, subclass: n
 function enqueue(w: LockWorld, tid: number, lock: number, mode: number): void {
   if (w.get(tslot(w, tid, T_WAIT_LOCK)) !== lock + 1) {
     let n = 0;
-    for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1) n++;
+    for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1 && w.get(tslot(w, t, T_WAIT_POS)) > 0) n++;
     w.set(tslot(w, tid, T_WAIT_LOCK), lock + 1);
     w.set(tslot(w, tid, T_WAIT_MODE), mode);
     w.set(tslot(w, tid, T_WAIT_POS), n + 1);
@@ -82,13 +105,18 @@ function dequeue(w: LockWorld, tid: number): void {
   const wl = w.get(tslot(w, tid, T_WAIT_LOCK));
   if (wl <= 0) return;
   const pos = w.get(tslot(w, tid, T_WAIT_POS));
+  if (pos > 0) shiftQueue(w, wl, pos);
+  w.set(tslot(w, tid, T_WAIT_LOCK), 0);
+  w.set(tslot(w, tid, T_WAIT_MODE), 0);
+  w.set(tslot(w, tid, T_WAIT_POS), 0);
+}
+
+/** Waiters behind position `pos` in queue `wl` (lock id + 1) move up one. */
+function shiftQueue(w: LockWorld, wl: number, pos: number): void {
   for (let t = 0; t < w.nthreads; t++) {
     if (w.get(tslot(w, t, T_WAIT_LOCK)) === wl && w.get(tslot(w, t, T_WAIT_POS)) > pos)
       w.set(tslot(w, t, T_WAIT_POS), w.get(tslot(w, t, T_WAIT_POS)) - 1);
   }
-  w.set(tslot(w, tid, T_WAIT_LOCK), 0);
-  w.set(tslot(w, tid, T_WAIT_MODE), 0);
-  w.set(tslot(w, tid, T_WAIT_POS), 0);
 }
 
 /** might_sleep(): sleeping with a spinlock held or inside an RCU read-side section ends the run. */
@@ -110,8 +138,14 @@ export function mightSleep(w: LockWorld, tid: number, what: string): boolean {
  */
 export function acquire(w: LockWorld, tid: number, lock: number, mode = WRITE, subclass = 0): boolean {
   const def = w.locks[lock] as { kind: LockKind };
+  const queued = w.get(tslot(w, tid, T_WAIT_LOCK)) === lock + 1;
+  if (queued && w.get(tslot(w, tid, T_WAIT_POS)) === 0) {
+    // Handed off by the release (T_WAIT_POS 0: granted): the lock is already ours.
+    own(w, tid, lock, mode, subclass, def.kind);
+    return true;
+  }
   if (sleeps(def.kind) && !mightSleep(w, tid, `${opName(def.kind, mode)}(${name(w, lock)})`)) return false;
-  if (w.get(tslot(w, tid, T_WAIT_LOCK)) !== lock + 1) w.dependency(tid, lock, subclass, mode);
+  if (!queued) w.dependency(tid, lock, subclass, mode);
   if (available(w, tid, lock, mode)) {
     take(w, tid, lock, mode, subclass);
     return true;
@@ -157,8 +191,24 @@ export function release(w: LockWorld, tid: number, lock: number, mode = WRITE): 
   if (def.kind === LockKind.WwMutex) w.set(lslot(w, lock, L_STAMP), 0);
   if (def.kind === LockKind.Spin) w.set(tslot(w, tid, T_ATOMIC), w.get(tslot(w, tid, T_ATOMIC)) - 1);
   w.lockEvent?.(tid, 'release', lock, mode);
-  for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1) w.wake(t);
+  if (handsOff(def.kind)) handOff(w, lock);
+  else for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1) w.wake(t);
   return true;
+}
+
+/**
+ * FIFO handoff: the first waiter owns the lock from now on (T_WAIT_POS 0 marks it granted until
+ * its lock step runs again and completes the acquisition); the other waiters move up and sleep on.
+ */
+function handOff(w: LockWorld, lock: number): void {
+  for (let t = 0; t < w.nthreads; t++) {
+    if (w.get(tslot(w, t, T_WAIT_LOCK)) !== lock + 1 || w.get(tslot(w, t, T_WAIT_POS)) !== 1) continue;
+    w.set(lslot(w, lock, L_OWNER), t + 1);
+    w.set(tslot(w, t, T_WAIT_POS), 0);
+    shiftQueue(w, lock + 1, 1);
+    w.wake(t);
+    return;
+  }
 }
 
 /**

@@ -37,6 +37,14 @@ export const ActorSpec = Schema.Struct({
 /** Verdict codes a variant may expect (`ok` is the empty list). */
 export const Verdicts = Schema.Array(Schema.Literals(VERDICT_CODES.filter((c) => c !== 'ok')));
 
+/** The exact size of a variant's DFS, pinned as a regression check (`npm run pin` writes it). */
+export const DfsCounts = Schema.Struct({
+  /** Distinct states the DFS visits. */
+  states: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 })).annotate({ description: 'distinct states the DFS visits' }),
+  /** Steps (transitions) the DFS executes. */
+  transitions: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 })).annotate({ description: 'steps (transitions) the DFS executes' }),
+});
+
 /** A variant: switch settings and the verdicts exploration must find. */
 export const VariantSpec = Schema.Struct({
   description: Schema.optional(Schema.String),
@@ -46,6 +54,8 @@ export const VariantSpec = Schema.Struct({
   expect: Verdicts.annotate({ description: 'the verdicts an exploration of this variant must find (empty: none)' }),
   /** True when DFS must complete (the variant is proven free of the other verdicts within bounds). */
   complete: Schema.optional(Schema.Boolean.annotate({ description: 'true when DFS must complete (proven free of other verdicts within bounds)' })),
+  /** The DFS's exact state and transition counts, checked by the catalogue test; re-pinned by `npm run pin`. */
+  dfs: Schema.optional(DfsCounts.annotate({ description: "the DFS's exact state and transition counts (POR on, the scenario's maxSteps and maxStates), written by `npm run pin`" })),
 });
 
 /** Exploration strategies a scenario may ask for. */
@@ -85,4 +95,5 @@ export const ScenarioSpec = Schema.Struct({
 export type ScenarioSpec = typeof ScenarioSpec.Type;
 export type ActorSpec = typeof ActorSpec.Type;
 export type VariantSpec = typeof VariantSpec.Type;
+export type DfsCounts = typeof DfsCounts.Type;
 export type ExploreSpec = typeof ExploreSpec.Type;

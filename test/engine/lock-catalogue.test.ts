@@ -12,7 +12,7 @@ import { encodeToken } from '../../src/explore/token.js';
 import { toJson } from '../../src/trace/json.js';
 import { catalogueModel, dfsOf } from '../helpers.js';
 
-/** Independent count of philosophers' reachable states (pc, status, queue position per thread; fork owners). */
+/** Independent count of philosophers' reachable states (pc, status, queue position per thread, 0 once handed the fork; fork owners). */
 function philosopherStates(n: number, ordered: boolean): number {
   // Per philosopher: pc 0..4 (4 = exit step), 5 = exited; status 0 runnable, 1 blocked; wait = fork+1 or 0; pos.
   type P = [pc: number, blocked: number, wait: number, pos: number];
@@ -36,7 +36,11 @@ function philosopherStates(n: number, ordered: boolean): number {
       const [f1, f2] = forks(i);
       if (pc === 0 || pc === 1) {
         const f = pc === 0 ? f1 : f2;
-        if (o[f] === -1) {
+        if (me[2] === f + 1 && me[3] === 0) {
+          // Handed the fork on release (FIFO handoff): the blocked lock step completes.
+          me[2] = 0;
+          me[0]++;
+        } else if (o[f] === -1) {
           o[f] = i;
           if (me[2]) {
             for (const p of q) if (p[2] === f + 1 && p[3] > me[3]) p[3]--;
@@ -47,14 +51,20 @@ function philosopherStates(n: number, ordered: boolean): number {
         } else {
           if (me[2] !== f + 1) {
             me[2] = f + 1;
-            me[3] = 1 + q.filter((p) => p[2] === f + 1).length - 1;
+            me[3] = 1 + q.filter((p) => p !== me && p[2] === f + 1 && p[3] > 0).length;
           }
           me[1] = 1;
         }
       } else if (pc === 2 || pc === 3) {
         const f = pc === 2 ? f2 : f1;
         o[f] = -1;
-        for (const p of q) if (p[2] === f + 1) p[1] = 0;
+        // FIFO handoff: the first waiter owns the fork now and is woken; the others move up.
+        const first = q.findIndex((p) => p[2] === f + 1 && p[3] === 1);
+        if (first >= 0) {
+          o[f] = first;
+          for (const p of q) if (p[2] === f + 1) p[3]--;
+          (q[first] as P)[1] = 0;
+        }
         me[0]++;
       } else me[0] = 5;
       const k = key(q, o);

@@ -1,12 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BadToken, decodeToken, encodeToken } from '../../src/explore/token.js';
+import { BadToken, decodeLasso, decodeToken, encodeToken } from '../../src/explore/token.js';
 
 describe('replay tokens', () => {
   it('round-trip any list of choices', () => {
     fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 1200 }), { maxLength: 200 }), (cs) => {
       expect(decodeToken(encodeToken(cs))).toEqual(cs);
     }));
+  });
+
+  it('round-trip any lasso (prefix, then the loop) as a v2 token', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 1200 }), { maxLength: 100 }), fc.array(fc.integer({ min: 0, max: 1200 }), { maxLength: 100 }), (pre, loop) => {
+      const token = encodeToken([...pre, ...loop], pre.length);
+      expect(token.startsWith('v2.')).toBe(true);
+      expect(decodeLasso(token)).toEqual({ choices: [...pre, ...loop], cycle: pre.length });
+    }));
+    expect(encodeToken([0, 1, 1, 1, 1, 2], 2)).toBe('v2.01-1112');
   });
 
   it('are versioned printable strings', () => {

@@ -1,0 +1,61 @@
+/**
+ * Livelock: a reachable cycle of states that a fair scheduler can follow forever while no thread
+ * makes progress. The DFS finds candidates as back edges to a state still on its stack; this file
+ * decides whether such a cycle is a livelock and words the verdict (replay words it the same way).
+ *
+ * Fairness is weak fairness: a cycle is fair when every thread enabled in all of its states takes
+ * a step in it (a thread that is blocked somewhere on the cycle need not run). Progress, as Spin's
+ * progress labels: a step at a label whose name starts with `progress`, or a step that changes a
+ * kernel object (a memory slot below the lock records). Lock and unlock, trylock failures, waits,
+ * wake-ups, messages and a thread's own locals are not progress; a thread that exits makes progress,
+ * but an exit cannot lie on a cycle (a done thread stays done).
+ */
+import type { ThreadState, World } from '../engine/world.js';
+import type { Node } from './order.js';
+
+/** Whether a step at label `label` is progress (Spin's convention). */
+export const isProgressLabel = (label: string): boolean => label.startsWith('progress');
+
+/** The label a thread's next step runs at, in the given thread states. */
+export function stepLabel(threads: readonly ThreadState[], tid: number): string {
+  const fs = (threads[tid] as ThreadState).frames;
+  const f = fs[fs.length - 1];
+  return f ? (f.proc.labels[f.pc] as string) : '';
+}
+
+/**
+ * The cycle stack[from..] followed by the step just taken back to stack[from]'s state: the index
+ * of the node the witness's loop starts at (its first branch point, or `from`), or -1 when the cycle
+ * is unfair or makes progress.
+ */
+export function livelockAt(w: World, stack: readonly Node[], from: number): number {
+  let always = -1 >>> 0;
+  let stepped = 0;
+  let start = -1;
+  for (let x = from; x < stack.length; x++) {
+    const node = stack[x] as Node;
+    let here = 0;
+    for (let i = 0; i < node.n; i++) here |= 1 << (node.enabled[i] as number);
+    always &= here;
+    const tid = node.enabled[node.next - 1] as number;
+    stepped |= 1 << tid;
+    if (isProgressLabel(stepLabel(node.snap.threads, tid))) return -1;
+    if (start < 0 && node.n > 1) start = x;
+  }
+  if ((always & ~stepped) !== 0) return -1;
+  if (w.changedBelow((stack[from] as Node).snap.undoPos, w.lockBase)) return -1;
+  return start < 0 ? from : start;
+}
+
+/** The verdict's text: who cycles, where each thread stands when the loop starts, and its length. */
+export function livelockMessage(w: World, threads: readonly ThreadState[], stepped: number, steps: number): string {
+  const who: string[] = [];
+  const where: string[] = [];
+  for (let t = 0; t < w.nthreads; t++) {
+    if ((stepped >>> t) & 1) who.push(w.threadName(t));
+    const fs = (threads[t] as ThreadState).frames;
+    const f = fs[fs.length - 1];
+    where.push(`${w.threadName(t)} at ${f ? `${f.proc.name}:${f.proc.labels[f.pc]}` : 'exited'}`);
+  }
+  return `livelock: ${who.join(', ')} can cycle forever under a fair scheduler without progress (a loop of ${steps} steps back to the same state): ${where.join('; ')}`;
+}

@@ -1,0 +1,97 @@
+/**
+ * The search order of a depth-first search: which enabled threads the driver (./dfs.ts) tries
+ * from a node, what it adds to a state's key, and what a state met again still needs. One order
+ * per file: plain (every thread, here), preemption-bounded (./bounded-order.ts), partial-order
+ * reduction with sleep sets (./por-order.ts).
+ */
+import type { Footprint, FootprintRecorder } from '../engine/footprint.js';
+import type { Snapshot } from '../engine/world.js';
+
+/** Threads asleep at a node (a bit each) with the footprint of the step each would take, by thread. */
+export interface SleepSet {
+  readonly mask: number;
+  readonly fps: readonly (Footprint | undefined)[];
+}
+
+export const NO_SLEEP: SleepSet = { mask: 0, fps: [] };
+
+/** A state on the search stack. */
+export interface Node {
+  snap: Snapshot;
+  steps: number;
+  depth: number;
+  /** The state's key in the visited set (for finding cycles on the stack). */
+  ka: number;
+  kb: number;
+  enabled: Int32Array;
+  n: number;
+  next: number;
+  last: number;
+  preemptions: number;
+  /** POR: threads asleep on entry, threads explored from here, and (on a revisit) the only ones to try. */
+  sleep: SleepSet;
+  doneMask: number;
+  doneFps: (Footprint | undefined)[] | null;
+  only: number;
+}
+
+/** The visited set a search is given: 64-bit keys, each with a 32-bit value. */
+export interface VisitedSet {
+  /** Add (a, b) with value v: -1 if it was new, else the slot it already has. */
+  put(a: number, b: number, v: number): number;
+  value(slot: number): number;
+  setValue(slot: number, v: number): void;
+  readonly size: number;
+  /** Bytes of table per stored key. */
+  readonly bytesPerEntry: number;
+  /** The keys as a packed array (a0, b0, a1, b1, ...). */
+  entries(): Uint32Array;
+}
+
+/** Skip this child; SKIP_CUT also makes the search incomplete (a bound cut it). */
+export const SKIP = -1;
+export const SKIP_CUT = -2;
+
+export interface SearchOrder {
+  readonly name: string;
+  /** The visited set keeps a value per state (POR's sleep sets). */
+  readonly withValues: boolean;
+  /** Mix path context into the state key `k` (in place); most orders add nothing. */
+  key(k: Uint32Array, preemptions: number, last: number): void;
+  /**
+   * A state met again (its visited slot, the sleep set it is reached with): the threads that
+   * still need trying from it as a bitmask, or 0 when nothing does. `cut`: the step bound stops
+   * the search here anyway.
+   */
+  revisit(visited: VisitedSet, slot: number, sleep: SleepSet, cut: boolean): number;
+  /** Whether to step enabled[i] (thread `tid`) from `top`: the child's preemption count, or SKIP / SKIP_CUT. */
+  admit(top: Node, i: number, tid: number): number;
+  /** The recorder for this step's footprint, or null when nothing will use it. */
+  recorder(top: Node, i: number): FootprintRecorder | null;
+  /** After thread `tid` stepped from `top` (footprint recorded by `rec`, if any): the child's sleep set. */
+  after(top: Node, tid: number, rec: FootprintRecorder | null): SleepSet;
+}
+
+/** Every enabled thread from every state; a state met again is not entered twice. */
+export class PlainOrder implements SearchOrder {
+  readonly name = 'dfs';
+  readonly withValues = false;
+
+  key(): void {}
+
+  revisit(): number {
+    return 0;
+  }
+
+  admit(top: Node): number {
+    return top.preemptions;
+  }
+
+  recorder(): FootprintRecorder | null {
+    return null;
+  }
+
+  after(): SleepSet {
+    return NO_SLEEP;
+  }
+}
