@@ -3,9 +3,14 @@
  * package here): every event of every phase we write carries what the format requires of it.
  */
 import { describe, expect, it } from 'vitest';
+import { exploreOptions } from '../../src/cli/args.js';
 import { modelFor } from '../../src/cli/worker.js';
+import { explore } from '../../src/explore/explore.js';
+import { inlineRunner } from '../../src/explore/pool.js';
 import { replayToken } from '../../src/explore/replayer.js';
+import { runTask } from '../../src/explore/task.js';
 import { catalogueFiles } from '../../src/scenario/catalogue.js';
+import { loadScenarioFile } from '../../src/scenario/load.js';
 import { toPerfetto } from '../../src/trace/perfetto.js';
 import { abbaDeadlock, messagingTrace } from './fixtures.js';
 
@@ -50,19 +55,23 @@ describe('Perfetto trace-event format', () => {
     expect(violations({ traceEvents: [{ ph: 'Q', pid: 1, tid: 1 }] })).toHaveLength(1);
   });
 
-  it('fixture traces and every catalogue witness carry the required fields', () => {
+  it('fixture traces and every catalogue witness carry the required fields', async () => {
     const traces = [abbaDeadlock(), messagingTrace()].map((t) => toPerfetto(t.events, t.meta));
-    const witnesses: [string, string, string][] = [
-      ['uffd-remap-vs-khugepaged', 'khugepaged-mmap-read', 'v1.0.t.1.6.01.a.01.5.0.4.110.8.'],
-      ['mm-hmm-vs-punch', 'no-read-retry', 'v1.0.b.1.a.0.6.'],
-      ['uffd-remap-vs-khugepaged', 'khugepaged-mmap-read', 'v1.0.m.1.1d.'],
-    ];
-    for (const [name, variant, token] of witnesses) {
-      const file = catalogueFiles().find((f) => f.endsWith(`/${name}.yaml`)) as string;
-      const r = replayToken(modelFor(file, variant), token, 800);
-      expect(r.verdict, `${name} ${token}`).not.toBeNull();
-      traces.push(toPerfetto(r.events, { scenario: name, variant, token, verdict: r.verdict }));
+    // Every finding of every catalogue variant, replayed from the token explore gives.
+    const run = inlineRunner((t) => runTask(modelFor(t.file, t.variant, t.params), t));
+    for (const file of catalogueFiles()) {
+      const sc = loadScenarioFile(file);
+      for (const [variant, v] of Object.entries(sc.spec.variants)) {
+        const model = modelFor(file, variant);
+        const o = exploreOptions({}, sc.spec.explore);
+        const r = await explore({ file, variant, model, expected: v.expect, mustComplete: false }, o, run);
+        for (const f of r.findings) {
+          const rep = replayToken(model, f.token, o.maxSteps);
+          traces.push(toPerfetto(rep.events, { scenario: sc.spec.name, variant, token: f.token, verdict: rep.verdict }));
+        }
+      }
     }
+    expect(traces.length).toBeGreaterThan(10);
     for (const t of traces) expect(violations(JSON.parse(t))).toEqual([]);
-  });
+  }, 60_000);
 });

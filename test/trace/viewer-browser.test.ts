@@ -16,6 +16,14 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 const root = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'mmsim-viewer-'));
 
+/** The witness token `mmsim explore` prints for a verdict of a variant. */
+function tokenOf(scenario: string, variant: string, verdict: string): string {
+  const r = spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'explore', scenario, '--variant', variant, '--json'], { cwd: root, encoding: 'utf8' });
+  const f = (JSON.parse(r.stdout) as { findings: { verdict: string; token: string }[] }).findings.find((x) => x.verdict === verdict);
+  if (!f) throw new Error(`${scenario}/${variant}: no ${verdict} found`);
+  return f.token;
+}
+
 /** `mmsim replay ... --html FILE` with the compiled CLI; returns the file. */
 function witness(name: string, args: string[]): string {
   const file = join(tmp, `${name}.html`);
@@ -55,7 +63,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the trace viewer in C
   });
 
   it('UFFDIO_REMAP vs khugepaged: the verdict step is selected, the PTE table is shown detached', async () => {
-    const file = witness('remap', ['uffd-remap-vs-khugepaged', 'v1.0.t.1.6.01.a.01.5.0.4.110.8.', '--variant', 'khugepaged-mmap-read']);
+    const token = tokenOf('uffd-remap-vs-khugepaged', 'khugepaged-mmap-read', 'invariant');
+    const file = witness('remap', ['uffd-remap-vs-khugepaged', token, '--variant', 'khugepaged-mmap-read']);
     const page = await open(file);
     const total = await page.locator('#events tr[data-ev]').count();
     expect(await current(page)).toBe(`event ${total}/${total}, step ${(await page.locator('#events tr.verdict td.i').innerText()).trim()}, mover`);
@@ -84,14 +93,15 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the trace viewer in C
   }, 60_000);
 
   it('HMM without mmu_interval_read_retry: the state panel shows the freed folio the device PTE maps', async () => {
-    const page = await open(witness('hmm', ['mm-hmm-vs-punch', 'v1.0.b.1.a.0.6.', '--variant', 'no-read-retry']));
+    const token = tokenOf('mm-hmm-vs-punch', 'no-read-retry', 'invariant');
+    const page = await open(witness('hmm', ['mm-hmm-vs-punch', token, '--variant', 'no-read-retry']));
     expect(await state(page)).toMatch(/^folio 0 free$/m);
     expect(await state(page)).toMatch(/^mirror gpu seq \d+; device PTEs \[folio 0/m);
     await page.screenshot({ path: join(root, 'docs/viewer-hmm-vs-punch.png') });
   }, 60_000);
 
   it('the lock-order graph marks the edge that closes the abba cycle', async () => {
-    const page = await open(witness('abba', ['abba', 'v1.010', '--variant', 'default']));
+    const page = await open(witness('abba', ['abba', tokenOf('abba', 'default', 'deadlock'), '--variant', 'default']));
     expect(await page.locator('#graph line.dep').count()).toBe(2);
     expect(await page.locator('#graph line.dep.bad').count()).toBe(2);
     expect(await page.locator('#timeline .bar.blocked').count()).toBe(2);
