@@ -19,6 +19,7 @@ import { parseScenario } from '../src/scenario/load.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { limitsBench } from './limits.js';
 import { mmBench } from './mm.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -142,6 +143,7 @@ async function main() {
   const c = catalogueSpeedup();
   console.log(`| the catalogue: \`explore --all\` (every variant, whole process) | ${c.ms1} ms | ${c.ms2} ms | ${c.ratio.toFixed(2)}x | ${c.same} |`);
   await mmBench();
+  limitsBench();
 }
 
 main().catch((e) => {

@@ -46,7 +46,7 @@ import {
 import { kern } from '../../src/kernel/kernel.js';
 import { arg, kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pmd_populate, pmdp_get, rcu_read_unlock, set_pmd } from '../../src/kernel/pgtable.js';
-import { vm_normal_folio } from '../mm/common.js';
+import { mmap_write_unlock, vm_normal_folio, vma_start_write } from '../mm/common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { folio_test_large, pmdText, userfaultfd_armed } from '../uffd/common.js';
 import {
@@ -109,8 +109,7 @@ export const collapse_huge_page = kproc(
       return l.r === SCAN_SUCCEED ? 'vma_start_write' : 'out';
     },
     vma_start_write: (k, l) => {
-      if (!k.down_write(kern(k).vma(l.vma).vma_lock)) return BLOCKED;
-      l.write = 2; // write-locked until mmap_write_unlock (vma_end_write_all)
+      if (!vma_start_write(k, kern(k), l.vma)) return BLOCKED; // write-locked until mmap_write_unlock
       return 'check_pmd';
     },
     check_pmd: (k, l) => {
@@ -245,13 +244,9 @@ export const collapse_huge_page = kproc(
       return 'install_unlock';
     },
     install_unlock: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'out' : ENDED),
-    // out_up_write: mmap_write_unlock (which also ends the VMA write lock)
+    // out_up_write: mmap_write_unlock (vma_end_write_all ends the VMA write lock)
     out: (k, l) => {
-      if (l.write === 2) {
-        l.write = 1;
-        return k.up_write(kern(k).vma(l.vma).vma_lock) ? 'out' : ENDED;
-      }
-      if (l.write === 1) return k.up_write(kern(k).mm(l.mm).mmap_lock) ? 'out_nolock' : ENDED;
+      if (l.write === 1) return mmap_write_unlock(k, kern(k), l.mm) ? 'out_nolock' : ENDED;
       return 'out_read';
     },
     out_read: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? 'out_nolock' : ENDED),

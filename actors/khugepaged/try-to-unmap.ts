@@ -1,6 +1,10 @@
 /**
  * try_to_unmap of a locked page-cache folio (mm/rmap.c), as collapse_file (file.ts) calls it on
- * each old folio that is still mapped.
+ * each old folio that is still mapped. try_to_unmap_one brackets its page_vma_mapped_walk with
+ * mmu_notifier_invalidate_range_start/end over the folio's range in each VMA, so secondary MMUs
+ * (HMM mirrors) drop the page before its PTE is cleared. Simplified: small folios only (the range
+ * is one page), no TTU_SPLIT_HUGE_PMD, no mlock/swap/migration handling; the mapping's reference
+ * is dropped after the PTL instead of under it.
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { pfn_folio, pmd_table, pte_pfn, pte_present } from '../../src/kernel/defs.js';
@@ -8,6 +12,7 @@ import { folio_put, folio_remove_rmap } from '../../src/kernel/folio.js';
 import { F_INDEX, kern } from '../../src/kernel/kernel.js';
 import { arg, kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear } from '../../src/kernel/pgtable.js';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { immapVmas } from './common.js';
 
 /**
@@ -31,12 +36,14 @@ export const try_to_unmap_file = kproc(
         if (index < h.pgoff || index >= h.pgoff + h.pages) continue;
         l.vma = v;
         l.vpn = h.start + (index - h.pgoff);
-        return k.call(pte_offset_map_lock, [h.mm, pmd_index(l.vpn)], 'locked'); // page_vma_mapped_walk
+        // try_to_unmap_one: mmu_notifier_range_init(MMU_NOTIFY_CLEAR, address, vma_address_end)
+        return k.call(mmu_notifier_invalidate_range_start, [h.mm, l.vpn, l.vpn + 1], 'walk');
       }
       return 'unlock';
     },
+    walk: (k, l) => k.call(pte_offset_map_lock, [kern(k).vma(l.vma).mm, pmd_index(l.vpn)], 'locked'), // page_vma_mapped_walk
     locked: (k, l) => {
-      if (k.rv === 0) return 'vma';
+      if (k.rv === 0) return 'notify_end';
       const K = kern(k);
       l.t = pmd_table(k.rv);
       const pte = ptep_get(k, K, l.t, pte_index(l.vpn));
@@ -52,8 +59,9 @@ export const try_to_unmap_file = kproc(
     put: (k, l) => {
       if (l.hit) folio_put(k, kern(k), l.f);
       l.hit = 0;
-      return 'vma';
+      return 'notify_end';
     },
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [kern(k).vma(l.vma).mm, l.vpn, l.vpn + 1], 'vma'),
     unlock: (k, l) => (k.up_read(kern(k).mapping(l.map).i_mmap_rwsem) ? k.ret(0) : ENDED),
   },
 );

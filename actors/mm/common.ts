@@ -1,7 +1,7 @@
 /** Small helpers shared by the MM code paths. */
 import type { Ctx } from '../../src/engine/ctx.js';
 import { _PAGE_DIRTY, _PAGE_RW, is_zero_pfn, pfn_folio, pte_pfn, pte_present, pte_special, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_WRITE } from '../../src/kernel/defs.js';
-import { type Kernel, type Mem, VMA_ANON_VMA, VMA_ATTACHED, VMA_FLAGS } from '../../src/kernel/kernel.js';
+import { type Kernel, type Mem, VMA_ANON_VMA, VMA_ATTACHED, VMA_FLAGS, VMA_WRITE_LOCKED } from '../../src/kernel/kernel.js';
 
 export const vm_flags = (m: Mem, K: Kernel, vma: number): number => m.get(K.vmaSlot(vma, VMA_FLAGS));
 export const vma_attached = (m: Mem, K: Kernel, vma: number): boolean => m.get(K.vmaSlot(vma, VMA_ATTACHED)) !== 0;
@@ -35,11 +35,40 @@ export function vm_normal_folio(pte: number): number {
 }
 
 /**
- * lock_vma_under_rcu / vma_start_read (mm/memory.c, include/linux/mm.h): the per-VMA read lock is
- * only ever trylocked (a writer or a detached VMA makes it fail; the caller falls back to
- * mmap_read_lock). True when the VMA is read-locked; vma_end_read = k.up_read(K.vma(vma).vma_lock).
+ * lock_vma_under_rcu / vma_start_read (v6.8–v6.14 include/linux/mm.h, mm/memory.c): the per-VMA
+ * read lock is only ever trylocked, and refused while the VMA is write-locked (vm_lock_seq ==
+ * mm_lock_seq) or detached; the caller falls back to mmap_read_lock. True when the VMA is
+ * read-locked; vma_end_read = k.up_read(K.vma(vma).vma_lock).
  */
 export function lock_vma_under_rcu(k: Ctx, K: Kernel, vma: number): boolean {
-  if (!vma_attached(k.w, K, vma)) return false;
+  if (!vma_attached(k.w, K, vma) || k.w.get(K.vmaSlot(vma, VMA_WRITE_LOCKED))) return false;
   return k.down_read_trylock(K.vma(vma).vma_lock);
+}
+
+/**
+ * vma_start_write (v6.8–v6.14 include/linux/mm.h): under mmap_write_lock, down_write(&vm_lock->lock)
+ * (waits for the VMA's readers), vm_lock_seq = mm_lock_seq, up_write. The rwsem is held only inside
+ * this step (what lockdep sees); the VMA stays write-locked for vma_start_read until
+ * vma_end_write_all. False: the thread blocked (return BLOCKED).
+ */
+export function vma_start_write(k: Ctx, K: Kernel, vma: number): boolean {
+  const s = K.vmaSlot(vma, VMA_WRITE_LOCKED);
+  if (k.w.get(s)) return true; // __is_vma_write_locked
+  if (!k.down_write(K.vma(vma).vma_lock)) return false;
+  k.w.set(s, 1);
+  return k.up_write(K.vma(vma).vma_lock);
+}
+
+/** vma_end_write_all (mmap_write_unlock, mmap_write_downgrade): mm_lock_seq++ unlocks every VMA of the mm. */
+export function vma_end_write_all(k: Ctx, K: Kernel, mm: number): void {
+  for (const vma of K.mm(mm).vmas) {
+    const s = K.vmaSlot(vma, VMA_WRITE_LOCKED);
+    if (k.w.get(s)) k.w.set(s, 0);
+  }
+}
+
+/** mmap_write_unlock: vma_end_write_all, then up_write(&mm->mmap_lock). */
+export function mmap_write_unlock(k: Ctx, K: Kernel, mm: number): boolean {
+  vma_end_write_all(k, K, mm);
+  return k.up_write(K.mm(mm).mmap_lock);
 }

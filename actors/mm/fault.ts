@@ -3,17 +3,20 @@
  * to do_anonymous_page (anon-fault.ts) or do_fault (file-fault.ts), a write to a read-only PTE to
  * do_wp_page (wp-fault.ts), and a hugetlb VMA to hugetlb_fault (hugetlb.ts). Callers hold mmap_lock
  * for read; a VM_FAULT_RETRY result means the handler released it (FAULT_FLAG_ALLOW_RETRY). Not
- * modelled: swap-in (do_swap_page), migration-entry waits (return 0 and let the caller retry), THP
- * faults on huge pmds (treated as already present), fault-around.
+ * modelled: swap-in (do_swap_page), migration-entry waits (return 0 and let the caller retry),
+ * create_huge_pmd on an empty pmd (the fault falls back to PTEs, as with THP disabled), fault-around.
+ * A fault on a huge pmd goes to huge_pmd_set_accessed or wp_huge_pmd (huge-fault.ts); after
+ * VM_FAULT_FALLBACK (the pmd was split) it continues at PTE level, as __handle_mm_fault does.
  */
 import { BLOCKED } from '../../src/engine/proc.js';
-import { FAULT_FLAG_WRITE, pmd_is_table, pmd_none, pmd_table, pte_mkdirty, pte_none, pte_present, pte_write } from '../../src/kernel/defs.js';
+import { FAULT_FLAG_WRITE, is_pmd_migration_entry, pmd_none, pmd_table, pmd_trans_huge, pte_mkdirty, pte_none, pte_present, pte_write, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { arg, kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { do_anonymous_page } from './anon-fault.js';
 import { do_fault } from './file-fault.js';
 import { hugetlb_fault } from './hugetlb.js';
+import { huge_pmd_set_accessed, wp_huge_pmd } from './huge-fault.js';
 import { do_wp_page } from './wp-fault.js';
 
 /** handle_mm_fault(vma, address, flags): args [mm, vma, vpn, flags]; returns vm_fault_t. */
@@ -27,11 +30,23 @@ export const handle_mm_fault = kproc(
       if (K.vma(l.vma).hugetlb_vma_lock >= 0) return k.call(hugetlb_fault, [l.mm, l.vma, l.vpn, l.flags], 'done');
       const v = pmdp_get(k.w, K, l.mm, pmd_index(l.vpn));
       if (pmd_none(v)) return 'missing';
-      if (!pmd_is_table(v)) {
-        k.note(() => `handle_mm_fault: huge or migration pmd at ${l.vpn} (not modelled), retry`);
+      if (pmd_trans_huge(v)) {
+        // __handle_mm_fault: a write to a read-only huge pmd → wp_huge_pmd, else huge_pmd_set_accessed
+        const write = l.flags & FAULT_FLAG_WRITE;
+        if (write && !pte_write(v)) return k.call(wp_huge_pmd, [l.mm, l.vma, l.vpn, v], 'huge_wp');
+        return k.call(huge_pmd_set_accessed, [l.mm, l.vpn, v, write ? 1 : 0], 'done');
+      }
+      if (is_pmd_migration_entry(v)) {
+        k.note(() => `handle_mm_fault: migration pmd at ${l.vpn} (pmd_migration_entry_wait not modelled), retry`);
         return k.ret(0);
       }
       return 'map';
+    },
+    huge_wp: (k) => (k.rv & VM_FAULT_FALLBACK ? 'pte_fault' : k.ret(k.rv)),
+    pte_fault: (k, l) => {
+      // handle_pte_fault after the split: an empty pmd is a missing PTE; anything else is mapped
+      const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.vpn));
+      return pmd_none(v) ? 'missing' : 'map';
     },
     map: (k, l) => {
       const K = kern(k);

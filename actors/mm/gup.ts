@@ -5,7 +5,8 @@
  * pin_user_pages: mmap_read_lock; per page: check_vma_flags (VM_IO|VM_PFNMAP → -EFAULT),
  * follow_page_pte under the PTL (pte_offset_map_lock), try_grab_folio(FOLL_PIN); a missing page,
  * a write to a read-only PTE or a FOLL_PIN of a non-exclusive anon page faults (faultin_page) and
- * retries. pin_user_pages_fast: the lockless walk with interrupts off (modelled as an RCU read-side
+ * retries. A huge pmd (THP) is followed under the pmd lock (follow_pmd_mask → follow_huge_pmd).
+ * pin_user_pages_fast: the lockless walk with interrupts off (modelled as an RCU read-side
  * section, which is what keeps page tables from being freed under it), refusing special PTEs and
  * rechecking pmd and pte after taking the reference; whatever it cannot pin falls back to the
  * slow path. memfd_pin_folios: pins page-cache folios of a memfd, allocating missing ones.
@@ -85,6 +86,8 @@ export const pin_user_pages = kproc(
         return 'unlock';
       }
       if (K.vma(l.vma).hugetlb_vma_lock >= 0) return 'huge_lock';
+      // follow_pmd_mask: pmdp_get_lockless; a leaf (huge) pmd is followed under the pmd lock
+      if (pmd_trans_huge(pmdp_get(k.w, K, l.mm, pmd_index(K.vpn(l.vma, l.page))))) return 'huge_lock';
       return k.call(pte_offset_map_lock, [l.mm, pmd_index(K.vpn(l.vma, l.page))], 'locked');
     },
     locked: (k, l) => {
@@ -115,19 +118,30 @@ export const pin_user_pages = kproc(
     },
     huge_lock: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? 'huge_follow' : BLOCKED),
     huge_follow: (k, l) => {
+      // hugetlb: follow_hugetlb_page; THP: follow_pmd_mask rechecks under the pmd lock (a table:
+      // follow_page_pte; not present: no_page_table) → follow_huge_pmd (can_follow_write_pmd,
+      // gup_must_unshare on a read-only pmd → -EMLINK and an unshare fault, try_grab_folio)
       const K = kern(k);
       const v = pmdp_get(k.w, K, l.mm, pmd_index(K.vpn(l.vma, l.page)));
-      const ok = pmd_trans_huge(v) && (!l.write || pte_write(v));
-      l.fault = ok ? 0 : pmd_trans_huge(v) ? 2 : 1;
+      if (pmd_is_table(v) && K.vma(l.vma).hugetlb_vma_lock < 0) {
+        l.fault = 3;
+        return 'huge_unlock';
+      }
+      const huge = pmd_trans_huge(v);
+      const f = huge ? pfn_folio(pmd_pfn(v)) : -1;
+      const unshare = huge && !pte_write(v) && folio_test_anon(k.w, K, f) && !PageAnonExclusive(k.w, K, f);
+      const ok = huge && (!l.write || pte_write(v)) && !unshare;
+      l.fault = ok ? 0 : huge ? 2 : 1;
       if (ok) {
-        const f = pfn_folio(pmd_pfn(v));
         folio_pin(k.w, K, f);
         record_pin(k, K, f);
+        k.note(() => `follow_huge_pmd: pmd ${pmd_index(K.vpn(l.vma, l.page))} maps folio ${f}`);
       }
       return 'huge_unlock';
     },
     huge_unlock: (k, l) => {
       if (!k.spin_unlock(kern(k).mm(l.mm).page_table_lock)) return ENDED;
+      if (l.fault === 3) return k.call(pte_offset_map_lock, [l.mm, pmd_index(kern(k).vpn(l.vma, l.page))], 'locked');
       if (l.fault) return 'fault';
       l.done++;
       l.page++;

@@ -3,9 +3,14 @@
  *
  * madvise_dontneed_single_vma (mm/madvise.c): under mmap_lock read, zap_page_range_single, which
  * for hugetlb first takes the hugetlb VMA lock and i_mmap_rwsem for write (__hugetlb_zap_begin).
- * munmap (mm/vma.c do_vmi_align_munmap / vms_complete_munmap_vmas): mmap_lock write, vma_start_write,
- * detach, unmap_vmas (notifier-bracketed zap), free_pgtables (pmds cleared, tables freed after an
- * RCU grace period; unlink_file_vma under i_mmap_rwsem write).
+ * munmap (v6.12 mm/vma.c do_vmi_align_munmap / vms_complete_munmap_vmas): mmap_lock write,
+ * vma_start_write, detach, mmap_write_downgrade, unmap_vmas (notifier-bracketed zap), free_pgtables
+ * (unlink_file_vma under i_mmap_rwsem write, then the pmds cleared and the tables freed after an RCU
+ * grace period; hugetlb: hugetlb_zap_begin/end around the zap). Simplified: the hugetlb locks are
+ * taken outside the notifier bracket (zap_page_range_single's order, not unmap_vmas'), no VMA split
+ * (whole VMAs only), no unlink_anon_vmas (no anon_vma
+ * chains in the model: nothing walks anon rmap through an unmapped VMA), no hugetlb-specific
+ * hugetlb_free_pgd_range, no mmu_gather batching (each table is freed as its pmd is cleared).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { EINVAL, PTRS_PER_PTE, VM_LOCKED, VM_PFNMAP } from '../../src/kernel/defs.js';
@@ -13,8 +18,11 @@ import { kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
 import { arg, kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pte_free_defer } from '../../src/kernel/pgtable.js';
 import { pmd_table } from '../../src/kernel/defs.js';
-import { vm_flags, vma_attached } from './common.js';
+import { downgradeWrite } from '../../src/locks/downgrade.js';
+import { mmap_write_unlock, vm_flags, vma_attached, vma_end_write_all, vma_start_write } from './common.js';
 import { zap_page_range_single } from './zap.js';
+
+const FREE_BEFORE_UNLINK = 'bug_munmap_free_pgtables_before_unlink';
 
 /** madvise(MADV_DONTNEED): args [mm, vma, first page, pages]; 0 or -EINVAL. */
 export const madvise_dontneed = kproc(
@@ -52,38 +60,62 @@ export const madvise_dontneed = kproc(
   },
 );
 
-/** munmap of a whole VMA: args [mm, vma]; 0 (or -EINVAL if already unmapped). */
+/**
+ * munmap of a whole VMA: args [mm, vma]; 0 (or -EINVAL if already unmapped). v6.12 mm/vma.c:
+ * do_vmi_align_munmap (vms_gather_munmap_vmas: vma_start_write; vma_iter_clear_gfp: gone from the
+ * tree) → vms_complete_munmap_vmas: mmap_write_downgrade, vms_clear_ptes (unmap_vmas, then
+ * mm/memory.c free_pgtables, which hides the VMA from rmap, unlink_file_vma under i_mmap_rwsem
+ * write, *before* free_pgd_range frees its page tables), remove_vma, mmap_read_unlock. Switch
+ * bug_munmap_free_pgtables_before_unlink: the tables are freed before unlink_file_vma (a planted
+ * bug: retract_page_tables, which finds the VMA through i_mmap, can free the same table again).
+ */
 export const munmap = kproc(
   'munmap',
-  'mm/vma.c: do_vmi_align_munmap → vms_complete_munmap_vmas (unmap_vmas, free_pgtables)',
+  'mm/vma.c: do_vmi_align_munmap → vms_complete_munmap_vmas (mmap_write_downgrade, unmap_vmas, free_pgtables)',
   (a) => ({ mm: arg(a, 0), vma: arg(a, 1), pmd: 0, ret: 0 }),
   {
     lock: (k, l) => (k.down_write(kern(k).mm(l.mm).mmap_lock) ? 'vma_start_write' : BLOCKED),
     vma_start_write: (k, l) => {
-      if (!vma_attached(k.w, kern(k), l.vma)) {
+      const K = kern(k);
+      if (!vma_attached(k.w, K, l.vma)) {
         l.ret = EINVAL;
-        return 'unlock';
+        return mmap_write_unlock(k, K, l.mm) ? k.ret(l.ret) : ENDED;
       }
-      return k.down_write(kern(k).vma(l.vma).vma_lock) ? 'detach' : BLOCKED;
+      return vma_start_write(k, K, l.vma) ? 'detach' : BLOCKED;
     },
     detach: (k, l) => {
-      k.w.set(kern(k).vmaSlot(l.vma, VMA_ATTACHED), 0); // vma_iter_clear: gone from the mm's tree
-      return 'unmap';
+      k.w.set(kern(k).vmaSlot(l.vma, VMA_ATTACHED), 0); // vma_iter_clear_gfp: gone from the mm's tree
+      return 'downgrade';
     },
-    unmap: (k, l) => {
-      const v = kern(k).vma(l.vma);
-      return k.call(zap_page_range_single, [l.mm, l.vma, v.start, v.end, 1], 'free_pgtables');
-    },
-    free_pgtables: (k, l) => {
-      // free_pgd_range: clear each pmd of the VMA and free its table (tlb_remove_table: RCU-deferred)
+    downgrade: (k, l) => {
+      // mmap_write_downgrade: vma_end_write_all + downgrade_write ("We can free page tables without
+      // write-locking mmap_lock because VMAs were isolated before we downgraded mmap_lock")
       const K = kern(k);
-      const v = K.vma(l.vma);
-      const pmd = pmd_index(v.start) + l.pmd;
-      if (pmd * PTRS_PER_PTE >= v.end) return v.memfd >= 0 ? 'i_mmap_lock' : 'vma_end_write';
-      l.pmd++;
-      const old = pmd_clear_table(k.w, K, l.mm, pmd);
-      if (old) pte_free_defer(k, K, pmd_table(old));
-      return 'free_pgtables';
+      vma_end_write_all(k, K, l.mm);
+      return downgradeWrite(k.w, k.tid, K.mm(l.mm).mmap_lock) ? 'unmap' : ENDED;
+    },
+    // unmap_vmas; for hugetlb, hugetlb_zap_begin (hugetlb VMA lock and i_mmap_rwsem for write)
+    unmap: (k, l) => (kern(k).vma(l.vma).hugetlb_vma_lock >= 0 ? 'hugetlb_vma_lock' : 'zap'),
+    hugetlb_vma_lock: (k, l) => (k.down_write(kern(k).vma(l.vma).hugetlb_vma_lock) ? 'hugetlb_i_mmap_lock' : BLOCKED),
+    hugetlb_i_mmap_lock: (k, l) => {
+      const K = kern(k);
+      return k.down_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem) ? 'zap' : BLOCKED;
+    },
+    zap: (k, l) => {
+      const v = kern(k).vma(l.vma);
+      return k.call(zap_page_range_single, [l.mm, l.vma, v.start, v.end, 1], 'zapped');
+    },
+    zapped: (k, l) => (kern(k).vma(l.vma).hugetlb_vma_lock >= 0 ? 'hugetlb_i_mmap_unlock' : 'free_pgtables'),
+    // hugetlb_zap_end
+    hugetlb_i_mmap_unlock: (k, l) => {
+      const K = kern(k);
+      return k.up_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem) ? 'hugetlb_vma_unlock' : ENDED;
+    },
+    hugetlb_vma_unlock: (k, l) => (k.up_write(kern(k).vma(l.vma).hugetlb_vma_lock) ? 'free_pgtables' : ENDED),
+    // free_pgtables: "Hide vma from rmap and truncate_pagecache before freeing pgtables"
+    free_pgtables: (k, l) => {
+      if (k.sw(FREE_BEFORE_UNLINK)) return 'free_pgd_range';
+      return kern(k).vma(l.vma).memfd >= 0 ? 'i_mmap_lock' : 'free_pgd_range';
     },
     i_mmap_lock: (k, l) => {
       const K = kern(k);
@@ -95,9 +127,21 @@ export const munmap = kproc(
     },
     i_mmap_unlock: (k, l) => {
       const K = kern(k);
-      return k.up_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem) ? 'vma_end_write' : ENDED;
+      if (!k.up_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem)) return ENDED;
+      return k.sw(FREE_BEFORE_UNLINK) ? 'unlock' : 'free_pgd_range';
     },
-    vma_end_write: (k, l) => (k.up_write(kern(k).vma(l.vma).vma_lock) ? 'unlock' : ENDED),
-    unlock: (k, l) => (k.up_write(kern(k).mm(l.mm).mmap_lock) ? k.ret(l.ret) : ENDED),
+    free_pgd_range: (k, l) => {
+      // clear each pmd of the VMA and free its table (pte_free_tlb → tlb_remove_table: RCU-deferred)
+      const K = kern(k);
+      const v = K.vma(l.vma);
+      const pmd = pmd_index(v.start) + l.pmd;
+      if (pmd * PTRS_PER_PTE >= v.end) return k.sw(FREE_BEFORE_UNLINK) && v.memfd >= 0 ? 'i_mmap_lock' : 'unlock';
+      l.pmd++;
+      const old = pmd_clear_table(k.w, K, l.mm, pmd);
+      if (old) pte_free_defer(k, K, pmd_table(old));
+      return 'free_pgd_range';
+    },
+    // remove_vma, then mmap_read_unlock (the lock was downgraded)
+    unlock: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? k.ret(l.ret) : ENDED),
   },
 );

@@ -33,6 +33,7 @@ import { kern } from '../../src/kernel/kernel.js';
 import { arg, kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { anon_vma_prepare, vm_flags, vm_normal_folio } from './common.js';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
 
 /**
  * do_wp_page: args [mm, vma, vpn, table, orig pte, flags]; entered with the PTE lock (and RCU)
@@ -71,11 +72,15 @@ export const do_wp_page = kproc(
   },
 );
 
-/** wp_page_copy: args [mm, vma, vpn, orig pte, old folio or -1 (holding an extra reference)]. */
+/**
+ * wp_page_copy: args [mm, vma, vpn, orig pte, old folio or -1 (holding an extra reference)]. The
+ * PTE recheck and replacement sit inside mmu_notifier_invalidate_range_start/end (MMU_NOTIFY_CLEAR
+ * over the page), and the old folio's references are dropped after the end, as in mm/memory.c.
+ */
 export const wp_page_copy = kproc(
   'wp_page_copy',
   'mm/memory.c: wp_page_copy',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), orig: arg(a, 3), old: arg(a, 4), nf: -1, t: -1 }),
+  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), orig: arg(a, 3), old: arg(a, 4), nf: -1, t: -1, copied: 0 }),
   {
     prepare: (k, l) => {
       anon_vma_prepare(k, kern(k), l.vma);
@@ -86,19 +91,21 @@ export const wp_page_copy = kproc(
       l.nf = folio_alloc(k.w, K, 0);
       if (l.nf < 0) return 'oom';
       folio_write_data(k.w, K, l.nf, l.old >= 0 ? folio_data(k.w, K, l.old) : 0); // __wp_page_copy_user
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'locked');
+      return k.call(mmu_notifier_invalidate_range_start, [l.mm, l.vpn, l.vpn + 1], 'map');
     },
+    map: (k, l) => k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'locked'), // "Re-check the pte - we dropped the lock"
     locked: (k, l) => {
-      if (k.rv === 0) return 'release';
+      if (k.rv === 0) return 'notify_end';
       l.t = pmd_table(k.rv);
       return 'check';
     },
-    check: (k, l) => (ptep_get(k, kern(k), l.t, pte_index(l.vpn)) === l.orig ? 'replace' : 'unlock_release'),
+    check: (k, l) => (ptep_get(k, kern(k), l.t, pte_index(l.vpn)) === l.orig ? 'replace' : 'unlock'),
     replace: (k, l) => {
       const K = kern(k);
       folio_add_new_anon_rmap(k.w, K, l.nf, l.vma, l.vpn);
       set_pte_at(k, K, l.t, pte_index(l.vpn), mk_pte(folio_pfn(l.nf), _PAGE_RW | _PAGE_DIRTY)); // ptep_clear_flush + set_pte_at
       k.note(() => `wp_page_copy: vpn ${l.vpn} → new folio ${l.nf}${l.old >= 0 ? ` (was ${l.old})` : ' (was the zero page)'}`);
+      l.copied = 1;
       return 'rmap_old';
     },
     rmap_old: (k, l) => {
@@ -107,23 +114,18 @@ export const wp_page_copy = kproc(
     },
     unlock: (k, l) => {
       pte_unmap_unlock(k, kern(k), l.t);
-      return 'put_map';
+      return 'notify_end';
     },
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.vpn, l.vpn + 1], 'put_map'),
     put_map: (k, l) => {
-      if (l.old >= 0) folio_put(k, kern(k), l.old); // the old mapping's reference
+      // folio_put(new_folio): after a copy new_folio = old_folio (the old mapping's reference)
+      if (!l.copied) folio_put(k, kern(k), l.nf);
+      else if (l.old >= 0) folio_put(k, kern(k), l.old);
       return 'put_ref';
     },
     put_ref: (k, l) => {
       if (l.old >= 0) folio_put(k, kern(k), l.old); // do_wp_page's folio_get
       return k.ret(0);
-    },
-    unlock_release: (k, l) => {
-      pte_unmap_unlock(k, kern(k), l.t);
-      return 'release';
-    },
-    release: (k, l) => {
-      folio_put(k, kern(k), l.nf);
-      return 'put_ref';
     },
     oom: (k, l) => {
       if (l.old >= 0) folio_put(k, kern(k), l.old);

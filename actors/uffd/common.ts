@@ -1,5 +1,5 @@
 /**
- * Helpers shared by the UFFDIO_REMAP (RFC v2) and UFFDIO_MOVE (as merged) models: mode bits,
+ * Helpers shared by the UFFDIO_REMAP (RFC v2) and UFFDIO_MOVE (v6.8 as merged, and today's code) models: mode bits,
  * VMA and folio predicates, anon rmap moves, and the text of trace notes.
  *
  * Scale (src/kernel/defs.ts): a PTE table holds 4 entries, so a "huge" pmd covers 4 pages and a

@@ -1,5 +1,5 @@
 /**
- * move_pages_huge_pmd (mm/huge_memory.c, UFFDIO_MOVE as merged; kernel-rules §3): entered with the
+ * move_pages_huge_pmd (mm/huge_memory.c, UFFDIO_MOVE as merged in v6.8, and the same in both modelled versions; kernel-rules §3): entered with the
  * src pmd lock held; moves a whole anonymous huge pmd (and its deposited table) to dst after
  * rechecking both pmds under double_pt_lock, with the same pinned-folio checks before and after
  * pmdp_huge_clear_flush as move_present_pte. Simplified: no huge zero page; both pmd locks are the

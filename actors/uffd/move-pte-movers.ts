@@ -1,7 +1,8 @@
 /**
- * The PTE movers of UFFDIO_MOVE as merged (mm/userfaultfd.c), called by move_pages_pte
+ * The PTE movers of UFFDIO_MOVE (mm/userfaultfd.c, v6.8 and today's), called by move_pages_pte
  * (move-pte.ts) with both tables mapped: move_present_pte, move_swap_pte and move_zeropage_pte,
- * each under double_pt_lock after is_pte_pages_stable (pte_same on both + pmd_same on dst). A folio
+ * each under double_pt_lock after the stability recheck (v6.8: pte_same on both; with switch
+ * uffd_move_recheck_dst_pmd, today's is_pte_pages_stable: + pmd_same on dst). A folio
  * pinned before ptep_clear_flush is -EBUSY; one pinned between the check and the clear (GUP-fast
  * takes no PTL) is caught by the recheck after the clear, which puts the PTE back.
  *
@@ -18,6 +19,7 @@ import { pmd_index, pmdp_get, pte_index, ptep_get, ptep_get_and_clear, set_pte_a
 import { first_of, folio_move_anon_rmap, folio_test_large, moved_pte, pmdText, second_of } from './common.js';
 
 const NO_PIN_RECHECK = 'move_no_pin_recheck';
+export const RECHECK_DST_PMD = 'uffd_move_recheck_dst_pmd';
 
 /** The double_pt_lock / double_pt_unlock / is_pte_pages_stable steps shared by the three movers. */
 const dptl = {
@@ -28,12 +30,17 @@ const dptl = {
     l.dt === l.st || k.spin_unlock(second_of(kern(k).ptlOf(l.dt), kern(k).ptlOf(l.st))) ? k.ret(l.err) : ENDED,
 };
 
-/** is_pte_pages_stable: pte_same(src) && pte_same(dst) && pmd_same(dst_pmdval, *dst_pmd). */
+/**
+ * The recheck under both PTLs. v6.8: pte_same(src) && pte_same(dst) only. With
+ * uffd_move_recheck_dst_pmd ("mm: userfaultfd: recheck dst_pmd entry in move_pages_pte()", Qi Zheng,
+ * posted Nov 2024 with the PT-reclaim series, v6.14): also pmd_same(dst_pmdval, *dst_pmd), the
+ * check today's code keeps in is_pte_pages_stable.
+ */
 function is_pte_pages_stable(k: Ctx, l: { mm: number; da: number; sa: number; dt: number; st: number; odst: number; osrc: number; dval: number }): boolean {
   const K = kern(k);
-  const ok =
-    ptep_get(k, K, l.st, pte_index(l.sa)) === l.osrc && ptep_get(k, K, l.dt, pte_index(l.da)) === l.odst && pmdp_get(k.w, K, l.mm, pmd_index(l.da)) === l.dval;
-  if (!ok) k.note(() => `is_pte_pages_stable: no (dst pmd now ${pmdText(pmdp_get(k.w, K, l.mm, pmd_index(l.da)))}): -EAGAIN`);
+  const ptes = ptep_get(k, K, l.st, pte_index(l.sa)) === l.osrc && ptep_get(k, K, l.dt, pte_index(l.da)) === l.odst;
+  const ok = ptes && (!k.sw(RECHECK_DST_PMD) || pmdp_get(k.w, K, l.mm, pmd_index(l.da)) === l.dval);
+  if (!ok) k.note(() => `${k.sw(RECHECK_DST_PMD) ? 'is_pte_pages_stable' : 'pte_same'}: no (dst pmd now ${pmdText(pmdp_get(k.w, K, l.mm, pmd_index(l.da)))}): -EAGAIN`);
   return ok;
 }
 

@@ -1,6 +1,8 @@
 /**
- * UFFDIO_MOVE of one PTE as merged (mm/userfaultfd.c): move_pages_pte maps both tables with
- * pte_offset_map_rw_nolock (keeping dst_pmdval), turns a vanished table into -EAGAIN and the pmd
+ * UFFDIO_MOVE of one PTE (mm/userfaultfd.c): move_pages_pte maps both tables (v6.8:
+ * pte_offset_map_nolock; v6.13: pte_offset_map_rw_nolock with a dummy pmdval; with switch
+ * uffd_move_recheck_dst_pmd, v6.14: keeping dst_pmdval for the movers' pmd_same recheck; the
+ * mapping itself is the same operation in the model), turns a vanished table into -EAGAIN and the pmd
  * sanity checks into -EINVAL, reads both PTEs under their PTLs, gets and locks the source folio and
  * its anon_vma (dropping the maps to sleep), and hands the PTE to move_present_pte, move_swap_pte
  * or move_zeropage_pte (move-pte-movers.ts).
@@ -35,7 +37,9 @@ import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, pt
 import { vm_normal_folio } from '../mm/common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { anon_vma_lock, folio_get_anon_vma, folio_test_large, pmdText, pteText, UFFDIO_MODE_ALLOW_SRC_HOLES } from './common.js';
-import { move_present_pte, move_swap_pte, move_zeropage_pte } from './move-pte-movers.js';
+import { move_present_pte, move_swap_pte, move_zeropage_pte, RECHECK_DST_PMD } from './move-pte-movers.js';
+
+const V6_9 = 'uffd_move_v6_9';
 
 /** move_pages_pte: args [mm, dst vma, src vma, dst vpn, src vpn, mode]; 0 or -errno. */
 export const move_pages_pte = kproc(
@@ -65,7 +69,8 @@ export const move_pages_pte = kproc(
     notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, [l.mm, l.sa, l.sa + 1], 'retry'),
     retry: (k, l) => {
       const K = kern(k);
-      // dst_pte = pte_offset_map_rw_nolock(mm, dst_pmd, dst_addr, &dst_pmdval, &dst_ptl)
+      // v6.8: dst_pte = pte_offset_map_nolock(mm, dst_pmd, dst_addr, &dst_ptl); today's code:
+      // pte_offset_map_rw_nolock(mm, dst_pmd, dst_addr, &dst_pmdval, &dst_ptl)
       l.dval = pte_offset_map_rw_nolock(k, K, l.mm, pmd_index(l.da));
       if (!l.dval) return fail(k, l, EAGAIN, 'out', 'dst table gone (a huge pmd materialized)');
       l.dt = pmd_table(l.dval);
@@ -78,7 +83,7 @@ export const move_pages_pte = kproc(
       if (!v) return fail(k, l, EAGAIN, 'out', 'src table gone');
       l.st = pmd_table(v);
       l.mapped = 3;
-      k.note(() => `move_pages_pte: dst table ${l.dt} (dst_pmdval kept), src table ${l.st}`);
+      k.note(() => `move_pages_pte: dst table ${l.dt}${k.sw(RECHECK_DST_PMD) ? ' (dst_pmdval kept)' : ''}, src table ${l.st}`);
       return 'sanity_dst';
     },
     // Sanity checks before the operation: -EINVAL instead of the RFC's BUG_ONs
@@ -113,7 +118,9 @@ export const move_pages_pte = kproc(
       // If PTE changed after we locked the folio then start over
       if (l.f >= 0 && l.fpte !== l.osrc) return fail(k, l, EAGAIN, 'out', 'src PTE changed while we slept on the folio lock');
       if (!pte_present(l.osrc)) return 'swap';
-      if (is_zero_pfn(pte_pfn(l.osrc))) return 'zeropage';
+      // move_zeropage_pte since v6.9 ("userfaultfd: handle zeropage moves by UFFDIO_MOVE"); in v6.8
+      // the zero page has no normal folio: -EBUSY below
+      if (is_zero_pfn(pte_pfn(l.osrc)) && k.sw(V6_9)) return 'zeropage';
       return l.f < 0 ? 'pin_lock' : 'large';
     },
     zeropage: (k, l) => k.call(move_zeropage_pte, [l.mm, l.da, l.sa, l.dt, l.st, l.odst, l.osrc, l.dval], 'result'),

@@ -1,13 +1,18 @@
 /**
- * UFFDIO_MOVE as merged (v6.8, mm/userfaultfd.c and fs/userfaultfd.c; kernel-rules §3):
- * userfaultfd_move → move_pages, which takes per-VMA read locks (uffd_move_lock, with the
- * mmap_lock fallback), then per pmd either moves a whole huge pmd (move_pages_huge_pmd), splits it
- * and retries, or moves one PTE (move_pages_pte, in move-pte.ts). -EAGAIN from a step is retried in
- * the kernel at the same address.
+ * UFFDIO_MOVE (mm/userfaultfd.c and fs/userfaultfd.c; kernel-rules §3): userfaultfd_move →
+ * move_pages, which locks the VMAs, then per pmd either moves a whole huge pmd
+ * (move_pages_huge_pmd), splits it and retries, or moves one PTE (move_pages_pte, in move-pte.ts).
+ * -EAGAIN from a step is retried in the kernel at the same address. Two versions:
+ * - v6.8 (as merged, adef440691ba "userfaultfd: UFFDIO_MOVE uABI"): move_pages holds mmap_read_lock
+ *   for the whole call (find_vma of both; validate_move_areas ends with anon_vma_prepare of dst);
+ * - switch uffd_move_v6_9, the v6.9 changes: per-VMA read locks (uffd_move_lock, with the
+ *   mmap_lock fallback: "userfaultfd: use per-vma locks in userfaultfd operations", Lokesh Gidra)
+ *   and zero-page moves (move_zeropage_pte: "userfaultfd: handle zeropage moves by UFFDIO_MOVE",
+ *   Suren Baghdasaryan), as today.
+ * The dst_pmdval recheck is the other switch, uffd_move_recheck_dst_pmd (move-pte-movers.ts).
  *
  * Variant switch uffd_file_vmas (hypothetical, as for the RFC): validate_move_areas accepts
- * file-backed VMAs, to show that the merged rechecks (pmd_same in is_pte_pages_stable) cover the
- * file collapse paths. Simplified: one mm; no fatal signals; the userfaultfd ctx is the VMA's
+ * file-backed VMAs, to see whether each version's rechecks cover the file collapse paths. Simplified: one mm; no fatal signals; the userfaultfd ctx is the VMA's
  * registration (VM_UFFD_* flags).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
@@ -31,7 +36,7 @@ import { kern, MM_MMAP_CHANGING, MM_USERS, VMA_ATTACHED } from '../../src/kernel
 import { arg, kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get } from '../../src/kernel/pgtable.js';
 import { split_huge_pmd } from '../khugepaged/split.js';
-import { anon_vma_prepare } from '../mm/common.js';
+import { anon_vma_prepare, lock_vma_under_rcu } from '../mm/common.js';
 import { wake_userfault } from '../mm/userfault.js';
 import {
   covers_pmd,
@@ -52,6 +57,7 @@ import { pteAllocSteps } from './pte-alloc.js';
 import { move_pages_pte } from './move-pte.js';
 
 const FILE = 'uffd_file_vmas';
+const PER_VMA_LOCKS = 'uffd_move_v6_9'; // per-VMA locks since v6.9
 
 /** userfaultfd_move: args [mm, dst vpn, src vpn, pages, mode]; 0, -EAGAIN (short move) or -errno. */
 export const uffdio_move = kproc(
@@ -95,8 +101,8 @@ export const uffd_move_lock = kproc(
     dst_rcu: (k, l) => {
       const K = kern(k);
       l.dvma = K.find_vma(l.mm, l.dst);
-      if (l.dvma < 0 || !k.w.get(K.vmaSlot(l.dvma, VMA_ATTACHED))) return 'dst_mmap';
-      return k.down_read_trylock(K.vma(l.dvma).vma_lock) ? 'dst_anon' : 'dst_mmap';
+      if (l.dvma < 0) return 'dst_mmap';
+      return lock_vma_under_rcu(k, K, l.dvma) ? 'dst_anon' : 'dst_mmap';
     },
     dst_anon: (k, l) => {
       const K = kern(k);
@@ -122,7 +128,7 @@ export const uffd_move_lock = kproc(
       // lock_vma_under_rcu(src), never uffd_lock_vma: its mmap_lock fallback while holding dst's VMA
       // lock deadlocks against mmap_write_lock + vma_start_write(src) + vma_start_write(dst)
       l.svma = K.find_vma(l.mm, l.src);
-      if (l.svma >= 0 && k.w.get(K.vmaSlot(l.svma, VMA_ATTACHED)) && k.down_read_trylock(K.vma(l.svma).vma_lock)) return k.ret(pack(l.dvma, l.svma));
+      if (l.svma >= 0 && lock_vma_under_rcu(k, K, l.svma)) return k.ret(pack(l.dvma, l.svma));
       return 'undo';
     },
     // Undo any locking and retry in mmap_lock critical section
@@ -167,7 +173,19 @@ export const move_pages = kproc(
   'mm/userfaultfd.c: move_pages',
   (a) => ({ mm: arg(a, 0), ds: arg(a, 1), ss: arg(a, 2), len: arg(a, 3), mode: arg(a, 4), dvma: -1, svma: -1, da: arg(a, 1), sa: arg(a, 2), moved: 0, err: EINVAL, dval: 0, step: 0 }),
   {
-    lock: (k, l) => k.call(uffd_move_lock, [l.mm, l.ds, l.ss], 'locked'),
+    lock: (k, l) => {
+      if (!k.sw(PER_VMA_LOCKS)) return k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'find_vmas' : BLOCKED; // v6.8: mmap_read_lock(mm)
+      return k.call(uffd_move_lock, [l.mm, l.ds, l.ss], 'locked');
+    },
+    find_vmas: (k, l) => {
+      // v6.8: dst_vma = find_vma(mm, dst_start) ... src_vma = find_vma(mm, src_start); -EINVAL if
+      // either is missing (validate_move_areas prepares dst's anon_vma once the checks pass)
+      const K = kern(k);
+      l.dvma = K.find_vma(l.mm, l.ds);
+      l.svma = K.find_vma(l.mm, l.ss);
+      if (l.dvma < 0 || l.svma < 0 || !k.w.get(K.vmaSlot(l.dvma, VMA_ATTACHED)) || !k.w.get(K.vmaSlot(l.svma, VMA_ATTACHED))) return 'unlock';
+      return 'map_changing';
+    },
     locked: (k, l) => {
       if (k.rv < 0) {
         l.err = k.rv;
@@ -194,6 +212,8 @@ export const move_pages = kproc(
         k.note(() => `validate_move_areas: ${l.err} (${vma_is_anonymous(K, l.dvma) ? 'anonymous' : 'file-backed'} dst)`);
         return 'unlock';
       }
+      // v6.8 validate_move_areas, last: "Ensure the dst_vma has a anon_vma" (today: uffd_lock_vma did it)
+      if (!k.sw(PER_VMA_LOCKS)) anon_vma_prepare(k, K, l.dvma);
       return 'loop';
     },
     loop: (k, l) => {
@@ -248,8 +268,11 @@ export const move_pages = kproc(
       l.moved += l.step;
       return 'loop';
     },
-    // out_unlock: up_read(&ctx->map_changing_lock); uffd_move_unlock(dst_vma, src_vma)
-    unlock: (k, l) => (k.up_read(kern(k).vma(l.svma).vma_lock) ? 'unlock_dst' : ENDED),
+    // out_unlock: up_read(&ctx->map_changing_lock); uffd_move_unlock(dst_vma, src_vma) (v6.8: mmap_read_unlock)
+    unlock: (k, l) => {
+      if (!k.sw(PER_VMA_LOCKS)) return k.up_read(kern(k).mm(l.mm).mmap_lock) ? 'out' : ENDED;
+      return k.up_read(kern(k).vma(l.svma).vma_lock) ? 'unlock_dst' : ENDED;
+    },
     unlock_dst: (k, l) => (l.svma === l.dvma || k.up_read(kern(k).vma(l.dvma).vma_lock) ? 'out' : ENDED),
     out: (k, l) => k.ret(l.moved ? l.moved : l.err),
   },

@@ -10,7 +10,7 @@
  * Variant switch (registered in src/scenario/uffd-ops.ts):
  *   remap_pmd_recheck  Jann's fix: keep the pmd values the tables were mapped through, recheck them
  *                      under each PTL (pmd_same) and bail out with -EAGAIN; no BUG_ONs; a table
- *                      that vanished before mapping is -EAGAIN too (as merged later).
+ *                      that vanished before mapping is -EAGAIN too (as UFFDIO_MOVE does since v6.8).
  * Simplified: one mm (dst_mm == src_mm); the two pte_unmap calls before sleeping are one step;
  * migration_entry_wait returns at once (no migration actor).
  */

@@ -1,5 +1,6 @@
 /** The flags of `mmsim`, their meanings and defaults, and their checks: budgets in runs or time. */
 import { DEFAULTS, type ExploreOptions, type StrategyName } from '../explore/explore.js';
+import { DEFAULT_MAX_FILE_BYTES } from '../scenario/load.js';
 import type { ExploreSpec } from '../scenario/schema.js';
 
 export class UsageError extends Error {}
@@ -24,7 +25,7 @@ export const FLAGS = {
   workers: { arg: 'n', desc: 'worker threads (a piscina pool when more than 1)', def: '1' },
   budget: {
     arg: 'N|Ns|Nms|Nm',
-    desc: 'runs (5000) or a time (60s, 500ms, 2m): a time budget runs until the time is up, whatever explore.runs says; pool start-up is not counted',
+    desc: 'runs (5000; a DFS also stops after as many leaves, named budget) or a time (60s, 500ms, 2m): a time budget runs until the time is up, whatever explore.runs says; pool start-up is not counted',
     def: 'explore.runs, else 2000 runs',
   },
   'max-steps': { arg: 'n', desc: 'steps per run before it ends as a livelock check', def: 'explore.maxSteps, else 500' },
@@ -42,6 +43,13 @@ export const FLAGS = {
   mermaid: { arg: 'file', desc: 'replay: write a Mermaid sequence diagram (fenced when the file ends in .md)', def: 'none' },
   trace: { arg: 'file', desc: 'replay: write the trace events as JSON', def: 'none' },
   dot: { arg: 'file', desc: 'lockdep: write the lock-order graph as Graphviz DOT', def: 'none' },
+  'max-memory': { arg: 'size', desc: 'bytes a DFS visited set may take (1048576, 512k, 64m, 2g); reaching it stops the search cleanly (named max-memory)', def: '1g' },
+  'task-limit': {
+    arg: 'time',
+    desc: 'time one task may run (30s, 500ms, 10m): past it the task returns what it found (named task-limit); a step that does not return fails its variant as an internal error',
+    def: '10m',
+  },
+  'max-file-size': { arg: 'size', desc: 'largest scenario file read (512k, 1m, 2g); a FIFO, device or directory is refused', def: '1m' },
 } as const satisfies Record<string, FlagSpec>;
 
 export type FlagName = keyof typeof FLAGS;
@@ -78,13 +86,14 @@ export function exploreOptions(flags: Flags, spec: ExploreSpec | undefined): Exp
   if (!STRATEGIES.includes(strategy)) throw new UsageError(`--strategy: expected one of ${STRATEGIES.join(', ')}, found "${flags.strategy}"`);
   let runs = s.runs ?? DEFAULTS.runs;
   let timeMs = s.timeMs ?? DEFAULTS.timeMs;
+  let dfsRuns = DEFAULTS.dfsRuns;
   if (flags.budget !== undefined) {
     const m = /^(\d+)(runs|s|ms|m)?$/.exec(flags.budget);
     if (!m) throw new UsageError(`--budget: expected runs (e.g. 5000) or a time (e.g. 60s, 500ms, 2m), found "${flags.budget}"`);
     const n = Number(m[1]);
     if (n < 1) throw new UsageError(`--budget: expected at least 1 run or 1 ms, found "${flags.budget}"`);
     if (!m[2] || m[2] === 'runs') {
-      runs = n;
+      runs = dfsRuns = n;
       timeMs = Number.POSITIVE_INFINITY;
     } else {
       // Time means time: the scenario's run count does not cap it.
@@ -104,5 +113,35 @@ export function exploreOptions(flags: Flags, spec: ExploreSpec | undefined): Exp
     preemptions: int('preemptions', flags.preemptions, 0, 100) ?? s.preemptions ?? DEFAULTS.preemptions,
     split: int('split', flags.split, 0, 8) ?? DEFAULTS.split,
     por: !flags['no-por'],
+    dfsRuns,
+    maxMemory: bytes('max-memory', flags['max-memory']) ?? DEFAULT_MAX_MEMORY,
+    taskLimitMs: taskLimit(flags['task-limit']),
   };
+}
+
+/** Bytes a DFS visited set may take unless `--max-memory` says otherwise. */
+export const DEFAULT_MAX_MEMORY = 1 << 30;
+/** Time a task may run unless `--task-limit` says otherwise. */
+export const DEFAULT_TASK_LIMIT_MS = 600_000;
+
+/** `512k`, `64m`, `2g` or a number of bytes. */
+function bytes(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)([kmg]b?)?$/i.exec(v);
+  const n = m ? Number(m[1]) * 1024 ** ' kmg'.indexOf((m[2]?.[0] ?? ' ').toLowerCase()) : 0;
+  if (!m || n < 1 || !Number.isSafeInteger(n)) throw new UsageError(`--${flag}: expected a size in bytes (e.g. 1048576, 512k, 64m, 2g), found "${v}"`);
+  return n;
+}
+
+/** `--task-limit 30s`: how long one task may run (default 10 minutes). */
+function taskLimit(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_TASK_LIMIT_MS;
+  const m = /^(\d+)(s|ms|m)$/.exec(v);
+  if (!m || Number(m[1]) < 1) throw new UsageError(`--task-limit: expected a time (e.g. 30s, 500ms, 10m), found "${v}"`);
+  return Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
+}
+
+/** Limits that are not exploration options: the scenario file size limit. */
+export function runLimits(flags: Flags): { maxFileBytes: number } {
+  return { maxFileBytes: bytes('max-file-size', flags['max-file-size']) ?? DEFAULT_MAX_FILE_BYTES };
 }

@@ -11,18 +11,18 @@ import { toJson } from '../trace/json.js';
 import { lockOrder } from '../trace/lockorder.js';
 import { stateRecorder } from '../trace/state.js';
 import { toText } from '../trace/text.js';
+import { exploreOptions, type Flags, int, params, runLimits, UsageError } from './args.js';
 import { type LockdepReport, lockdepText, lockdepVariant, writeDot } from './lockdep.js';
-import { exploreOptions, type Flags, int, params, UsageError } from './args.js';
-import { progressBar } from './progress.js';
-import { loadByName, makeRunner, pickVariants, warmTask } from './session.js';
 import { version } from './program.js';
+import { junit, sarif } from './reports.js';
+import { failedResult, out, RowPrinter } from './rows.js';
 import { editorSchema } from './schema.js';
-import { junit, type Reported, sarif } from './reports.js';
-import { coverage, details, table } from './table.js';
+import { loadByName, makeRunner, pickVariants, warmTask } from './session.js';
+import { progressBar } from './progress.js';
+import { onStopSignals } from './signals.js';
 import { modelFor } from './worker.js';
 import * as exporters from './exporters.js';
 
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 const shown = (file: string) => relative(process.cwd(), file) || file;
 
 export function list(flags: Flags): number {
@@ -45,8 +45,9 @@ export function list(flags: Flags): number {
 }
 
 export function check(pos: string[], flags: Flags): number {
-  const sc = withParams(loadByName(pos[0]), params(flags));
-  for (const w of scenarioWarnings(sc))
+  const maxBytes = runLimits(flags).maxFileBytes;
+  const sc = withParams(loadByName(pos[0], maxBytes), params(flags));
+  for (const w of scenarioWarnings(sc, maxBytes))
     process.stderr.write(`${shown(sc.file)}${w.line ? `:${w.line}:${w.column ?? 1}` : ''}: warning: ${w.path}: ${w.message}\n`);
   out(`${shown(sc.file)}: valid (${Object.keys(sc.spec.variants).length} variants)`);
   return 0;
@@ -55,94 +56,84 @@ export function check(pos: string[], flags: Flags): number {
 /** Explore one scenario (or, with --all, the catalogue); exit 1 if any variant's verdicts differ. */
 export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
   const workers = int('workers', flags.workers, 1, 256) ?? 1;
+  const limits = runLimits(flags);
   const targets: Scenario[] = [];
   const failures: string[] = [];
   if (flags.all) {
     if (pos.length) throw new UsageError('explore --all takes no scenario name');
     for (const f of catalogueFiles()) {
       try {
-        targets.push(loadScenarioFile(f));
+        targets.push(loadScenarioFile(f, limits.maxFileBytes));
       } catch (e) {
         failures.push((e as Error).message);
       }
     }
-  } else targets.push(loadByName(pos[0]));
+  } else targets.push(loadByName(pos[0], limits.maxFileBytes));
   const ps = params(flags);
   if (flags.all && Object.keys(ps).length) throw new UsageError('--param applies to one generated scenario, not to --all');
-  const runner = makeRunner(workers);
-  const jobs = targets.flatMap((sc) => pickVariants(sc, flags.all ? undefined : flags.variant).map((variant) => ({ sc, variant })));
-  const exploreJob = ({ sc, variant }: (typeof jobs)[number], progress$?: Parameters<typeof explore>[3]) => {
-    const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
-    const target = { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true };
-    return explore(target, { ...exploreOptions(flags, sc.spec.explore), labels: flags.coverage === true }, runner.run, progress$).catch((e: unknown) => {
-      // A model that throws (an internal error in a code path) fails its own variant, not the others.
-      if (e instanceof UsageError) throw e;
-      crashed.push(`${sc.spec.name}/${variant}: internal error: ${(e as Error)?.message ?? e}`);
-      return null;
-    });
-  };
-  const crashed: string[] = [];
   for (const sc of targets) {
     exploreOptions(flags, sc.spec.explore); // bad flags and parameters fail before any output
     withParams(sc, ps);
   }
-  const results: Reported[] = [];
-  const report = (r: ExploreResult, file: string) => {
-    r.strategy = r.strategy + (workers > 1 ? ` x${workers}` : '');
-    results.push({ r, file });
-    if (flags.json && !flags['json-array']) out(JSON.stringify(r));
+  const jobs = targets.flatMap((sc) => pickVariants(sc, flags.all ? undefined : flags.variant).map((variant) => ({ sc, variant })));
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const keys = jobs.map(({ sc, variant }) => ({ scenario: sc.spec.name, variant, expected: sc.spec.variants[variant]?.expect ?? [] }));
+  const rows = new RowPrinter(keys, {
+    json: flags.json === true,
+    jsonArray: flags['json-array'] === true,
+    coverage: flags.coverage === true,
+    workers,
+    reports: (done) => {
+      if (flags.junit) writeFileSync(flags.junit, junit(done));
+      if (flags.sarif) writeFileSync(flags.sarif, sarif(done, version()));
+    },
+  });
+  const exploreJob = async (i: number, progress$?: Parameters<typeof explore>[3]): Promise<void> => {
+    const { sc, variant } = jobs[i] as (typeof jobs)[number];
+    const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
+    const o = { ...exploreOptions(flags, sc.spec.explore), labels: flags.coverage === true, stop };
+    const t0 = Date.now();
+    let r: ExploreResult;
+    try {
+      const target = { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true };
+      r = await explore(target, o, runner.run, progress$);
+    } catch (e) {
+      // A model that throws or a task past its time limit fails its own variant, not the others.
+      if (e instanceof UsageError) throw e;
+      r = failedResult(sc.spec.name, variant, v.expect, o, Date.now() - t0, `${(e as Error)?.message ?? e}`);
+    }
+    // A variant that had not started when a signal came is left out, not shown as explored.
+    if (r.stoppedBy === 'signal' && r.runs === 0 && r.findings.length === 0) return;
+    rows.done(i, r, shown(sc.file));
   };
-  if (workers > 1 && jobs[0]) {
-    // Start the pool and build the models before any clock starts: start-up is reported, not budgeted.
-    const t = Date.now();
-    await runner.run(jobs.map(({ sc, variant }) => warmTask(sc.file, variant, ps)), () => {});
-    process.stderr.write(`mmsim: pool of ${workers} workers started in ${Date.now() - t} ms (not counted in the budget)\n`);
-  }
+  // Every worker count runs tasks on pool threads: this thread stays free for signals and task limits.
+  const runner = makeRunner(workers, { pool: true });
+  const signals = onStopSignals(stop, (sig) => rows.finish(failures, sig));
   try {
+    if (jobs[0]) {
+      // Start the pool and build the models before any clock starts: start-up is reported, not budgeted.
+      const t = Date.now();
+      await runner.run(jobs.map(({ sc, variant }) => warmTask(sc.file, variant, ps)), () => {});
+      if (workers > 1) process.stderr.write(`mmsim: pool of ${workers} workers started in ${Date.now() - t} ms (not counted in the budget)\n`);
+    }
     if (workers > 1) {
-      // All variants at once: the pool interleaves their tasks; rows still print in catalogue order.
-      const bar = progressBar(`${jobs.length} variant${jobs.length === 1 ? '' : 's'}`);
-      let done = 0;
-      const pending = jobs.map((j) =>
-        exploreJob(j).then((r) => {
-          bar.progress$.next({ phase: 'explore', done: ++done, total: jobs.length, runs: 0, findings: 0 });
-          return r;
-        }),
-      );
-      const all = await Promise.all(pending);
-      bar.stop();
-      for (let i = 0; i < all.length; i++) {
-        const r = all[i];
-        if (r) report(r, shown((jobs[i] as (typeof jobs)[number]).sc.file));
-      }
+      // All variants at once: the pool interleaves their tasks; rows print in catalogue order as they finish.
+      await Promise.all(jobs.map((_, i) => exploreJob(i)));
     } else {
-      for (const j of jobs) {
-        const bar = progressBar(`${j.sc.spec.name}/${j.variant}`);
-        const r = await exploreJob(j, bar.progress$);
-        bar.stop();
-        if (r) report(r, shown(j.sc.file));
+      for (let i = 0; i < jobs.length && !signals.received(); i++) {
+        const bar = progressBar(`${jobs[i]?.sc.spec.name}/${jobs[i]?.variant}`);
+        await exploreJob(i, bar.progress$).finally(() => bar.stop());
       }
     }
   } finally {
+    signals.dispose();
     await runner.close();
   }
-  const mismatch = results.some((x) => !x.r.matchesExpectation);
-  if (flags['json-array']) out(JSON.stringify(results.map((x) => x.r)));
-  else if (!flags.json) {
-    out(table(results.map((x) => x.r)));
-    for (const { r, file } of results) if (r.findings.length) out(`\n${details(r, file)}`);
-    if (flags.coverage) for (const { r } of results) out(`\n${coverage(r)}`);
-    out(`\n${results.filter((x) => x.r.matchesExpectation).length} of ${results.length} variants as expected`);
-  }
-  if (flags.junit) writeFileSync(flags.junit, junit(results));
-  if (flags.sarif) writeFileSync(flags.sarif, sarif(results, version()));
-  for (const f of failures) process.stderr.write(`${f}\n`);
-  for (const c of crashed) process.stderr.write(`mmsim: ${c}\n`);
-  return crashed.length ? 3 : failures.length ? 2 : mismatch ? 1 : 0;
+  return rows.finish(failures, signals.received());
 }
 
 export function replay(pos: string[], flags: Flags): number {
-  const sc = loadByName(pos[0]);
+  const sc = loadByName(pos[0], runLimits(flags).maxFileBytes);
   const token = pos[1];
   if (!token) throw new UsageError('replay: expected a token after the scenario (as printed by `mmsim explore`)');
   const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
@@ -170,7 +161,8 @@ export function replay(pos: string[], flags: Flags): number {
 /** One lock-order graph per variant (or per catalogue variant with --all); exit 1 if a splat is not expected. */
 export async function lockdep(pos: string[], flags: Flags): Promise<number> {
   if (flags.all && pos.length) throw new UsageError('lockdep --all takes no scenario name');
-  const targets = flags.all ? catalogueFiles().map((f) => loadScenarioFile(f)) : [loadByName(pos[0])];
+  const maxBytes = runLimits(flags).maxFileBytes;
+  const targets = flags.all ? catalogueFiles().map((f) => loadScenarioFile(f, maxBytes)) : [loadByName(pos[0], maxBytes)];
   const ps = params(flags);
   if (flags.all && Object.keys(ps).length) throw new UsageError('--param applies to one generated scenario, not to --all');
   for (const sc of targets) {
@@ -192,7 +184,7 @@ export async function lockdep(pos: string[], flags: Flags): Promise<number> {
 }
 
 /** The JSON Schema of scenario files; with a scenario, its variants described. */
-export function schema(pos: string[]): number {
-  out(JSON.stringify(editorSchema(version(), pos[0] ? loadByName(pos[0]) : undefined), null, 2));
+export function schema(pos: string[], flags: Flags = {}): number {
+  out(JSON.stringify(editorSchema(version(), pos[0] ? loadByName(pos[0], runLimits(flags).maxFileBytes) : undefined), null, 2));
   return 0;
 }

@@ -31,7 +31,7 @@ function run(cmd: string, pos: string[], flags: Flags): number | Promise<number>
     case 'lockdep':
       return lockdep(pos, flags);
     case 'schema':
-      return schema(pos);
+      return schema(pos, flags);
     default:
       throw new UsageError(`unknown command "${cmd}"`);
   }

@@ -18,23 +18,29 @@ interface CommandSpec {
   readonly examples: readonly string[];
 }
 
-const EXPLORE_FLAGS: FlagName[] = ['variant', 'strategy', 'seed', 'budget', 'max-steps', 'max-states', 'depth', 'preemptions', 'param', 'por'];
+const EXPLORE_FLAGS: FlagName[] = ['variant', 'strategy', 'seed', 'budget', 'max-steps', 'max-states', 'depth', 'preemptions', 'param', 'por', 'max-memory', 'task-limit', 'max-file-size'];
 
 export const COMMANDS: readonly CommandSpec[] = [
   { name: 'list', args: '', summary: 'the built-in scenarios, their variants and expected verdicts', flags: ['json'], examples: ['mmsim list', 'mmsim list --json'] },
-  { name: 'check', args: '<scenario>', summary: 'validate a scenario file (schema and semantic checks) without exploring', flags: ['param', 'watch'], examples: ['mmsim check my.yaml', 'mmsim check my.yaml --watch'] },
+  { name: 'check', args: '<scenario>', summary: 'validate a scenario file (schema and semantic checks) without exploring', flags: ['param', 'max-file-size', 'watch'], examples: ['mmsim check my.yaml', 'mmsim check my.yaml --watch'] },
   {
     name: 'explore',
     args: '[scenario]',
     summary: 'explore a scenario (a catalogue name or a file); exit 1 if a verdict is not as the scenario expects',
     flags: ['all', ...EXPLORE_FLAGS, 'workers', 'split', 'json', 'json-array', 'junit', 'sarif', 'coverage', 'watch'],
-    examples: ['mmsim explore abba', 'mmsim explore --all --workers 2 --junit report.xml', 'mmsim explore my.yaml --variant fixed --strategy pct --depth 3 --budget 60s', "mmsim explore abba --json | jq -s 'map(select(.matchesExpectation | not))'"],
+    examples: [
+      'mmsim explore abba',
+      'mmsim explore --all --workers 2 --junit report.xml',
+      'mmsim explore my.yaml --variant fixed --strategy pct --depth 3 --budget 60s',
+      'mmsim explore big.yaml --strategy dfs --max-memory 4g --task-limit 30m',
+      "mmsim explore abba --json | jq -s 'map(select(.matchesExpectation | not))'",
+    ],
   },
   {
     name: 'replay',
     args: '<scenario> <token>',
     summary: 're-run a witness token: the trace, then the verdict; write exporters',
-    flags: ['variant', 'param', 'max-steps', 'json', 'html', 'perfetto', 'mermaid', 'trace'],
+    flags: ['variant', 'param', 'max-steps', 'max-file-size', 'json', 'html', 'perfetto', 'mermaid', 'trace'],
     examples: ['mmsim replay abba v1.010 --variant default', 'mmsim replay abba v1.010 --html t.html --perfetto t.json --mermaid t.md'],
   },
   {
@@ -44,7 +50,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: ['all', ...EXPLORE_FLAGS, 'json', 'dot'],
     examples: ['mmsim lockdep philosophers-3', 'mmsim lockdep philosophers-3 --variant default --dot g.dot', 'mmsim lockdep --all'],
   },
-  { name: 'schema', args: '[scenario]', summary: 'the JSON Schema of scenario files (with a scenario: its switch names and descriptions)', flags: [], examples: ['mmsim schema > scenario.schema.json', 'mmsim schema uffd-move-vs-gup'] },
+  { name: 'schema', args: '[scenario]', summary: 'the JSON Schema of scenario files (with a scenario: its switch names and descriptions)', flags: ['max-file-size'], examples: ['mmsim schema > scenario.schema.json', 'mmsim schema uffd-move-vs-gup'] },
 ];
 
 function option(name: FlagName): Option {
@@ -82,7 +88,7 @@ export function program(run: (cmd: string, pos: string[], flags: Flags) => numbe
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} })
-    .addHelpText('after', '\nExit codes: 0 as expected, 1 a verdict differs from the expectation, 2 bad input, 3 internal error.\nSee `mmsim <command> --help` for each command\'s flags and defaults.');
+    .addHelpText('after', '\nExit codes: 0 as expected, 1 a verdict differs from the expectation, 2 bad input, 3 internal error,\n130/143 stopped by SIGINT/SIGTERM (the finished rows and findings are printed).\nSee `mmsim <command> --help` for each command\'s flags and defaults.');
   for (const c of COMMANDS) {
     const sub = p.command(`${c.name}${c.args ? ` ${c.args}` : ''}`).description(c.summary).helpOption('-h, --help', 'this help');
     for (const f of c.flags) sub.addOption(option(f));

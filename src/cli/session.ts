@@ -9,14 +9,14 @@ import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { UsageError } from './args.js';
 import { modelFor } from './worker.js';
 
-export function loadByName(arg: string | undefined): Scenario {
+export function loadByName(arg: string | undefined, maxFileBytes?: number): Scenario {
   if (!arg) throw new UsageError('expected a scenario name (see `mmsim list`) or a scenario file');
   const file = resolveScenario(arg);
   if (!file) {
     if (/\.(ya?ml|json)$/.test(arg)) throw new ScenarioError(arg, [{ path: '', message: 'no such file' }]);
     throw new UsageError(`no scenario named "${arg}" in the catalogue and no such file (see \`mmsim list\`)`);
   }
-  return loadScenarioFile(file);
+  return loadScenarioFile(file, maxFileBytes);
 }
 
 /** The variants to run: the one named, or all of them. */
@@ -27,13 +27,17 @@ export function pickVariants(sc: Scenario, v: string | undefined): string[] {
   return [v];
 }
 
-/** A runner for `workers` threads: inline for one, a piscina pool for more. */
-export function makeRunner(workers: number): { run: Runner; close: () => Promise<void> } {
+/**
+ * A runner for `workers` threads: inline for one, a piscina pool for more. With `pool` even one
+ * worker is a pool thread (the CLI's choice), so this thread stays free for signals and a task's
+ * time limit can stop a step that does not return.
+ */
+export function makeRunner(workers: number, opts: { pool?: boolean } = {}): { run: Runner; close: () => Promise<void> } {
   if (workers > Math.max(64, availableParallelism() * 8)) throw new UsageError(`--workers: ${workers} is more than this machine can use`);
-  if (workers <= 1) return { run: inlineRunner((t) => runTask(modelFor(t.file, t.variant, t.params), t)), close: async () => {} };
+  if (workers <= 1 && !opts.pool) return { run: inlineRunner((t) => runTask(modelFor(t.file, t.variant, t.params), t)), close: async () => {} };
   // From TypeScript sources (tests), workers load the TS worker through tsx; compiled, the JS one.
   const worker = import.meta.url.endsWith('.ts') ? './worker-dev.mjs' : './worker.js';
-  return poolRunner(new URL(worker, import.meta.url), workers);
+  return poolRunner(new URL(worker, import.meta.url), Math.max(1, workers));
 }
 
 /** A task that runs nothing: it makes a pool worker start and build the variant's model. */

@@ -12,7 +12,7 @@ export function modelFor(file: string, variant: string, params: Readonly<Record<
   const key = `${file}\0${variant}\0${JSON.stringify(params)}`;
   let m = models.get(key);
   if (!m) {
-    m = buildModel(withParams(loadScenarioFile(file), params), variant);
+    m = buildModel(withParams(loadScenarioFile(file, Number.POSITIVE_INFINITY), params), variant); // size checked by the caller
     models.set(key, m);
   }
   return m;

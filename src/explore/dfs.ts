@@ -26,6 +26,10 @@ export interface DfsOptions {
   readonly por?: boolean;
   /** Check the clock every this many states. */
   readonly clockEvery?: number;
+  /** Leaves to reach at most, bytes the visited set may take, and a shared stop flag (checked with the clock). */
+  readonly maxRuns?: number;
+  readonly maxBytes?: number;
+  readonly stop?: Int32Array;
   /** The search order (default: from `preemptions` and `por`). */
   readonly order?: SearchOrder;
   /** The visited set (default: a fresh FingerprintSet). */
@@ -48,6 +52,8 @@ export interface DfsResult {
   /** The first witness of each verdict code, in search order. */
   findings: DfsFinding[];
   visited: VisitedSet;
+  /** What ended the search early, or null. */
+  stoppedBy: 'signal' | 'max-memory' | 'budget' | 'max-states' | 'max-steps' | null;
 }
 
 /** The order `opts` asks for: bounded when a preemption bound is given, else POR unless turned off. */
@@ -58,10 +64,18 @@ export function orderFor(w: World, opts: DfsOptions): SearchOrder {
   return new PlainOrder();
 }
 
+/** A stop flag, the memory bound, the deadline or the leaf budget, checked every clockEvery states. */
+function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] {
+  if (opts.stop && Atomics.load(opts.stop, 0) !== 0) return 'signal';
+  if (res.visited.byteLength > (opts.maxBytes ?? Number.POSITIVE_INFINITY)) return 'max-memory';
+  if (Date.now() > opts.deadline || res.runs >= (opts.maxRuns ?? Number.POSITIVE_INFINITY)) return 'budget';
+  return null;
+}
+
 export function dfs(w: World, opts: DfsOptions): DfsResult {
   const order = orderFor(w, opts);
   const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues);
-  const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited };
+  const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited, stoppedBy: null };
   const seen = new Set<string>();
   const key = new Uint32Array(2);
   const buf = new Int32Array(w.nthreads);
@@ -123,7 +137,10 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       if (cycles) backEdge(key[0] as number, key[1] as number);
       const cut = w.steps >= opts.maxSteps;
       const skipped = order.revisit(visited, slot, sleep, cut);
-      if (skipped !== 0 && cut) res.complete = false;
+      if (skipped !== 0 && cut) {
+        res.complete = false;
+        res.stoppedBy ??= 'max-steps';
+      }
       if (skipped === 0 || cut) {
         res.runs++;
         return null;
@@ -140,6 +157,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     }
     if (w.steps >= opts.maxSteps || res.distinct > opts.maxStates) {
       res.complete = false;
+      res.stoppedBy = res.distinct > opts.maxStates ? 'max-states' : (res.stoppedBy ?? 'max-steps');
       res.runs++;
       return null;
     }
@@ -197,9 +215,13 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
         onStack[child.ka & 4095] = (onStack[child.ka & 4095] as number) + 1;
         at = child;
       }
-      if ((res.distinct & (clockEvery - 1)) === 0 && Date.now() > opts.deadline) {
-        res.complete = false;
-        break;
+      if ((res.distinct & (clockEvery - 1)) === 0) {
+        const why = stopNow(opts, res);
+        if (why) {
+          res.complete = false;
+          res.stoppedBy = why;
+          break;
+        }
       }
     }
   } finally {

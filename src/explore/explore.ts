@@ -10,9 +10,7 @@ import type { Model } from '../engine/model.js';
 import { fingerprint, World } from '../engine/world.js';
 import { LockGraph } from '../locks/lockdep.js';
 import { formatCycle } from '../locks/splat.js';
-import { RandomWalk } from './random.js';
-import { runOnce } from './run.js';
-import type { Task, TaskKind, TaskResult } from './task.js';
+import type { Task, TaskKind, TaskResult, TaskStop } from './task.js';
 import { encodeToken } from './token.js';
 import { FingerprintSet } from './visited.js';
 
@@ -43,7 +41,28 @@ export interface ExploreOptions {
   readonly por: boolean;
   /** Label coverage: which labels of each procedure some step ran, over the whole exploration. */
   readonly labels?: boolean;
+  /** Leaves a DFS may reach (Infinity: none); the CLI's `--budget N` runs caps DFS with it too. */
+  readonly dfsRuns: number;
+  /** Bytes a DFS visited set may take (Infinity: none); reaching it stops the search cleanly. */
+  readonly maxMemory: number;
+  /** States counted by random/PCT runs (a bounded count; beyond it the count is a lower bound). */
+  readonly stateCap: number;
+  /** Wall-clock ms one task may run (Infinity: none); past it the task returns what it found. */
+  readonly taskLimitMs: number;
+  /** A shared stop flag (index 0 non-zero: stop now), set from a signal handler. */
+  readonly stop?: Int32Array;
 }
+
+/** Why an exploration ended before it was complete: the cap that was hit. */
+export type StopReason = TaskStop;
+
+/** The most telling of two stop reasons (a signal over any cap, a cap over the step bound). */
+export function strongerStop(a: StopReason | null, b: StopReason | null): StopReason | null {
+  const rank = (r: StopReason | null) => (r === null ? 99 : STOP_ORDER.indexOf(r));
+  return rank(b) < rank(a) ? b : a;
+}
+
+const STOP_ORDER: readonly StopReason[] = ['signal', 'max-memory', 'budget', 'task-limit', 'max-states', 'max-steps'];
 
 export const DEFAULTS: ExploreOptions = {
   strategy: 'portfolio',
@@ -58,6 +77,10 @@ export const DEFAULTS: ExploreOptions = {
   chunk: 250,
   coverage: true,
   por: true,
+  dfsRuns: Number.POSITIVE_INFINITY,
+  maxMemory: Number.POSITIVE_INFINITY,
+  stateCap: 1 << 22,
+  taskLimitMs: Number.POSITIVE_INFINITY,
 };
 
 export interface Finding {
@@ -78,7 +101,13 @@ export interface ExploreResult {
   runs: number;
   steps: number;
   distinctStates: number;
+  /** distinctStates stopped at the random/PCT state-count cap (it is a lower bound). */
+  statesCapped: boolean;
   complete: boolean;
+  /** The cap, budget or signal that ended the search early; null when nothing did. */
+  stoppedBy: StopReason | null;
+  /** Peak bytes of a DFS visited set (the dominant memory), for --max-memory. */
+  memoryBytes: number;
   elapsedMs: number;
   timeToFirstBugMs: number | null;
   findings: Finding[];
@@ -88,6 +117,8 @@ export interface ExploreResult {
   why: string;
   /** With the `labels` option: each procedure's labels reached and not reached. */
   coverage?: { proc: string; cite: string; reached: string[]; unreached: string[] }[];
+  /** Set when the exploration failed with an internal error (a model that throws, a task past its time limit). */
+  internal?: string;
 }
 
 export interface Progress {
@@ -130,7 +161,10 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
     runs: 0,
     steps: 0,
     distinctStates: 0,
+    statesCapped: false,
     complete: false,
+    stoppedBy: null,
+    memoryBytes: 0,
     elapsedMs: 0,
     timeToFirstBugMs: null,
     findings,
@@ -140,6 +174,9 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   };
   let provedComplete = false;
   const cover = new Map<string, { cite: string; labels: readonly string[]; reached: Uint8Array }>();
+  /** What stops the exploration now: a signal, or the deadline `end` when it is the whole budget's. */
+  const stopped = (end: number): StopReason | null =>
+    o.stop && Atomics.load(o.stop, 0) !== 0 ? 'signal' : end === deadline && Date.now() >= deadline ? 'budget' : null;
   /** Run one batch of tasks and merge its results; true if every task finished its share. */
   const batch = async (kind: TaskKind, tasks: Task[]): Promise<boolean> => {
     let runsSoFar = res.runs;
@@ -150,11 +187,17 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       progress?.next({ phase: kind, done: i + 1, total: tasks.length, runs: runsSoFar, findings: codesSoFar.size });
     });
     let complete = true;
+    const cap = kind === 'dfs' || kind === 'bounded' ? Number.POSITIVE_INFINITY : o.stateCap;
     for (const r of results) {
       res.runs += r.runs;
       res.steps += r.steps;
       complete &&= r.complete;
-      for (let i = 0; i < r.fingerprints.length; i += 2) states.add(r.fingerprints[i] as number, r.fingerprints[i + 1] as number);
+      res.stoppedBy = strongerStop(res.stoppedBy, r.stoppedBy);
+      res.memoryBytes = Math.max(res.memoryBytes, r.memoryBytes);
+      // Let signal handlers run between merges; each merge is linear in the result's size.
+      await new Promise<void>((ok) => setImmediate(ok));
+      if (states.size < cap) states.addAll(r.fingerprints, cap);
+      if (states.size >= cap) res.statesCapped = true;
       graph.merge({ edges: r.edges, violations: r.violations });
       for (const c of r.coverage ?? []) {
         const bits = cover.get(c.proc) ?? { cite: c.cite, labels: c.labels, reached: new Uint8Array(c.labels.length) };
@@ -175,11 +218,22 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   /** Runs [0, runs) of `kind`: all at once, or under a deadline in rounds until it passes. */
   const rounds = async (kind: TaskKind, runs: number, end: number): Promise<void> => {
     const round = Number.isFinite(end) ? ROUND_CHUNKS * o.chunk : runs;
-    for (let first = 0; first < runs && (first === 0 || Date.now() < end); first += round)
+    for (let first = 0; first < runs; first += round) {
+      const why = first > 0 ? stopped(end) : null;
+      if (why || (first > 0 && Date.now() >= end)) {
+        res.stoppedBy = strongerStop(res.stoppedBy, why);
+        return;
+      }
       await batch(kind, makeTasks(t, o, kind, end, states, first, Math.min(runs, first + round)));
+    }
   };
   for (const kind of phases) {
-    if (provedComplete || Date.now() > deadline) break;
+    if (provedComplete) break;
+    const why = stopped(deadline);
+    if (why) {
+      res.stoppedBy = strongerStop(res.stoppedBy, why);
+      break;
+    }
     if (kind === 'dfs' || kind === 'bounded') {
       const complete = await batch(kind, makeTasks(t, o, kind, deadline, states, 0, 0));
       res.complete = complete && kind === 'dfs';
@@ -228,11 +282,21 @@ function mismatch(t: Target, o: ExploreOptions, res: ExploreResult, found: Set<V
   if (t.mustComplete && !res.complete)
     why.push(
       o.strategy === 'dfs' || o.strategy === 'portfolio'
-        ? `not proven: the DFS did not finish (--max-states ${o.maxStates}, --max-steps ${o.maxSteps} or the time budget)`
+        ? `not proven: the DFS did not finish (${res.stoppedBy ? `stopped by ${STOP_CAUSE[res.stoppedBy](o)}` : `--max-states ${o.maxStates}, --max-steps ${o.maxSteps} or the time budget`})`
         : `not proven: the variant must be proven by a complete DFS, and --strategy ${o.strategy} cannot prove`,
     );
   return why.join('; ');
 }
+
+/** What each stop reason names in a "not proven" line. */
+const STOP_CAUSE: Record<StopReason, (o: ExploreOptions) => string> = {
+  signal: () => 'a signal',
+  'max-memory': (o) => `--max-memory (${o.maxMemory} bytes)`,
+  budget: () => 'the budget',
+  'task-limit': (o) => `--task-limit (${o.taskLimitMs} ms)`,
+  'max-states': (o) => `--max-states ${o.maxStates}`,
+  'max-steps': (o) => `--max-steps ${o.maxSteps}`,
+};
 
 function toFinding(v: Verdict, choices: readonly number[], by: string, cycle?: number): Finding {
   return { verdict: v.code, message: v.message, token: encodeToken(choices, cycle), actor: v.actor, at: v.at, by };
@@ -261,13 +325,19 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
     coverage: o.coverage,
     por: o.por,
     labels: o.labels === true,
+    maxRuns: o.dfsRuns,
+    maxBytes: o.maxMemory,
+    stateCap: o.stateCap,
+    limitMs: o.taskLimitMs,
+    stop: o.stop,
   };
   // Preemption bounds count from the root, so a bounded search is one task.
   if (kind === 'dfs' || kind === 'bounded')
     return frontier(t.model, kind === 'bounded' ? 0 : o.split, o.maxSteps, states).map((prefix) => ({ ...base, prefix }));
   // The portfolio's runs: PCT's half, then the random walks' half (./portfolio.ts).
   const pctRuns = Math.ceil(o.runs / 2);
-  const k = kind === 'pct' || kind === 'portfolio' ? estimateSteps(t.model, o) : 0;
+  // PCT's k is estimated by each worker from the seed (the same everywhere), so no model step runs here.
+  const k = 0;
   const tasks: Task[] = [];
   for (let s = first; s < end; s += o.chunk) tasks.push({ ...base, k, pctRuns, runStart: s, runCount: Math.min(o.chunk, end - s) });
   return tasks;
@@ -305,18 +375,4 @@ export function frontier(model: Model, split: number, maxSteps: number, states: 
   };
   visit([]);
   return out;
-}
-
-/** PCT's k: the longest of a few seeded random runs (deterministic for a seed). */
-function estimateSteps(model: Model, o: ExploreOptions): number {
-  const w = new World(model, null);
-  const initial = w.snapshot();
-  const buf = new Int32Array(w.nthreads);
-  const s = new RandomWalk(o.seed ^ 0x5ca1ab1e);
-  let k = 8;
-  for (let r = 0; r < 8; r++) {
-    runOnce(w, initial, s, r, o.maxSteps, buf);
-    k = Math.max(k, w.steps);
-  }
-  return k;
 }

@@ -44,6 +44,8 @@ export interface VisitedSet {
   readonly size: number;
   /** Bytes of table per stored key. */
   readonly bytesPerEntry: number;
+  /** Bytes the set holds (checked against --max-memory). */
+  readonly byteLength: number;
   /** The keys as a packed array (a0, b0, a1, b1, ...). */
   entries(): Uint32Array;
 }

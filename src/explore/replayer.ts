@@ -42,7 +42,7 @@ export function replayToken(
   w.emit = (e) => trace$.next(e);
   w.lockEvent = (tid, op, lock, mode) =>
     trace$.next({ k: 'lock', i: w.steps, t: w.threadName(tid), op, lock: model.locks[lock]?.name ?? `lock${lock}`, mode: mode === READ ? 'r' : 'w' });
-  const { choices, cycle } = decodeLasso(token);
+  const { choices, cycle } = decodeLasso(token, maxSteps);
   const s = new Replay(choices, cycle);
   const look = observe ? () => observe(w) : null;
   if (cycle === undefined) runOnce(w, initial, s, 0, maxSteps, new Int32Array(w.nthreads), look);

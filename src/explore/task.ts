@@ -46,6 +46,17 @@ export interface Task {
   readonly por: boolean;
   /** Record which labels of each procedure ran (`--coverage`); off on the plain exploration path. */
   readonly labels?: boolean;
+  /** DFS: leaves to reach at most; bytes its visited set may take (default: no limit). */
+  readonly maxRuns?: number;
+  readonly maxBytes?: number;
+  /** Random/PCT: states to count at most (default 4M, about 64 MB). */
+  readonly stateCap?: number;
+  /** A shared stop flag (non-zero at index 0: return what was found so far). */
+  readonly stop?: Int32Array;
+  /** Wall-clock ms the task may run: it stops at this limit and returns what it found (stoppedBy: task-limit). */
+  readonly limitMs?: number;
+  /** Set by the pool runner: the task writes its start time (ms) here, for the runner's time limit. */
+  readonly clock?: Float64Array;
 }
 
 /** A procedure's labels and which of them some step ran (1) or not (0). */
@@ -55,6 +66,9 @@ export interface LabelCoverage {
   readonly labels: readonly string[];
   readonly reached: readonly number[];
 }
+
+/** Why a task ended early (see ExploreResult.stoppedBy). */
+export type TaskStop = 'signal' | 'max-memory' | 'budget' | 'task-limit' | 'max-states' | 'max-steps';
 
 export interface TaskFinding {
   readonly verdict: Verdict;
@@ -79,6 +93,10 @@ export interface TaskResult {
   /** The task's visited fingerprints (a0, b0, a1, b1, ...), merged for an exact distinct count. */
   fingerprints: Uint32Array;
   elapsedMs: number;
+  /** The cap, budget or signal that ended the task early, or null. */
+  stoppedBy: TaskStop | null;
+  /** Bytes of the task's visited set. */
+  memoryBytes: number;
   /** Wall-clock start (ms since epoch), for time-to-first-bug across workers. */
   startedAt: number;
   coverage?: LabelCoverage[];
@@ -87,10 +105,16 @@ export interface TaskResult {
 /** Run one task against a model built from task.file/variant. */
 export function runTask(model: Model, task: Task): TaskResult {
   const t0 = Date.now();
+  if (task.clock) task.clock[0] = t0;
+  if (task.stop && Atomics.load(task.stop, 0) !== 0)
+    return { runs: 0, steps: 0, complete: false, findings: [], edges: [], fingerprints: new Uint32Array(0), elapsedMs: 0, stoppedBy: 'signal', memoryBytes: 0, startedAt: t0 };
   const graph = new LockGraph();
   const w = new World(model, graph);
   const cover = task.labels ? recordLabels(w) : null;
-  const res = task.kind === 'dfs' || task.kind === 'bounded' ? runDfs(w, task, t0) : runRuns(w, task, t0);
+  const limit = t0 + (task.limitMs ?? Number.POSITIVE_INFINITY);
+  const t = limit < task.deadline ? { ...task, deadline: limit } : task;
+  const res = t.kind === 'dfs' || t.kind === 'bounded' ? runDfs(w, t, t0) : runRuns(w, t, t0);
+  if (res.stoppedBy === 'budget' && t !== task && Date.now() > limit) res.stoppedBy = 'task-limit';
   res.edges = graph.edges;
   res.violations = graph.violations;
   if (cover) res.coverage = cover();
@@ -138,6 +162,9 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
     preemptions: task.kind === 'bounded' ? task.preemptions : Number.POSITIVE_INFINITY,
     deadline: task.deadline,
     por: task.por,
+    maxRuns: task.maxRuns,
+    maxBytes: task.maxBytes,
+    stop: task.stop,
   });
   if (w.verdict && r.findings.length === 0) r.findings.push({ verdict: w.verdict, choices: w.choices.slice() });
   return {
@@ -148,20 +175,22 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
     edges: [],
     fingerprints: r.visited.entries(),
     elapsedMs: 0,
+    stoppedBy: r.stoppedBy,
+    memoryBytes: r.visited.byteLength,
     startedAt: t0,
   };
 }
 
 /** The run-based strategy of a task: PCT, a random walk, or the portfolio of both. */
-function runStrategy(task: Task, nthreads: number): Strategy {
-  const pct = () => new Pct(task.seed, task.depth, nthreads, task.k);
+function runStrategy(task: Task, nthreads: number, model: Model): Strategy {
+  const pct = () => new Pct(task.seed, task.depth, nthreads, task.k || estimateSteps(model, task));
   if (task.kind === 'pct') return pct();
   if (task.kind === 'portfolio') return new Portfolio([[pct(), task.pctRuns ?? 0], [new RandomWalk(task.seed), Number.POSITIVE_INFINITY]]);
   return new RandomWalk(task.seed);
 }
 
 function runRuns(w: World, task: Task, t0: number): TaskResult {
-  const strategy = runStrategy(task, w.nthreads);
+  const strategy = runStrategy(task, w.nthreads, w.model);
   const initial = w.snapshot();
   const buf = new Int32Array(w.nthreads);
   const seen = new Set<string>();
@@ -171,14 +200,19 @@ function runRuns(w: World, task: Task, t0: number): TaskResult {
   let runs = 0;
   let steps = 0;
   let complete = true;
+  let stoppedBy: TaskStop | null = null;
+  const cap = task.stateCap ?? 1 << 22;
   const observe = task.coverage ? () => {
     fingerprint(w, w.threads, fp);
-    visited.add(fp[0] as number, fp[1] as number);
+    if (visited.size < cap) visited.add(fp[0] as number, fp[1] as number);
   } : null;
   for (let run = task.runStart; run < task.runStart + task.runCount; run++) {
-    if ((run & 63) === 0 && Date.now() > task.deadline) {
-      complete = false;
-      break;
+    if ((run & 63) === 0 || run === task.runStart) {
+      stoppedBy = task.stop && Atomics.load(task.stop, 0) !== 0 ? 'signal' : Date.now() > task.deadline ? 'budget' : null;
+      if (stoppedBy) {
+        complete = false;
+        break;
+      }
     }
     runOnce(w, initial, strategy, run, task.maxSteps, buf, observe);
     runs++;
@@ -190,5 +224,20 @@ function runRuns(w: World, task: Task, t0: number): TaskResult {
       findings.push({ verdict: v, choices: w.choices.slice(), atMs: Date.now() - t0, run, ...(by ? { by } : {}) });
     }
   }
-  return { runs, steps, complete, findings: shrinkAll(w.model, findings, task.maxSteps), edges: [], fingerprints: visited.entries(), elapsedMs: 0, startedAt: t0 };
+  const found = shrinkAll(w.model, findings, task.maxSteps);
+  return { runs, steps, complete, findings: found, edges: [], fingerprints: visited.entries(), elapsedMs: 0, stoppedBy, memoryBytes: visited.byteLength, startedAt: t0 };
+}
+
+/** PCT's k when the task leaves it 0: the longest of a few seeded random runs (the same for every task of a seed). */
+export function estimateSteps(model: Model, task: Task): number {
+  const w = new World(model, null);
+  const initial = w.snapshot();
+  const buf = new Int32Array(w.nthreads);
+  const s = new RandomWalk(task.seed ^ 0x5ca1ab1e);
+  let k = 8;
+  for (let r = 0; r < 8; r++) {
+    runOnce(w, initial, s, r, task.maxSteps, buf);
+    k = Math.max(k, w.steps);
+  }
+  return k;
 }

@@ -26,7 +26,7 @@ import {
   VM_WRITE,
 } from './defs.js';
 import type { KernelDesc, VmaDesc } from './desc.js';
-import { cachesHoldLiveFolios, noMappedFreedFolio, refcountCoversMapsAndPins } from './invariants.js';
+import { cachesHoldLiveFolios, deviceMapsWhatCpuMaps, noMappedFreedFolio, refcountCoversMapsAndPins } from './invariants.js';
 import {
   initMem,
   Kernel,
@@ -213,6 +213,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   });
 
   b.invariants.push(noMappedFreedFolio(K), refcountCoversMapsAndPins(K), cachesHoldLiveFolios(K));
+  if (K.mirrors.length > 0) b.invariants.push(deviceMapsWhatCpuMaps(K));
   b.orderRule = makeOrderRule(b.classes);
   b.objects.kernel = K;
   return K;

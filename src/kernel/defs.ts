@@ -33,6 +33,7 @@ export const VM_FAULT_SIGSEGV = 0x40;
 export const VM_FAULT_NOPAGE = 0x100;
 export const VM_FAULT_LOCKED = 0x200;
 export const VM_FAULT_RETRY = 0x400; // the mmap_lock was released by the fault handler
+export const VM_FAULT_FALLBACK = 0x800; // a huge pmd was split: handle the fault at PTE level
 export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
 
 /** FAULT_FLAG_* (include/linux/mm_types.h). */

@@ -4,7 +4,7 @@
  * freeing a pinned folio, in pgtable.ts / filemap.ts / folio.ts).
  */
 import type { Invariant } from '../engine/model.js';
-import { FOLIO_USED, is_zero_pfn, pfn_folio, PMD_HUGE, pmd_pfn, pmd_type, PT_ATTACHED, pte_pfn, pte_present, PTRS_PER_PTE } from './defs.js';
+import { FOLIO_USED, is_zero_pfn, pfn_folio, PMD_HUGE, pmd_is_table, pmd_pfn, pmd_table, pmd_type, PT_ATTACHED, pte_pfn, pte_present, PTRS_PER_PTE } from './defs.js';
 import { F_MAPCOUNT, F_PINCOUNT, F_REF, F_STATE, type Kernel, MAX_MIRROR_PAGES, MI_DEV, M_PC, PT_STATE } from './kernel.js';
 import type { World } from '../engine/world.js';
 import { MAX_PC } from './defs.js';
@@ -69,6 +69,35 @@ export function cachesHoldLiveFolios(K: Kernel): Invariant {
         if (pfn === 0) continue;
         const f = mapsFreed(w, K, pfn);
         if (f >= 0) return `device PTE ${i} of mirror ${mi.name} maps freed folio ${f} (device use-after-free)`;
+      }
+    }
+    return null;
+  };
+}
+
+/** The pfn the CPU page tables of `mm` map at `vpn` (through a PTE or a huge pmd), or 0. */
+function cpuPfn(w: World, K: Kernel, mm: number, vpn: number): number {
+  const v = w.get(K.mm(mm).pmdBase + (vpn >> 2));
+  if (pmd_type(v) === PMD_HUGE) return pmd_pfn(v) + (vpn & (PTRS_PER_PTE - 1));
+  if (!pmd_is_table(v)) return 0;
+  const pte = w.get(K.pteSlot(pmd_table(v), vpn & (PTRS_PER_PTE - 1)));
+  return pte_present(pte) ? pte_pfn(pte) : 0;
+}
+
+/**
+ * A device PTE maps only what the CPU maps at that address: every change of a CPU PTE goes through
+ * mmu_notifier_invalidate_range_start first, whose invalidate() tears the device PTE down, and the
+ * driver programs a pfn only while mmu_interval_read_retry proves no invalidation ran since the
+ * walk (Documentation/mm/hmm.rst). A device PTE to another page is a missed invalidation.
+ */
+export function deviceMapsWhatCpuMaps(K: Kernel): Invariant {
+  return (w) => {
+    for (const mi of K.mirrors) {
+      for (let i = 0; i < MAX_MIRROR_PAGES && mi.start + i < mi.end; i++) {
+        const dev = w.get(mi.base + MI_DEV + i);
+        if (dev === 0) continue;
+        const cpu = cpuPfn(w, K, mi.mm, mi.start + i);
+        if (cpu !== dev) return `device PTE ${i} of mirror ${mi.name} maps pfn ${dev} but the CPU maps ${cpu ? `pfn ${cpu}` : 'nothing'} at vpn ${mi.start + i} (missed mmu-notifier invalidation)`;
       }
     }
     return null;

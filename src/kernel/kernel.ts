@@ -31,11 +31,12 @@ export const MM_MMAP_CHANGING = 4;
 export const MM_UFFD_WQ = 5; // userfaultfd fault_pending_wqh: bitmask of threads in handle_userfault
 export const MM_UFFD_FAULT = 6; // the last faulting address queued to userfaultfd (vpn + 1), 0 when none
 
-export const VMA_FIELDS = ['flags', 'attached', 'anon_vma', 'immap'] as const;
+export const VMA_FIELDS = ['flags', 'attached', 'anon_vma', 'immap', 'write_locked'] as const;
 export const VMA_FLAGS = 0;
 export const VMA_ATTACHED = 1;
 export const VMA_ANON_VMA = 2; // anon_vma id + 1 once prepared (one anon_vma per VMA here)
 export const VMA_IMMAP = 3; // linked in its file's i_mmap tree (until unlink_file_vma)
+export const VMA_WRITE_LOCKED = 4; // vm_lock_seq == mm_lock_seq: vma_start_write'd until vma_end_write_all
 
 export const PT_FIELDS = ['state', 'owner', 'gp', ...Array.from({ length: PTRS_PER_PTE }, (_, i) => `pte${i}`)] as const;
 export const PT_STATE = 0;

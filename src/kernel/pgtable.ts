@@ -5,7 +5,8 @@
  * DEFER after pte_free_defer, and FREE again when every thread that was inside rcu_read_lock at
  * pte_free_defer time has left it (the grace period; checked lazily, never early).
  *
- * Writing a PTE into a table that is not ATTACHED is an `invariant` verdict; so is reading a freed one.
+ * Writing a PTE into a table that is not ATTACHED is an `invariant` verdict; so is reading a freed one,
+ * and freeing one that is already FREE or DEFER (a double free).
  *
  * kernel-rules §2 (mm/pgtable-generic.c): pte_offset_map* take rcu_read_lock and return the pmd value
  * they mapped through (a table pmd) or 0 (none/huge/migration: no RCU held). pte_unmap drops RCU.
@@ -79,11 +80,16 @@ function rcuReaders(k: Ctx): number {
   return mask;
 }
 
-/** pte_free_defer: free a detached table after an RCU grace period. */
+/** pte_free_defer: free a detached table after an RCU grace period; a second free is a verdict. */
 export function pte_free_defer(k: Ctx, K: Kernel, t: number): void {
   const m = k.w;
-  if (m.get(K.ptSlot(t, PT_STATE)) === PT_ATTACHED) {
+  const st = m.get(K.ptSlot(t, PT_STATE));
+  if (st === PT_ATTACHED) {
     k.violated(`pte_free_defer of page table ${t} that a pmd still points to`);
+    return;
+  }
+  if (st === PT_FREE || st === PT_DEFER) {
+    k.violated(`pte_free_defer of page table ${t} that is already ${st === PT_FREE ? 'freed' : 'RCU-deferred'} (page-table double free)`);
     return;
   }
   const gp = rcuReaders(k);

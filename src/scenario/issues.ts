@@ -15,6 +15,10 @@ export interface Problem {
 }
 
 const MAX_SHOWN = 50;
+const MAX_CHARS = 200;
+
+/** A path or message cut to MAX_CHARS (a long key or string from the file is not echoed whole). */
+const clip = (s: string): string => (s.length > MAX_CHARS ? `${s.slice(0, MAX_CHARS)}… (${s.length} characters)` : s);
 
 /** The one error the loader throws: the file and every problem found in it. */
 export class ScenarioError extends Error {
@@ -23,7 +27,7 @@ export class ScenarioError extends Error {
     readonly problems: readonly Problem[],
   ) {
     const shown = problems.slice(0, MAX_SHOWN);
-    const lines = shown.map((p) => `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}: ${p.path || '(whole file)'}: ${p.message}`);
+    const lines = shown.map((p) => `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}: ${clip(p.path) || '(whole file)'}: ${clip(p.message)}`);
     if (problems.length > shown.length) lines.push(`  … and ${problems.length - shown.length} more`);
     super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${lines.join('\n')}`);
     this.name = 'ScenarioError';
@@ -64,6 +68,9 @@ function at(root: unknown, path: readonly PropertyKey[]): unknown {
   }
   return v;
 }
+
+const ALLOWED = new WeakMap<SchemaAST.AST, string[]>();
+const SUGGEST_UP_TO = 200;
 
 interface Ctx {
   readonly input: unknown;
@@ -123,8 +130,10 @@ function walk(issue: SchemaIssue.Issue, path: PropertyKey[], parent: SchemaAST.A
         ctx.out.push({ path, message: 'YAML merge keys (<<) are not supported; write the keys out' });
         return;
       }
-      const allowed = ast._tag === 'Objects' ? ast.propertySignatures.map((p) => String(p.name)) : [];
-      const hint = suggest(key, allowed);
+      let allowed = ALLOWED.get(ast);
+      if (!allowed) ALLOWED.set(ast, (allowed = ast._tag === 'Objects' ? ast.propertySignatures.map((p) => String(p.name)) : []));
+      // Past the problems a message shows, skip the suggestion (an edit distance to each allowed key).
+      const hint = ctx.out.length < SUGGEST_UP_TO ? suggest(key, allowed) : undefined;
       ctx.out.push({ path, message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; allowed here: ${allowed.join(', ') || 'none'}` });
       return;
     }

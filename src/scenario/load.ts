@@ -2,7 +2,7 @@
  * Loading a scenario: bytes → YAML/JSON → Effect Schema → each operation against the vocabulary →
  * names across the file. Every problem found is reported, with its path, in one ScenarioError.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { Result, Schema } from 'effect';
 import { BuildError, buildModel } from './build.js';
 import { decodeOps } from './decode-ops.js';
@@ -17,6 +17,7 @@ import { worldNames } from './world.js';
 // Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
 import './uffd-ops.js';
+import './test-ops.js';
 
 export { type DecodedOp, decodeOps } from './decode-ops.js';
 
@@ -41,15 +42,49 @@ export function parseScenario(text: string, file: string): Scenario {
   }
 }
 
-/** Read and validate a scenario file (bytes must be UTF-8 text); throws ScenarioError only. */
-export function loadScenarioFile(file: string): Scenario {
-  let bytes: Buffer;
+/** Scenario files larger than this are refused (`--max-file-size` raises it). */
+export const DEFAULT_MAX_FILE_BYTES = 1 << 20;
+
+/**
+ * Read and validate a scenario file (a regular file of at most `maxBytes` bytes of UTF-8 text);
+ * throws ScenarioError only. A FIFO, device or directory is refused before it is opened.
+ */
+export function loadScenarioFile(file: string, maxBytes = DEFAULT_MAX_FILE_BYTES): Scenario {
+  return parseScenario(decodeBytes(readBounded(file, maxBytes), file), file);
+}
+
+function readBounded(file: string, maxBytes: number): Buffer {
+  const fail = (message: string): never => {
+    throw new ScenarioError(file, [{ path: '', message }]);
+  };
+  const tooBig = (n: string) => `the file is ${n} bytes, more than the limit of ${maxBytes} (raise it with --max-file-size)`;
+  let fd = -1;
   try {
-    bytes = readFileSync(file);
+    const st = statSync(file);
+    if (!st.isFile()) fail(`not a regular file (${fileKind(st)}); a scenario is a YAML or JSON file`);
+    if (st.size > maxBytes) fail(tooBig(String(st.size)));
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, maxBytes) + 1);
+    let n = 0;
+    for (let k = 1; k > 0 && n < buf.length; n += k) k = readSync(fd, buf, n, buf.length - n, null);
+    if (n > maxBytes) fail(tooBig(`more than ${maxBytes}`));
+    if (n === buf.length) fail('the file grew while it was read');
+    return buf.subarray(0, n);
   } catch (e) {
-    throw new ScenarioError(file, [{ path: '', message: `cannot read the file (${(e as NodeJS.ErrnoException)?.code ?? 'error'})` }]);
+    if (e instanceof ScenarioError) throw e;
+    return fail(`cannot read the file (${(e as NodeJS.ErrnoException)?.code ?? 'error'})`);
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
-  return parseScenario(decodeBytes(bytes, file), file);
+}
+
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a plain file';
 }
 
 function validate(read: ReadResult, file: string): Scenario {
@@ -59,31 +94,42 @@ function validate(read: ReadResult, file: string): Scenario {
   const r = Schema.decodeUnknownResult(ScenarioSpec, decodeOpts)(raw);
   if (Result.isFailure(r)) throw new ScenarioError(file, located(problemsOf(r.failure.issue, raw)));
   const spec = r.success;
+  const count = Object.keys(spec.variants).length;
+  if (count > MAX_VARIANTS) throw new ScenarioError(file, located([{ path: 'variants', message: `expected at most ${MAX_VARIANTS} variants, found ${count}` }]));
   const problems = checkVariants(spec);
-  const expanded = new Set(Object.values(spec.variants).map((v) => expand(spec, v.switches ?? {})));
+  // Variants with the same switches make the same actors and model: check and build each once.
+  const bySwitches = new Map(Object.entries(spec.variants).map(([name, v]) => [switchKey(v.switches), name] as const));
+  const expanded = [...new Set([...bySwitches.values()].map((name) => expand(spec, spec.variants[name]?.switches ?? {})))];
   for (const e of expanded) problems.push(...checkActors(e));
-  if (!problems.length) problems.push(...semanticChecks([...expanded]).errors);
+  if (!problems.length) problems.push(...semanticChecks(expanded).errors);
   if (problems.length) throw new ScenarioError(file, located(dedupe(problems)));
-  const built = trialBuild({ file, spec });
+  const built = trialBuild({ file, spec }, [...bySwitches.values()]);
   if (built.length) throw new ScenarioError(file, located(dedupe(built)));
   return { file, spec };
 }
 
 /** The semantic warnings of a valid scenario (they do not stop it), each located in its file. */
-export function scenarioWarnings(sc: Scenario): Problem[] {
-  const read = readYaml(decodeBytes(readFileSync(sc.file), sc.file), sc.file);
-  const expanded = [...new Set(Object.values(sc.spec.variants).map((v) => expand(sc.spec, v.switches ?? {})))];
+export function scenarioWarnings(sc: Scenario, maxBytes = DEFAULT_MAX_FILE_BYTES): Problem[] {
+  const read = readYaml(decodeBytes(readBounded(sc.file, maxBytes), sc.file), sc.file);
+  const bySwitches = new Map(Object.values(sc.spec.variants).map((v) => [switchKey(v.switches), v.switches ?? {}] as const));
+  const expanded = [...new Set([...bySwitches.values()].map((sw) => expand(sc.spec, sw)))];
   return semanticChecks(expanded)
     .warnings.map((p) => ({ ...p, ...read.locate(p.path) }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
+/** Variants a scenario may declare (each is explored separately). */
+export const MAX_VARIANTS = 1000;
+
+const switchKey = (sw: Readonly<Record<string, boolean>> | undefined): string =>
+  JSON.stringify(Object.entries(sw ?? {}).filter(([, on]) => on).map(([k]) => k).sort());
+
 const PATH_PREFIX = /^((?:world|actors|locks|generate|variants)\b[\w.[\]"-]*): (.+)$/s;
 
 /** Build every variant once, so that what the schema cannot check (pool sizes, world references) is a problem too. */
-function trialBuild(sc: Scenario): Problem[] {
+function trialBuild(sc: Scenario, variants: readonly string[]): Problem[] {
   const problems: Problem[] = [];
-  for (const v of Object.keys(sc.spec.variants)) {
+  for (const v of variants) {
     try {
       buildModel(sc, v);
     } catch (e) {

@@ -145,3 +145,4 @@ registerOp({
 registerSwitch('bug_punch_skip_unmap', 'shmem punch hole: skip unmap_mapping_range and the re-unmap of mapped folios (folios leave the page cache still mapped)');
 registerSwitch('bug_hmm_skip_read_retry', 'HMM driver: program device PTEs without mmu_interval_read_retry under the driver lock');
 registerSwitch('bug_truncate_under_i_mmap', 'shmem_undo_range: lock each folio while holding i_mmap_rwsem (folio_lock inside i_mmap_rwsem)');
+registerSwitch('bug_munmap_free_pgtables_before_unlink', 'munmap: free_pgtables frees the page tables before unlink_file_vma hides the VMA from rmap (planted bug)');

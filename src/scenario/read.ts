@@ -1,5 +1,5 @@
 /** Reading scenario text: bytes → UTF-8 → one YAML/JSON document → plain data, and paths → line numbers. */
-import { type Document, LineCounter, type Node, type ParsedNode, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { type Document, LineCounter, type Node, type Pair, type ParsedNode, type YAMLMap, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import { type Problem, ScenarioError, parsePath } from './issues.js';
 
 /** What the loader needs from a parsed file: the data, and where a path sits in the text. */
@@ -45,13 +45,16 @@ export function readYaml(text: string, file: string): ReadResult {
     const code = `U+${(ctl[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
     whole([{ path: '', message: `not YAML text: control character ${code} (is this a binary file?)`, line, column }]);
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lc, logLevel: 'error' });
+  // The reader's own duplicate-key check compares each key with every earlier one; ours uses a set per map.
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, lineCounter: lc, logLevel: 'error' });
   if (doc.errors.length) {
     const deep = doc.errors.find((e) => e.code === 'RESOURCE_EXHAUSTION');
     if (deep) whole([{ path: '', message: 'not readable: lists or maps nested too deeply for the YAML reader', ...pos(deep.pos[0]) }]);
     whole(doc.errors.slice(0, 20).map((e) => ({ path: '', message: yamlMessage(e.code, e.message, text.slice(e.pos[0])), ...pos(e.pos[0]) })));
   }
   if (doc.contents === null) whole([{ path: '', message: `the file is empty; expected ${TOP}` }]);
+  const dups = duplicateKeys(doc);
+  if (dups.length) whole(dups.slice(0, 20).map((at) => ({ path: '', message: yamlMessage('DUPLICATE_KEY', '', text.slice(at, at + 200)), ...pos(at) })));
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
@@ -61,8 +64,27 @@ export function readYaml(text: string, file: string): ReadResult {
     if (/alias/i.test(m)) whole([{ path: '', message: `not valid YAML: ${m.toLowerCase()}` }]);
     throw e;
   }
-  return { raw, locate: (path) => locate(doc.contents, parsePath(path), doc, pos) };
+  const index = new WeakMap<YAMLMap, Map<string, Pair>>();
+  return { raw, locate: (path) => locate(doc.contents, parsePath(path), doc, pos, index) };
 }
+
+/** Offsets of keys that appear a second time in the same map (one pass, a set per map). */
+function duplicateKeys(doc: Document): number[] {
+  const out: number[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const p of map.items) {
+        const k = keyString(p.key);
+        if (seen.has(k)) out.push((p.key as Node | null)?.range?.[0] ?? 0);
+        seen.add(k);
+      }
+    },
+  });
+  return out;
+}
+
+const keyString = (key: unknown): string => String(isScalar(key) ? key.value : key);
 
 function yamlMessage(code: string, message: string, rest: string): string {
   if (code === 'DUPLICATE_KEY') {
@@ -73,13 +95,20 @@ function yamlMessage(code: string, message: string, rest: string): string {
   return `not valid YAML: ${message.replace(/ at line \d+, column \d+.*$/s, '')}`;
 }
 
-function locate(root: ParsedNode | null, path: PropertyKey[], doc: Document, pos: (o: number) => { line: number; column: number }) {
+/** Where `path` sits; each map's keys are indexed once (on first use), so many lookups stay linear. */
+function locate(root: ParsedNode | null, path: PropertyKey[], doc: Document, pos: (o: number) => { line: number; column: number }, index: WeakMap<YAMLMap, Map<string, Pair>>) {
   let node: Node | null | undefined = root;
   let at = root?.range?.[0];
   for (const seg of path) {
     if (isAlias(node)) node = node.resolve(doc) as Node | undefined;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+      let keys = index.get(node);
+      if (!keys) {
+        keys = new Map();
+        for (const p of node.items) if (isPair(p) && !keys.has(keyString(p.key))) keys.set(keyString(p.key), p);
+        index.set(node, keys);
+      }
+      const pair = keys.get(String(seg));
       if (!pair) break;
       at = (pair.key as Node | null)?.range?.[0] ?? at;
       node = pair.value as Node | null;

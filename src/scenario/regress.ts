@@ -3,7 +3,8 @@
  * strategy and budgets, one worker) and measure its DFS exactly, for the pinned counts in the
  * scenario file (`dfs: { states, transitions }`). The catalogue test checks them; `npm run pin` writes them.
  */
-import { DEFAULTS, explore, type ExploreOptions, type ExploreResult, type StrategyName } from '../explore/explore.js';
+import { DEFAULTS, explore, type ExploreOptions, type ExploreResult, frontier, type StrategyName } from '../explore/explore.js';
+import { FingerprintSet } from '../explore/visited.js';
 import { inlineRunner } from '../explore/pool.js';
 import { runTask } from '../explore/task.js';
 import { buildModel } from './build.js';
@@ -36,18 +37,26 @@ export function scenarioOptions(sc: Scenario): ExploreOptions {
 export async function runVariant(sc: Scenario, variant: string): Promise<VariantRun> {
   const model = buildModel(sc, variant);
   const v = sc.spec.variants[variant];
-  let dfs: DfsCounts | null = null;
+  const opts = scenarioOptions(sc);
+  // The DFS's states are those on the forced path to its first branch point (the frontier, which the
+  // tasks start from) and those the tasks visit; its transitions are the tasks' steps.
+  const states = new FingerprintSet();
+  let transitions = -1;
   const runner = inlineRunner((task) => {
     const r = runTask(model, task);
     if (task.kind === 'dfs') {
-      const states = (dfs?.states ?? 0) + r.fingerprints.length / 2;
-      dfs = { states, transitions: (dfs?.transitions ?? 0) + r.steps };
+      if (transitions < 0) {
+        frontier(model, opts.split, opts.maxSteps, states);
+        transitions = 0;
+      }
+      for (let i = 0; i < r.fingerprints.length; i += 2) states.add(r.fingerprints[i] as number, r.fingerprints[i + 1] as number);
+      transitions += r.steps;
     }
     return r;
   });
   const target = { file: sc.file, variant, model, expected: v?.expect ?? [], mustComplete: v?.complete === true };
-  const result = await explore(target, scenarioOptions(sc), runner);
-  return { result, dfs };
+  const result = await explore(target, opts, runner);
+  return { result, dfs: transitions < 0 ? null : { states: states.size, transitions } };
 }
 
 /** One splice of a file's text. */

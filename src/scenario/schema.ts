@@ -8,6 +8,8 @@ import { VERDICT_CODES } from '../engine/events.js';
 import { WorldSpec } from './world.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
+/** Scenario and variant names go into table cells and shell commands: no `/` and no control characters. */
+const PrintableName = Name.check(Schema.isPattern(/^[^/\p{Cc}]*$/u, { expected: 'a value without "/" or control characters' }));
 const PositiveInt = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: max }));
 
 /** The kinds of lock a scenario may declare. */
@@ -81,14 +83,14 @@ export const GenerateSpec = Schema.Struct({
 
 /** A scenario file, as a whole. */
 export const ScenarioSpec = Schema.Struct({
-  name: Name,
+  name: PrintableName,
   description: Schema.String,
   locks: Schema.optional(Schema.Record(Name, LockSpec)),
   world: Schema.optional(WorldSpec),
   /** Generate locks and actors instead of listing them (e.g. N dining philosophers). */
   generate: Schema.optional(GenerateSpec.annotate({ description: 'generate locks and actors instead of listing them' })),
   actors: Schema.optional(Schema.Array(ActorSpec).check(Schema.isMaxLength(16)).annotate({ description: 'the threads and agents, each a list of operations' })),
-  variants: Schema.Record(Name, VariantSpec).annotate({ description: 'named variants (switch settings) and the verdicts each must find' }),
+  variants: Schema.Record(PrintableName, VariantSpec).annotate({ description: 'named variants (switch settings) and the verdicts each must find' }),
   explore: Schema.optional(ExploreSpec),
 });
 

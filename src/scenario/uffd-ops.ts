@@ -38,7 +38,7 @@ interface MoveArgs {
 
 for (const [op, proc, what] of [
   ['uffdio_remap', uffdio_remap, 'UFFDIO_REMAP as posted (RFC v2, Sept 2023): remap_pages under mmap_read_lock, remap_pages_pte with its four BUG_ONs'],
-  ['uffdio_move', uffdio_move, 'UFFDIO_MOVE as merged (v6.8): per-VMA locks, move_pages_pte / move_pages_huge_pmd with their rechecks'],
+  ['uffdio_move', uffdio_move, 'UFFDIO_MOVE (v6.8 as merged; today\'s code with switches uffd_move_v6_9 and uffd_move_recheck_dst_pmd): move_pages_pte / move_pages_huge_pmd with their rechecks'],
 ] as const) {
   registerOp({
     name: op,
@@ -109,4 +109,12 @@ registerOp({
 registerSwitch('remap_pmd_recheck', "UFFDIO_REMAP RFC v2 with Jann Horn's fix: no BUG_ONs; recheck pmd_same under each PTL, -EAGAIN when a table vanished");
 registerSwitch('uffd_file_vmas', 'hypothetical: UFFDIO_REMAP / UFFDIO_MOVE accept file-backed (shmem) VMAs (the RFC’s "tmpfs should be added")');
 registerSwitch('khugepaged_anon_mmap_read', 'hypothetical khugepaged rework: collapse anonymous memory under mmap_lock read (pmd lock + PTL around pmdp_collapse_flush)');
+registerSwitch(
+  'uffd_move_v6_9',
+  'UFFDIO_MOVE as changed in v6.9: per-VMA locks ("userfaultfd: use per-vma locks in userfaultfd operations") and zero-page moves ("userfaultfd: handle zeropage moves by UFFDIO_MOVE"); off: v6.8, mmap_read_lock for the whole move, a zero-page src is -EBUSY',
+);
+registerSwitch(
+  'uffd_move_recheck_dst_pmd',
+  'UFFDIO_MOVE keeps dst_pmdval and rechecks pmd_same under the PTLs ("mm: userfaultfd: recheck dst_pmd entry in move_pages_pte()", v6.14); off: v6.8, pte_same only',
+);
 registerSwitch('move_no_pin_recheck', 'UFFDIO_MOVE without the folio_maybe_dma_pinned recheck after ptep_clear_flush / pmdp_huge_clear_flush');

@@ -93,10 +93,20 @@ export function worldNames(w: WorldSpec): Partial<Record<RefKind, string[]>> {
   };
 }
 
+/** A page listed twice in `populated` would allocate a second folio for it. */
+function noDuplicate(pages: readonly number[] | undefined, path: string): void {
+  const seen = new Set<number>();
+  for (const p of pages ?? []) {
+    if (seen.has(p)) throw new Error(`${path}: page ${p} appears twice (each page is populated once)`);
+    seen.add(p);
+  }
+}
+
 /** The kernel description of a world section (throws on references the schema cannot check). */
 export function kernelDesc(w: WorldSpec): KernelDesc {
   const memfds = Object.entries(w.memfds ?? {}).map(([name, m]) => {
     for (const p of m.populated ?? []) if (p >= m.pages) throw new Error(`world.memfds.${name}.populated: page ${p} is beyond its ${m.pages} pages`);
+    noDuplicate(m.populated, `world.memfds.${name}.populated`);
     return {
       name,
       kind: m.kind ?? 'shmem',
@@ -111,6 +121,7 @@ export function kernelDesc(w: WorldSpec): KernelDesc {
     name,
     vmas: Object.entries(mm.vmas).map(([vn, v]): VmaDesc => {
       const path = `world.mms.${name}.vmas.${vn}`;
+      noDuplicate(v.populated, `${path}.populated`);
       if (v.memfd !== undefined && !known.has(v.memfd)) throw new Error(`${path}.memfd: no memfd named "${v.memfd}" (known: ${[...known].join(', ') || 'none'})`);
       if (v.memfd === undefined && (v.shared || v.pfnmap)) throw new Error(`${path}: shared and pfnmap VMAs must map a memfd`);
       const mirrorPages = Math.min(v.mirror?.pages ?? MAX_MIRROR_PAGES, v.pages - (v.mirror?.first ?? 0));

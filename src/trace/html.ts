@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { TraceEvent } from '../engine/events.js';
 import type { TraceMeta } from './json.js';
 import type { LockOrder } from './lockorder.js';
+import { replayCommand } from './shell.js';
 import type { StateDelta } from './state.js';
 import { eventLabel, timeline } from './timeline.js';
 import { VIEWER_SCRIPT } from './viewer-client.js';
@@ -49,7 +50,7 @@ export function toHtml(events: readonly TraceEvent[], meta: TraceMeta, extras: V
   const code = v?.code ?? 'ok';
   const ok = code === 'ok';
   const message = v?.message ?? 'the run ended cleanly';
-  const cmd = `mmsim replay ${meta.scenario} ${meta.token} --variant ${meta.variant}`;
+  const cmd = replayCommand(meta.scenario, meta.token, meta.variant);
   const title = `${meta.scenario}/${meta.variant}: ${code}`;
   const data = { meta: { scenario: meta.scenario, variant: meta.variant, token: meta.token, verdict: meta.verdict }, events, timeline: timeline(events), states: extras.states ?? [], lockOrder: extras.lockOrder ?? null };
   return `<!doctype html>

@@ -5,3 +5,4 @@ export { toJson, type TraceMeta } from './json.js';
 export { toMermaid } from './mermaid.js';
 export { toPerfetto } from './perfetto.js';
 export { toText } from './text.js';
+export { replayCommand, shellQuote } from './shell.js';

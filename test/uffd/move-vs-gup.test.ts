@@ -1,5 +1,5 @@
 /**
- * UFFDIO_MOVE as merged against a GUP-fast pin (the post-clear pinned recheck), and the user side
+ * Today's UFFDIO_MOVE (v6.8 in move-versions.test.ts) against a GUP-fast pin (the post-clear pinned recheck), and the user side
  * of a move: a thread faulting on dst, sleeping in handle_userfault, woken by the move.
  */
 import { describe, expect, it } from 'vitest';
@@ -28,8 +28,8 @@ const pinBetweenCheckAndClear = [
   ['mover', null],
 ] as const;
 
-describe('UFFDIO_MOVE as merged vs GUP-fast', () => {
-  const m = model(GUP, 'merged');
+describe("today's UFFDIO_MOVE vs GUP-fast", () => {
+  const m = model(GUP, 'current');
   const f0 = initialFolio(m, 'src', 0);
 
   it('DFS completes without a verdict', () => {
@@ -111,7 +111,7 @@ describe('UFFDIO_MOVE without the post-clear pinned recheck', () => {
 });
 
 describe('the user side: a thread faulting on dst, woken by the move', () => {
-  const m = model(FAULT, 'merged');
+  const m = model(FAULT, 'current');
   const f0 = initialFolio(m, 'src', 0);
 
   it('DFS completes without a verdict (no lost wake-up)', () => {

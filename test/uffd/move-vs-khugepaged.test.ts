@@ -1,7 +1,8 @@
 /**
- * UFFDIO_MOVE as merged against both khugepaged paths: the anonymous collapse (mmap_lock write +
+ * Today's UFFDIO_MOVE (switches uffd_move_v6_9 + uffd_move_recheck_dst_pmd; v6.8 is in
+ * move-versions.test.ts) against both khugepaged paths: the anonymous collapse (mmap_lock write +
  * vma_start_write) and the file path (retract_page_tables without mmap_lock, collapse_pte_mapped_thp
- * under mmap_lock read). Safe as merged; the hypothetical variants show what it relies on.
+ * under mmap_lock read). Safe; the hypothetical variants show what it relies on.
  */
 import { describe, expect, it } from 'vitest';
 import { EAGAIN, EINVAL, folio_pfn, pmd_is_table, pmd_none, pmd_table, pmd_trans_huge, pte_pfn, pte_present } from '../../src/kernel/defs.js';
@@ -12,8 +13,8 @@ import { at, directed, initialFolio, model, notes, outcomes, replay, rets } from
 const ANON = 'uffd-move-vs-khugepaged';
 const FILE = 'uffd-move-vs-retract';
 
-describe('UFFDIO_MOVE as merged vs the anonymous collapse', () => {
-  const m = model(ANON, 'merged');
+describe("today's UFFDIO_MOVE vs the anonymous collapse", () => {
+  const m = model(ANON, 'current');
   const f0 = initialFolio(m, 'src', 0);
   const f1 = initialFolio(m, 'src', 1);
 
@@ -59,7 +60,7 @@ describe('UFFDIO_MOVE as merged vs the anonymous collapse', () => {
   });
 });
 
-describe('UFFDIO_MOVE as merged vs a hypothetical anonymous collapse under mmap_lock read', () => {
+describe("today's UFFDIO_MOVE vs a hypothetical anonymous collapse under mmap_lock read", () => {
   const m = model(ANON, 'khugepaged-mmap-read');
 
   it('the source side relies on khugepaged taking mmap_lock for write: DFS finds both failures, the witnesses replay', () => {
@@ -78,9 +79,9 @@ describe('UFFDIO_MOVE as merged vs a hypothetical anonymous collapse under mmap_
   });
 });
 
-describe('UFFDIO_MOVE as merged vs the file path (retract_page_tables, collapse_pte_mapped_thp)', () => {
-  it('as merged, the shmem dst is refused (-EINVAL) and DFS completes', () => {
-    const m = model(FILE, 'merged');
+describe("today's UFFDIO_MOVE vs the file path (retract_page_tables, collapse_pte_mapped_thp)", () => {
+  it("today's code refuses the shmem dst (-EINVAL) and DFS completes", () => {
+    const m = model(FILE, 'current');
     const r = directed(m, [['mover', null]]);
     expect(rets(r.events, 'userfaultfd_move')).toEqual([EINVAL]);
     const d = dfsOf(m);
