@@ -6,13 +6,14 @@ import { Memory } from './memory.js';
 import { cloneThread, type Frame, newFrame, type ThreadState } from './threads.js';
 import { LIFECYCLE, NUM_EVENTS, RUNNABLE, EV_BLOCK, EV_WAKE, EV_OOPS, DONE, OOPS } from '../../machines/lifecycle.js';
 import { heldLock, heldMode, heldSubclass, type LockWorld, T_HELD, T_NHELD, T_STATUS, THREAD_STRIDE } from '../locks/space.js';
-import type { LockGraph } from '../locks/lockdep.js';
+import type { HeldClass, LockGraph } from '../locks/lockdep.js';
 import type { Model } from './model.js';
 import type { TraceEvent, Verdict, VerdictCode } from './events.js';
 import { Ctx } from './ctx.js';
 import { Subject } from 'rxjs';
 import type { Delivery } from './delivery.js';
 import { A_MSGS, E_FIELDS } from './mailbox-layout.js';
+import { READ } from '../locks/space.js';
 
 
 /** A state to come back to: a copy of memory, or (in a depth-first search) a position in the undo log. */
@@ -143,7 +144,7 @@ export class World extends Memory implements LockWorld {
         if (broken) {
           const heldName = this.model.locks[heldLock(e)]?.name ?? '';
           const message = `${broken}\n  ${this.threadName(tid)} takes ${this.model.locks[lock]?.name} at ${this.where(tid)} while holding ${heldName}`;
-          g?.violation({ from: fromCls, to: toCls, message, thread: this.threadName(tid), where: this.where(tid), heldWhere: heldName, step: this.steps, choices: this.choices.slice() });
+          g?.violation({ from: fromCls, to: toCls, message, thread: this.threadName(tid), where: this.where(tid), heldWhere: heldName, step: this.steps, choices: this.choices.slice(), mode: mode === READ ? 'r' : 'w', held: this.heldClasses(tid) });
           this.fail('potential-deadlock', message);
         }
       }
@@ -156,8 +157,23 @@ export class World extends Memory implements LockWorld {
         heldWhere: this.model.locks[heldLock(e)]?.name ?? '',
         step: this.steps,
         choices: this.choices.slice(),
+        mode: mode === READ ? 'r' : 'w',
+        held: this.heldClasses(tid),
+        stack: (this.threads[tid] as ThreadState).frames.map((f) => `${f.proc.name}:${f.proc.labels[f.pc]}`),
       });
     }
+  }
+
+  /** The locks `tid` holds, outermost first, as lockdep lists them (only when a new edge is recorded). */
+  private heldClasses(tid: number): HeldClass[] {
+    const base = this.threadBase + tid * THREAD_STRIDE;
+    const out: HeldClass[] = [];
+    for (let i = 0; i < this.get(base + T_NHELD); i++) {
+      const e = this.get(base + T_HELD + i);
+      const l = this.model.locks[heldLock(e)] as { cls: number; name: string };
+      out.push({ key: l.cls * 4 + heldSubclass(e), mode: heldMode(e) === READ ? 'r' : 'w', name: l.name });
+    }
+    return out;
   }
 
   /** Thread `tid`'s state, cloned first if a snapshot shares it; marked for rehashing. */

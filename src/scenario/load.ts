@@ -12,6 +12,7 @@ import { type Problem, ScenarioError, formatPath, problemsOf } from './issues.js
 import { knownSwitches, type RefKind } from './ops.js';
 import { type ReadResult, decodeBytes, readYaml } from './read.js';
 import { ScenarioSpec } from './schema.js';
+import { semanticChecks } from './semantic.js';
 import { worldNames } from './world.js';
 // Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
@@ -101,11 +102,23 @@ function validate(read: ReadResult, file: string): Scenario {
   const problems = checkVariants(spec);
   // Variants with the same switches make the same actors and model: check and build each once.
   const bySwitches = new Map(Object.entries(spec.variants).map(([name, v]) => [switchKey(v.switches), name] as const));
-  for (const name of bySwitches.values()) problems.push(...checkActors(expand(spec, spec.variants[name]?.switches ?? {})));
+  const expanded = [...new Set([...bySwitches.values()].map((name) => expand(spec, spec.variants[name]?.switches ?? {})))];
+  for (const e of expanded) problems.push(...checkActors(e));
+  if (!problems.length) problems.push(...semanticChecks(expanded).errors);
   if (problems.length) throw new ScenarioError(file, located(dedupe(problems)));
   const built = trialBuild({ file, spec }, [...bySwitches.values()]);
   if (built.length) throw new ScenarioError(file, located(dedupe(built)));
   return { file, spec };
+}
+
+/** The semantic warnings of a valid scenario (they do not stop it), each located in its file. */
+export function scenarioWarnings(sc: Scenario, maxBytes = DEFAULT_MAX_FILE_BYTES): Problem[] {
+  const read = readYaml(decodeBytes(readBounded(sc.file, maxBytes), sc.file), sc.file);
+  const bySwitches = new Map(Object.values(sc.spec.variants).map((v) => [switchKey(v.switches), v.switches ?? {}] as const));
+  const expanded = [...new Set([...bySwitches.values()].map((sw) => expand(sc.spec, sw)))];
+  return semanticChecks(expanded)
+    .warnings.map((p) => ({ ...p, ...read.locate(p.path) }))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 /** Variants a scenario may declare (each is explored separately). */
