@@ -6,6 +6,10 @@
 import { LockKind } from '../src/locks/space.js';
 import { BLOCKED, ENDED, proc, type Proc, type Step } from '../src/engine/proc.js';
 import type { Ctx } from '../src/engine/ctx.js';
+import type { MessageOf, Protocol } from '../machines/protocol.js';
+
+/** A typed message with its (constant) field values, built once when the script compiles. */
+type Msg = MessageOf<Record<string, readonly string[]>>;
 
 export type ScriptOp =
   | { readonly op: 'lock' | 'unlock' | 'down_read' | 'down_write' | 'up_read' | 'up_write'; readonly lock: number; readonly nested?: number; readonly label?: string }
@@ -18,7 +22,13 @@ export type ScriptOp =
   | { readonly op: 'goto'; readonly to: string; readonly label?: string }
   | { readonly op: 'send'; readonly to: number; readonly msg: number; readonly label?: string }
   | { readonly op: 'recv'; readonly label?: string }
-  | { readonly op: 'call'; readonly proc: Proc; readonly args: readonly number[]; readonly label?: string };
+  | { readonly op: 'call'; readonly proc: Proc; readonly args: readonly number[]; readonly label?: string }
+  | { readonly op: 'msg_send'; readonly to: number; readonly msg: Msg; readonly label?: string }
+  | { readonly op: 'msg_reply'; readonly msg: Msg; readonly label?: string }
+  | { readonly op: 'msg_recv'; readonly proto: Protocol; readonly else?: string; readonly label?: string }
+  | { readonly op: 'msg_call'; readonly to: number; readonly msg: Msg; readonly proto: Protocol; readonly label?: string }
+  | { readonly op: 'fence_signal' | 'fence_wait'; readonly fence: number; readonly label?: string }
+  | { readonly op: 'branch'; readonly switch: string; readonly to: string; readonly label?: string };
 
 export const labelOf = (ops: readonly ScriptOp[], i: number): string => ops[i]?.label ?? `op${i}`;
 
@@ -27,7 +37,13 @@ export function compileScript(name: string, ops: readonly ScriptOp[], kinds: rea
   const steps: Record<string, Step> = {};
   ops.forEach((op, i) => {
     const next = i + 1 < ops.length ? labelOf(ops, i + 1) : 'exit';
-    steps[labelOf(ops, i)] = compileOp(op, next, kinds);
+    const label = labelOf(ops, i);
+    if (op.op === 'msg_call') {
+      // call = send the request and wait in waitingReply, then (a second step) take the reply.
+      const reply = `${label}.reply`;
+      steps[label] = (k) => (k.msg.call(op.to, op.msg) ? reply : ENDED);
+      steps[reply] = compileOp({ op: 'msg_recv', proto: op.proto }, next, kinds);
+    } else steps[label] = compileOp(op, next, kinds);
   });
   steps.exit = (k) => k.ret(0);
   return proc(name, 'scenario script', () => ({ from: -1, type: 0, a: 0, b: 0 }), steps);
@@ -98,5 +114,29 @@ function compileOp(op: ScriptOp, next: string, kinds: readonly LockKind[]): Step
       return (k, l) => (k.recv(l) ? next : BLOCKED);
     case 'call':
       return (k: Ctx) => k.call(op.proc, op.args, next);
+    case 'msg_send':
+      return (k) => (k.msg.send(op.to, op.msg) ? next : ENDED);
+    case 'msg_reply':
+      return (k, l) => (k.msg.reply(l.from as number, op.msg) ? next : ENDED);
+    case 'msg_recv':
+      return (k, l) => {
+        if (op.else !== undefined && k.msg.pending() === 0) return op.else;
+        const m = k.msg.recv(op.proto);
+        if (m === null) return BLOCKED;
+        l.from = m.from;
+        l.type = op.proto.vocab.code[m.type] as number;
+        return next;
+      };
+    case 'msg_call':
+      throw new Error('msg_call compiles to two steps');
+    case 'fence_signal':
+      return (k) => {
+        k.fence.signal(op.fence);
+        return next;
+      };
+    case 'fence_wait':
+      return (k) => (k.fence.wait(op.fence) ? next : BLOCKED);
+    case 'branch':
+      return (k) => (k.sw(op.switch) ? op.to : next);
   }
 }

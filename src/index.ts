@@ -29,3 +29,7 @@ export { catalogueFiles, resolveScenario } from './scenario/catalogue.js';
 export { ScenarioError } from './scenario/issues.js';
 export { loadScenarioFile, parseScenario } from './scenario/load.js';
 export { lockGraphToDot, toHtml, toJson, toMermaid, toPerfetto, toText } from './trace/index.js';
+export { type MessageOf, type Protocol, protocol, type Vocabulary, vocabulary } from '../machines/protocol.js';
+export { rpc, rpcClient, rpcServer } from '../machines/rpc.js';
+export { protocolMermaid, protocolXstateJson } from '../machines/draw.js';
+export type { Delivery } from './engine/delivery.js';

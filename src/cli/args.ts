@@ -1,54 +1,63 @@
-/** Command-line parsing for `mmsim`: flags checked with a clear message, budgets in runs or time. */
-import { parseArgs } from 'node:util';
+/** The flags of `mmsim`, their meanings and defaults, and their checks: budgets in runs or time. */
 import { DEFAULTS, type ExploreOptions, type StrategyName } from '../explore/explore.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../scenario/load.js';
 import type { ExploreSpec } from '../scenario/schema.js';
 
 export class UsageError extends Error {}
 
-export const USAGE = `usage:
-  mmsim list [--json]                          the built-in scenarios and their variants
-  mmsim check <scenario|file>                  validate a scenario file without exploring
-  mmsim explore <scenario|file> | --all        explore; exit 1 if a verdict is unexpected
-      [--variant v] [--strategy portfolio|dfs|bounded|random|pct] [--seed n] [--workers n]
-      [--budget N|Nruns|Ns|Nms|Nm] [--max-steps n] [--max-states n] [--depth d]
-      [--preemptions p] [--split k] [--param n=5] [--no-por] [--json]
-      [--max-memory 1g] [--task-limit 10m] [--max-file-size 1m]
-  mmsim replay <scenario|file> <token> [--variant v] [--json] [--html f] [--perfetto f] [--mermaid f] [--trace f]
-  mmsim lockdep <scenario|file> [--variant v] [--dot f] [--json]
-  mmsim schema                                 the JSON Schema of scenario files
-exit codes: 0 as expected, 1 a verdict differs from the scenario's expectation, 2 bad input,
-  3 internal error, 130/143 stopped by SIGINT/SIGTERM (finished rows and findings are printed)`;
+interface FlagSpec {
+  /** The value's placeholder; absent for a switch. */
+  readonly arg?: string;
+  readonly desc: string;
+  readonly def: string;
+  readonly repeat?: boolean;
+}
 
-const OPTIONS = {
-  all: { type: 'boolean' },
-  json: { type: 'boolean' },
-  variant: { type: 'string' },
-  strategy: { type: 'string' },
-  seed: { type: 'string' },
-  workers: { type: 'string' },
-  budget: { type: 'string' },
-  'max-steps': { type: 'string' },
-  'max-states': { type: 'string' },
-  depth: { type: 'string' },
-  preemptions: { type: 'string' },
-  split: { type: 'string' },
-  html: { type: 'string' },
-  perfetto: { type: 'string' },
-  mermaid: { type: 'string' },
-  trace: { type: 'string' },
-  dot: { type: 'string' },
-  param: { type: 'string', multiple: true },
-  'no-por': { type: 'boolean' },
-  'max-memory': { type: 'string' },
-  'task-limit': { type: 'string' },
-  'max-file-size': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+/** Every flag: meaning and default, shown by each command's --help (built with commander in ./program.ts). */
+export const FLAGS = {
+  all: { desc: 'every variant of every catalogue scenario', def: 'off' },
+  watch: { desc: 'run again whenever the scenario file (with --all, the catalogue) changes, until Ctrl-C', def: 'off' },
+  json: { desc: 'machine-readable output; explore: JSON Lines, one ExploreResult record per variant', def: 'off' },
+  'json-array': { desc: 'explore: one JSON array of all the records instead of JSON Lines', def: 'off' },
+  variant: { arg: 'name', desc: 'only this variant', def: 'every variant (replay: the first)' },
+  strategy: { arg: 'name', desc: 'portfolio | dfs | bounded | random | pct', def: "the scenario's explore.strategy, else portfolio" },
+  seed: { arg: 'n', desc: 'seed of random and PCT runs (0..2^32-1)', def: "explore.seed, else 1" },
+  workers: { arg: 'n', desc: 'worker threads (a piscina pool when more than 1)', def: '1' },
+  budget: {
+    arg: 'N|Ns|Nms|Nm',
+    desc: 'runs (5000; a DFS also stops after as many leaves, named budget) or a time (60s, 500ms, 2m): a time budget runs until the time is up, whatever explore.runs says; pool start-up is not counted',
+    def: 'explore.runs, else 2000 runs',
+  },
+  'max-steps': { arg: 'n', desc: 'steps per run before it ends as a livelock check', def: 'explore.maxSteps, else 500' },
+  'max-states': { arg: 'n', desc: 'distinct states a DFS may visit before it gives up proving', def: 'explore.maxStates, else 200000' },
+  depth: { arg: 'd', desc: 'PCT bug depth (1..10)', def: 'explore.depth, else 3' },
+  preemptions: { arg: 'p', desc: 'preemption bound of --strategy bounded', def: 'explore.preemptions, else 2' },
+  split: { arg: 'k', desc: 'cut the DFS into one task per schedule prefix of k branch points (0..8)', def: '0' },
+  param: { arg: 'name=n', desc: "a parameter of a generated scenario (its generate: section), repeatable", def: "the scenario's own", repeat: true },
+  por: { desc: 'turn off partial-order reduction (sleep sets) in DFS', def: 'reduction on' },
+  coverage: { desc: "explore: each procedure's labels reached / not reached over the whole exploration", def: 'off' },
+  junit: { arg: 'file', desc: 'explore: write JUnit XML, one test case per variant', def: 'none' },
+  sarif: { arg: 'file', desc: 'explore: write SARIF 2.1.0, one result per unexpected finding', def: 'none' },
+  html: { arg: 'file', desc: 'replay: write the self-contained HTML trace viewer', def: 'none' },
+  perfetto: { arg: 'file', desc: 'replay: write Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing)', def: 'none' },
+  mermaid: { arg: 'file', desc: 'replay: write a Mermaid sequence diagram (fenced when the file ends in .md)', def: 'none' },
+  trace: { arg: 'file', desc: 'replay: write the trace events as JSON', def: 'none' },
+  dot: { arg: 'file', desc: 'lockdep: write the lock-order graph as Graphviz DOT', def: 'none' },
+  'max-memory': { arg: 'size', desc: 'bytes a DFS visited set may take (1048576, 512k, 64m, 2g); reaching it stops the search cleanly (named max-memory)', def: '1g' },
+  'task-limit': {
+    arg: 'time',
+    desc: 'time one task may run (30s, 500ms, 10m): past it the task returns what it found (named task-limit); a step that does not return fails its variant as an internal error',
+    def: '10m',
+  },
+  'max-file-size': { arg: 'size', desc: 'largest scenario file read (512k, 1m, 2g); a FIFO, device or directory is refused', def: '1m' },
+} as const satisfies Record<string, FlagSpec>;
 
+export type FlagName = keyof typeof FLAGS;
+
+/** Parsed flags, by long name; `no-por` is true when --no-por was given. */
 export type Flags = {
-  [K in Exclude<keyof typeof OPTIONS, 'param'>]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
-} & { param?: string[] };
+  [K in Exclude<FlagName, 'param' | 'por'>]?: (typeof FLAGS)[K] extends { arg: string } ? string : boolean;
+} & { param?: string[]; 'no-por'?: boolean };
 
 /** `--param n=5` (repeatable) → { n: 5 }: parameters of a generated scenario. */
 export function params(flags: Flags): Record<string, number> {
@@ -59,16 +68,6 @@ export function params(flags: Flags): Record<string, number> {
     out[m[1] as string] = Number(m[2]);
   }
   return out;
-}
-
-export function parse(argv: string[]): { cmd: string; pos: string[]; flags: Flags } {
-  try {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-    const [cmd = 'help', ...pos] = positionals;
-    return { cmd, pos, flags: values as Flags };
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
 }
 
 export function int(flag: string, v: string | undefined, min: number, max: number): number | undefined {
@@ -93,8 +92,14 @@ export function exploreOptions(flags: Flags, spec: ExploreSpec | undefined): Exp
     if (!m) throw new UsageError(`--budget: expected runs (e.g. 5000) or a time (e.g. 60s, 500ms, 2m), found "${flags.budget}"`);
     const n = Number(m[1]);
     if (n < 1) throw new UsageError(`--budget: expected at least 1 run or 1 ms, found "${flags.budget}"`);
-    if (!m[2] || m[2] === 'runs') runs = dfsRuns = n;
-    else timeMs = n * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
+    if (!m[2] || m[2] === 'runs') {
+      runs = dfsRuns = n;
+      timeMs = Number.POSITIVE_INFINITY;
+    } else {
+      // Time means time: the scenario's run count does not cap it.
+      runs = Number.POSITIVE_INFINITY;
+      timeMs = n * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1);
+    }
   }
   return {
     ...DEFAULTS,

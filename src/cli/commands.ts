@@ -4,22 +4,27 @@ import { relative } from 'node:path';
 import type { VerdictCode } from '../engine/events.js';
 import { explore, type ExploreResult } from '../explore/explore.js';
 import { replayToken } from '../explore/replayer.js';
-import { LockGraph } from '../locks/lockdep.js';
-import { formatCycle } from '../locks/splat.js';
-import { runTask } from '../explore/task.js';
 import { catalogueFiles } from '../scenario/catalogue.js';
 import { withParams } from '../scenario/generate.js';
-import { loadScenarioFile, type Scenario } from '../scenario/load.js';
+import { loadScenarioFile, type Scenario, scenarioWarnings } from '../scenario/load.js';
 import { toJson } from '../trace/json.js';
+import { lockOrder } from '../trace/lockorder.js';
+import { stateRecorder } from '../trace/state.js';
 import { toText } from '../trace/text.js';
 import { exploreOptions, type Flags, int, params, runLimits, UsageError } from './args.js';
-import { progressBar } from './progress.js';
-import { loadByName, makeRunner, pickVariants } from './session.js';
+import { type LockdepReport, lockdepText, lockdepVariant, writeDot } from './lockdep.js';
+import { version } from './program.js';
+import { junit, sarif } from './reports.js';
 import { failedResult, out, RowPrinter } from './rows.js';
+import { editorSchema } from './schema.js';
+import { loadByName, makeRunner, pickVariants, warmTask } from './session.js';
+import { progressBar } from './progress.js';
 import { onStopSignals } from './signals.js';
-import { header } from './table.js';
 import { modelFor } from './worker.js';
 import * as exporters from './exporters.js';
+import { protocolMermaid, protocolXstateJson } from '../../machines/draw.js';
+import type { Protocol } from '../../machines/protocol.js';
+import { BUILTIN_PROTOCOLS } from '../../machines/rpc.js';
 
 const shown = (file: string) => relative(process.cwd(), file) || file;
 
@@ -42,8 +47,11 @@ export function list(flags: Flags): number {
   return 0;
 }
 
-export function check(pos: string[], flags: Flags = {}): number {
-  const sc = loadByName(pos[0], runLimits(flags).maxFileBytes);
+export function check(pos: string[], flags: Flags): number {
+  const maxBytes = runLimits(flags).maxFileBytes;
+  const sc = withParams(loadByName(pos[0], maxBytes), params(flags));
+  for (const w of scenarioWarnings(sc, maxBytes))
+    process.stderr.write(`${shown(sc.file)}${w.line ? `:${w.line}:${w.column ?? 1}` : ''}: warning: ${w.path}: ${w.message}\n`);
   out(`${shown(sc.file)}: valid (${Object.keys(sc.spec.variants).length} variants)`);
   return 0;
 }
@@ -58,7 +66,7 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     if (pos.length) throw new UsageError('explore --all takes no scenario name');
     for (const f of catalogueFiles()) {
       try {
-        targets.push(loadScenarioFile(f));
+        targets.push(loadScenarioFile(f, limits.maxFileBytes));
       } catch (e) {
         failures.push((e as Error).message);
       }
@@ -72,11 +80,21 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
   }
   const jobs = targets.flatMap((sc) => pickVariants(sc, flags.all ? undefined : flags.variant).map((variant) => ({ sc, variant })));
   const stop = new Int32Array(new SharedArrayBuffer(4));
-  const rows = new RowPrinter(jobs.length, flags.json === true, workers);
+  const keys = jobs.map(({ sc, variant }) => ({ scenario: sc.spec.name, variant, expected: sc.spec.variants[variant]?.expect ?? [] }));
+  const rows = new RowPrinter(keys, {
+    json: flags.json === true,
+    jsonArray: flags['json-array'] === true,
+    coverage: flags.coverage === true,
+    workers,
+    reports: (done) => {
+      if (flags.junit) writeFileSync(flags.junit, junit(done));
+      if (flags.sarif) writeFileSync(flags.sarif, sarif(done, version()));
+    },
+  });
   const exploreJob = async (i: number, progress$?: Parameters<typeof explore>[3]): Promise<void> => {
     const { sc, variant } = jobs[i] as (typeof jobs)[number];
     const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
-    const o = { ...exploreOptions(flags, sc.spec.explore), stop };
+    const o = { ...exploreOptions(flags, sc.spec.explore), labels: flags.coverage === true, stop };
     const t0 = Date.now();
     let r: ExploreResult;
     try {
@@ -91,10 +109,16 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     if (r.stoppedBy === 'signal' && r.runs === 0 && r.findings.length === 0) return;
     rows.done(i, r, shown(sc.file));
   };
+  // Every worker count runs tasks on pool threads: this thread stays free for signals and task limits.
   const runner = makeRunner(workers, { pool: true });
   const signals = onStopSignals(stop, (sig) => rows.finish(failures, sig));
-  if (!flags.json) out(header());
   try {
+    if (jobs[0]) {
+      // Start the pool and build the models before any clock starts: start-up is reported, not budgeted.
+      const t = Date.now();
+      await runner.run(jobs.map(({ sc, variant }) => warmTask(sc.file, variant, ps)), () => {});
+      if (workers > 1) process.stderr.write(`mmsim: pool of ${workers} workers started in ${Date.now() - t} ms (not counted in the budget)\n`);
+    }
     if (workers > 1) {
       // All variants at once: the pool interleaves their tasks; rows print in catalogue order as they finish.
       await Promise.all(jobs.map((_, i) => exploreJob(i)));
@@ -117,11 +141,15 @@ export function replay(pos: string[], flags: Flags): number {
   if (!token) throw new UsageError('replay: expected a token after the scenario (as printed by `mmsim explore`)');
   const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
   const o = exploreOptions(flags, sc.spec.explore);
-  const r = replayToken(modelFor(sc.file, variant, params(flags)), token, o.maxSteps);
+  const model = modelFor(sc.file, variant, params(flags));
+  // The viewer's state panel needs a snapshot per step: recorded only when an HTML file is asked for.
+  const rec = flags.html ? stateRecorder() : null;
+  const r = replayToken(model, token, o.maxSteps, undefined, rec?.observe);
   const meta = { scenario: sc.spec.name, variant, token, verdict: r.verdict };
+  const extras = { states: rec?.states, lockOrder: lockOrder(r.graph, model.classes) };
   for (const [flag, fn] of exporters.FILES) {
     const path = flags[flag];
-    if (path) writeFileSync(path, fn(r.events, meta));
+    if (path) writeFileSync(path, fn(r.events, meta, extras, path));
   }
   if (flags.trace) writeFileSync(flags.trace, toJson(r.events, meta));
   if (flags.json) out(toJson(r.events, meta));
@@ -133,28 +161,57 @@ export function replay(pos: string[], flags: Flags): number {
   return r.consumed ? 0 : 2;
 }
 
-/** The lock-order graph over all explored runs, and its cycles as lockdep splats. */
-export function lockdep(pos: string[], flags: Flags): number {
-  const sc = loadByName(pos[0], runLimits(flags).maxFileBytes);
-  const graph = new LockGraph();
-  let names: readonly string[] = [];
-  for (const variant of pickVariants(sc, flags.variant)) {
-    const o = exploreOptions(flags, sc.spec.explore);
-    const ps = params(flags);
-    const model = modelFor(sc.file, variant, ps);
-    names = model.classes;
-    const base = { file: sc.file, variant, params: ps, seed: o.seed, prefix: [], maxSteps: o.maxSteps, maxStates: o.maxStates, depth: o.depth, k: 0, preemptions: o.preemptions, deadline: Number.POSITIVE_INFINITY, coverage: false, por: o.por };
-    graph.merge({ edges: runTask(model, { ...base, kind: 'dfs', runStart: 0, runCount: 0 }).edges });
-    graph.merge({ edges: runTask(model, { ...base, kind: 'random', runStart: 0, runCount: Math.min(o.runs, 1000) }).edges });
+/** One lock-order graph per variant (or per catalogue variant with --all); exit 1 if a splat is not expected. */
+export async function lockdep(pos: string[], flags: Flags): Promise<number> {
+  if (flags.all && pos.length) throw new UsageError('lockdep --all takes no scenario name');
+  const maxBytes = runLimits(flags).maxFileBytes;
+  const targets = flags.all ? catalogueFiles().map((f) => loadScenarioFile(f, maxBytes)) : [loadByName(pos[0], maxBytes)];
+  const ps = params(flags);
+  if (flags.all && Object.keys(ps).length) throw new UsageError('--param applies to one generated scenario, not to --all');
+  for (const sc of targets) {
+    exploreOptions(flags, sc.spec.explore);
+    withParams(sc, ps);
   }
-  const cycles = graph.cycles();
-  if (flags.dot) writeFileSync(flags.dot, exporters.dot(graph.edges, names, cycles));
-  if (flags.json) out(JSON.stringify({ edges: graph.edges.map((e) => ({ from: names[e.from >> 2], to: names[e.to >> 2], ...e.origin })), cycles: cycles.map((c) => formatCycle(c, names)) }));
+  const reports: LockdepReport[] = [];
+  for (const sc of targets)
+    for (const variant of pickVariants(sc, flags.all ? undefined : flags.variant)) {
+      const r = await lockdepVariant(sc, variant, exploreOptions(flags, sc.spec.explore), ps);
+      reports.push(r);
+      if (flags.json) {
+        const { dot: _, ...rec } = r;
+        out(JSON.stringify(rec));
+      } else out(`${lockdepText(r)}\n`);
+    }
+  if (flags.dot) writeDot(flags.dot, reports);
+  return reports.every((r) => r.asExpected) ? 0 : 1;
+}
+
+/** The JSON Schema of scenario files; with a scenario, its variants described. */
+export function schema(pos: string[], flags: Flags = {}): number {
+  out(JSON.stringify(editorSchema(version(), pos[0] ? loadByName(pos[0], runLimits(flags).maxFileBytes) : undefined), null, 2));
+  return 0;
+}
+
+/** Each actor's protocol machine (or, with no scenario, the built-in ones) as Mermaid and as xstate JSON. */
+export function machines(pos: string[], flags: Flags): number {
+  const items: { actor: string | null; protocol: Protocol }[] = [];
+  if (pos[0] === undefined) for (const p of Object.values(BUILTIN_PROTOCOLS)) items.push({ actor: null, protocol: p });
   else {
-    out(`lock-order graph of ${sc.spec.name}: ${graph.edges.length} dependencies`);
-    for (const e of graph.edges) out(`  ${names[e.from >> 2]} -> ${names[e.to >> 2]}   (${e.origin.thread} at ${e.origin.where})`);
-    for (const c of cycles) out(`\n${formatCycle(c, names)}`);
-    if (!cycles.length) out('no cycles');
+    const sc = loadByName(pos[0]);
+    const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
+    const model = modelFor(sc.file, variant, params(flags));
+    model.protocols.forEach((p, t) => {
+      if (p) items.push({ actor: model.threads[t]?.name ?? `thread${t}`, protocol: p });
+    });
   }
+  const shown = items.map(({ actor, protocol: p }) => ({ actor, protocol: p.name, vocabulary: p.vocab.name, mermaid: protocolMermaid(p), xstate: JSON.parse(protocolXstateJson(p)) }));
+  if (flags.json) out(JSON.stringify(shown, null, 2));
+  else
+    for (const s of shown) {
+      out(`## ${s.actor ? `${s.actor}: protocol ${s.protocol}` : `protocol ${s.protocol}`} (messages: ${s.vocabulary})\n`);
+      out(`\`\`\`mermaid\n${s.mermaid}\`\`\`\n`);
+      out(`\`\`\`json\n${JSON.stringify(s.xstate, null, 2)}\n\`\`\`\n`);
+    }
+  if (!shown.length) process.stderr.write('mmsim: no actor of this scenario speaks a protocol\n');
   return 0;
 }

@@ -2,16 +2,23 @@
 /** `mmsim`: explore Linux MM concurrency scenarios. Bad input exits 2 with a message, never a stack trace. */
 import { TokenMismatch } from '../explore/replay.js';
 import { BadToken } from '../explore/token.js';
+import { catalogueDir, resolveScenario } from '../scenario/catalogue.js';
 import { ScenarioError } from '../scenario/issues.js';
-import { parse, USAGE, UsageError } from './args.js';
-import { check, exploreCmd, list, lockdep, replay } from './commands.js';
+import { type Flags, UsageError } from './args.js';
+import { check, exploreCmd, list, lockdep, machines, replay, schema } from './commands.js';
+import { runProgram } from './program.js';
+import { watchLoop } from './watch.js';
 
-async function main(argv: string[]): Promise<number> {
-  const { cmd, pos, flags } = parse(argv);
-  if (flags.help || cmd === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return cmd === 'help' && !flags.help && argv.length > 0 ? 2 : 0;
+function dispatch(cmd: string, pos: string[], flags: Flags): number | Promise<number> {
+  if (flags.watch) {
+    const file = flags.all ? catalogueDir() : resolveScenario(pos[0] ?? '');
+    if (!file) throw new UsageError(`--watch: no scenario file "${pos[0] ?? ''}" to watch`);
+    return watchLoop([{ path: file, folder: flags.all === true }], () => run(cmd, pos, flags));
   }
+  return run(cmd, pos, flags);
+}
+
+function run(cmd: string, pos: string[], flags: Flags): number | Promise<number> {
   switch (cmd) {
     case 'list':
       return list(flags);
@@ -23,22 +30,28 @@ async function main(argv: string[]): Promise<number> {
       return replay(pos, flags);
     case 'lockdep':
       return lockdep(pos, flags);
-    case 'schema': {
-      const { scenarioJsonSchema } = await import('../scenario/jsonschema.js');
-      process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
-      return 0;
-    }
+    case 'machines':
+      return machines(pos, flags);
+    case 'schema':
+      return schema(pos, flags);
     default:
       throw new UsageError(`unknown command "${cmd}"`);
   }
 }
 
-main(process.argv.slice(2)).then(
+/** A reader that went away (`mmsim list | head -1`) ends the output quietly, not with a stack. */
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+
+runProgram(process.argv.slice(2), dispatch).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof UsageError) process.stderr.write(`mmsim: ${e.message}\n${USAGE}\n`);
+    if (e instanceof UsageError) process.stderr.write(`mmsim: ${e.message}\n(see \`mmsim --help\` or \`mmsim <command> --help\`)\n`);
     else if (e instanceof ScenarioError || e instanceof BadToken || e instanceof TokenMismatch) process.stderr.write(`mmsim: ${e.message}\n`);
     else {
       process.stderr.write(`mmsim: internal error: ${(e as Error)?.message ?? e}\n${process.env.MMSIM_DEBUG ? (e as Error)?.stack : '(set MMSIM_DEBUG=1 for the stack)'}\n`);

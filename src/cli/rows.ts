@@ -1,7 +1,8 @@
 /** The rows, findings and closing line of `mmsim explore`, in catalogue order, streamed as variants finish. */
 import type { VerdictCode } from '../engine/events.js';
 import type { ExploreOptions, ExploreResult } from '../explore/explore.js';
-import { details, row } from './table.js';
+import type { Reported } from './reports.js';
+import { coverage, details, header, layout, type RowKey, row } from './table.js';
 
 export const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
 
@@ -13,8 +14,18 @@ export function failedResult(scenario: string, variant: string, expected: readon
   return {
     scenario, variant, strategy: o.strategy, seed: o.seed, runs: 0, steps: 0, distinctStates: 0, statesCapped: false,
     complete: false, stoppedBy: null, memoryBytes: 0, elapsedMs: ms, timeToFirstBugMs: null, findings: [], expected: [...expected],
-    matchesExpectation: false, internal: message,
+    matchesExpectation: false, why: `internal error: ${message.split('\n')[0]}`, internal: message,
   };
+}
+
+/** How `mmsim explore` prints: JSON Lines, one JSON array at the end, or the table (with --coverage). */
+export interface RowFormat {
+  readonly json: boolean;
+  readonly jsonArray: boolean;
+  readonly coverage: boolean;
+  readonly workers: number;
+  /** Called once with every finished variant (JUnit and SARIF files), also after a signal. */
+  readonly reports?: (done: readonly Reported[]) => void;
 }
 
 /**
@@ -22,29 +33,31 @@ export function failedResult(scenario: string, variant: string, expected: readon
  * order, the same on any number of workers); on a signal, every finished row at once.
  */
 export class RowPrinter {
-  private readonly results: ({ r: ExploreResult; file: string } | undefined)[];
+  private readonly results: (Reported | undefined)[];
+  private readonly width: number[];
   private next = 0;
   private finished = false;
 
   constructor(
-    n: number,
-    private readonly json: boolean,
-    private readonly workers: number,
+    keys: readonly RowKey[],
+    private readonly f: RowFormat,
   ) {
-    this.results = new Array(n);
+    this.results = new Array(keys.length);
+    this.width = layout(keys);
+    if (!f.json && !f.jsonArray) out(header(this.width));
   }
 
   done(i: number, r: ExploreResult, file: string): void {
     if (this.finished) return;
-    r.strategy = r.strategy + (this.workers > 1 ? ` x${this.workers}` : '');
+    r.strategy = r.strategy + (this.f.workers > 1 ? ` x${this.f.workers}` : '');
     this.results[i] = { r, file };
     while (this.next < this.results.length && this.results[this.next]) this.print(this.next++);
   }
 
   private print(i: number): void {
     const x = this.results[i];
-    if (!x) return;
-    out(this.json ? JSON.stringify(x.r) : row(x.r));
+    if (!x || this.f.jsonArray) return;
+    out(this.f.json ? JSON.stringify(x.r) : row(x.r, this.width));
   }
 
   /** Print what is left (rows held back, findings, the closing line) once; the exit code. */
@@ -54,14 +67,20 @@ export class RowPrinter {
     for (let i = this.next; i < this.results.length; i++) this.print(i);
     const done = this.results.filter((x) => x !== undefined);
     const internal = done.filter((x) => x.r.internal);
-    if (this.json) {
+    const partial = `partial: stopped by ${sig} after ${done.length} of ${this.results.length} variants`;
+    if (this.f.jsonArray) {
+      out(JSON.stringify(done.map((x) => x.r)));
+      if (sig) process.stderr.write(`mmsim: ${partial}\n`);
+    } else if (this.f.json) {
       if (sig) out(JSON.stringify({ partial: true, stoppedBy: 'signal', signal: sig, variants: done.length, of: this.results.length }));
     } else {
       for (const { r, file } of done) if (r.findings.length) out(`\n${details(r, file)}`);
+      if (this.f.coverage) for (const { r } of done) if (!r.internal) out(`\n${coverage(r)}`);
       const ok = done.filter((x) => x.r.matchesExpectation).length;
       const extra = internal.length ? `; ${internal.length} failed with an internal error` : '';
-      out(`\n${ok} of ${done.length} variants as expected${extra}${sig ? ` (partial: stopped by ${sig} after ${done.length} of ${this.results.length} variants)` : ''}`);
+      out(`\n${ok} of ${done.length} variants as expected${extra}${sig ? ` (${partial})` : ''}`);
     }
+    this.f.reports?.(done);
     for (const f of failures) process.stderr.write(`${f}\n`);
     for (const { r } of internal) process.stderr.write(`mmsim: ${r.scenario}/${r.variant}: internal error: ${r.internal}\n`);
     const code = internal.length ? 3 : failures.length ? 2 : done.some((x) => !x.r.matchesExpectation) ? 1 : 0;

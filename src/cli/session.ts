@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import type { Runner } from '../explore/explore.js';
 import { inlineRunner, poolRunner } from '../explore/pool.js';
-import { runTask } from '../explore/task.js';
+import { runTask, type Task } from '../explore/task.js';
 import { resolveScenario } from '../scenario/catalogue.js';
 import { ScenarioError } from '../scenario/issues.js';
 import { loadScenarioFile, type Scenario } from '../scenario/load.js';
@@ -39,3 +39,23 @@ export function makeRunner(workers: number, opts: { pool?: boolean } = {}): { ru
   const worker = import.meta.url.endsWith('.ts') ? './worker-dev.mjs' : './worker.js';
   return poolRunner(new URL(worker, import.meta.url), Math.max(1, workers));
 }
+
+/** A task that runs nothing: it makes a pool worker start and build the variant's model. */
+export const warmTask = (file: string, variant: string, params: Readonly<Record<string, number>>): Task => ({
+  file,
+  variant,
+  params,
+  kind: 'random',
+  seed: 0,
+  prefix: [],
+  runStart: 0,
+  runCount: 0,
+  maxSteps: 1,
+  maxStates: 1,
+  depth: 1,
+  k: 0,
+  preemptions: 0,
+  deadline: Number.POSITIVE_INFINITY,
+  coverage: false,
+  por: false,
+});

@@ -7,11 +7,21 @@ import { MAILBOX, READ, T_RV, T_STAMP, T_WAIT_LOCK, THREAD_STRIDE, WRITE } from 
 import { ENDED, JUMPED, type Proc } from './proc.js';
 import { type Frame, newFrame, type ThreadState } from './threads.js';
 import type { World } from './world.js';
+import { deliverUntyped, receiptId } from './delivery.js';
+import { Fences } from './fence.js';
+import { Messaging } from './messaging.js';
 
 export class Ctx {
   tid = -1;
+  /** Typed messages between actors: send, recv, call, reply (./messaging.ts). */
+  readonly msg: Messaging;
+  /** DMA-fence-like objects: signal and wait (./fence.ts). */
+  readonly fence: Fences;
 
-  constructor(readonly w: World) {}
+  constructor(readonly w: World) {
+    this.msg = new Messaging(this);
+    this.fence = new Fences(this);
+  }
 
   // --- locks (a false return means: the thread blocked or the run ended; return BLOCKED) ---
   spin_lock(lock: number, subclass = 0): boolean {
@@ -100,9 +110,9 @@ export class Ctx {
   }
 
   // --- messages: a send and its receipt are separate steps ---
-  /** Publish a message on the world's bus; it waits in `to`'s mailbox until `to` runs a recv step. */
+  /** An untyped message (kernel wait-queue wake-ups); it waits in `to`'s inbox until `to` runs a recv step. */
   send(to: number, type: number, a = 0, b = 0): void {
-    this.w.bus.next({ from: this.tid, to, type, a, b });
+    deliverUntyped(this.w, this.tid, to, type, a, b);
   }
   /** Take the oldest message into l.from/l.type/l.a/l.b; false (blocked) if the mailbox is empty. */
   recv(l: Record<string, number>): boolean {
@@ -120,14 +130,17 @@ export class Ctx {
     l.type = inbox.shift() as number;
     l.a = inbox.shift() as number;
     l.b = inbox.shift() as number;
-    w.emit?.({ k: 'recv', i: w.steps, t: w.threadName(this.tid), msg: [l.type, l.a, l.b] });
+    if (w.emit) w.emit({ k: 'recv', i: w.steps, t: w.threadName(this.tid), msg: [l.type, l.a, l.b], id: receiptId(w, this.tid), from: w.threadName(l.from) });
     return true;
   }
 
   // --- checks ---
   /** BUG_ON(cond): ends the run with a `bug` verdict when cond holds. */
   BUG_ON(cond: boolean, what: string): boolean {
-    if (cond) this.w.fail('bug', `kernel BUG at ${this.w.where(this.tid)}: BUG_ON(${what})`);
+    if (cond) {
+      this.w.fail('bug', `kernel BUG at ${this.w.where(this.tid)}: BUG_ON(${what})`);
+      this.w.oops(this.tid);
+    }
     return cond;
   }
   /** WARN_ON(cond): ends the run with a `warn` verdict when cond holds. */

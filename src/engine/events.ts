@@ -10,6 +10,7 @@ export const VERDICT_CODES = [
   'warn',
   'livelock',
   'invariant',
+  'protocol',
 ] as const;
 export type VerdictCode = (typeof VERDICT_CODES)[number];
 
@@ -27,7 +28,29 @@ export type TraceEvent =
   | { readonly k: 'lock'; readonly i: number; readonly t: string; readonly op: string; readonly lock: string; readonly mode: 'r' | 'w' }
   | { readonly k: 'call'; readonly i: number; readonly t: string; readonly proc: string; readonly args: readonly number[] }
   | { readonly k: 'ret'; readonly i: number; readonly t: string; readonly proc: string; readonly rv: number }
-  | { readonly k: 'send'; readonly i: number; readonly t: string; readonly to: string; readonly msg: readonly number[] }
-  | { readonly k: 'recv'; readonly i: number; readonly t: string; readonly msg: readonly number[] }
+  | {
+      readonly k: 'send';
+      readonly i: number;
+      readonly t: string;
+      readonly to: string;
+      readonly msg: readonly number[];
+      /** The message's name and fields, and the delivery id its `recv` repeats (`<receiver>.<n>`). */
+      readonly name?: string;
+      readonly fields?: Readonly<Record<string, number>>;
+      readonly id?: string;
+      /** Sent by `reply` (an answer to a call). */
+      readonly reply?: boolean;
+    }
+  | {
+      readonly k: 'recv';
+      readonly i: number;
+      readonly t: string;
+      readonly msg: readonly number[];
+      readonly name?: string;
+      readonly fields?: Readonly<Record<string, number>>;
+      readonly id?: string;
+      readonly from?: string;
+    }
+  | { readonly k: 'fence'; readonly i: number; readonly t: string; readonly op: 'signal' | 'wait' | 'waited'; readonly fence: string }
   | { readonly k: 'note'; readonly i: number; readonly t: string; readonly text: string }
   | { readonly k: 'verdict'; readonly i: number; readonly code: VerdictCode; readonly message: string; readonly t?: string; readonly at?: string };

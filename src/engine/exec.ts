@@ -9,6 +9,7 @@ import { BLOCKED, ENDED, JUMPED } from './proc.js';
 import type { FootprintRecorder } from './footprint.js';
 import { InvariantGuard, isProgressLabel, RUN_ON_LIMIT, VisibilityProbe } from './visibility.js';
 import type { World } from './world.js';
+import { calleeOf, fenceOf, isFenceWait, isReplyWait } from './mailbox-layout.js';
 
 /** Fill `out` with the runnable thread ids in ascending order; returns how many. */
 export function enabled(w: World, out: Int32Array): number {
@@ -142,6 +143,7 @@ export function checkStuck(w: World): void {
 export function waitsFor(w: World, tid: number): number[] {
   const me = w.threadBase + tid * THREAD_STRIDE;
   const wl = w.get(me + T_WAIT_LOCK);
+  if (isReplyWait(wl)) return [calleeOf(wl)];
   if (wl <= 0) return [];
   const lock = wl - 1;
   const reading = w.get(me + T_WAIT_MODE) !== WRITE;
@@ -165,6 +167,8 @@ export function waitsFor(w: World, tid: number): number[] {
 function waitText(w: World, tid: number): string {
   const wl = w.get(w.threadBase + tid * THREAD_STRIDE + T_WAIT_LOCK);
   if (wl === MAILBOX) return 'waits for a message';
+  if (isFenceWait(wl)) return `waits for fence ${w.model.fences[fenceOf(wl)]} at ${w.where(tid)}`;
+  if (isReplyWait(wl)) return `waits for a reply from ${w.threadName(calleeOf(wl))} at ${w.where(tid)}`;
   if (wl <= 0) return `is ${w.status(tid) === RUNNABLE ? 'runnable' : 'stuck'}`;
   const by = waitsFor(w, tid).map((t) => `${w.threadName(t)}${heldIndex(w, t, wl - 1, WRITE) < 0 && heldIndex(w, t, wl - 1, READ) < 0 ? ' queued ahead' : ''}`);
   const mode = w.get(w.threadBase + tid * THREAD_STRIDE + T_WAIT_MODE) === READ ? ' for read' : '';

@@ -4,23 +4,17 @@
  */
 import { Memory } from './memory.js';
 import { cloneThread, type Frame, newFrame, type ThreadState } from './threads.js';
-import { LIFECYCLE, NUM_EVENTS, RUNNABLE, EV_BLOCK, EV_WAKE } from '../../machines/lifecycle.js';
+import { LIFECYCLE, NUM_EVENTS, RUNNABLE, EV_BLOCK, EV_WAKE, EV_OOPS, DONE, OOPS } from '../../machines/lifecycle.js';
 import { heldLock, heldMode, heldSubclass, type LockWorld, T_HELD, T_NHELD, T_STATUS, THREAD_STRIDE } from '../locks/space.js';
-import type { LockGraph } from '../locks/lockdep.js';
+import type { HeldClass, LockGraph } from '../locks/lockdep.js';
 import type { Model } from './model.js';
 import type { TraceEvent, Verdict, VerdictCode } from './events.js';
 import { Ctx } from './ctx.js';
 import { Subject } from 'rxjs';
-import { MAILBOX, T_WAIT_LOCK } from '../locks/space.js';
+import type { Delivery } from './delivery.js';
+import { A_MSGS, E_FIELDS } from './mailbox-layout.js';
+import { READ } from '../locks/space.js';
 
-/** A message between actors: it travels on the world's RxJS bus into the receiver's mailbox. */
-export interface Message {
-  readonly from: number;
-  readonly to: number;
-  readonly type: number;
-  readonly a: number;
-  readonly b: number;
-}
 
 /** A state to come back to: a copy of memory, or (in a depth-first search) a position in the undo log. */
 export interface Snapshot {
@@ -47,8 +41,14 @@ export class World extends Memory implements LockWorld {
   emit: ((e: TraceEvent) => void) | null = null;
   lockEvent: ((tid: number, what: string, lock: number, mode: number) => void) | null = null;
   readonly ctx: Ctx;
-  /** Messages in flight; the scheduler, not RxJS, decides when the receiver takes one (a recv step). */
-  readonly bus = new Subject<Message>();
+  /** Every delivery, published when someone subscribes (exporters, the viewer); delivery itself is ./delivery.ts. */
+  readonly bus = new Subject<Delivery>();
+  /** Trace-only pairing counters: messages sent to / taken by each thread this run (not world state). */
+  readonly sentTo: Int32Array;
+  readonly takenBy: Int32Array;
+  /** Slots per actor record and per mailbox entry (see ./mailbox-layout.ts). */
+  readonly entryStride: number;
+  readonly actorStride: number;
   readonly lockBase: number;
   readonly threadBase: number;
   readonly nthreads: number;
@@ -67,20 +67,11 @@ export class World extends Memory implements LockWorld {
       return t;
     });
     this.owned = new Uint8Array(this.threads.length).fill(1);
+    this.sentTo = new Int32Array(this.nthreads);
+    this.takenBy = new Int32Array(this.nthreads);
+    this.entryStride = E_FIELDS + model.mailboxWidth;
+    this.actorStride = A_MSGS + model.mailboxCap * this.entryStride;
     this.ctx = new Ctx(this);
-    this.bus.subscribe((m) => this.deliver(m));
-  }
-
-  /** Put a message in its receiver's mailbox and wake the receiver if it waits for one. */
-  private deliver(m: Message): void {
-    this.rec?.write(this.mem.length + m.to);
-    this.mutable(m.to).inbox.push(m.from, m.type, m.a, m.b);
-    this.emit?.({ k: 'send', i: this.steps, t: this.threadName(m.from), to: this.threadName(m.to), msg: [m.type, m.a, m.b] });
-    const slot = this.threadBase + m.to * THREAD_STRIDE + T_WAIT_LOCK;
-    if (this.get(slot) === MAILBOX) {
-      this.set(slot, 0);
-      this.wake(m.to);
-    }
   }
 
   get locks() {
@@ -105,6 +96,12 @@ export class World extends Memory implements LockWorld {
 
   wake(tid: number): void {
     if (this.status(tid) !== RUNNABLE) this.transition(tid, EV_WAKE);
+  }
+
+  /** The thread ends in an oops (a BUG_ON fired in its step). */
+  oops(tid: number): void {
+    const s = this.status(tid);
+    if (s !== DONE && s !== OOPS) this.transition(tid, EV_OOPS);
   }
 
   fail(code: VerdictCode, message: string): void {
@@ -147,7 +144,7 @@ export class World extends Memory implements LockWorld {
         if (broken) {
           const heldName = this.model.locks[heldLock(e)]?.name ?? '';
           const message = `${broken}\n  ${this.threadName(tid)} takes ${this.model.locks[lock]?.name} at ${this.where(tid)} while holding ${heldName}`;
-          g?.violation({ from: fromCls, to: toCls, message, thread: this.threadName(tid), where: this.where(tid), heldWhere: heldName, step: this.steps, choices: this.choices.slice() });
+          g?.violation({ from: fromCls, to: toCls, message, thread: this.threadName(tid), where: this.where(tid), heldWhere: heldName, step: this.steps, choices: this.choices.slice(), mode: mode === READ ? 'r' : 'w', held: this.heldClasses(tid) });
           this.fail('potential-deadlock', message);
         }
       }
@@ -160,8 +157,23 @@ export class World extends Memory implements LockWorld {
         heldWhere: this.model.locks[heldLock(e)]?.name ?? '',
         step: this.steps,
         choices: this.choices.slice(),
+        mode: mode === READ ? 'r' : 'w',
+        held: this.heldClasses(tid),
+        stack: (this.threads[tid] as ThreadState).frames.map((f) => `${f.proc.name}:${f.proc.labels[f.pc]}`),
       });
     }
+  }
+
+  /** The locks `tid` holds, outermost first, as lockdep lists them (only when a new edge is recorded). */
+  private heldClasses(tid: number): HeldClass[] {
+    const base = this.threadBase + tid * THREAD_STRIDE;
+    const out: HeldClass[] = [];
+    for (let i = 0; i < this.get(base + T_NHELD); i++) {
+      const e = this.get(base + T_HELD + i);
+      const l = this.model.locks[heldLock(e)] as { cls: number; name: string };
+      out.push({ key: l.cls * 4 + heldSubclass(e), mode: heldMode(e) === READ ? 'r' : 'w', name: l.name });
+    }
+    return out;
   }
 
   /** Thread `tid`'s state, cloned first if a snapshot shares it; marked for rehashing. */
@@ -203,6 +215,10 @@ export class World extends Memory implements LockWorld {
     this.threads = s.threads.slice();
     this.owned.fill(0);
     this.verdict = null;
+    if (this.emit !== null) {
+      this.sentTo.fill(0);
+      this.takenBy.fill(0);
+    }
   }
 }
 

@@ -39,6 +39,8 @@ export interface ExploreOptions {
   readonly coverage: boolean;
   /** Partial-order reduction (sleep sets) in DFS. */
   readonly por: boolean;
+  /** Label coverage: which labels of each procedure some step ran, over the whole exploration. */
+  readonly labels?: boolean;
   /** Leaves a DFS may reach (Infinity: none); the CLI's `--budget N` runs caps DFS with it too. */
   readonly dfsRuns: number;
   /** Bytes a DFS visited set may take (Infinity: none); reaching it stops the search cleanly. */
@@ -111,6 +113,10 @@ export interface ExploreResult {
   findings: Finding[];
   expected: VerdictCode[];
   matchesExpectation: boolean;
+  /** Why the result differs from the expectation, one line ('' when as expected). */
+  why: string;
+  /** With the `labels` option: each procedure's labels reached and not reached. */
+  coverage?: { proc: string; cite: string; reached: string[]; unreached: string[] }[];
   /** Set when the exploration failed with an internal error (a model that throws, a task past its time limit). */
   internal?: string;
 }
@@ -134,6 +140,8 @@ export interface Target {
   readonly expected: readonly VerdictCode[];
   /** The variant must be proven (DFS complete). */
   readonly mustComplete: boolean;
+  /** Collects the lock-order graph of the whole exploration (for `mmsim lockdep`). */
+  readonly graph?: LockGraph;
 }
 
 /** Explore one scenario variant. */
@@ -143,10 +151,10 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
   const phases: TaskKind[] =
     o.strategy === 'portfolio' ? ['dfs', 'portfolio'] : [o.strategy === 'bounded' ? 'bounded' : o.strategy];
   const states = new FingerprintSet();
-  const graph = new LockGraph();
+  const graph = t.graph ?? new LockGraph();
   const findings: Finding[] = [];
   const res: ExploreResult = {
-    scenario: t.model.name.split('/')[0] as string,
+    scenario: t.model.name.endsWith(`/${t.variant}`) ? t.model.name.slice(0, -t.variant.length - 1) : t.model.name,
     variant: t.variant,
     strategy: o.strategy === 'portfolio' ? 'portfolio(dfs,pct,random)' : o.strategy,
     seed: o.seed,
@@ -162,17 +170,15 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
     findings,
     expected: [...t.expected],
     matchesExpectation: false,
+    why: '',
   };
   let provedComplete = false;
-  const stopped = () => (o.stop && Atomics.load(o.stop, 0) !== 0 ? 'signal' : Date.now() > deadline ? 'budget' : null);
-  for (const kind of phases) {
-    if (provedComplete) break;
-    const why = stopped();
-    if (why) {
-      res.stoppedBy = strongerStop(res.stoppedBy, why);
-      break;
-    }
-    const tasks = makeTasks(t, o, kind, deadline, states);
+  const cover = new Map<string, { cite: string; labels: readonly string[]; reached: Uint8Array }>();
+  /** What stops the exploration now: a signal, or the deadline `end` when it is the whole budget's. */
+  const stopped = (end: number): StopReason | null =>
+    o.stop && Atomics.load(o.stop, 0) !== 0 ? 'signal' : end === deadline && Date.now() >= deadline ? 'budget' : null;
+  /** Run one batch of tasks and merge its results; true if every task finished its share. */
+  const batch = async (kind: TaskKind, tasks: Task[]): Promise<boolean> => {
     let runsSoFar = res.runs;
     const codesSoFar = new Set(findings.map((f) => f.verdict));
     const results = await run(tasks, (i, r) => {
@@ -192,7 +198,14 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       await new Promise<void>((ok) => setImmediate(ok));
       if (states.size < cap) states.addAll(r.fingerprints, cap);
       if (states.size >= cap) res.statesCapped = true;
-      graph.merge({ edges: r.edges });
+      graph.merge({ edges: r.edges, violations: r.violations });
+      for (const c of r.coverage ?? []) {
+        const bits = cover.get(c.proc) ?? { cite: c.cite, labels: c.labels, reached: new Uint8Array(c.labels.length) };
+        c.reached.forEach((b, i) => {
+          bits.reached[i] ||= b;
+        });
+        cover.set(c.proc, bits);
+      }
       for (const f of r.findings) {
         if (findings.some((x) => x.verdict === f.verdict.code)) continue;
         findings.push(toFinding(f.verdict, f.choices, f.by ?? (kind === 'pct' ? `pct(d=${o.depth})` : kind), f.cycle));
@@ -200,10 +213,41 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
         if (res.timeToFirstBugMs === null || at < res.timeToFirstBugMs) res.timeToFirstBugMs = at;
       }
     }
-    if ((kind === 'dfs' || kind === 'bounded') && complete) {
-      res.complete = kind === 'dfs';
-      provedComplete = kind === 'dfs';
+    return complete;
+  };
+  /** Runs [0, runs) of `kind`: all at once, or under a deadline in rounds until it passes. */
+  const rounds = async (kind: TaskKind, runs: number, end: number): Promise<void> => {
+    const round = Number.isFinite(end) ? ROUND_CHUNKS * o.chunk : runs;
+    for (let first = 0; first < runs; first += round) {
+      const why = first > 0 ? stopped(end) : null;
+      if (why || (first > 0 && Date.now() >= end)) {
+        res.stoppedBy = strongerStop(res.stoppedBy, why);
+        return;
+      }
+      await batch(kind, makeTasks(t, o, kind, end, states, first, Math.min(runs, first + round)));
     }
+  };
+  for (const kind of phases) {
+    if (provedComplete) break;
+    const why = stopped(deadline);
+    if (why) {
+      res.stoppedBy = strongerStop(res.stoppedBy, why);
+      break;
+    }
+    if (kind === 'dfs' || kind === 'bounded') {
+      const complete = await batch(kind, makeTasks(t, o, kind, deadline, states, 0, 0));
+      res.complete = complete && kind === 'dfs';
+      provedComplete = res.complete;
+      continue;
+    }
+    // Runs of random/PCT (the portfolio: PCT's half, then random walks'). Under a time budget they go
+    // in rounds until the deadline, however many runs the scenario names; the portfolio then gives
+    // PCT half the time left and random walks the rest.
+    if (kind === 'portfolio' && Number.isFinite(deadline)) {
+      const half = Number.isFinite(o.runs) ? Math.ceil(o.runs / 2) : o.runs;
+      await rounds('pct', half, (Date.now() + deadline) / 2);
+      await rounds('random', half, deadline);
+    } else await rounds(kind, kind === 'portfolio' ? 2 * Math.ceil(o.runs / 2) : o.runs, deadline);
   }
   for (const c of graph.cycles()) {
     if (findings.some((f) => f.verdict === 'potential-deadlock' && f.message === formatCycle(c, t.model.classes))) continue;
@@ -216,19 +260,53 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       by: 'lockdep',
     });
   }
+  if (o.labels)
+    res.coverage = [...cover]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([proc, c]) => ({ proc, cite: c.cite, reached: c.labels.filter((_, i) => c.reached[i]), unreached: c.labels.filter((_, i) => !c.reached[i]) }));
   res.distinctStates = states.size;
   res.elapsedMs = Date.now() - t0;
   const found = new Set(findings.map((f) => f.verdict));
-  res.matchesExpectation =
-    found.size === new Set(t.expected).size && t.expected.every((c) => found.has(c)) && (!t.mustComplete || res.complete);
+  res.why = mismatch(t, o, res, found);
+  res.matchesExpectation = res.why === '';
   return res;
 }
+
+/** Why a result differs from the variant's expectation, in one line ('' when it does not). */
+function mismatch(t: Target, o: ExploreOptions, res: ExploreResult, found: Set<VerdictCode>): string {
+  const why: string[] = [];
+  const missing = t.expected.filter((c) => !found.has(c));
+  const extra = [...found].filter((c) => !t.expected.includes(c));
+  if (missing.length) why.push(`expected ${missing.join(', ')} not found`);
+  if (extra.length) why.push(`${extra.join(', ')} not expected`);
+  if (t.mustComplete && !res.complete)
+    why.push(
+      o.strategy === 'dfs' || o.strategy === 'portfolio'
+        ? `not proven: the DFS did not finish (${res.stoppedBy ? `stopped by ${STOP_CAUSE[res.stoppedBy](o)}` : `--max-states ${o.maxStates}, --max-steps ${o.maxSteps} or the time budget`})`
+        : `not proven: the variant must be proven by a complete DFS, and --strategy ${o.strategy} cannot prove`,
+    );
+  return why.join('; ');
+}
+
+/** What each stop reason names in a "not proven" line. */
+const STOP_CAUSE: Record<StopReason, (o: ExploreOptions) => string> = {
+  signal: () => 'a signal',
+  'max-memory': (o) => `--max-memory (${o.maxMemory} bytes)`,
+  budget: () => 'the budget',
+  'task-limit': (o) => `--task-limit (${o.taskLimitMs} ms)`,
+  'max-states': (o) => `--max-states ${o.maxStates}`,
+  'max-steps': (o) => `--max-steps ${o.maxSteps}`,
+};
 
 function toFinding(v: Verdict, choices: readonly number[], by: string, cycle?: number): Finding {
   return { verdict: v.code, message: v.message, token: encodeToken(choices, cycle), actor: v.actor, at: v.at, by };
 }
 
-function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: number, states: FingerprintSet): Task[] {
+/** Chunks of runs per round under a time budget. */
+const ROUND_CHUNKS = 8;
+
+/** The tasks of one phase: a DFS frontier, or chunks of the runs [first, end). */
+function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: number, states: FingerprintSet, first: number, end: number): Task[] {
   const base = {
     file: t.file,
     variant: t.variant,
@@ -246,6 +324,7 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
     deadline,
     coverage: o.coverage,
     por: o.por,
+    labels: o.labels === true,
     maxRuns: o.dfsRuns,
     maxBytes: o.maxMemory,
     stateCap: o.stateCap,
@@ -257,11 +336,10 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
     return frontier(t.model, kind === 'bounded' ? 0 : o.split, o.maxSteps, states).map((prefix) => ({ ...base, prefix }));
   // The portfolio's runs: PCT's half, then the random walks' half (./portfolio.ts).
   const pctRuns = Math.ceil(o.runs / 2);
-  const runs = kind === 'portfolio' ? 2 * pctRuns : o.runs;
   // PCT's k is estimated by each worker from the seed (the same everywhere), so no model step runs here.
   const k = 0;
   const tasks: Task[] = [];
-  for (let s = 0; s < runs; s += o.chunk) tasks.push({ ...base, k, pctRuns, runStart: s, runCount: Math.min(o.chunk, runs - s) });
+  for (let s = first; s < end; s += o.chunk) tasks.push({ ...base, k, pctRuns, runStart: s, runCount: Math.min(o.chunk, end - s) });
   return tasks;
 }
 

@@ -22,23 +22,34 @@ export interface ReplayResult {
   /** Every recorded choice was used (the token fits this model exactly). */
   readonly consumed: boolean;
   readonly events: readonly TraceEvent[];
+  /** The run's own lock-order graph (class keys; names in model.classes). */
+  readonly graph: LockGraph;
 }
 
-/** Re-execute `token` on `model`; events go to `trace$` (if given) and are also returned. */
-export function replayToken(model: Model, token: string, maxSteps: number, trace$ = new Subject<TraceEvent>()): ReplayResult {
+/** Re-execute `token` on `model`; events go to `trace$` (if given) and are also returned; `observe` sees the world before each step and at the end. */
+export function replayToken(
+  model: Model,
+  token: string,
+  maxSteps: number,
+  trace$ = new Subject<TraceEvent>(),
+  observe?: (w: World) => void,
+): ReplayResult {
   const events: TraceEvent[] = [];
   const sub = trace$.subscribe((e) => events.push(e));
-  const w = new World(model, new LockGraph());
+  const graph = new LockGraph();
+  const w = new World(model, graph);
   const initial = w.snapshot();
   w.emit = (e) => trace$.next(e);
   w.lockEvent = (tid, op, lock, mode) =>
     trace$.next({ k: 'lock', i: w.steps, t: w.threadName(tid), op, lock: model.locks[lock]?.name ?? `lock${lock}`, mode: mode === READ ? 'r' : 'w' });
   const { choices, cycle } = decodeLasso(token, maxSteps);
   const s = new Replay(choices, cycle);
-  if (cycle === undefined) runOnce(w, initial, s, 0, maxSteps, new Int32Array(w.nthreads));
-  else runLasso(w, initial, s, cycle, maxSteps);
+  const look = observe ? () => observe(w) : null;
+  if (cycle === undefined) runOnce(w, initial, s, 0, maxSteps, new Int32Array(w.nthreads), look);
+  else runLasso(w, initial, s, cycle, maxSteps, look);
+  observe?.(w); // the state the run ended in
   sub.unsubscribe();
-  return { verdict: w.verdict, steps: w.steps, consumed: s.consumed, events };
+  return { verdict: w.verdict, steps: w.steps, consumed: s.consumed, events, graph };
 }
 
 /**
@@ -47,7 +58,7 @@ export function replayToken(model: Model, token: string, maxSteps: number, trace
  * back at the same place, the cycle is checked and, if fair and without progress, the run ends in
  * a livelock with the same message as the DFS gives.
  */
-function runLasso(w: World, initial: Snapshot, s: Replay, cycle: number, maxSteps: number): void {
+function runLasso(w: World, initial: Snapshot, s: Replay, cycle: number, maxSteps: number, observe: (() => void) | null): void {
   w.restore(initial);
   w.steps = 0;
   w.choices.length = 0;
@@ -61,6 +72,7 @@ function runLasso(w: World, initial: Snapshot, s: Replay, cycle: number, maxStep
   w.startUndo();
   try {
     for (;;) {
+      observe?.();
       const n = enabled(w, buf);
       if (n === 0) return checkStuck(w);
       if (w.steps >= maxSteps) return w.fail('livelock', `no end after ${maxSteps} steps (the step bound)`);

@@ -6,8 +6,9 @@
 import { enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import type { Model } from '../engine/model.js';
+import type { Proc } from '../engine/proc.js';
 import { fingerprint, World } from '../engine/world.js';
-import { type Edge, LockGraph } from '../locks/lockdep.js';
+import { type Edge, LockGraph, type RuleViolation } from '../locks/lockdep.js';
 import { dfs } from './dfs.js';
 import { Pct } from './pct.js';
 import { Portfolio } from './portfolio.js';
@@ -43,6 +44,8 @@ export interface Task {
   readonly coverage: boolean;
   /** DFS: partial-order reduction with sleep sets. */
   readonly por: boolean;
+  /** Record which labels of each procedure ran (`--coverage`); off on the plain exploration path. */
+  readonly labels?: boolean;
   /** DFS: leaves to reach at most; bytes its visited set may take (default: no limit). */
   readonly maxRuns?: number;
   readonly maxBytes?: number;
@@ -54,6 +57,14 @@ export interface Task {
   readonly limitMs?: number;
   /** Set by the pool runner: the task writes its start time (ms) here, for the runner's time limit. */
   readonly clock?: Float64Array;
+}
+
+/** A procedure's labels and which of them some step ran (1) or not (0). */
+export interface LabelCoverage {
+  readonly proc: string;
+  readonly cite: string;
+  readonly labels: readonly string[];
+  readonly reached: readonly number[];
 }
 
 /** Why a task ended early (see ExploreResult.stoppedBy). */
@@ -77,6 +88,8 @@ export interface TaskResult {
   complete: boolean;
   findings: TaskFinding[];
   edges: Edge[];
+  /** Breaks of the model's documented lock hierarchy, the first of each class pair. */
+  violations?: RuleViolation[];
   /** The task's visited fingerprints (a0, b0, a1, b1, ...), merged for an exact distinct count. */
   fingerprints: Uint32Array;
   elapsedMs: number;
@@ -86,6 +99,7 @@ export interface TaskResult {
   memoryBytes: number;
   /** Wall-clock start (ms since epoch), for time-to-first-bug across workers. */
   startedAt: number;
+  coverage?: LabelCoverage[];
 }
 
 /** Run one task against a model built from task.file/variant. */
@@ -96,14 +110,32 @@ export function runTask(model: Model, task: Task): TaskResult {
     return { runs: 0, steps: 0, complete: false, findings: [], edges: [], fingerprints: new Uint32Array(0), elapsedMs: 0, stoppedBy: 'signal', memoryBytes: 0, startedAt: t0 };
   const graph = new LockGraph();
   const w = new World(model, graph);
+  const cover = task.labels ? recordLabels(w) : null;
   const limit = t0 + (task.limitMs ?? Number.POSITIVE_INFINITY);
   const t = limit < task.deadline ? { ...task, deadline: limit } : task;
   const res = t.kind === 'dfs' || t.kind === 'bounded' ? runDfs(w, t, t0) : runRuns(w, t, t0);
   if (res.stoppedBy === 'budget' && t !== task && Date.now() > limit) res.stoppedBy = 'task-limit';
   res.edges = graph.edges;
+  res.violations = graph.violations;
+  if (cover) res.coverage = cover();
   res.elapsedMs = Date.now() - t0;
   res.startedAt = t0;
   return res;
+}
+
+/** Mark the label of every step run on `w` (through the trace hook, so only when asked for). */
+function recordLabels(w: World): () => LabelCoverage[] {
+  const seen = new Map<Proc, Uint8Array>();
+  const of = (p: Proc) => {
+    let a = seen.get(p);
+    if (!a) seen.set(p, (a = new Uint8Array(p.labels.length)));
+    return a;
+  };
+  for (const t of w.model.threads) of(t.entry);
+  w.emit = (e) => {
+    if (e.k === 'step' && w.curProc) of(w.curProc)[w.curPc] = 1;
+  };
+  return () => [...seen].map(([p, a]) => ({ proc: p.name, cite: p.cite, labels: p.labels, reached: [...a] }));
 }
 
 /** Replay a prefix of choices from the initial state (forced steps in between). */

@@ -14,11 +14,15 @@ interface Level {
 const RMAP = 'mm/rmap.c "Lock ordering in mm"';
 const HUGETLB = 'mm/rmap.c hugetlbfs order (hugetlb_fault_mutex → vma_lock → i_mmap_rwsem → folio_lock)';
 const FILEMAP = 'mm/filemap.c "Lock ordering"';
+const RESV = 'drivers/dma-buf/dma-resv.c: dma_resv_lockdep: mmap_lock → dma_resv → i_mmap_rwsem';
 
 /** Outer → inner. Equal ranks do not order each other here (nesting within a class is lockdep's job). */
 export const LEVELS: Readonly<Record<string, Level>> = {
   i_rwsem: { rank: 10, what: `inode->i_rwsem (1 in ${RMAP})` },
   mmap_lock: { rank: 20, what: `mm->mmap_lock (2 in ${RMAP})` },
+  // dma_resv_lockdep primes lockdep with mmap_read_lock → dma_resv_lock → i_mmap_lock_write → the
+  // mmu-notifier invalidate map: a reservation lock nests inside mmap_lock and outside everything below.
+  dma_resv: { rank: 22, what: `dma_resv ww_mutex (${RESV})` },
   invalidate_lock: { rank: 30, what: `mapping->invalidate_lock (3 in ${RMAP})` },
   hugetlb_fault_mutex: { rank: 33, what: `hugetlb_fault_mutex (first in ${HUGETLB})` },
   hugetlb_vma_lock: { rank: 36, what: `hugetlb vma_lock (second in ${HUGETLB})` },

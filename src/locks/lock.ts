@@ -80,7 +80,7 @@ function own(w: LockWorld, tid: number, lock: number, mode: number, subclass: nu
   if (kind === LockKind.Spin) w.set(tslot(w, tid, T_ATOMIC), w.get(tslot(w, tid, T_ATOMIC)) + 1);
   const n = w.get(tslot(w, tid, T_NHELD));
   if (n >= MAX_HELD) {
-    w.fail('lock-misuse', `thread ${tid} holds more than ${MAX_HELD} locks (taking ${name(w, lock)})`);
+    w.fail('lock-misuse', `${w.threadName(tid)} holds more than ${MAX_HELD} locks (taking ${name(w, lock)})`);
     return;
   }
   w.set(tslot(w, tid, T_HELD + n), heldEntry(lock, subclass, mode));
@@ -178,7 +178,7 @@ export function heldIndex(w: LockWorld, tid: number, lock: number, mode: number)
 export function release(w: LockWorld, tid: number, lock: number, mode = WRITE): boolean {
   const i = heldIndex(w, tid, lock, mode);
   if (i < 0) {
-    w.fail('lock-misuse', `unlock of ${name(w, lock)} (${mode === READ ? 'read' : 'write'}) not held by thread ${tid}`);
+    w.fail('lock-misuse', `unlock of ${name(w, lock)} (${mode === READ ? 'read' : 'write'}) not held by ${w.threadName(tid)}`);
     return false;
   }
   const n = w.get(tslot(w, tid, T_NHELD));

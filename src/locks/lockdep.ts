@@ -12,6 +12,17 @@ export interface EdgeOrigin {
   readonly heldWhere: string;
   readonly step: number;
   readonly choices: readonly number[];
+  /** The acquisition's mode, the class keys and modes the thread held, and its call stack (innermost last). */
+  readonly mode?: 'r' | 'w';
+  readonly held?: readonly HeldClass[];
+  readonly stack?: readonly string[];
+}
+
+/** A held lock as lockdep lists it: class key (class * 4 + subclass), mode, lock instance name. */
+export interface HeldClass {
+  readonly key: number;
+  readonly mode: 'r' | 'w';
+  readonly name: string;
 }
 
 export interface Edge {

@@ -8,7 +8,7 @@ export function rcuLock(w: LockWorld, tid: number): void {
 export function rcuUnlock(w: LockWorld, tid: number): boolean {
   const d = w.get(tslot(w, tid, T_RCU));
   if (d <= 0) {
-    w.fail('lock-misuse', `rcu_read_unlock without rcu_read_lock in thread ${tid}`);
+    w.fail('lock-misuse', `rcu_read_unlock without rcu_read_lock in ${w.threadName(tid)}`);
     return false;
   }
   w.set(tslot(w, tid, T_RCU), d - 1);

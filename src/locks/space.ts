@@ -79,6 +79,8 @@ export interface LockWorld {
   wake(tid: number): void;
   /** End the run with a verdict. */
   fail(code: string, message: string): void;
+  /** The actor's name for messages. */
+  threadName(tid: number): string;
   /** Lock-order bookkeeping for a blocking acquisition (lockdep). */
   dependency(tid: number, lock: number, subclass: number, mode: number): void;
   /** Trace hook; absent when nobody listens. */

@@ -7,6 +7,7 @@ import { decodeOps } from './decode-ops.js';
 import type { Scenario } from './load.js';
 import type { CompileEnv, RefKind } from './ops.js';
 import { buildWorld } from './world.js';
+import { ProtocolSpecError, scenarioProtocols } from './protocols.js';
 
 const KINDS: Record<string, LockKind> = {
   spinlock: LockKind.Spin,
@@ -61,13 +62,23 @@ export function buildModel(sc: Scenario, variant: string): Model {
     memfd: world.memfd ?? new Map(),
     mm: world.mm ?? new Map(),
     actor: new Map(actors.map((a, i) => [a.name, i])),
+    fence: new Map((spec.fences ?? []).map((f) => [f, b.fence(f)])),
+    switch: new Map(Object.keys(spec.switches ?? {}).map((s, i) => [s, i])),
   };
+  let protocols: ReturnType<typeof scenarioProtocols>;
+  try {
+    protocols = scenarioProtocols(spec);
+  } catch (e) {
+    throw e instanceof ProtocolSpecError ? new BuildError(e.path, e.message) : e;
+  }
   const kinds = () => b.locks.map((l) => l.kind);
   actors.forEach((a, index) => {
     const problems: { path: string; message: string }[] = [];
     const decoded = decodeOps(a.ops, `actors[${index}]`, problems);
     if (problems.length) throw new Error(`internal: ${sc.file} validated but ops do not decode: ${problems[0]?.message}`);
-    const env: CompileEnv = { b, names, actor: { name: a.name, index, mm: a.mm === undefined ? 0 : (names.mm.get(a.mm) ?? 0) } };
+    const protocol = a.protocol === undefined ? null : protocols.get(a.protocol);
+    if (protocol === undefined) throw new BuildError(`actors[${index}].protocol`, `no protocol named "${a.protocol}" (known: ${[...protocols.keys()].join(', ')})`);
+    const env: CompileEnv = { b, names, actor: { name: a.name, index, mm: a.mm === undefined ? 0 : (names.mm.get(a.mm) ?? 0), protocol } };
     const ops = decoded.map((d, oi) => {
       try {
         return { ...(d?.spec.compile(d.args, env) as object), label: d?.label } as ReturnType<NonNullable<typeof d>['spec']['compile']>;
@@ -75,7 +86,8 @@ export function buildModel(sc: Scenario, variant: string): Model {
         throw new BuildError(`actors[${index}].ops[${oi}]`, messageOf(e));
       }
     });
-    b.thread(a.name, compileScript(a.name, ops, kinds()));
+    const tid = b.thread(a.name, compileScript(a.name, ops, kinds()));
+    if (protocol) b.protocol(tid, protocol);
   });
   return b.build();
 }

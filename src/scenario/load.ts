@@ -12,10 +12,14 @@ import { type Problem, ScenarioError, formatPath, problemsOf } from './issues.js
 import { knownSwitches, type RefKind } from './ops.js';
 import { type ReadResult, decodeBytes, readYaml } from './read.js';
 import { ScenarioSpec } from './schema.js';
+import { semanticChecks } from './semantic.js';
 import { worldNames } from './world.js';
 // Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
 import './uffd-ops.js';
+import './msg-ops.js';
+import './udmabuf-ops.js';
+import './pipeline-ops.js';
 import './test-ops.js';
 
 export { type DecodedOp, decodeOps } from './decode-ops.js';
@@ -98,11 +102,23 @@ function validate(read: ReadResult, file: string): Scenario {
   const problems = checkVariants(spec);
   // Variants with the same switches make the same actors and model: check and build each once.
   const bySwitches = new Map(Object.entries(spec.variants).map(([name, v]) => [switchKey(v.switches), name] as const));
-  for (const name of bySwitches.values()) problems.push(...checkActors(expand(spec, spec.variants[name]?.switches ?? {})));
+  const expanded = [...new Set([...bySwitches.values()].map((name) => expand(spec, spec.variants[name]?.switches ?? {})))];
+  for (const e of expanded) problems.push(...checkActors(e));
+  if (!problems.length) problems.push(...semanticChecks(expanded).errors);
   if (problems.length) throw new ScenarioError(file, located(dedupe(problems)));
   const built = trialBuild({ file, spec }, [...bySwitches.values()]);
   if (built.length) throw new ScenarioError(file, located(dedupe(built)));
   return { file, spec };
+}
+
+/** The semantic warnings of a valid scenario (they do not stop it), each located in its file. */
+export function scenarioWarnings(sc: Scenario, maxBytes = DEFAULT_MAX_FILE_BYTES): Problem[] {
+  const read = readYaml(decodeBytes(readBounded(sc.file, maxBytes), sc.file), sc.file);
+  const bySwitches = new Map(Object.values(sc.spec.variants).map((v) => [switchKey(v.switches), v.switches ?? {}] as const));
+  const expanded = [...new Set([...bySwitches.values()].map((sw) => expand(sc.spec, sw)))];
+  return semanticChecks(expanded)
+    .warnings.map((p) => ({ ...p, ...read.locate(p.path) }))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 /** Variants a scenario may declare (each is explored separately). */
@@ -141,7 +157,7 @@ function safeMessage(e: unknown, withName = true): string {
 
 function checkVariants(spec: ScenarioSpec): Problem[] {
   const problems: Problem[] = [];
-  const known = knownSwitches();
+  const known = new Map([...knownSwitches(), ...Object.entries(spec.switches ?? {})]);
   if (Object.keys(spec.variants).length === 0) problems.push({ path: 'variants', message: 'expected at least one variant, found none' });
   for (const [name, v] of Object.entries(spec.variants)) {
     for (const s of Object.keys(v.switches ?? {})) {
@@ -164,6 +180,8 @@ export function declaredNames(spec: ScenarioSpec): Record<RefKind, Set<string>> 
     memfd: new Set(w.memfd ?? []),
     mm: new Set(w.mm ?? []),
     actor: new Set((spec.actors ?? []).map((a) => a.name)),
+    fence: new Set(spec.fences ?? []),
+    switch: new Set([...knownSwitches().keys(), ...Object.keys(spec.switches ?? {})]),
   };
 }
 
@@ -194,7 +212,7 @@ function checkActors(spec: ScenarioSpec): Problem[] {
 }
 
 function refMessage(kind: RefKind, v: string, pool: Set<string>): string {
-  const what = { lock: 'lock', label: 'label in this actor', vma: 'VMA', memfd: 'memfd', mm: 'mm', actor: 'actor' }[kind];
+  const what = { lock: 'lock', label: 'label in this actor', vma: 'VMA', memfd: 'memfd', mm: 'mm', actor: 'actor', fence: 'fence', switch: 'switch' }[kind];
   return `no ${what} named "${v}"${didYouMean(v, pool)} (known: ${[...pool].sort().join(', ') || 'none'})`;
 }
 

@@ -7,6 +7,8 @@ import { cpu_access } from '../../actors/mm/access.js';
 import { memfd_pin_folios, pin_user_pages, pin_user_pages_fast, unpin_user_pages } from '../../actors/mm/gup.js';
 import { hmm_mirror_update } from '../../actors/mm/hmm.js';
 import { madvise_dontneed, munmap } from '../../actors/mm/madvise.js';
+import { fork_mm } from '../../actors/mm/fork.js';
+import { mremap_move } from '../../actors/mm/mremap.js';
 import { ftruncate, MFD_ALLOW_SEALING, memfd_add_seals, memfd_create } from '../../actors/mm/memfd.js';
 import { punch_hole } from '../../actors/mm/punch-hole.js';
 import { MAX_PC, SEAL_NAMES } from '../kernel/defs.js';
@@ -142,6 +144,47 @@ registerOp({
   },
 });
 
+registerOp({
+  name: 'mremap',
+  doc:
+    'mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a whole one-pmd VMA onto `to`, a VMA declared unpopulated that stands for the one copy_vma creates ' +
+    '(same size, same memfd and offset; no other actor may touch it before): move_page_tables (move_normal_pmd / move_huge_pmd / move_ptes) under mmap_write_lock and the rmap locks; `no_move_pmd`: an architecture without CONFIG_HAVE_MOVE_PMD (move_ptes only)',
+  fields: { vma: Name, to: Name, no_move_pmd: Schema.optional(Schema.Boolean) },
+  refs: { vma: 'vma', to: 'vma' },
+  compile: (a: { vma: string; to: string; no_move_pmd?: boolean }, env) => {
+    const K = kernelOf(env);
+    const o = K.vma(vmaId(env, a.vma));
+    const n = K.vma(vmaId(env, a.to));
+    if (o.mm !== n.mm) throw new Error(`mremap: ${a.vma} and ${a.to} must be VMAs of one process`);
+    if (o.pages !== n.pages || o.pages !== 4 || o.memfd !== n.memfd || o.pgoff !== n.pgoff || o.hugetlb_vma_lock >= 0)
+      throw new Error(`mremap: ${a.vma} and ${a.to} must be one pmd (4 pages) each, non-hugetlb, mapping the same memfd at the same offset (or both anonymous)`);
+    return { op: 'call', proc: mremap_move, args: [o.mm, vmaId(env, a.vma), vmaId(env, a.to), a.no_move_pmd ? 1 : 0] };
+  },
+});
+
+registerOp({
+  name: 'fork',
+  doc:
+    "fork's dup_mmap + copy_page_range from the actor's process into `child`, a process declared with the same VMA layout and nothing mapped " +
+    '(it stands for the mm dup_mm creates; no other actor may touch it before): anon CoW setup, file PTEs of VMAs with an anon_vma, pinned anon pages copied eagerly',
+  fields: { child: Name },
+  refs: { child: 'mm' },
+  compile: (a: { child: string }, env) => {
+    const K = kernelOf(env);
+    const p = env.actor.mm;
+    const c = env.names.mm.get(a.child) as number;
+    const pv = K.mm(p).vmas.map((v) => K.vma(v));
+    const cv = K.mm(c).vmas.map((v) => K.vma(v));
+    const same = p !== c && pv.length === cv.length && pv.every((v, i) => v.start === cv[i]?.start && v.end === cv[i]?.end && v.memfd === cv[i]?.memfd && v.pgoff === cv[i]?.pgoff);
+    if (!same) throw new Error(`fork: process ${a.child} must be another process declared with the parent's VMA layout (same sizes, files and offsets, in order)`);
+    return { op: 'call', proc: fork_mm, args: [p, c] };
+  },
+});
+
+registerSwitch(
+  'mremap_recheck_normal_pmd',
+  'move_normal_pmd rechecks the old pmd under the locks ("mm/mremap: fix move_normal_pmd/retract_page_tables race", 6fa1066fc5d0, v6.12); off: v6.11, pmd_populate of whatever *old_pmd was',
+);
 registerSwitch('bug_punch_skip_unmap', 'shmem punch hole: skip unmap_mapping_range and the re-unmap of mapped folios (folios leave the page cache still mapped)');
 registerSwitch('bug_hmm_skip_read_retry', 'HMM driver: program device PTEs without mmu_interval_read_retry under the driver lock');
 registerSwitch('bug_truncate_under_i_mmap', 'shmem_undo_range: lock each folio while holding i_mmap_rwsem (folio_lock inside i_mmap_rwsem)');

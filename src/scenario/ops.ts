@@ -6,17 +6,18 @@
 import { Schema } from 'effect';
 import type { ScriptOp } from '../../actors/script.js';
 import type { ModelBuilder } from '../engine/model.js';
+import type { Protocol } from '../../machines/protocol.js';
 
 /** Kinds of names an operation field may refer to. */
-export type RefKind = 'lock' | 'label' | 'vma' | 'memfd' | 'mm' | 'actor';
+export type RefKind = 'lock' | 'label' | 'vma' | 'memfd' | 'mm' | 'actor' | 'fence' | 'switch';
 
 /** What compiling an operation may look up. */
 export interface CompileEnv {
   readonly b: ModelBuilder;
   /** Name → id for each kind of named object the scenario declares. */
   readonly names: Readonly<Record<RefKind, ReadonlyMap<string, number>>>;
-  /** The actor being compiled (its index, its mm if it has one). */
-  readonly actor: { readonly name: string; readonly index: number; readonly mm: number };
+  /** The actor being compiled (its index, its mm if it has one, its protocol if it speaks one). */
+  readonly actor: { readonly name: string; readonly index: number; readonly mm: number; readonly protocol?: Protocol | null };
 }
 
 export interface OpSpec {
@@ -98,17 +99,4 @@ registerOp({
   fields: { to: Name },
   refs: { to: 'label' },
   compile: (a: { to: string }) => ({ op: 'goto', to: a.to }),
-});
-registerOp({
-  name: 'send',
-  doc: 'send a message (an integer) to another actor; it waits in that actor\'s mailbox until a recv',
-  fields: { to: Name, msg: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })) },
-  refs: { to: 'actor' },
-  compile: (a: { to: string; msg: number }, env) => ({ op: 'send', to: env.names.actor.get(a.to) as number, msg: a.msg }),
-});
-registerOp({
-  name: 'recv',
-  doc: 'take the oldest message from this actor\'s mailbox, sleeping until one arrives',
-  fields: {},
-  compile: () => ({ op: 'recv' }),
 });

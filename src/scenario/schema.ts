@@ -33,7 +33,32 @@ export const ActorSpec = Schema.Struct({
   name: Name,
   /** The process (mm) whose context this actor runs in, for kernel operations. */
   mm: Schema.optional(Name.annotate({ description: 'the process (mm) whose context this actor runs in' })),
+  /** The protocol this actor speaks: one of the scenario's `protocols` or a built-in one (rpc-client, rpc-server). */
+  protocol: Schema.optional(Name.annotate({ description: "the protocol this actor speaks: one of the scenario's `protocols` or a built-in one (rpc-client, rpc-server)" })),
   ops: Schema.Array(RawOp).check(Schema.isMaxLength(500)).annotate({ description: "the actor's operations in order; each is a scheduling point" }),
+});
+
+/** A guarded transition: taken when the message's fields equal every value in `when` (candidates are tried in order). */
+export const GuardedTransition = Schema.Struct({
+  target: Name,
+  when: Schema.optional(Schema.Record(Name, Schema.Int).annotate({ description: "taken only when the message's fields equal these values" })),
+});
+
+/** A protocol machine state: its transitions by event (`!Name` sends, `?Name` receives) and whether it is final. */
+export const ProtocolStateSpec = Schema.Struct({
+  on: Schema.optional(
+    Schema.Record(Schema.String.check(Schema.isPattern(/^[!?][A-Za-z_][\w-]*$/)), Schema.Union([Name, Schema.Array(GuardedTransition)])).annotate({
+      description: 'event (`!Name` this actor sends Name, `?Name` it receives Name) -> next state, or guarded candidates tried in order',
+    }),
+  ),
+  final: Schema.optional(Schema.Boolean),
+  description: Schema.optional(Schema.String),
+});
+
+/** One actor kind's conversation as a flat state machine over the scenario's `messages`. */
+export const ProtocolSpec = Schema.Struct({
+  initial: Name,
+  states: Schema.Record(Name, ProtocolStateSpec).annotate({ description: 'the states of the conversation and their message events' }),
 });
 
 /** Verdict codes a variant may expect (`ok` is the empty list). */
@@ -89,6 +114,14 @@ export const ScenarioSpec = Schema.Struct({
   world: Schema.optional(WorldSpec),
   /** Generate locks and actors instead of listing them (e.g. N dining philosophers). */
   generate: Schema.optional(GenerateSpec.annotate({ description: 'generate locks and actors instead of listing them' })),
+  /** The messages the scenario's protocols exchange: name -> field names (integers). */
+  messages: Schema.optional(Schema.Record(Name, Schema.Array(Name)).annotate({ description: "the messages the scenario's protocols exchange: name -> its integer field names" })),
+  /** Protocols actors may speak (`actors[].protocol`), each a state machine over `messages`. */
+  protocols: Schema.optional(Schema.Record(Name, ProtocolSpec).annotate({ description: 'protocols actors may speak, each a state machine over `messages`' })),
+  /** Fences (DMA-fence-like objects) actors signal and wait on. */
+  fences: Schema.optional(Schema.Array(Name).annotate({ description: 'fences (DMA-fence-like objects) actors signal and wait on' })),
+  /** Switches this scenario's `branch` operations read, with what each one changes. */
+  switches: Schema.optional(Schema.Record(Name, Schema.String).annotate({ description: "switches this scenario's `branch` operations read, with what each one changes" })),
   actors: Schema.optional(Schema.Array(ActorSpec).check(Schema.isMaxLength(16)).annotate({ description: 'the threads and agents, each a list of operations' })),
   variants: Schema.Record(PrintableName, VariantSpec).annotate({ description: 'named variants (switch settings) and the verdicts each must find' }),
   explore: Schema.optional(ExploreSpec),

@@ -14,6 +14,7 @@ import { uffdio_remap } from '../../actors/uffd/remap-rfc.js';
 import { HPAGE_PMD_NR, MAX_PC } from '../kernel/defs.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
+import './uffd-fill-ops.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));

@@ -18,7 +18,9 @@ import type { ModelBuilder } from '../engine/model.js';
 import { buildKernel, type KernelDesc, type VmaDesc } from '../kernel/build.js';
 import { MAX_PC, SEAL_NAMES } from '../kernel/defs.js';
 import { MAX_MIRROR_PAGES } from '../kernel/kernel.js';
+import { MAX_UB_PAGES } from '../kernel/udmabuf.js';
 import type { RefKind } from './ops.js';
+import { buildUdmabufWorld } from './udmabuf-world.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
@@ -63,14 +65,28 @@ export const VmaSpec = Schema.Struct({
   populated: Schema.optional(Schema.Array(Page)),
   /** An HMM mirror (mmu_interval_notifier + device page table) over some of this VMA's pages. */
   mirror: Schema.optional(MirrorSpec),
+  /** An mmap of the named udmabuf's dma-buf fd (attached by a udmabuf_mmap operation). */
+  dmabuf: Schema.optional(Name),
 });
 
 export const MmSpec = Schema.Struct({
   vmas: Schema.Record(Name, VmaSpec),
 });
 
+export const UdmabufSpec = Schema.Struct({
+  /** The memfd of UDMABUF_CREATE_LIST's item. */
+  memfd: Name,
+  /** First page (memfd's unit) and how many. */
+  offset: Schema.optional(Page),
+  pages: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_UB_PAGES })),
+  /** An invalidation notifier on an mm's guest-RAM mapping (the RFC thread's alternatives). */
+  notifier: Schema.optional(Schema.Struct({ mm: Name, kind: Schema.Literals(['move_notify', 'hmm']) })),
+});
+
 export const WorldSpec = Schema.Struct({
   memfds: Schema.optional(Schema.Record(Name, MemfdSpec)),
+  /** udmabufs a udmabuf_create operation exports (drivers/dma-buf/udmabuf.c). */
+  udmabufs: Schema.optional(Schema.Record(Name, UdmabufSpec)),
   mms: Schema.optional(Schema.Record(Name, MmSpec)),
   /** Pool sizes (defaults fit the declared objects). */
   pools: Schema.optional(
@@ -123,7 +139,10 @@ export function kernelDesc(w: WorldSpec): KernelDesc {
       const path = `world.mms.${name}.vmas.${vn}`;
       noDuplicate(v.populated, `${path}.populated`);
       if (v.memfd !== undefined && !known.has(v.memfd)) throw new Error(`${path}.memfd: no memfd named "${v.memfd}" (known: ${[...known].join(', ') || 'none'})`);
-      if (v.memfd === undefined && (v.shared || v.pfnmap)) throw new Error(`${path}: shared and pfnmap VMAs must map a memfd`);
+      if (v.dmabuf !== undefined && !(v.dmabuf in (w.udmabufs ?? {}))) throw new Error(`${path}.dmabuf: no udmabuf named "${v.dmabuf}"`);
+      if (v.dmabuf !== undefined && (v.memfd !== undefined || v.populated?.length || v.pfnmap || v.uffd || v.mirror))
+        throw new Error(`${path}: a dmabuf VMA takes only pages, shared and write (mmap_udmabuf sets its flags)`);
+      if (v.memfd === undefined && v.dmabuf === undefined && (v.shared || v.pfnmap)) throw new Error(`${path}: shared and pfnmap VMAs must map a memfd`);
       const mirrorPages = Math.min(v.mirror?.pages ?? MAX_MIRROR_PAGES, v.pages - (v.mirror?.first ?? 0));
       return {
         name: vn,
@@ -145,5 +164,6 @@ export function kernelDesc(w: WorldSpec): KernelDesc {
 /** Build the kernel objects into the model; returns name → id maps by kind. */
 export function buildWorld(b: ModelBuilder, w: WorldSpec): Partial<Record<RefKind, Map<string, number>>> {
   const K = buildKernel(b, kernelDesc(w));
+  buildUdmabufWorld(b, K, w);
   return { vma: new Map(K.vmaNames), memfd: new Map(K.mappingNames), mm: new Map(K.mmNames) };
 }

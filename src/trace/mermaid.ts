@@ -91,8 +91,9 @@ class Diagram {
           open.pop();
           this.out.push(`  ${a}-->>-${a}: ${msg(`${e.proc} returned ${e.rv}`)}`);
         } else this.out.push(`  Note over ${a}: ${msg(`${e.proc} exits (${e.rv})`)}`);
-      } else if (e.k === 'send') this.out.push(`  ${a}-)${this.A(e.to)}: ${msg(`send [${e.msg.join(', ')}]`)}`);
-      else if (e.k === 'recv') this.out.push(`  Note over ${a}: ${msg(`recv [${e.msg.join(', ')}]`)}`);
+      } else if (e.k === 'send') this.out.push(`  ${a}-)${this.A(e.to)}: ${msg(`${e.reply ? 'reply' : 'send'} ${messageText(e)}`)}`);
+      else if (e.k === 'recv') this.out.push(`  Note over ${a}: ${msg(`recv ${messageText(e)}${e.from ? ` from ${e.from}` : ''}`)}`);
+      else if (e.k === 'fence') this.out.push(`  Note right of ${a}: ${msg(`fence ${e.op} ${e.fence}`)}`);
       else this.out.push(`  Note right of ${a}: ${msg(e.text)}`);
     }
   }
@@ -140,6 +141,12 @@ class Diagram {
     this.out.push(`  Note over ${this.A(r.t)}: ${mermaidText(`${span} ${r.labels.slice(0, RUN_LABELS).join(', ')}${more}`)}`);
     this.run = null;
   }
+}
+
+/** A delivery's text: `Name(field=v, ...) d<id>` for a typed message, the raw integers otherwise. */
+function messageText(e: Extract<TraceEvent, { k: 'send' | 'recv' }>): string {
+  const body = e.name && e.fields ? `${e.name}(${Object.entries(e.fields).map(([f, v]) => `${f}=${v}`).join(', ')})` : `[${e.msg.join(', ')}]`;
+  return e.id ? `${body} d${e.id}` : body;
 }
 
 /** Events grouped by step: a step event with what it did; verdicts are left out (drawn last). */

@@ -108,15 +108,18 @@ class Writer {
         const id = ++this.flows;
         this.inbox.set(e.to, [...(this.inbox.get(e.to) ?? []), id]);
         this.out.push({ name: 'message', cat: 'msg', ph: 's', id, ts: this.mid, pid: PID, tid: tr.tid });
-        this.instant(tr, `send to ${e.to}`, 'msg', base, { msg: e.msg, step: e.i });
+        this.instant(tr, e.name ? `${e.reply ? 'reply' : 'send'} ${e.name} to ${e.to}` : `send to ${e.to}`, 'msg', base, e.name ? { ...e.fields, delivery: e.id, step: e.i } : { msg: e.msg, step: e.i });
         break;
       }
       case 'recv': {
         const id = this.inbox.get(e.t)?.shift();
         if (id !== undefined) this.out.push({ name: 'message', cat: 'msg', ph: 'f', bp: 'e', id, ts: this.mid, pid: PID, tid: tr.tid });
-        this.instant(tr, 'recv', 'msg', base, { msg: e.msg, step: e.i });
+        this.instant(tr, e.name ? `recv ${e.name} from ${e.from}` : 'recv', 'msg', base, e.name ? { ...e.fields, delivery: e.id, step: e.i } : { msg: e.msg, step: e.i });
         break;
       }
+      case 'fence':
+        this.instant(tr, `fence ${e.op} ${e.fence}`, 'fence', base, { step: e.i });
+        break;
       case 'note':
         this.instant(tr, e.text, 'note', base, { step: e.i });
         break;

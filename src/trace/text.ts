@@ -25,10 +25,13 @@ export function toText(events: readonly TraceEvent[]): string {
         lines.push(`${n} ${who} ${'  '.repeat(Math.max(0, d - 1))}  ${e.proc} returned ${e.rv}`);
         break;
       case 'send':
-        lines.push(`${n} ${who} ${pad}  send ${e.to} [${e.msg.join(', ')}]`);
+        lines.push(`${n} ${who} ${pad}  ${e.reply ? 'reply' : 'send'} ${e.to} ${messageText(e)}`);
         break;
       case 'recv':
-        lines.push(`${n} ${who} ${pad}  recv [${e.msg.join(', ')}]`);
+        lines.push(`${n} ${who} ${pad}  recv ${messageText(e)}${e.name && e.from ? ` from ${e.from}` : ''}`);
+        break;
+      case 'fence':
+        lines.push(`${n} ${who} ${pad}  fence ${e.op} ${e.fence}`);
         break;
       case 'note':
         lines.push(`${n} ${who} ${pad}  ${e.text}`);
@@ -39,4 +42,9 @@ export function toText(events: readonly TraceEvent[]): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A typed message as `Name(field=v, ...)`, an untyped one as its integers. */
+function messageText(e: Extract<TraceEvent, { k: 'send' | 'recv' }>): string {
+  return e.name && e.fields ? `${e.name}(${Object.entries(e.fields).map(([f, v]) => `${f}=${v}`).join(', ')})` : `[${e.msg.join(', ')}]`;
 }

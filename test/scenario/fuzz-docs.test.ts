@@ -35,6 +35,12 @@ describe('the loader never crashes: mutated documents and bytes', () => {
     );
   });
 
+  it('a mutation of an empty list sets its first item, never a property such as length', () => {
+    const set = { kind: 'set', at: 0, key: 'length', value: 'x' } as const;
+    expect(mutate({ actors: [] }, [{ ...set, at: 2 }])).toEqual({ actors: ['x'] });
+    expect(mutate([], [{ ...set, at: 1 }])).toEqual(['x']);
+  });
+
   it('accepted some documents and rejected many', () => {
     expect(stats.ok + stats.rejected).toBe(RUNS.mutated + RUNS.bytes);
     expect(stats.ok).toBeGreaterThan(100);

@@ -98,7 +98,8 @@ export function mutate(doc: unknown, ms: Mutation[]): unknown {
     const cs = containers(root);
     const c = cs[m.at % cs.length] as Record<string, unknown> | unknown[];
     const keys = Object.keys(c);
-    const key = keys[m.at % Math.max(1, keys.length)] ?? m.key;
+    // An empty list has no item to pick: its first index, never a property such as `length` (which throws).
+    const key = keys[m.at % Math.max(1, keys.length)] ?? (Array.isArray(c) ? '0' : m.key);
     if (m.kind === 'delete') Array.isArray(c) ? c.splice(Number(key), 1) : delete c[key];
     else if (m.kind === 'set') (c as Record<string, unknown>)[key] = structuredClone(m.value);
     else if (Array.isArray(c)) c.push(structuredClone(m.value));

@@ -1,0 +1,309 @@
+/**
+ * The userfaultfd fill ioctls (mm/userfaultfd.c, v6.10, and v6.11 with switch
+ * `uffd_fill_pmd_checks_v6_11`): UFFDIO_COPY, UFFDIO_ZEROPAGE and UFFDIO_CONTINUE through
+ * mfill_atomic, then wake_userfault (fs/userfaultfd.c: userfaultfd_copy / _zeropage / _continue).
+ *
+ * mfill_atomic per page: the dst pmd checks (mm_alloc_pmd; pmd_trans_huge → -EEXIST; __pte_alloc;
+ * the recheck), then mfill_atomic_pte: anonymous COPY (mfill_atomic_pte_copy) and ZEROPAGE
+ * (mfill_atomic_pte_zeropage), shmem COPY/ZEROPAGE (shmem_mfill_atomic_pte), CONTINUE
+ * (mfill_atomic_pte_continue: shmem_get_folio(SGP_NOALLOC), -EFAULT when the page cache has no
+ * folio), all installing through mfill_atomic_install_pte (pte_offset_map_lock → -EAGAIN when the
+ * table is gone; a non-none PTE under the PTL → -EEXIST).
+ *
+ * The pmd checks, v6.10 (before "userfaultfd: fix checks for huge PMDs", 71c186efc1b2, and
+ * "userfaultfd: don't BUG_ON() if khugepaged yanks our page table", 4828d207dc51):
+ *   dst_pmdval = pmdp_get_lockless(dst_pmd); if (pmd_trans_huge(dst_pmdval)) -EEXIST;
+ *   if (pmd_none(dst_pmdval) && __pte_alloc(...)) -ENOMEM;
+ *   if (pmd_trans_huge(*dst_pmd)) -EFAULT; BUG_ON(pmd_none(*dst_pmd)); BUG_ON(pmd_trans_huge(*dst_pmd));
+ * v6.11: after __pte_alloc, dst_pmdval = pmdp_get_lockless(dst_pmd); !pmd_present || trans_huge →
+ * -EEXIST; no BUG_ONs ("khugepaged is allowed to remove page tables under us; pte_offset_map_lock()
+ * will deal with that").
+ *
+ * Simplified: one page per ioctl call step loop (len = pages); the dst VMA is locked as in
+ * uffd_mfill_lock (v6.9+: lock_vma_under_rcu, else mmap_read_lock + down_read(vm_lock)); a private
+ * dst gets its anon_vma in one step under the VMA lock (uffd_lock_vma drops it and prepares the
+ * anon_vma under mmap_read_lock); no
+ * mmap_changing, no memcg charge, no UFFDIO_COPY_MODE_WP, no hugetlb (mfill_atomic_hugetlb), no
+ * -ENOENT copy retry (copy_from_user never faults here: the source value is given), pmd_bad not
+ * modelled; the three lockless reads of *dst_pmd after __pte_alloc are one step.
+ */
+import { BLOCKED, ENDED } from '../../src/engine/proc.js';
+import {
+  _PAGE_DIRTY,
+  _PAGE_RW,
+  _PAGE_SPECIAL,
+  EAGAIN,
+  EEXIST,
+  EFAULT,
+  EINVAL,
+  ENOENT,
+  ENOMEM,
+  folio_pfn,
+  is_pmd_migration_entry,
+  mk_pte,
+  pmd_none,
+  pmd_table,
+  pmd_trans_huge,
+  pte_none,
+  VM_SHARED,
+  VM_WRITE,
+  ZERO_PFN,
+} from '../../src/kernel/defs.js';
+import { filemap_add_folio, filemap_get_folio, filemap_remove_folio, i_size } from '../../src/kernel/filemap.js';
+import { folio_add_new_anon_rmap, folio_add_rmap, folio_alloc, folio_get, folio_lock, folio_mapping, folio_put, folio_trylock, folio_try_get, folio_unlock, folio_write_data } from '../../src/kernel/folio.js';
+import { kern } from '../../src/kernel/kernel.js';
+import { arg, kproc } from '../../src/kernel/kproc.js';
+import { __pte_alloc, pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
+import { anon_vma_prepare, lock_vma_under_rcu, vm_flags } from '../mm/common.js';
+import { wake_userfault } from '../mm/userfault.js';
+import { pmdText, UFFDIO_MODE_DONTWAKE, VM_UFFD_FLAGS, vma_is_anonymous } from './common.js';
+
+/** enum mfill_atomic_mode (include/linux/userfaultfd_k.h). */
+export const MFILL_ATOMIC_COPY = 0;
+export const MFILL_ATOMIC_ZEROPAGE = 1;
+export const MFILL_ATOMIC_CONTINUE = 2;
+const MODE_NAME = ['UFFDIO_COPY', 'UFFDIO_ZEROPAGE', 'UFFDIO_CONTINUE'];
+
+const pmd_present = (v: number): boolean => !pmd_none(v) && !is_pmd_migration_entry(v);
+
+/**
+ * mfill_atomic(ctx, dst_start, src_start, len, flags) + the ioctl's wake: args [mm, vma, dst vpn,
+ * pages, mode (MFILL_ATOMIC_*), uffdio mode bits, value copied (COPY)]. Returns the pages filled
+ * (> 0) or a negative errno.
+ */
+export const mfill_atomic = kproc(
+  'mfill_atomic',
+  'mm/userfaultfd.c: mfill_atomic',
+  (a) => ({
+    mm: arg(a, 0),
+    vma: arg(a, 1),
+    dst: arg(a, 2),
+    pages: arg(a, 3),
+    mode: arg(a, 4),
+    umode: arg(a, 5),
+    value: arg(a, 6),
+    done: 0,
+    err: 0,
+    mmap: 0,
+    pmdval: 0,
+    t: -1,
+    f: -1,
+    map: -1,
+    pgoff: 0,
+  }),
+  {
+    // uffd_mfill_lock → uffd_lock_vma: lock_vma_under_rcu, else the mmap_lock fallback
+    lock_vma: (k, l) => {
+      const K = kern(k);
+      if (lock_vma_under_rcu(k, K, l.vma)) return 'validate';
+      return 'mmap_lock';
+    },
+    mmap_lock: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'vm_lock' : BLOCKED),
+    // "We cannot use vma_start_read() as it may fail due to false locked": down_read(&vma->vm_lock->lock)
+    vm_lock: (k, l) => (k.down_read(kern(k).vma(l.vma).vma_lock) ? 'mmap_unlock' : BLOCKED),
+    mmap_unlock: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? 'validate' : ENDED),
+    validate: (k, l) => {
+      const K = kern(k);
+      const flags = vm_flags(k.w, K, l.vma);
+      const anon = vma_is_anonymous(K, l.vma);
+      // !dst_vma->vm_userfaultfd_ctx.ctx → -ENOENT; only anon and shmem; CONTINUE needs shmem
+      if (!(flags & VM_UFFD_FLAGS)) l.err = ENOENT;
+      else if (!anon && K.mapping(K.vma(l.vma).memfd).hugetlb) l.err = EINVAL; // mfill_atomic_hugetlb: not modelled
+      else if (anon && l.mode === MFILL_ATOMIC_CONTINUE) l.err = EINVAL;
+      if (l.err) return 'unlock';
+      if (!(flags & VM_SHARED)) anon_vma_prepare(k, K, l.vma); // uffd_lock_vma: anon_vma_prepare of a private dst
+      return 'pmd';
+    },
+    // mm_alloc_pmd always succeeds here (the pmd level exists); dst_pmdval = pmdp_get_lockless(dst_pmd)
+    pmd: (k, l) => {
+      const K = kern(k);
+      const p = pmd_index(l.dst + l.done);
+      l.pmdval = pmdp_get(k.w, K, l.mm, p);
+      if (!k.sw('uffd_fill_pmd_checks_v6_11') && pmd_trans_huge(l.pmdval)) {
+        l.err = EEXIST; // "If the dst_pmd is mapped as THP don't override it and just be strict."
+        return 'unlock';
+      }
+      if (pmd_none(l.pmdval)) return k.call(__pte_alloc, [l.mm, p], 'alloced');
+      return 'checks';
+    },
+    alloced: (k, l) => {
+      if (k.rv < 0) {
+        l.err = ENOMEM;
+        return 'unlock';
+      }
+      return 'checks';
+    },
+    checks: (k, l) => {
+      const K = kern(k);
+      const v = pmdp_get(k.w, K, l.mm, pmd_index(l.dst + l.done));
+      if (k.sw('uffd_fill_pmd_checks_v6_11')) {
+        // dst_pmdval = pmdp_get_lockless(dst_pmd): "(This includes the case where the PMD used to be THP and changed back to none after __pte_alloc().)"
+        if (!pmd_present(v) || pmd_trans_huge(v)) {
+          l.err = EEXIST;
+          k.note(() => `mfill_atomic: dst pmd ${pmd_index(l.dst + l.done)} is ${pmdText(v)} after __pte_alloc, -EEXIST`);
+          return 'unlock';
+        }
+        return 'fill';
+      }
+      // "If an huge pmd materialized from under us fail"
+      if (pmd_trans_huge(v)) {
+        l.err = EFAULT;
+        return 'unlock';
+      }
+      if (pmd_none(v)) k.note(() => `mfill_atomic: dst pmd ${pmd_index(l.dst + l.done)} is none after __pte_alloc (table removed under us)`);
+      if (k.BUG_ON(pmd_none(v), 'pmd_none(*dst_pmd)')) return ENDED;
+      if (k.BUG_ON(pmd_trans_huge(v), 'pmd_trans_huge(*dst_pmd)')) return ENDED;
+      return 'fill';
+    },
+    // mfill_atomic_pte: dispatch on the mode and the VMA
+    fill: (k, l) => {
+      const K = kern(k);
+      if (l.mode === MFILL_ATOMIC_CONTINUE) return 'cont_lookup';
+      if (vma_is_anonymous(K, l.vma)) {
+        if (l.mode === MFILL_ATOMIC_ZEROPAGE) return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.dst + l.done)], 'zero_locked');
+        return 'anon_alloc';
+      }
+      return 'shmem_alloc';
+    },
+    // mfill_atomic_pte_copy: vma_alloc_folio + copy_from_user + __folio_mark_uptodate
+    anon_alloc: (k, l) => {
+      const K = kern(k);
+      l.f = folio_alloc(k.w, K, 0);
+      if (l.f < 0) {
+        l.err = ENOMEM;
+        return 'unlock';
+      }
+      folio_write_data(k.w, K, l.f, l.value);
+      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.dst + l.done)], 'install_locked');
+    },
+    // mfill_atomic_pte_zeropage: the zero page, pte_none checked under the PTL
+    zero_locked: (k, l) => {
+      if (k.rv === 0) {
+        l.err = EAGAIN;
+        return 'unlock';
+      }
+      l.t = pmd_table(k.rv);
+      return 'zero_set';
+    },
+    zero_set: (k, l) => {
+      const K = kern(k);
+      const i = pte_index(l.dst + l.done);
+      if (!pte_none(ptep_get(k, K, l.t, i))) l.err = EEXIST;
+      else set_pte_at(k, K, l.t, i, mk_pte(ZERO_PFN, _PAGE_SPECIAL));
+      k.note(() => `mfill_atomic_pte_zeropage: vpn ${l.dst + l.done} ${l.err ? 'not none, -EEXIST' : '→ zero page'}`);
+      return 'zero_unlock';
+    },
+    zero_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? (l.err ? 'unlock' : 'next') : ENDED),
+    // shmem_mfill_atomic_pte: shmem_alloc_folio, copy (or clear for ZEROPAGE), __folio_set_locked,
+    // shmem_add_to_page_cache (-EEXIST when the index is populated), then install
+    shmem_alloc: (k, l) => {
+      const K = kern(k);
+      l.map = K.vma(l.vma).memfd;
+      l.pgoff = K.linear_page_index(l.vma, l.dst + l.done);
+      if (l.pgoff >= i_size(k.w, K, l.map)) {
+        l.err = EFAULT; // "if (unlikely(pgoff >= max_off)) ret = -EFAULT"
+        return 'unlock';
+      }
+      l.f = folio_alloc(k.w, K, 0);
+      if (l.f < 0) {
+        l.err = ENOMEM;
+        return 'unlock';
+      }
+      folio_write_data(k.w, K, l.f, l.mode === MFILL_ATOMIC_ZEROPAGE ? 0 : l.value);
+      folio_trylock(k, K, l.f);
+      return 'shmem_add';
+    },
+    shmem_add: (k, l) => {
+      const K = kern(k);
+      if (filemap_get_folio(k.w, K, l.map, l.pgoff) >= 0) {
+        l.err = EEXIST;
+        k.note(() => `shmem_mfill_atomic_pte: index ${l.pgoff} already in the page cache, -EEXIST`);
+        return 'shmem_unlock_put';
+      }
+      filemap_add_folio(k.w, K, l.map, l.pgoff, l.f);
+      folio_get(k.w, K, l.f); // the cache's reference; ours becomes the PTE's
+      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.dst + l.done)], 'install_locked');
+    },
+    shmem_unlock_put: (k, l) => (folio_unlock(k, kern(k), l.f) ? 'put_unlock' : ENDED),
+    // mfill_atomic_pte_continue: shmem_get_folio(inode, pgoff, 0, &folio, SGP_NOALLOC)
+    cont_lookup: (k, l) => {
+      const K = kern(k);
+      l.map = K.vma(l.vma).memfd;
+      l.pgoff = K.linear_page_index(l.vma, l.dst + l.done);
+      l.f = l.pgoff < i_size(k.w, K, l.map) ? filemap_get_folio(k.w, K, l.map, l.pgoff) : -1;
+      if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = -1;
+      if (l.f < 0) {
+        l.err = EFAULT; // "Our caller expects us to return -EFAULT if we failed to find folio"
+        k.note(() => `mfill_atomic_pte_continue: no folio at index ${l.pgoff} (SGP_NOALLOC), -EFAULT`);
+        return 'unlock';
+      }
+      return 'cont_lock';
+    },
+    cont_lock: (k, l) => (folio_lock(k, kern(k), l.f) ? 'cont_check' : BLOCKED),
+    cont_check: (k, l) => {
+      const K = kern(k);
+      if (folio_mapping(k.w, K, l.f) === l.map + 1) return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.dst + l.done)], 'install_locked');
+      l.err = EFAULT; // truncated meanwhile: shmem_get_folio_gfp repeats, finds nothing, -EFAULT
+      return 'shmem_unlock_put';
+    },
+    // mfill_atomic_install_pte: pte_offset_map_lock (-EAGAIN), then pte_none under the PTL (-EEXIST)
+    install_locked: (k, l) => {
+      if (k.rv === 0) {
+        l.err = EAGAIN;
+        k.note(() => `mfill_atomic_install_pte: no PTE table at vpn ${l.dst + l.done}, -EAGAIN`);
+        return 'install_fail';
+      }
+      l.t = pmd_table(k.rv);
+      return 'install';
+    },
+    install: (k, l) => {
+      const K = kern(k);
+      const i = pte_index(l.dst + l.done);
+      const vpn = l.dst + l.done;
+      if (!pte_none(ptep_get(k, K, l.t, i))) {
+        l.err = EEXIST;
+        k.note(() => `mfill_atomic_install_pte: vpn ${vpn} not none under the PTL, -EEXIST`);
+        return 'install_unlock';
+      }
+      const flags = vm_flags(k.w, K, l.vma);
+      const inCache = !vma_is_anonymous(K, l.vma);
+      // page_in_cache && !VM_SHARED: not writable
+      const writable = flags & VM_WRITE && !(inCache && !(flags & VM_SHARED));
+      if (inCache) folio_add_rmap(k.w, K, l.f);
+      else folio_add_new_anon_rmap(k.w, K, l.f, l.vma, vpn);
+      set_pte_at(k, K, l.t, i, mk_pte(folio_pfn(l.f), _PAGE_DIRTY | (writable ? _PAGE_RW : 0)));
+      k.note(() => `${MODE_NAME[l.mode]}: vpn ${vpn} → folio ${l.f}`);
+      return 'install_unlock';
+    },
+    install_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? (l.err ? 'install_fail' : 'installed') : ENDED),
+    installed: (k, l) => {
+      if (vma_is_anonymous(kern(k), l.vma)) return 'next';
+      return folio_unlock(k, kern(k), l.f) ? 'next' : ENDED;
+    },
+    // error paths: anon folio_put; shmem copy: filemap_remove_folio (out_delete_from_cache), unlock, put;
+    // continue: folio_unlock + folio_put
+    install_fail: (k, l) => {
+      const K = kern(k);
+      if (vma_is_anonymous(K, l.vma)) return 'put_unlock';
+      if (l.mode !== MFILL_ATOMIC_CONTINUE) filemap_remove_folio(k, K, l.map, l.f);
+      return 'shmem_unlock_put';
+    },
+    put_unlock: (k, l) => {
+      folio_put(k, kern(k), l.f);
+      l.f = -1;
+      return 'unlock';
+    },
+    next: (_k, l) => {
+      l.f = -1;
+      l.done++;
+      return l.done < l.pages ? 'pmd' : 'unlock';
+    },
+    // mfill_atomic's out_unlock: uffd_mfill_unlock (vma_end_read)
+    unlock: (k, l) => (k.up_read(kern(k).vma(l.vma).vma_lock) ? 'wake' : ENDED),
+    // userfaultfd_copy & co: wake the range unless DONTWAKE (COPY/ZEROPAGE only when something was filled)
+    wake: (k, l) => {
+      if (l.done > 0 && !(l.umode & UFFDIO_MODE_DONTWAKE)) wake_userfault(k, kern(k), l.mm);
+      return k.ret(l.done > 0 ? l.done : l.err);
+    },
+  },
+);

@@ -1,0 +1,165 @@
+/**
+ * The userfaultfd fill ioctls (actors/uffd/fill.ts): UFFDIO_COPY / UFFDIO_ZEROPAGE resolving a
+ * MISSING fault, UFFDIO_CONTINUE resolving a MINOR fault, and the real bug fixed by "userfaultfd:
+ * don't BUG_ON() if khugepaged yanks our page table" (4828d207dc51) on both sides of the fix.
+ */
+import { describe, expect, it } from 'vitest';
+import { EAGAIN, EEXIST, EFAULT } from '../../src/kernel/defs.js';
+import { encodeToken } from '../../src/explore/token.js';
+import { scenarioJsonSchema } from '../../src/scenario/jsonschema.js';
+import { knownSwitches } from '../../src/scenario/ops.js';
+import { dfsOf } from '../helpers.js';
+import { at, directed, model, notes, replay, rets } from './helpers.js';
+
+describe('the scenario vocabulary', () => {
+  it('`mmsim schema` lists the new operations, and the version switches are registered', () => {
+    const text = JSON.stringify(scenarioJsonSchema());
+    for (const op of ['uffdio_copy', 'uffdio_zeropage', 'uffdio_continue', 'mremap', 'fork']) expect(text).toContain(`"const":"${op}"`);
+    expect(knownSwitches().has('uffd_fill_pmd_checks_v6_11')).toBe(true);
+    expect(knownSwitches().has('mremap_recheck_normal_pmd')).toBe(true);
+  });
+});
+
+describe('UFFDIO_COPY and UFFDIO_ZEROPAGE on anonymous memory', () => {
+  const m = model('uffd-copy-fault', 'v6.10');
+
+  it('the copy resolves the sleeping MISSING fault and wakes it; the racing zeropage gets -EEXIST under the PTL', () => {
+    const r = directed(m, [
+      ['cpu', 'handle_userfault:sleep'],
+      ['filler', null],
+      ['zeroer', null],
+      ['cpu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([1, EEXIST]);
+    const queued = at(r.events, 'cpu', /handle_userfault: vpn 0 queued to userfaultfd/);
+    const copied = at(r.events, 'filler', /UFFDIO_COPY: vpn 0 → folio \d+/);
+    const refused = at(r.events, 'zeroer', /mfill_atomic_pte_zeropage: vpn 0 not none, -EEXIST/);
+    const loaded = at(r.events, 'cpu', /load 7 from vpn 0/);
+    expect(queued).toBeGreaterThan(0);
+    expect(copied).toBeGreaterThan(queued);
+    expect(refused).toBeGreaterThan(copied);
+    expect(loaded).toBeGreaterThan(refused);
+  });
+
+  it('the zeropage wins: the copy finds the PTE present and frees its folio (-EEXIST); the load reads the zero page', () => {
+    const r = directed(m, [
+      ['cpu', 'handle_userfault:sleep'],
+      ['zeroer', null],
+      ['filler', null],
+      ['cpu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([1, EEXIST]);
+    expect(notes(r.events)).toContain('filler: mfill_atomic_install_pte: vpn 0 not none under the PTL, -EEXIST');
+    expect(at(r.events, 'cpu', /load vpn 0: zero page/)).toBeGreaterThan(at(r.events, 'zeroer', /vpn 0 → zero page/));
+  });
+});
+
+describe('UFFDIO_COPY and UFFDIO_ZEROPAGE on shmem (shmem_mfill_atomic_pte)', () => {
+  const m = model('uffd-copy-shmem', 'v6.10');
+
+  it('the copy inserts into the page cache and maps it; the racing zeropage finds the index taken (-EEXIST); the woken load reads 7', () => {
+    const r = directed(m, [
+      ['cpu', 'handle_userfault:sleep'],
+      ['filler', null],
+      ['zeroer', null],
+      ['cpu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([1, EEXIST]);
+    const copied = at(r.events, 'filler', /UFFDIO_COPY: vpn 0 → folio \d+/);
+    const refused = at(r.events, 'zeroer', /shmem_mfill_atomic_pte: index 0 already in the page cache, -EEXIST/);
+    expect(copied).toBeGreaterThan(at(r.events, 'cpu', /handle_userfault: vpn 0 queued/));
+    expect(refused).toBeGreaterThan(copied);
+    expect(at(r.events, 'cpu', /load 7 from vpn 0/)).toBeGreaterThan(refused);
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
+
+describe('UFFDIO_CONTINUE on shmem (MINOR mode)', () => {
+  const m = model('uffd-continue-fault', 'v6.10');
+
+  it('maps the cached folio, wakes the MINOR fault; a punched page is -EFAULT (SGP_NOALLOC)', () => {
+    const r = directed(m, [
+      ['cpu', 'handle_userfault:sleep'],
+      ['puncher', null],
+      ['resolver', null],
+      ['cpu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([1, EFAULT]);
+    expect(notes(r.events)).toContain('resolver: mfill_atomic_pte_continue: no folio at index 2 (SGP_NOALLOC), -EFAULT');
+    const mapped = at(r.events, 'resolver', /UFFDIO_CONTINUE: vpn 1 → folio \d+/);
+    expect(mapped).toBeGreaterThan(at(r.events, 'cpu', /handle_userfault: vpn 1 queued/));
+    expect(at(r.events, 'cpu', /load \d+ from vpn 1/)).toBeGreaterThan(mapped);
+  });
+});
+
+describe('UFFDIO_CONTINUE vs retract_page_tables (4828d207dc51, Fixes: 1d65b771bc08)', () => {
+  const NAME = 'uffd-continue-vs-retract';
+  /** resolver allocates dst's table and stops before the checks; khugepaged collapses and retracts it. */
+  const yank = [
+    ['resolver', 'mfill_atomic:checks'],
+    ['khugepaged', null],
+    ['resolver', null],
+  ] as const;
+
+  it('v6.10: DFS finds the BUG_ON; its witness replays to the same verdict', () => {
+    const m = model(NAME, 'v6.10');
+    const d = dfsOf(m);
+    expect(d.findings.map((f) => f.verdict.code)).toEqual(['bug']);
+    const f = d.findings[0];
+    if (!f) throw new Error('no finding');
+    const r = replay(m, encodeToken(f.choices));
+    expect(r.verdict).toEqual(f.verdict);
+    expect(r.verdict?.message).toBe('kernel BUG at mfill_atomic:checks: BUG_ON(pmd_none(*dst_pmd))');
+  });
+
+  it('v6.10: the table __pte_alloc installed is retracted (no mmap_lock, no VMA lock) before BUG_ON(pmd_none(*dst_pmd))', () => {
+    const r = directed(model(NAME, 'v6.10'), yank);
+    expect(r.verdict?.message).toBe('kernel BUG at mfill_atomic:checks: BUG_ON(pmd_none(*dst_pmd))');
+    const alloc = at(r.events, 'resolver', /__pte_alloc/);
+    const retracted = at(r.events, 'khugepaged', /retract_page_tables: dst pmd 0 table \d+ retracted, pmd none/);
+    const bug = at(r.events, 'resolver', /dst pmd 0 is none after __pte_alloc/);
+    expect(alloc).toBeGreaterThan(0);
+    expect(retracted).toBeGreaterThan(alloc);
+    expect(bug).toBeGreaterThan(retracted);
+    // resolver holds dst's VMA read lock (uffd_mfill_lock); khugepaged took neither it nor mmap_lock
+    expect(r.events.some((e) => e.k === 'lock' && e.t === 'resolver' && e.lock === 'dst.vm_lock')).toBe(true);
+    const kLocks = r.events.slice(0, retracted).flatMap((e) => (e.k === 'lock' && e.t === 'khugepaged' ? [`${e.op} ${e.lock}`] : []));
+    expect(kLocks).toContain('acquire shm.i_mmap_rwsem');
+    // khugepaged's scan took and dropped mmap_lock before collapse_file; it holds it no more
+    const mmap = kLocks.filter((n) => n.endsWith(' P.mmap_lock'));
+    expect(mmap.filter((n) => n.startsWith('acquire')).length).toBe(mmap.filter((n) => n.startsWith('release')).length);
+    expect(kLocks.filter((n) => n.endsWith(' dst.vm_lock'))).toEqual([]);
+  });
+
+  it('v6.11: the same schedule re-reads the pmd and returns -EEXIST', () => {
+    const r = directed(model(NAME, 'v6.11'), yank);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([EEXIST]);
+    expect(notes(r.events)).toContain('resolver: mfill_atomic: dst pmd 0 is none after __pte_alloc, -EEXIST');
+  });
+
+  it('v6.11: a retraction after the checks makes pte_offset_map_lock fail: -EAGAIN', () => {
+    const r = directed(model(NAME, 'v6.11'), [
+      ['resolver', 'mfill_atomic:fill'],
+      ['khugepaged', null],
+      ['resolver', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([EAGAIN]);
+  });
+
+  it('v6.11: DFS completes without a verdict', () => {
+    const d = dfsOf(model(NAME, 'v6.11'));
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
