@@ -155,7 +155,7 @@ function renderGraph() {
 
 /* Protocol machines: one card per actor, laid out here (no library). */
 var machines = (data.states && data.states[0] && data.states[0].machines) || [], cards = [];
-var CH = 6.8, BH = 22, LVL = 14;
+var CH = 6.8, LCH = 6.1, BH = 22, LVL = 14;
 function edgeText(m, ed) { return m.states[ed.from] + ' --' + ed.ev + (ed.guard ? ' [' + ed.guard + ']' : '') + '--> ' + m.states[ed.to]; }
 function drawMachine(m, n) {
   var order = [m.initial].concat(m.states.map(function (_, i) { return i; }).filter(function (i) { return i !== m.initial; }));
@@ -170,16 +170,25 @@ function drawMachine(m, n) {
   });
   var bw = order.map(function (s) { return Math.max(40, m.states[s].length * CH + 14); });
   var gap = order.map(function () { return 30; });
-  var above = 0, below = 0;
   keys.forEach(function (key) {
-    var g = groups[key], a = pos[g.from], b = pos[g.to], span = Math.abs(a - b);
+    var g = groups[key], a = pos[g.from], b = pos[g.to];
     g.text = g.labels.join(' / ');
-    g.lvl = span === 0 ? LVL + 2 : LVL * span;
-    if (span === 1) gap[Math.min(a, b)] = Math.max(gap[Math.min(a, b)], g.text.length * CH + 12);
-    if (a <= b) above = Math.max(above, g.lvl); else below = Math.max(below, g.lvl);
+    g.span = Math.abs(a - b);
+    if (g.span === 1) gap[Math.min(a, b)] = Math.max(gap[Math.min(a, b)], g.text.length * LCH + 16);
   });
   var xs = [], cx = 8;
   order.forEach(function (s, k) { xs.push(cx); cx += bw[k] + gap[k]; });
+  function mid(s) { return xs[pos[s]] + bw[pos[s]] / 2; }
+  /* Each label gets the lowest level (arc height) from its span up where it overlaps no label placed before. */
+  var placed = { up: [], down: [] }, above = 0, below = 0;
+  keys.slice().sort(function (p, q) { return groups[p].span - groups[q].span; }).forEach(function (key) {
+    var g = groups[key], side = pos[g.from] <= pos[g.to] ? 'up' : 'down', lx = (mid(g.from) + mid(g.to)) / 2, half = g.text.length * LCH / 2 + 4;
+    var lvl = Math.max(1, g.span);
+    while (placed[side].some(function (o) { return o.lvl === lvl && o.l < lx + half && lx - half < o.r; })) lvl++;
+    placed[side].push({ lvl: lvl, l: lx - half, r: lx + half });
+    g.lvl = LVL * lvl;
+    if (side === 'up') above = Math.max(above, g.lvl); else below = Math.max(below, g.lvl);
+  });
   var top = above + 16, bot = top + BH, width = Math.max(cx - gap[order.length - 1] + 8, 120), height = bot + below + 16;
   var svg = svgEl('svg', { width: width, height: height, class: 'pm', role: 'img', 'aria-label': 'protocol machine of ' + m.actor });
   var defs = svgEl('defs', {});
@@ -189,14 +198,13 @@ function drawMachine(m, n) {
     defs.appendChild(mk);
   });
   svg.appendChild(defs);
-  function mid(s) { return xs[pos[s]] + bw[pos[s]] / 2; }
   var arcs = {};
   keys.forEach(function (key) {
     var g = groups[key], a = pos[g.from], b = pos[g.to], d, lx, ly;
     if (a === b) {
       var c = mid(g.from);
-      d = 'M' + (c - 8) + ',' + top + ' C' + (c - 16) + ',' + (top - 2 * g.lvl) + ' ' + (c + 16) + ',' + (top - 2 * g.lvl) + ' ' + (c + 8) + ',' + top;
-      lx = c; ly = top - g.lvl - 6;
+      d = 'M' + (c - 8) + ',' + top + ' C' + (c - 16) + ',' + (top - 4 * g.lvl / 3) + ' ' + (c + 16) + ',' + (top - 4 * g.lvl / 3) + ' ' + (c + 8) + ',' + top;
+      lx = c; ly = top - g.lvl - 3;
     } else if (a < b) {
       var x1 = mid(g.from) + 8, x2 = mid(g.to) - 8;
       d = 'M' + x1 + ',' + top + ' Q' + (x1 + x2) / 2 + ',' + (top - 2 * g.lvl) + ' ' + x2 + ',' + top;
@@ -226,9 +234,11 @@ function drawMachine(m, n) {
   card.appendChild(svg);
   var now = h('p', 'pnow', '');
   card.appendChild(now);
-  var ul = h('ul', 'pedges'), lis = [];
+  var more = h('details', ''), ul = h('ul', 'pedges'), lis = [];
+  more.appendChild(h('summary', '', m.edges.length + ' transitions'));
   m.edges.forEach(function (ed) { var li = h('li', '', edgeText(m, ed)); ul.appendChild(li); lis.push(li); });
-  card.appendChild(ul);
+  more.appendChild(ul);
+  card.appendChild(more);
   return { m: m, n: n, card: card, boxes: boxes, arcs: arcs, lis: lis, now: now };
 }
 /* The protocol event a send/receive is for this actor: '!Name' or '?Name'. */
