@@ -17,9 +17,14 @@ export function editorSchema(version: string, sc?: Scenario): Json {
   const switches = (variant.properties as Json).switches as Json;
   const known = [...knownSwitches()].sort(([a], [b]) => (a < b ? -1 : 1));
   switches.properties = Object.fromEntries(known.map(([name, doc]) => [name, { type: 'boolean', description: doc }]));
-  switches.additionalProperties = false;
+  switches.additionalProperties = { type: 'boolean' };
   delete switches.propertyNames;
-  const out: Json = { $id: `urn:mmsim:scenario:${version}`, ...s };
+  // A variant may also set the switches its file declares (a top-level `switches:` read by `branch`
+  // ops); without that section, only the model's own switches are allowed.
+  const closed = { properties: { variants: { additionalProperties: { properties: { switches: { properties: switches.properties, additionalProperties: false } } } } } };
+  const out: Json = { $id: `urn:mmsim:scenario:${version}`, ...s, if: { not: { required: ['switches'] } } };
+  // JSON Schema's `then` keyword (biome flags a literal `then` key as a thenable).
+  out['then'] = closed;
   if (sc) {
     out.$id = `urn:mmsim:scenario:${version}:${sc.spec.name}`;
     out.title = `mmsim scenario ${sc.spec.name}`;

@@ -4,7 +4,8 @@
  * timeline with a lane per actor, lock holds and waits as bars under each lane and an arrow for
  * every message delivery; the event list; the state at the selected step (page tables, folios, page
  * cache, VMAs, locks) diffed against the step before; the run's lock-order graph with the violating
- * edge marked. The failing step is selected and scrolled to; keys move through the trace.
+ * edge marked; each protocol actor's machine with its state at the selected step and the transition
+ * the selected send/receive took. The failing step is selected and scrolled to; keys move through the trace.
  */
 import { createHash } from 'node:crypto';
 import type { TraceEvent } from '../engine/events.js';
@@ -52,6 +53,7 @@ export function toHtml(events: readonly TraceEvent[], meta: TraceMeta, extras: V
   const message = v?.message ?? 'the run ended cleanly';
   const cmd = replayCommand(meta.scenario, meta.token, meta.variant);
   const title = `${meta.scenario}/${meta.variant}: ${code}`;
+  const machines = extras.states?.[0]?.machines?.length ? '\n<section id="machines"><h2>protocol machines</h2><div id="machine-cards"></div></section>' : '';
   const data = { meta: { scenario: meta.scenario, variant: meta.variant, token: meta.token, verdict: meta.verdict }, events, timeline: timeline(events), states: extras.states ?? [], lockOrder: extras.lockOrder ?? null };
   return `<!doctype html>
 <html lang="en">
@@ -70,7 +72,7 @@ export function toHtml(events: readonly TraceEvent[], meta: TraceMeta, extras: V
 <nav><button id="prev" type="button">◀ previous</button><button id="next" type="button">next ▶</button><button id="jump" type="button">jump to verdict</button> <span id="cur"></span> <span class="keys">${escapeHtml(KEYS)}</span></nav>
 <main>
 <section class="left">
-<div id="timeline"><div id="lane-names"></div><div id="lanes"></div></div>
+<div id="timeline"><div id="lane-names"></div><div id="lanes"></div></div>${machines}
 <div id="list"><table id="events"><thead><tr><th>step</th><th>actor</th><th>event</th></tr></thead><tbody>
 ${eventRows(events)}
 </tbody></table></div>

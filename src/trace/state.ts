@@ -1,10 +1,13 @@
 /**
  * Compact snapshots of a world for the trace viewer's state panel: page tables (pmd → table → PTEs),
  * PTE tables with their lifecycle state, folios (ref/map/pin, lock holder, flags), the page cache,
- * VMAs, HMM mirrors' device PTEs, and every lock with its holders and waiters. A snapshot is a flat map `key → text` whose key
+ * VMAs, HMM mirrors' device PTEs, every lock with its holders and waiters, and each protocol actor's
+ * machine state and mailbox. A snapshot is a flat map `key → text` whose key
  * prefix names the section, so two snapshots diff key by key. Taken only when an exporter asks for
  * it (a replay with snapshots), never while exploring.
  */
+import { aslot } from '../engine/delivery.js';
+import { A_LEN, A_MSGS, A_PSTATE, E_FIELDS, E_FROM, E_TYPE } from '../engine/mailbox-layout.js';
 import type { World } from '../engine/world.js';
 import {
   FOLIO_USED,
@@ -51,9 +54,10 @@ import {
   PT_STATE,
   VMA_ATTACHED,
 } from '../kernel/kernel.js';
+import { type MachineView, machineViews } from './machines.js';
 import { heldLock, heldMode, READ, T_HELD, T_NHELD, T_WAIT_LOCK, T_WAIT_MODE, THREAD_STRIDE } from '../locks/space.js';
 
-/** `section key → text`; sections: pmd, table, folio, cache, vma, lock. */
+/** `section key → text`; sections: pmd, table, folio, cache, vma, mirror, lock, protocol, mailbox. */
 export type StateSnapshot = Record<string, string>;
 
 const TABLE_STATE: Record<number, string> = { [PT_FREE]: 'free', [PT_ATTACHED]: 'attached', [PT_DETACHED]: 'detached', [PT_NEW]: 'new' };
@@ -152,12 +156,31 @@ function kernel(w: World, K: Kernel, out: StateSnapshot, holders: Map<number, st
     out[`vma ${v.name}`] = `${K.mm(v.mm).name} pages ${v.start}..${v.end - 1}${v.memfd >= 0 ? ` ${K.mapping(v.memfd).name}` : ' anon'}${w.get(K.vmaSlot(v.id, VMA_ATTACHED)) ? '' : ' (detached)'}`;
 }
 
+/** Each protocol actor's machine state (`protocol <actor>` = the state's name) and its waiting messages. */
+function actors(w: World, out: StateSnapshot): void {
+  w.model.protocols.forEach((p, tid) => {
+    if (!p) return;
+    const name = w.threadName(tid);
+    out[`protocol ${name}`] = p.states[w.get(aslot(w, tid, A_PSTATE))] ?? '?';
+    const len = w.get(aslot(w, tid, A_LEN));
+    const msgs: string[] = [];
+    for (let k = 0; k < len; k++) {
+      const e = aslot(w, tid, A_MSGS + k * w.entryStride);
+      const code = w.get(e + E_TYPE);
+      const fields = (p.vocab.fields[code] ?? []).map((f, j) => `${f}=${w.get(e + E_FIELDS + j)}`);
+      msgs.push(`${p.vocab.names[code] ?? code}(${fields.join(', ')}) from ${w.threadName(w.get(e + E_FROM))}`);
+    }
+    if (len > 0) out[`mailbox ${name}`] = msgs.join('; ');
+  });
+}
+
 /** The snapshot of `w` now. */
 export function snapshot(w: World): StateSnapshot {
   const out: StateSnapshot = {};
   const holders = locks(w, out, (l) => w.model.locks[l]?.name ?? `lock${l}`);
   const K = w.model.objects.kernel as Kernel | undefined;
   if (K) kernel(w, K, out, holders);
+  actors(w, out);
   return out;
 }
 
@@ -173,6 +196,8 @@ export function delta(prev: StateSnapshot, next: StateSnapshot): Record<string, 
 export interface StateDelta {
   readonly i: number;
   readonly d: Record<string, string | null>;
+  /** On the first delta only, when some actor speaks a protocol: the actors' machines (fixed for the run). */
+  machines?: readonly MachineView[];
 }
 
 /** An observer for replayToken that records a delta per step (the viewer rebuilds the snapshots). */
@@ -184,7 +209,8 @@ export function stateRecorder(): { observe: (w: World) => void; states: StateDel
     const d = delta(prev, next);
     const last = states[states.length - 1];
     if (last && last.i === w.steps) Object.assign(last.d, d);
-    else states.push({ i: w.steps, d });
+    else if (last) states.push({ i: w.steps, d });
+    else states.push(w.model.protocols.length ? { i: w.steps, d, machines: machineViews(w.model) } : { i: w.steps, d });
     prev = next;
   };
   return { observe, states };

@@ -1,7 +1,9 @@
 /**
  * The viewer's own script (pinned by hash in the page's CSP). It reads the embedded trace and draws
  * the timeline (a lane per actor, lock bars, message arrows), the state panel diffed against the
- * previous step, and the run's lock-order graph; keys move through the trace. Every scenario string
+ * previous step, the run's lock-order graph, and each protocol actor's machine (states as boxes in a
+ * row, forward transitions as arcs above, backward ones below) with the state it is in at the
+ * selected step and the transition the selected send/receive took; keys move through the trace. Every scenario string
  * reaches the page through textContent or setAttribute, never as markup.
  */
 export const VIEWER_SCRIPT = `(function () {
@@ -88,7 +90,7 @@ document.getElementById('lane-names').appendChild(names);
 tlBox.appendChild(svg);
 
 /* State panel. */
-var SECTIONS = [['pmd', 'page tables (pmd → table → PTEs)'], ['table', 'PTE tables not linked from a pmd'], ['folio', 'folios'], ['cache', 'page cache'], ['vma', 'VMAs'], ['mirror', 'HMM mirrors (device page tables)'], ['lock', 'locks (holders, waiters)']];
+var SECTIONS = [['pmd', 'page tables (pmd → table → PTEs)'], ['table', 'PTE tables not linked from a pmd'], ['folio', 'folios'], ['cache', 'page cache'], ['vma', 'VMAs'], ['mirror', 'HMM mirrors (device page tables)'], ['lock', 'locks (holders, waiters)'], ['protocol', 'protocol states'], ['mailbox', 'mailboxes (oldest first)']];
 function row(list, key, now, before) {
   var li = h('li', '');
   li.setAttribute('data-key', key);
@@ -151,6 +153,135 @@ function renderGraph() {
   box.appendChild(gs);
 }
 
+/* Protocol machines: one card per actor, laid out here (no library). */
+var machines = (data.states && data.states[0] && data.states[0].machines) || [], cards = [];
+var CH = 6.8, LCH = 6.1, BH = 22, LVL = 14;
+function edgeText(m, ed) { return m.states[ed.from] + ' --' + ed.ev + (ed.guard ? ' [' + ed.guard + ']' : '') + '--> ' + m.states[ed.to]; }
+function drawMachine(m, n) {
+  var order = [m.initial].concat(m.states.map(function (_, i) { return i; }).filter(function (i) { return i !== m.initial; }));
+  var pos = {}; order.forEach(function (s, k) { pos[s] = k; });
+  var groups = {}, keys = [];
+  m.edges.forEach(function (ed, j) {
+    var key = ed.from + '>' + ed.to;
+    if (!groups[key]) { groups[key] = { from: ed.from, to: ed.to, labels: [], edges: [] }; keys.push(key); }
+    var lab = ed.ev + (ed.guard ? ' [' + ed.guard + ']' : '');
+    if (groups[key].labels.indexOf(lab) < 0) groups[key].labels.push(lab);
+    groups[key].edges.push(j);
+  });
+  var bw = order.map(function (s) { return Math.max(40, m.states[s].length * CH + 14); });
+  var gap = order.map(function () { return 30; });
+  keys.forEach(function (key) {
+    var g = groups[key], a = pos[g.from], b = pos[g.to];
+    g.text = g.labels.join(' / ');
+    g.span = Math.abs(a - b);
+    if (g.span === 1) gap[Math.min(a, b)] = Math.max(gap[Math.min(a, b)], g.text.length * LCH + 16);
+  });
+  var xs = [], cx = 8;
+  order.forEach(function (s, k) { xs.push(cx); cx += bw[k] + gap[k]; });
+  function mid(s) { return xs[pos[s]] + bw[pos[s]] / 2; }
+  /* Each label gets the lowest level (arc height) from its span up where it overlaps no label placed before. */
+  var placed = { up: [], down: [] }, above = 0, below = 0;
+  keys.slice().sort(function (p, q) { return groups[p].span - groups[q].span; }).forEach(function (key) {
+    var g = groups[key], side = pos[g.from] <= pos[g.to] ? 'up' : 'down', lx = (mid(g.from) + mid(g.to)) / 2, half = g.text.length * LCH / 2 + 4;
+    var lvl = Math.max(1, g.span);
+    while (placed[side].some(function (o) { return o.lvl === lvl && o.l < lx + half && lx - half < o.r; })) lvl++;
+    placed[side].push({ lvl: lvl, l: lx - half, r: lx + half });
+    g.lvl = LVL * lvl;
+    if (side === 'up') above = Math.max(above, g.lvl); else below = Math.max(below, g.lvl);
+  });
+  var top = above + 16, bot = top + BH, width = Math.max(cx - gap[order.length - 1] + 8, 120), height = bot + below + 16;
+  var svg = svgEl('svg', { width: width, height: height, class: 'pm', role: 'img', 'aria-label': 'protocol machine of ' + m.actor });
+  var defs = svgEl('defs', {});
+  ['', '-on'].forEach(function (suf) {
+    var mk = svgEl('marker', { id: 'pm-ah' + suf + '-' + n, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse' });
+    mk.appendChild(svgEl('path', { d: 'M0,0 L10,5 L0,10 z', class: 'pah' + suf }));
+    defs.appendChild(mk);
+  });
+  svg.appendChild(defs);
+  var arcs = {};
+  keys.forEach(function (key) {
+    var g = groups[key], a = pos[g.from], b = pos[g.to], d, lx, ly;
+    if (a === b) {
+      var c = mid(g.from);
+      d = 'M' + (c - 8) + ',' + top + ' C' + (c - 16) + ',' + (top - 4 * g.lvl / 3) + ' ' + (c + 16) + ',' + (top - 4 * g.lvl / 3) + ' ' + (c + 8) + ',' + top;
+      lx = c; ly = top - g.lvl - 3;
+    } else if (a < b) {
+      var x1 = mid(g.from) + 8, x2 = mid(g.to) - 8;
+      d = 'M' + x1 + ',' + top + ' Q' + (x1 + x2) / 2 + ',' + (top - 2 * g.lvl) + ' ' + x2 + ',' + top;
+      lx = (x1 + x2) / 2; ly = top - g.lvl - 3;
+    } else {
+      var y1 = mid(g.from) - 8, y2 = mid(g.to) + 8;
+      d = 'M' + y1 + ',' + bot + ' Q' + (y1 + y2) / 2 + ',' + (bot + 2 * g.lvl) + ' ' + y2 + ',' + bot;
+      lx = (y1 + y2) / 2; ly = bot + g.lvl + 10;
+    }
+    var path = svgEl('path', { d: d, class: 'pedge', 'marker-end': 'url(#pm-ah-' + n + ')' });
+    var label = svgEl('text', { x: lx, y: ly, class: 'plabel' }, g.text);
+    svg.appendChild(tip(path, g.edges.map(function (j) { return edgeText(m, m.edges[j]); }).join('\\n')));
+    svg.appendChild(label);
+    arcs[key] = { path: path, label: label };
+  });
+  var boxes = {};
+  order.forEach(function (s, k) {
+    var g = svgEl('g', { class: 'pstate' + (s === m.initial ? ' initial' : '') + (m.final.indexOf(s) >= 0 ? ' final' : ''), 'data-state': m.states[s] });
+    g.appendChild(svgEl('rect', { x: xs[k], y: top, width: bw[k], height: BH, rx: 6 }));
+    g.appendChild(svgEl('text', { x: xs[k] + bw[k] / 2, y: top + 15, class: 'sname' }, m.states[s]));
+    svg.appendChild(tip(g, m.states[s] + (s === m.initial ? ' (initial)' : '') + (m.final.indexOf(s) >= 0 ? ' (final)' : '')));
+    boxes[s] = g;
+  });
+  var card = h('div', 'machine');
+  card.setAttribute('data-actor', m.actor);
+  card.appendChild(h('h3', '', m.actor + ' · ' + m.protocol));
+  card.appendChild(svg);
+  var now = h('p', 'pnow', '');
+  card.appendChild(now);
+  var more = h('details', ''), ul = h('ul', 'pedges'), lis = [];
+  more.appendChild(h('summary', '', m.edges.length + ' transitions'));
+  m.edges.forEach(function (ed) { var li = h('li', '', edgeText(m, ed)); ul.appendChild(li); lis.push(li); });
+  more.appendChild(ul);
+  card.appendChild(more);
+  return { m: m, n: n, card: card, boxes: boxes, arcs: arcs, lis: lis, now: now };
+}
+/* The protocol event a send/receive is for this actor: '!Name' or '?Name'. */
+function protoEv(e) { return (e.k === 'send' || e.k === 'recv') && e.name !== undefined ? (e.k === 'send' ? '!' : '?') + e.name : null; }
+/* The transition event i took: from the actor's state before its step, through the actor's earlier sends/receives of that step. */
+function taken(m, i) {
+  var e = events[i], key = 'protocol ' + m.actor;
+  if (e.t !== m.actor || !protoEv(e)) return -1;
+  var before = stateAt(e.i), after = stateAt(e.i + 1);
+  var cur = before && key in before ? m.states.indexOf(before[key]) : m.initial;
+  var to = after && key in after ? m.states.indexOf(after[key]) : -1;
+  var mine = [];
+  for (var j = 0; j < events.length; j++) if (events[j].i === e.i && events[j].t === m.actor && protoEv(events[j])) mine.push(j);
+  for (var q = 0; q < mine.length; q++) {
+    var ev = protoEv(events[mine[q]]), pick = -1;
+    m.edges.forEach(function (ed, k) { if (ed.from === cur && ed.ev === ev && (pick < 0 || (q === mine.length - 1 && ed.to === to && m.edges[pick].to !== to))) pick = k; });
+    if (pick < 0 || mine[q] === i) return pick;
+    cur = m.edges[pick].to;
+  }
+  return -1;
+}
+function renderMachines(i) {
+  var e = events[i];
+  var now = stateAt(e.i + 1) || {};
+  cards.forEach(function (c) {
+    var m = c.m, st = m.states.indexOf(now['protocol ' + m.actor]), t = taken(m, i);
+    Object.keys(c.boxes).forEach(function (s) { c.boxes[s].classList.toggle('cur', Number(s) === st); });
+    Object.keys(c.arcs).forEach(function (key) {
+      var on = t >= 0 && key === m.edges[t].from + '>' + m.edges[t].to;
+      c.arcs[key].path.classList.toggle('taken', on);
+      c.arcs[key].label.classList.toggle('taken', on);
+      c.arcs[key].path.setAttribute('marker-end', 'url(#pm-ah' + (on ? '-on' : '') + '-' + c.n + ')');
+    });
+    c.lis.forEach(function (li, k) { li.classList.toggle('taken', k === t); });
+    var refused = e.k === 'verdict' && e.code === 'protocol' && e.t === m.actor;
+    c.card.classList.toggle('refused', refused);
+    c.card.classList.toggle('active', t >= 0 || refused);
+    c.now.textContent = 'state: ' + (st >= 0 ? m.states[st] : '?') + (t >= 0 ? ' — took ' + edgeText(m, m.edges[t]) : '') + (refused ? ' — refused: ' + e.message : '');
+  });
+}
+var mBox = document.getElementById('machine-cards');
+if (mBox) machines.forEach(function (m, n) { var c = drawMachine(m, n); cards.push(c); mBox.appendChild(c.card); });
+
 /* Selection and keys. */
 var rows = document.querySelectorAll('#events tr[data-ev]');
 var rowOf = {};
@@ -168,6 +299,7 @@ function select(i, fromTimeline) {
   tlBox.scrollLeft = left > 0 ? left : 0;
   document.getElementById('cur').textContent = 'event ' + (i + 1) + '/' + events.length + ', step ' + e.i + (e.t ? ', ' + e.t : '');
   renderState(e.i);
+  if (cards.length) renderMachines(i);
 }
 function actorStep(dir) {
   var a = events[sel] && events[sel].t;

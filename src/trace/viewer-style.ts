@@ -26,4 +26,10 @@ aside{background:#fff;border:1px solid #d8dde6;padding:4px 10px;max-height:calc(
 .arrow{stroke:#00897b;stroke-width:1.5}.ah{fill:#00897b}
 .mark{fill:#8a93a0;stroke:#fff;cursor:pointer}.mark.k-acquire{fill:#2e7d32}.mark.k-release{fill:#1565c0}.mark.k-block{fill:#c62828}
 .mark.k-send,.mark.k-recv{fill:#00897b}.mark.k-note{fill:#6d4c41}.mark.k-verdict{fill:#b3261e;r:7}.mark.sel{stroke:#f0a500;stroke-width:3}
+#machines h2{margin:10px 0 2px}#machine-cards{display:flex;flex-wrap:wrap;gap:8px}.machine{background:#fff;border:1px solid #d8dde6;border-radius:4px;padding:2px 8px 4px;max-width:100%;overflow-x:auto}
+.machine h3{margin:4px 0 0;color:#1d2330}.machine.active{border-color:#f0a500}.machine.refused{border-color:#b3261e;background:#fff4f3}
+.pm .pstate rect{fill:#e1ecfb;stroke:#0d47a1}.pm .pstate.initial rect{stroke-width:2}.pm .pstate.final rect{stroke-dasharray:4 2}.pm .pstate.cur rect{fill:#ffd54f;stroke:#e65100;stroke-width:3}
+.pm .sname{font-size:11px;text-anchor:middle;font-family:ui-monospace,Menlo,Consolas,monospace}.pm .plabel{font-size:10px;text-anchor:middle;fill:#5a6472;font-family:ui-monospace,Menlo,Consolas,monospace}
+.pm .pedge{fill:none;stroke:#8a93a0;stroke-width:1.3}.pm .pedge.taken{stroke:#e65100;stroke-width:2.5}.pm .plabel.taken{fill:#e65100;font-weight:700}.pah{fill:#8a93a0}.pah-on{fill:#e65100}
+.pnow{margin:2px 0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}.pedges{list-style:none;margin:0;padding:0;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px;color:#5a6472}.pedges li.taken{color:#e65100;font-weight:700}
 .lo .dep{stroke:#8a93a0;stroke-width:1.5}.lo .dep.bad{stroke:#c62828;stroke-width:3}.lo .node{fill:#e1ecfb;stroke:#0d47a1}.lo .nlabel{font-size:11px;text-anchor:middle}`;

@@ -1,7 +1,8 @@
 /**
  * The HTML viewer in a real browser (Debian's Chromium, driven by playwright-core): open a witness,
  * step to the verdict with the keyboard, check the state panel shows the detached table and the
- * device PTE the CPU no longer maps, that hostile scenario strings appear as text, and that the page's script never
+ * device PTE the CPU no longer maps, that each protocol actor's machine is drawn with the state it is in
+ * at the selected step, that hostile scenario strings appear as text, and that the page's script never
  * throws. The screenshots it takes are the README's (docs/viewer-*.png).
  */
 import { spawnSync } from 'node:child_process';
@@ -90,6 +91,64 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the trace viewer in C
     expect(changed).toBeGreaterThan(0); // some step before the verdict changed the state, and it is marked
     expect(await page.locator('#timeline .bar.held').count()).toBeGreaterThan(0);
     expect(await page.locator('#vband').count()).toBe(1);
+    expect(await page.locator('#machines, .machine').count()).toBe(0); // no actor speaks a protocol: nothing extra
+  }, 60_000);
+
+  /** The state each protocol actor's card highlights, by actor. */
+  const highlighted = (page: Page) =>
+    page.locator('.machine').evaluateAll((cards) =>
+      Object.fromEntries(cards.map((c) => [c.getAttribute('data-actor'), [...c.querySelectorAll('.pstate.cur')].map((g) => g.getAttribute('data-state')).join('|')])),
+    );
+
+  it("actors-rpc-fence: the server's machine highlights the state the protocol verdict names; stepping back moves the client's", async () => {
+    const page = await open(witness('rpc', ['actors-rpc-fence', tokenOf('actors-rpc-fence', 'default', 'protocol'), '--variant', 'default']));
+    const verdict = await page.locator('#events tr.verdict td.e').innerText();
+    const [, actor, named] = /^protocol: (\S+) \(rpc-server\) in state (\S+) may not send Reply/.exec(verdict) ?? [];
+    expect(actor).toBe('server');
+    expect(await page.locator('.machine').count()).toBe(2);
+    const atVerdict = await highlighted(page);
+    expect(atVerdict.server).toBe(named);
+    expect(await page.locator('.machine[data-actor="server"]').getAttribute('class')).toContain('refused');
+    expect(await page.locator('.machine[data-actor="server"] .pnow').innerText()).toContain(`state: ${named} — refused: server (rpc-server) in state ${named}`);
+    // Step back until an actor's highlighted state changes: the client before its Request went out.
+    let before = atVerdict;
+    for (let i = 0; i < 20 && JSON.stringify(before) === JSON.stringify(atVerdict); i++) {
+      await page.keyboard.press('ArrowLeft');
+      before = await highlighted(page);
+    }
+    expect(before).not.toEqual(atVerdict);
+    expect(Object.values(before).every((s) => s !== '')).toBe(true); // one state highlighted per machine
+    // The send of the Request: the transition it took is highlighted, from the state before to the state after.
+    const send = page.locator('#events tr.k-send').first();
+    const sendEv = Number(await send.getAttribute('data-ev'));
+    const sender = await send.locator('td.a').innerText();
+    // The state shown at an event is the state after its step: "from" is read at the step before the send's.
+    const steps = await page.locator('#events tr[data-ev] td.i').evaluateAll((tds) => tds.map((td) => Number(td.textContent)));
+    const prev = steps.findLastIndex((st, ev) => ev < sendEv && st < (steps[sendEv] as number));
+    expect(prev).toBeGreaterThanOrEqual(0);
+    await page.locator(`#events tr[data-ev="${prev}"]`).click();
+    const from = (await highlighted(page))[sender];
+    await send.click();
+    const to = (await highlighted(page))[sender];
+    expect(await page.locator(`.machine[data-actor="${sender}"] .pedges li.taken`).evaluateAll((l) => l.map((x) => x.textContent))).toEqual([`${from} --!Request--> ${to}`]);
+    expect(await page.locator(`.machine[data-actor="${sender}"] .pedge.taken`).count()).toBe(1);
+    expect(await page.locator('.pedges li.taken').count()).toBe(1);
+  }, 60_000);
+
+  it("udmabuf-pipeline: every protocol actor's machine is drawn, as `mmsim machines` lists it, with one state highlighted", async () => {
+    const page = await open(witness('pipeline', ['udmabuf-pipeline', tokenOf('udmabuf-pipeline', 'discard', 'invariant'), '--variant', 'discard']));
+    const r = spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'machines', 'udmabuf-pipeline', '--json'], { cwd: root, encoding: 'utf8' });
+    const listed = JSON.parse(r.stdout) as { actor: string; mermaid: string; xstate: { states: Record<string, unknown> } }[];
+    expect(listed.length).toBeGreaterThanOrEqual(5);
+    expect(await page.locator('.machine').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-actor')))).toEqual(listed.map((m) => m.actor));
+    for (const m of listed) {
+      const card = page.locator(`.machine[data-actor="${m.actor}"]`);
+      const states = await card.locator('.pstate').evaluateAll((gs) => gs.map((g) => g.getAttribute('data-state')));
+      expect(states.sort()).toEqual(Object.keys(m.xstate.states).sort());
+      const transitions = m.mermaid.split('\n').filter((l) => / --> s\d+: /.test(l)).length;
+      expect(await card.locator('.pedges li').count()).toBe(transitions);
+      expect(await card.locator('.pstate.cur').count()).toBe(1);
+    }
   }, 60_000);
 
   it('HMM without mmu_interval_read_retry: the state panel shows the device PTE mapping a folio the CPU no longer maps', async () => {
