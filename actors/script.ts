@@ -4,7 +4,7 @@
  * operation calls the procedure that models it; `else` and `goto` give trylock-backoff loops.
  */
 import { LockKind } from '../src/locks/space.js';
-import { BLOCKED, ENDED, proc, type Proc, type Step } from '../src/engine/proc.js';
+import { BLOCKED, type Bound, ENDED, type Next, type NoArgs, proc, type Proc, type Step } from '../src/engine/proc.js';
 import type { Ctx } from '../src/engine/ctx.js';
 
 export type ScriptOp =
@@ -18,12 +18,12 @@ export type ScriptOp =
   | { readonly op: 'goto'; readonly to: string; readonly label?: string }
   | { readonly op: 'send'; readonly to: number; readonly msg: number; readonly label?: string }
   | { readonly op: 'recv'; readonly label?: string }
-  | { readonly op: 'call'; readonly proc: Proc; readonly args: readonly number[]; readonly label?: string };
+  | { readonly op: 'call'; readonly call: Bound; readonly label?: string };
 
 export const labelOf = (ops: readonly ScriptOp[], i: number): string => ops[i]?.label ?? `op${i}`;
 
 /** Compile a script; `kinds[lock]` says which primitive `lock`/`unlock` mean for that lock. */
-export function compileScript(name: string, ops: readonly ScriptOp[], kinds: readonly LockKind[]): Proc {
+export function compileScript(name: string, ops: readonly ScriptOp[], kinds: readonly LockKind[]): Proc<NoArgs> {
   const steps: Record<string, Step> = {};
   ops.forEach((op, i) => {
     const next = i + 1 < ops.length ? labelOf(ops, i + 1) : 'exit';
@@ -33,7 +33,7 @@ export function compileScript(name: string, ops: readonly ScriptOp[], kinds: rea
   return proc(name, 'scenario script', () => ({ from: -1, type: 0, a: 0, b: 0 }), steps);
 }
 
-const blocking = (ok: boolean, next: string): string | number => (ok ? next : BLOCKED);
+const blocking = (ok: boolean, next: string): Next => (ok ? next : BLOCKED);
 
 function compileOp(op: ScriptOp, next: string, kinds: readonly LockKind[]): Step {
   switch (op.op) {
@@ -97,6 +97,6 @@ function compileOp(op: ScriptOp, next: string, kinds: readonly LockKind[]): Step
     case 'recv':
       return (k, l) => (k.recv(l) ? next : BLOCKED);
     case 'call':
-      return (k: Ctx) => k.call(op.proc, op.args, next);
+      return (k: Ctx) => k.call(op.call.proc as Proc<object>, op.call.args, next);
   }
 }

@@ -7,6 +7,7 @@ import type { Ctx } from '../../src/engine/ctx.js';
 import type { ModelBuilder } from '../../src/engine/model.js';
 import { HPAGE_PMD_NR } from '../../src/kernel/defs.js';
 import { type Kernel, kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
+import type { VmaId } from '../../src/kernel/ids.js';
 
 export const SCAN_FAIL = 0;
 export const SCAN_SUCCEED = 1;
@@ -110,7 +111,7 @@ export function pgtable_trans_huge_withdraw(k: Ctx, mm: number, pmd: number): nu
 }
 
 /** VMAs of a mapping's i_mmap tree that are live (vma_interval_tree_foreach). */
-export const immapVmas = (k: Ctx, map: number): number[] => {
+export const immapVmas = (k: Ctx, map: number): VmaId[] => {
   const K = kern(k);
   return K.mapping(map).vmas.filter((v) => k.w.get(K.vmaSlot(v, VMA_IMMAP)) !== 0 && k.w.get(K.vmaSlot(v, VMA_ATTACHED)) !== 0);
 };

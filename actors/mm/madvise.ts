@@ -10,17 +10,18 @@
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { EINVAL, PTRS_PER_PTE, VM_LOCKED, VM_PFNMAP } from '../../src/kernel/defs.js';
 import { kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pte_free_defer } from '../../src/kernel/pgtable.js';
 import { pmd_table } from '../../src/kernel/defs.js';
 import { vm_flags, vma_attached } from './common.js';
 import { zap_page_range_single } from './zap.js';
+import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 /** madvise(MADV_DONTNEED): args [mm, vma, first page, pages]; 0 or -EINVAL. */
 export const madvise_dontneed = kproc(
   'madvise_dontneed',
   'mm/madvise.c: madvise_dontneed_single_vma → mm/memory.c: zap_page_range_single',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), page: arg(a, 2), pages: arg(a, 3), ret: 0 }),
+  (a: { mm: MmId; vma: VmaId; page: number; pages: number }) => ({ mm: a.mm, vma: a.vma, page: a.page, pages: a.pages, ret: 0 }),
   {
     lock: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED),
     check: (k, l) => {
@@ -40,7 +41,7 @@ export const madvise_dontneed = kproc(
     zap: (k, l) => {
       const K = kern(k);
       const end = Math.min(l.page + l.pages, K.vma(l.vma).pages);
-      return k.call(zap_page_range_single, [l.mm, l.vma, K.vpn(l.vma, l.page), K.vpn(l.vma, end), 1], 'zapped');
+      return k.call(zap_page_range_single, { mm: l.mm, vma: l.vma, start: K.vpn(l.vma, l.page), end: K.vpn(l.vma, end), even_cows: 1 }, 'zapped');
     },
     zapped: (k, l) => (kern(k).vma(l.vma).hugetlb_vma_lock >= 0 ? 'i_mmap_unlock' : 'unlock'),
     i_mmap_unlock: (k, l) => {
@@ -56,7 +57,7 @@ export const madvise_dontneed = kproc(
 export const munmap = kproc(
   'munmap',
   'mm/vma.c: do_vmi_align_munmap → vms_complete_munmap_vmas (unmap_vmas, free_pgtables)',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), pmd: 0, ret: 0 }),
+  (a: { mm: MmId; vma: VmaId }) => ({ mm: a.mm, vma: a.vma, pmd: 0, ret: 0 }),
   {
     lock: (k, l) => (k.down_write(kern(k).mm(l.mm).mmap_lock) ? 'vma_start_write' : BLOCKED),
     vma_start_write: (k, l) => {
@@ -72,7 +73,7 @@ export const munmap = kproc(
     },
     unmap: (k, l) => {
       const v = kern(k).vma(l.vma);
-      return k.call(zap_page_range_single, [l.mm, l.vma, v.start, v.end, 1], 'free_pgtables');
+      return k.call(zap_page_range_single, { mm: l.mm, vma: l.vma, start: v.start, end: v.end, even_cows: 1 }, 'free_pgtables');
     },
     free_pgtables: (k, l) => {
       // free_pgd_range: clear each pmd of the VMA and free its table (tlb_remove_table: RCU-deferred)

@@ -6,9 +6,14 @@ import { acquire, EDEADLK, mightSleep, rcuLock, rcuUnlock, release, tryAcquire, 
 import { MAILBOX, READ, T_RV, T_STAMP, T_WAIT_LOCK, THREAD_STRIDE, WRITE } from '../locks/space.js';
 import { ENDED, JUMPED, type Proc } from './proc.js';
 import { type Frame, newFrame, type ThreadState } from './threads.js';
+import type { CallArgs } from './events.js';
 import type { World } from './world.js';
 
-export class Ctx {
+/**
+ * `S` is the running procedure's labels (a type only: one Ctx serves every step), so `k.call`
+ * accepts only a label of the caller.
+ */
+export class Ctx<S extends string = string> {
   tid = -1;
 
   constructor(readonly w: World) {}
@@ -73,7 +78,7 @@ export class Ctx {
 
   // --- calls: a synchronous callee runs in this thread, under its locks and context ---
   /** Call `p`; when it returns, this frame resumes at `next` and `k.rv` holds the result. */
-  call(p: Proc, args: readonly number[], next: string): number {
+  call<A extends object>(p: Proc<A>, args: NoInfer<A>, next: S): typeof JUMPED {
     const w = this.w;
     const t = w.threads[this.tid] as ThreadState;
     const frames = t.frames;
@@ -81,12 +86,12 @@ export class Ctx {
     const pc = top.proc.index.get(next);
     if (pc === undefined) throw new Error(`${top.proc.name}: no label ${next}`);
     top.pc = pc;
-    frames.push(newFrame(p, p.init(args), t));
-    w.emit?.({ k: 'call', i: w.steps, t: w.threadName(this.tid), proc: p.name, args });
+    frames.push(newFrame(p as unknown as Proc, p.init(args), t));
+    w.emit?.({ k: 'call', i: w.steps, t: w.threadName(this.tid), proc: p.name, args: args as CallArgs });
     return JUMPED;
   }
   /** Return `v` to the caller (or exit the thread from its entry procedure). */
-  ret(v: number): number {
+  ret(v: number): typeof JUMPED {
     const w = this.w;
     const frames = w.threads[this.tid]?.frames as { proc: Proc }[];
     const f = frames.pop() as { proc: Proc };
@@ -136,7 +141,7 @@ export class Ctx {
     return cond;
   }
   /** An invariant of the model broken by this step. */
-  violated(what: string): number {
+  violated(what: string): typeof ENDED {
     this.w.fail('invariant', what);
     return ENDED;
   }

@@ -2,15 +2,17 @@
  * A model: everything about a scenario variant that does not change during a run: the memory
  * layout, the locks and their classes, the threads and their entry procedures, the invariants.
  */
+import type { LockId } from '../locks/ids.js';
 import { Layout } from './layout.js';
-import type { Proc } from './proc.js';
+import type { NoArgs, Proc } from './proc.js';
 import { LOCK_FIELDS, type LockDef, type LockKind, THREAD_FIELDS } from '../locks/space.js';
 import type { World } from './world.js';
 
 export interface ThreadDef {
   readonly name: string;
   readonly entry: Proc;
-  readonly args: readonly number[];
+  /** The entry procedure's argument record. */
+  readonly args: object;
 }
 
 /** The lock-hierarchy oracle: a message when taking class `next` (in `nextMode`) while holding `held` (in `heldMode`) breaks a documented rule. */
@@ -60,12 +62,13 @@ export class ModelBuilder {
   }
 
   /** Declare a lock instance; returns its id. */
-  lock(name: string, kind: LockKind, className = name): number {
-    return this.locks.push({ name, kind, cls: this.lockClass(className) }) - 1;
+  lock(name: string, kind: LockKind, className = name): LockId {
+    return (this.locks.push({ name, kind, cls: this.lockClass(className) }) - 1) as LockId;
   }
 
-  thread(name: string, entry: Proc, args: readonly number[] = []): number {
-    return this.threads.push({ name, entry, args }) - 1;
+  /** A thread running `entry` with `args` (omit them for a procedure taking none). */
+  thread<A extends object>(name: string, entry: Proc<A>, ...args: NoArgs extends A ? [] : [NoInfer<A>]): number {
+    return this.threads.push({ name, entry: entry as unknown as Proc, args: args[0] ?? {} }) - 1;
   }
 
   build(): Model {

@@ -50,6 +50,7 @@ import {
 } from './kernel.js';
 import { makeOrderRule } from './order.js';
 import { cacheFolio, populate } from './populate.js';
+import { type MemfdId, type MirrorId, type MmId, type VmaId, NO_LOCK, NO_MEMFD, NO_MIRROR } from './ids.js';
 
 export type { KernelDesc, MemfdDesc, MirrorDesc, MmDesc, VmaDesc } from './desc.js';
 
@@ -102,7 +103,8 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   // --- locks and handles ---
   for (let t = 0; t < pools.tables; t++) K.ptl.push(b.lock(`ptl[${t}]`, LockKind.Spin, 'ptl'));
   for (let f = 0; f < K.nfolios; f++) K.folioLock.push(b.lock(`folio[${f}]`, LockKind.Folio, f < pools.folios ? 'folio_lock' : 'hugetlb_folio_lock'));
-  d.memfds.forEach((m, id) => {
+  d.memfds.forEach((m, i) => {
+    const id = i as MemfdId;
     if (m.pages > MAX_PC) throw new Error(`memfd ${m.name}: at most ${MAX_PC} pages`);
     const h: MappingH = {
       id,
@@ -113,14 +115,15 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
       invalidate_lock: b.lock(`${m.name}.invalidate_lock`, LockKind.Rwsem, 'invalidate_lock'),
       i_mmap_rwsem: b.lock(`${m.name}.i_mmap_rwsem`, LockKind.Rwsem, 'i_mmap_rwsem'),
       i_pages: b.lock(`${m.name}.i_pages`, LockKind.Spin, 'i_pages'),
-      fault_mutex: m.kind === 'hugetlb' ? Array.from({ length: MAX_PC }, (_, i) => (i < m.pages ? b.lock(`hugetlb_fault_mutex[${m.name}:${i}]`, LockKind.Mutex, 'hugetlb_fault_mutex') : -1)) : [],
+      fault_mutex: m.kind === 'hugetlb' ? Array.from({ length: MAX_PC }, (_, i) => (i < m.pages ? b.lock(`hugetlb_fault_mutex[${m.name}:${i}]`, LockKind.Mutex, 'hugetlb_fault_mutex') : NO_LOCK)) : [],
       vmas: [],
     };
     K.mappings.push(h);
     K.mappingNames.set(m.name, id);
   });
   let vid = 0;
-  d.mms.forEach((mmd, mi) => {
+  d.mms.forEach((mmd, i) => {
+    const mi = i as MmId;
     const mm: MmH = {
       id: mi,
       name: mmd.name,
@@ -138,14 +141,14 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
     let start = 0;
     for (const v of mmd.vmas) {
       if (K.vmaNames.has(v.name)) throw new Error(`two VMAs named ${v.name} (VMA names are unique in a world)`);
-      const memfd = v.memfd === undefined ? -1 : (memfdIds.get(v.memfd) as number);
+      const memfd = v.memfd === undefined ? NO_MEMFD : (memfdIds.get(v.memfd) as MemfdId);
       const hugetlb = hugetlbMemfd(v.memfd);
       const shift = hugetlb ? HPAGE_PMD_ORDER : 0;
       const basePages = v.pages << shift;
-      const id = vid++;
-      let mirror = -1;
+      const id = vid++ as VmaId;
+      let mirror = NO_MIRROR;
       if (v.mirror) {
-        mirror = K.mirrors.length;
+        mirror = K.mirrors.length as MirrorId;
         const mid: MirrorH = {
           id: mirror,
           name: v.mirror.name,
@@ -171,8 +174,8 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
         pgoff: v.offset ?? 0,
         base: K.vmaBase + id * VMA_FIELDS.length,
         vma_lock: b.lock(`${v.name}.vm_lock`, LockKind.Rwsem, 'vma_lock'),
-        hugetlb_vma_lock: hugetlb ? b.lock(`${v.name}.hugetlb_vma_lock`, LockKind.Rwsem, 'hugetlb_vma_lock') : -1,
-        anon_vma_lock: memfd < 0 || !v.shared ? b.lock(`${v.name}.anon_vma`, LockKind.Rwsem, 'anon_vma') : -1,
+        hugetlb_vma_lock: hugetlb ? b.lock(`${v.name}.hugetlb_vma_lock`, LockKind.Rwsem, 'hugetlb_vma_lock') : NO_LOCK,
+        anon_vma_lock: memfd < 0 || !v.shared ? b.lock(`${v.name}.anon_vma`, LockKind.Rwsem, 'anon_vma') : NO_LOCK,
         mirror,
       };
       K.vmas.push(h);

@@ -14,6 +14,7 @@ import type { Ctx } from '../engine/ctx.js';
 import type { ModelBuilder } from '../engine/model.js';
 import type { Proc } from '../engine/proc.js';
 import { MAX_PC, MAX_PINS, PTRS_PER_PTE } from './defs.js';
+import type { LockId, MemfdId, MirrorId, MmId, VmaId } from './ids.js';
 
 /** Anything with int32 slots: a World at run time, the initial layout at build time. */
 export interface Mem {
@@ -75,36 +76,44 @@ export const MI_DEV = 1; // device PTEs: pfn, 0 when invalid (under the driver l
 export const MI_PFNS = 1 + MAX_MIRROR_PAGES; // range->hmm_pfns filled by hmm_range_fault
 
 export interface MmH {
-  readonly id: number;
+  readonly id: MmId;
   readonly name: string;
   readonly base: number;
   readonly pmdBase: number;
   readonly npmd: number;
-  readonly mmap_lock: number;
+  readonly mmap_lock: LockId;
   /** mm->page_table_lock: the pmd lock (no split pmd ptlocks in this model) and hugetlb's huge PTL. */
-  readonly page_table_lock: number;
-  readonly vmas: number[];
-  readonly mirrors: number[];
+  readonly page_table_lock: LockId;
+  readonly vmas: VmaId[];
+  readonly mirrors: MirrorId[];
   /** Classic mmu_notifier subscriptions (mmu_notifier_register), called in the invalidating context. */
   readonly subscriptions: Subscription[];
 }
 
+/** The arguments of an mmu_notifier op: the subscription's own `arg` and the invalidated range. */
+export interface NotifierOpArgs {
+  readonly arg: number;
+  readonly mm: MmId;
+  readonly start: number;
+  readonly end: number;
+}
+
 /**
  * An mmu_notifier with ops: `start`/`end` are procedures called synchronously (k.call) from
- * mmu_notifier_invalidate_range_start/end with args [arg, mm, start vpn, end vpn]; they run under
+ * mmu_notifier_invalidate_range_start/end with NotifierOpArgs; they run under
  * the invalidator's locks and context. Push onto MmH.subscriptions at build time.
  */
 export interface Subscription {
   readonly name: string;
-  readonly start: Proc | null;
-  readonly end: Proc | null;
+  readonly start: Proc<NotifierOpArgs> | null;
+  readonly end: Proc<NotifierOpArgs> | null;
   readonly arg: number;
 }
 
 export interface VmaH {
-  readonly id: number;
+  readonly id: VmaId;
   readonly name: string;
-  readonly mm: number;
+  readonly mm: MmId;
   /** First virtual page (base pages); VMAs start at a pmd boundary and never share a PTE table. */
   readonly start: number;
   readonly end: number;
@@ -112,40 +121,40 @@ export interface VmaH {
   readonly pages: number;
   /** log2 of base pages per mapping page: 0, or HPAGE_PMD_ORDER for hugetlb. */
   readonly shift: number;
-  readonly memfd: number; // -1 for anonymous
+  readonly memfd: MemfdId; // -1 for anonymous
   readonly pgoff: number; // in the mapping's pages
   readonly base: number;
-  readonly vma_lock: number; // per-VMA lock (vma_start_read / vma_start_write)
-  readonly hugetlb_vma_lock: number; // -1 unless hugetlb
-  readonly anon_vma_lock: number; // -1 unless the VMA can hold anon folios (anon or private file)
-  readonly mirror: number; // -1 or the mirror registered over this VMA
+  readonly vma_lock: LockId; // per-VMA lock (vma_start_read / vma_start_write)
+  readonly hugetlb_vma_lock: LockId; // -1 unless hugetlb
+  readonly anon_vma_lock: LockId; // -1 unless the VMA can hold anon folios (anon or private file)
+  readonly mirror: MirrorId; // -1 or the mirror registered over this VMA
 }
 
 export interface MappingH {
-  readonly id: number;
+  readonly id: MemfdId;
   readonly name: string;
   readonly hugetlb: boolean;
   readonly base: number;
-  readonly i_rwsem: number;
-  readonly invalidate_lock: number;
-  readonly i_mmap_rwsem: number;
-  readonly i_pages: number; // xa_lock
+  readonly i_rwsem: LockId;
+  readonly invalidate_lock: LockId;
+  readonly i_mmap_rwsem: LockId;
+  readonly i_pages: LockId; // xa_lock
   /** hugetlb_fault_mutex_table[hash(mapping, idx)]: one per index here. */
-  readonly fault_mutex: number[];
+  readonly fault_mutex: LockId[];
   /** i_mmap: the VMAs that map it (attached ones are live). */
-  readonly vmas: number[];
+  readonly vmas: VmaId[];
 }
 
 export interface MirrorH {
-  readonly id: number;
+  readonly id: MirrorId;
   readonly name: string;
-  readonly mm: number;
-  readonly vma: number;
+  readonly mm: MmId;
+  readonly vma: VmaId;
   /** Covered virtual pages [start, end) (base pages). */
   readonly start: number;
   readonly end: number;
   readonly base: number;
-  readonly lock: number; // the driver's update lock
+  readonly lock: LockId; // the driver's update lock
 }
 
 export class Kernel {
@@ -164,12 +173,12 @@ export class Kernel {
   mappingBase = 0;
   mirrorBase = 0;
   pinBase = 0;
-  readonly ptl: number[] = [];
-  readonly folioLock: number[] = [];
+  readonly ptl: LockId[] = [];
+  readonly folioLock: LockId[] = [];
   /** Names for notes: lock ids are also named in the lock table. */
-  readonly mmNames = new Map<string, number>();
-  readonly vmaNames = new Map<string, number>();
-  readonly mappingNames = new Map<string, number>();
+  readonly mmNames = new Map<string, MmId>();
+  readonly vmaNames = new Map<string, VmaId>();
+  readonly mappingNames = new Map<string, MemfdId>();
 
   // --- slots ---
   mmSlot(mm: number, f: number): number {
@@ -222,12 +231,12 @@ export class Kernel {
     return v.start + (i << v.shift);
   }
   /** The VMA of `mm` containing virtual page `vpn`, or -1 (static ranges; check VMA_ATTACHED too). */
-  find_vma(mm: number, vpn: number): number {
+  find_vma(mm: number, vpn: number): VmaId {
     for (const id of this.mm(mm).vmas) {
       const v = this.vmas[id] as VmaH;
       if (vpn >= v.start && vpn < v.end) return id;
     }
-    return -1;
+    return -1 as VmaId;
   }
   /** Page-cache index that `vpn` maps in a file VMA (linear_page_index). */
   linear_page_index(vma: number, vpn: number): number {
@@ -238,8 +247,8 @@ export class Kernel {
     return f >= this.nNormal;
   }
   /** The split PTE lock of a table (pte_lockptr). */
-  ptlOf(t: number): number {
-    return this.ptl[t] as number;
+  ptlOf(t: number): LockId {
+    return this.ptl[t] as LockId;
   }
 }
 

@@ -5,7 +5,7 @@
  * JSON. Every name is escaped, and a hash-pinned CSP allows no script but the page's own.
  */
 import { createHash } from 'node:crypto';
-import type { TraceEvent } from '../engine/events.js';
+import { argsText, type TraceEvent } from '../engine/events.js';
 import type { TraceMeta } from './json.js';
 
 /** Escape text for HTML element content and quoted attribute values. */
@@ -147,7 +147,7 @@ function describe(e: Exclude<TraceEvent, { k: 'verdict' }>): [string, string] {
       return [/^[a-z-]+$/.test(e.op) ? e.op : 'lock', `${verb} ${e.lock}${mode}`];
     }
     case 'call':
-      return ['call', `→ ${e.proc}(${e.args.join(', ')})`];
+      return ['call', `→ ${e.proc}(${argsText(e.args)})`];
     case 'ret':
       return ['ret', `← ${e.proc} = ${e.rv}`];
     case 'send':
