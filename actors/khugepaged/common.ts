@@ -4,9 +4,9 @@
  * PTRS_PER_PTE = 4, and the walk of a mapping's live VMAs shared by the file collapse paths.
  */
 import type { Ctx } from '../../src/engine/ctx.js';
-import type { ModelBuilder } from '../../src/engine/model.js';
+import { type ModelBuilder, Subsystem } from '../../src/engine/model.js';
 import { HPAGE_PMD_NR } from '../../src/kernel/defs.js';
-import { type Kernel, kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
+import { KERNEL, kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
 import type { VmaId } from '../../src/kernel/ids.js';
 
 export const SCAN_FAIL = 0;
@@ -71,10 +71,13 @@ interface Thp {
   readonly mmOff: readonly number[];
 }
 
+/** The THP subsystem of a model (registered by ensureThp). */
+const THP = new Subsystem<Thp>('thp');
+
 /** Reserve the deposit region once per model (called by the ops that build THP paths). */
 export function ensureThp(b: ModelBuilder): void {
-  if (b.objects.thp) return;
-  const K = b.objects.kernel as Kernel | undefined;
+  if (THP.find(b)) return;
+  const K = KERNEL.find(b);
   if (!K) throw new Error('khugepaged/uffd operations need a world (src/kernel objects)');
   const mmOff: number[] = [];
   let n = 0;
@@ -83,14 +86,10 @@ export function ensureThp(b: ModelBuilder): void {
     n += mm.npmd;
   }
   const base = b.layout.region('thp', Math.max(1, n), ['deposit']);
-  b.objects.thp = { base, mmOff } satisfies Thp;
+  b.provide(THP, { base, mmOff });
 }
 
-function thpOf(k: Ctx): Thp {
-  const t = k.w.model.objects.thp as Thp | undefined;
-  if (!t) throw new Error('model has no THP region (ensureThp not called)');
-  return t;
-}
+const thpOf = (k: Ctx): Thp => THP.of(k.w.model);
 
 const depositSlot = (k: Ctx, mm: number, pmd: number): number => {
   const t = thpOf(k);

@@ -33,10 +33,35 @@ export interface Model {
   readonly invariants: readonly Invariant[];
   /** Variant switches the code paths read (e.g. `fix_pmd_recheck`). */
   readonly switches: Readonly<Record<string, boolean>>;
-  /** Kernel objects a model wants to find again by name (memfds, VMAs, folios...). */
-  readonly objects: Readonly<Record<string, unknown>>;
+  /** Subsystem states (kernel objects, THP deposits, ...), indexed by Subsystem.id: read them with `S.of(model)`. */
+  readonly subsystems: readonly unknown[];
   /** Optional order oracle: a message when taking `next` while holding `held` breaks a documented rule. */
   readonly orderRule?: OrderRule;
+}
+
+/**
+ * A typed key for one subsystem's state in a model: a subsystem registers its state while the model
+ * is built (`b.provide(S, state)`) and code paths read it back with `S.of(k.w.model)`.
+ */
+export class Subsystem<T> {
+  private static count = 0;
+  /** Index into Model.subsystems (per process; never serialised). */
+  readonly id = Subsystem.count++;
+  declare private readonly phantom?: T;
+
+  constructor(readonly name: string) {}
+
+  /** The state registered in `m`; throws if there is none. */
+  of(m: Model): T {
+    const v = m.subsystems[this.id];
+    if (v === undefined) throw new Error(`model ${m.name} has no ${this.name} subsystem`);
+    return v as T;
+  }
+
+  /** The state registered in a model or builder, if any. */
+  find(m: Model | ModelBuilder): T | undefined {
+    return m.subsystems[this.id] as T | undefined;
+  }
 }
 
 /** Builds a model: kernel objects reserve memory and locks first, threads last. */
@@ -46,13 +71,20 @@ export class ModelBuilder {
   readonly classes: string[] = [];
   readonly threads: ThreadDef[] = [];
   readonly invariants: Invariant[] = [];
-  readonly objects: Record<string, unknown> = {};
+  readonly subsystems: unknown[] = [];
   orderRule?: OrderRule;
 
   constructor(
     readonly name: string,
     readonly switches: Record<string, boolean> = {},
   ) {}
+
+  /** Register a subsystem's state (once per model); returns it. */
+  provide<T>(s: Subsystem<T>, state: T): T {
+    if (this.subsystems[s.id] !== undefined) throw new Error(`model ${this.name}: ${s.name} registered twice`);
+    this.subsystems[s.id] = state;
+    return state;
+  }
 
   /** The id of a lock class, created on first use. */
   lockClass(name: string): number {
@@ -84,7 +116,7 @@ export class ModelBuilder {
       threads: this.threads,
       invariants: this.invariants,
       switches: this.switches,
-      objects: this.objects,
+      subsystems: this.subsystems,
       orderRule: this.orderRule,
     };
   }

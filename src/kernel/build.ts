@@ -30,6 +30,7 @@ import { cachesHoldLiveFolios, noMappedFreedFolio, refcountCoversMapsAndPins } f
 import {
   initMem,
   Kernel,
+  KERNEL,
   M_LIVE,
   M_SEALS,
   M_SIZE,
@@ -56,7 +57,7 @@ export type { KernelDesc, MemfdDesc, MirrorDesc, MmDesc, VmaDesc } from './desc.
 
 const UFFD_FLAGS = { missing: VM_UFFD_MISSING, minor: VM_UFFD_MINOR, wp: VM_UFFD_WP } as const;
 
-/** Build every kernel object; stores the Kernel as `b.objects.kernel`. Throws on inconsistent input. */
+/** Build every kernel object; registers the Kernel as the KERNEL subsystem. Throws on inconsistent input. */
 export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   const K = new Kernel();
   const memfdIds = new Map(d.memfds.map((m, i) => [m.name, i]));
@@ -217,6 +218,5 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
 
   b.invariants.push(noMappedFreedFolio(K), refcountCoversMapsAndPins(K), cachesHoldLiveFolios(K));
   b.orderRule = makeOrderRule(b.classes);
-  b.objects.kernel = K;
-  return K;
+  return b.provide(KERNEL, K);
 }

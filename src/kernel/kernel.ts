@@ -11,7 +11,7 @@
  *   pins      per thread: the folios it holds FOLL_PIN pins on
  */
 import type { Ctx } from '../engine/ctx.js';
-import type { ModelBuilder } from '../engine/model.js';
+import { type ModelBuilder, Subsystem } from '../engine/model.js';
 import type { Proc } from '../engine/proc.js';
 import { MAX_PC, MAX_PINS, PTRS_PER_PTE } from './defs.js';
 import type { LockId, MemfdId, MirrorId, MmId, VmaId } from './ids.js';
@@ -252,9 +252,12 @@ export class Kernel {
   }
 }
 
+/** The kernel objects of a model (registered by buildKernel). */
+export const KERNEL = new Subsystem<Kernel>('kernel');
+
 /** The kernel objects of the running model. */
 export function kern(k: Ctx): Kernel {
-  return k.w.model.objects.kernel as Kernel;
+  return KERNEL.of(k.w.model);
 }
 
 /** Layout-time memory (initial values). */

@@ -10,7 +10,7 @@ import { madvise_dontneed, munmap } from '../../actors/mm/madvise.js';
 import { ftruncate, MFD_ALLOW_SEALING, memfd_add_seals, memfd_create } from '../../actors/mm/memfd.js';
 import { punch_hole } from '../../actors/mm/punch-hole.js';
 import { MAX_PC, SEAL_NAMES } from '../kernel/defs.js';
-import type { Kernel } from '../kernel/kernel.js';
+import { type Kernel, KERNEL } from '../kernel/kernel.js';
 import { bind } from '../engine/proc.js';
 import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
 import { SealName } from './world.js';
@@ -24,7 +24,7 @@ const Value = Schema.Int.check(Schema.isBetween({ minimum: -1_000_000, maximum: 
 
 const vmaId = (env: CompileEnv, name: string): VmaId => env.names.vma.get(name) as VmaId;
 const memfdId = (env: CompileEnv, name: string): MemfdId => env.names.memfd.get(name) as MemfdId;
-const kernelOf = (env: CompileEnv): Kernel => env.b.objects.kernel as Kernel;
+const kernelOf = (env: CompileEnv): Kernel => KERNEL.find(env.b) as Kernel;
 /** The mm a VMA belongs to (an actor touches the VMAs of its own process). */
 const mmOf = (env: CompileEnv, vma: VmaId): MmId => kernelOf(env).vma(vma).mm;
 

@@ -12,7 +12,7 @@ import { uffdio_move } from '../../actors/uffd/move.js';
 import { pinnedFolioStaysPut } from '../../actors/uffd/pin.js';
 import { uffdio_remap } from '../../actors/uffd/remap-rfc.js';
 import { HPAGE_PMD_NR, MAX_PC } from '../kernel/defs.js';
-import type { Kernel } from '../kernel/kernel.js';
+import { type Kernel, KERNEL } from '../kernel/kernel.js';
 import { bind } from '../engine/proc.js';
 import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
 import type { VmaId } from '../kernel/ids.js';
@@ -23,7 +23,7 @@ const Pages = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_PC })
 const Mode = Schema.Array(Schema.Literals(['allow_src_holes', 'dontwake']));
 
 const kernelOf = (env: CompileEnv): Kernel => {
-  const K = env.b.objects.kernel as Kernel | undefined;
+  const K = KERNEL.find(env.b);
   if (!K) throw new Error('userfaultfd and khugepaged operations need a `world` section');
   return K;
 };
