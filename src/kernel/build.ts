@@ -91,8 +91,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   K.mmBase = b.layout.region('mm', d.mms.length, MM_FIELDS);
   const pmdBases = d.mms.map((mm, i) => b.layout.region(`pmd.${mm.name}`, npmd[i] as number, ['val']));
   K.vmaBase = b.layout.region('vma', vmaDescs.length, VMA_FIELDS);
-  K.ntables = pools.tables;
-  K.tableBase = b.layout.region('pgtable', pools.tables, ['state', 'owner', 'gp', ...Array.from({ length: PTRS_PER_PTE }, (_, i) => `pte${i}`)]);
+  K.pgtable.reserve(b, pools.tables);
   K.nNormal = pools.folios;
   K.nfolios = pools.folios + pools.hugetlb;
   K.folioBase = b.layout.region('folio', K.nfolios, ['state', 'refcount', 'mapcount', 'pincount', 'flags', 'order', 'mapping', 'index', 'data']);
@@ -102,7 +101,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   K.pinBase = b.layout.region('pins', MAX_THREADS * MAX_PINS, ['folio']);
 
   // --- locks and handles ---
-  for (let t = 0; t < pools.tables; t++) K.ptl.push(b.lock(`ptl[${t}]`, LockKind.Spin, 'ptl'));
+  K.pgtable.declareLocks(b);
   for (let f = 0; f < K.nfolios; f++) K.folioLock.push(b.lock(`folio[${f}]`, LockKind.Folio, f < pools.folios ? 'folio_lock' : 'hugetlb_folio_lock'));
   d.memfds.forEach((m, i) => {
     const id = i as MemfdId;

@@ -15,6 +15,7 @@ import { type ModelBuilder, Subsystem } from '../engine/model.js';
 import type { Proc } from '../engine/proc.js';
 import { MAX_PC, MAX_PINS, PTRS_PER_PTE } from './defs.js';
 import type { LockId, MemfdId, MirrorId, MmId, VmaId } from './ids.js';
+import { PageTables, PGTABLE } from './sys/pgtable.js';
 
 /** Anything with int32 slots: a World at run time, the initial layout at build time. */
 export interface Mem {
@@ -38,11 +39,11 @@ export const VMA_ATTACHED = 1;
 export const VMA_ANON_VMA = 2; // anon_vma id + 1 once prepared (one anon_vma per VMA here)
 export const VMA_IMMAP = 3; // linked in its file's i_mmap tree (until unlink_file_vma)
 
-export const PT_FIELDS = ['state', 'owner', 'gp', ...Array.from({ length: PTRS_PER_PTE }, (_, i) => `pte${i}`)] as const;
-export const PT_STATE = 0;
-export const PT_OWNER = 1; // mm * 256 + pmd index + 1 while attached/detached
-export const PT_GP = 2; // threads inside rcu_read_lock when the table was deferred-freed
-export const PT_PTE = 3;
+export const PT_FIELDS = PGTABLE.names;
+export const PT_STATE = PGTABLE.off.state;
+export const PT_OWNER = PGTABLE.off.owner;
+export const PT_GP = PGTABLE.off.gp;
+export const PT_PTE = PGTABLE.off.pte;
 
 export const FOLIO_FIELDS = ['state', 'refcount', 'mapcount', 'pincount', 'flags', 'order', 'mapping', 'index', 'data'] as const;
 export const F_STATE = 0;
@@ -164,8 +165,8 @@ export class Kernel {
   readonly mirrors: MirrorH[] = [];
   mmBase = 0;
   vmaBase = 0;
-  tableBase = 0;
-  ntables = 0;
+  /** Page tables (sys/pgtable.ts). */
+  readonly pgtable = new PageTables();
   folioBase = 0;
   /** Folios [0, nNormal) come from the page allocator, [nNormal, nfolios) from the hugetlb pool. */
   nfolios = 0;
@@ -173,7 +174,6 @@ export class Kernel {
   mappingBase = 0;
   mirrorBase = 0;
   pinBase = 0;
-  readonly ptl: LockId[] = [];
   readonly folioLock: LockId[] = [];
   /** Names for notes: lock ids are also named in the lock table. */
   readonly mmNames = new Map<string, MmId>();
@@ -191,10 +191,14 @@ export class Kernel {
     return this.vmaBase + vma * VMA_FIELDS.length + f;
   }
   ptSlot(t: number, f: number): number {
-    return this.tableBase + t * PT_FIELDS.length + f;
+    return this.pgtable.slot(t, f);
   }
   pteSlot(t: number, i: number): number {
-    return this.tableBase + t * PT_FIELDS.length + PT_PTE + i;
+    return this.pgtable.slot(t, PT_PTE + i);
+  }
+  /** Tables in the pool. */
+  get ntables(): number {
+    return this.pgtable.n;
   }
   fSlot(f: number, field: number): number {
     return this.folioBase + f * FOLIO_FIELDS.length + field;
@@ -248,7 +252,7 @@ export class Kernel {
   }
   /** The split PTE lock of a table (pte_lockptr). */
   ptlOf(t: number): LockId {
-    return this.ptl[t] as LockId;
+    return this.pgtable.ptl[t] as LockId;
   }
 }
 
