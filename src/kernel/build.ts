@@ -9,8 +9,6 @@ import { LockKind } from '../locks/space.js';
 import {
   HPAGE_PMD_ORDER,
   MAX_PC,
-  MAX_PINS,
-  MAX_THREADS,
   PTRS_PER_PTE,
   VM_DONTDUMP,
   VM_DONTEXPAND,
@@ -92,17 +90,15 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   const pmdBases = d.mms.map((mm, i) => b.layout.region(`pmd.${mm.name}`, npmd[i] as number, ['val']));
   K.vmaBase = b.layout.region('vma', vmaDescs.length, VMA_FIELDS);
   K.pgtable.reserve(b, pools.tables);
-  K.nNormal = pools.folios;
-  K.nfolios = pools.folios + pools.hugetlb;
-  K.folioBase = b.layout.region('folio', K.nfolios, ['state', 'refcount', 'mapcount', 'pincount', 'flags', 'order', 'mapping', 'index', 'data']);
+  K.folio.reserve(b, pools.folios, pools.hugetlb);
   K.mappingBase = b.layout.region('mapping', d.memfds.length, MAP_FIELDS);
   const mirrorCount = vmaDescs.filter((v) => v.d.mirror).length;
   K.mirrorBase = b.layout.region('mirror', mirrorCount, MIRROR_FIELDS);
-  K.pinBase = b.layout.region('pins', MAX_THREADS * MAX_PINS, ['folio']);
+  K.folio.reservePins(b);
 
   // --- locks and handles ---
   K.pgtable.declareLocks(b);
-  for (let f = 0; f < K.nfolios; f++) K.folioLock.push(b.lock(`folio[${f}]`, LockKind.Folio, f < pools.folios ? 'folio_lock' : 'hugetlb_folio_lock'));
+  K.folio.declareLocks(b);
   d.memfds.forEach((m, i) => {
     const id = i as MemfdId;
     if (m.pages > MAX_PC) throw new Error(`memfd ${m.name}: at most ${MAX_PC} pages`);

@@ -13,8 +13,9 @@
 import type { Ctx } from '../engine/ctx.js';
 import { type ModelBuilder, Subsystem } from '../engine/model.js';
 import type { Proc } from '../engine/proc.js';
-import { MAX_PC, MAX_PINS, PTRS_PER_PTE } from './defs.js';
+import { MAX_PC } from './defs.js';
 import type { LockId, MemfdId, MirrorId, MmId, VmaId } from './ids.js';
+import { FOLIO, Folios } from './sys/folio.js';
 import { PageTables, PGTABLE } from './sys/pgtable.js';
 
 /** Anything with int32 slots: a World at run time, the initial layout at build time. */
@@ -45,16 +46,16 @@ export const PT_OWNER = PGTABLE.off.owner;
 export const PT_GP = PGTABLE.off.gp;
 export const PT_PTE = PGTABLE.off.pte;
 
-export const FOLIO_FIELDS = ['state', 'refcount', 'mapcount', 'pincount', 'flags', 'order', 'mapping', 'index', 'data'] as const;
-export const F_STATE = 0;
-export const F_REF = 1;
-export const F_MAPCOUNT = 2; // number of pte/pmd mappings (each holds a reference)
-export const F_PINCOUNT = 3; // FOLL_PIN pins (each also holds a reference)
-export const F_FLAGS = 4;
-export const F_ORDER = 5;
-export const F_MAPPING = 6; // memfd id + 1 (file) or anon_vma id + 1 (with PG_anon)
-export const F_INDEX = 7;
-export const F_DATA = 8; // what the last CPU/device write stored (for coherency checks)
+export const FOLIO_FIELDS = FOLIO.names;
+export const F_STATE = FOLIO.off.state;
+export const F_REF = FOLIO.off.refcount;
+export const F_MAPCOUNT = FOLIO.off.mapcount;
+export const F_PINCOUNT = FOLIO.off.pincount;
+export const F_FLAGS = FOLIO.off.flags;
+export const F_ORDER = FOLIO.off.order;
+export const F_MAPPING = FOLIO.off.mapping;
+export const F_INDEX = FOLIO.off.index;
+export const F_DATA = FOLIO.off.data;
 
 export const MAP_FIELDS = ['live', 'size', 'seals', 'nrpages', 'falloc_start', 'falloc_end', 'waitq', ...Array.from({ length: MAX_PC }, (_, i) => `pc${i}`)] as const;
 export const M_LIVE = 0;
@@ -167,14 +168,10 @@ export class Kernel {
   vmaBase = 0;
   /** Page tables (sys/pgtable.ts). */
   readonly pgtable = new PageTables();
-  folioBase = 0;
-  /** Folios [0, nNormal) come from the page allocator, [nNormal, nfolios) from the hugetlb pool. */
-  nfolios = 0;
-  nNormal = 0;
+  /** Folios and pins (sys/folio.ts). */
+  readonly folio = new Folios();
   mappingBase = 0;
   mirrorBase = 0;
-  pinBase = 0;
-  readonly folioLock: LockId[] = [];
   /** Names for notes: lock ids are also named in the lock table. */
   readonly mmNames = new Map<string, MmId>();
   readonly vmaNames = new Map<string, VmaId>();
@@ -201,7 +198,7 @@ export class Kernel {
     return this.pgtable.n;
   }
   fSlot(f: number, field: number): number {
-    return this.folioBase + f * FOLIO_FIELDS.length + field;
+    return this.folio.slot(f, field);
   }
   mapSlot(m: number, f: number): number {
     return this.mappingBase + m * MAP_FIELDS.length + f;
@@ -213,7 +210,18 @@ export class Kernel {
     return this.mirrorBase + mi * MIRROR_FIELDS.length + f;
   }
   pinSlot(tid: number, i: number): number {
-    return this.pinBase + tid * MAX_PINS + i;
+    return this.folio.pinSlot(tid, i);
+  }
+  /** Folios [0, nNormal) come from the page allocator, [nNormal, nfolios) from the hugetlb pool. */
+  get nfolios(): number {
+    return this.folio.n;
+  }
+  get nNormal(): number {
+    return this.folio.nNormal;
+  }
+  /** The lock of each folio. */
+  get folioLock(): readonly LockId[] {
+    return this.folio.lock;
   }
 
   // --- static lookups ---
@@ -248,7 +256,7 @@ export class Kernel {
     return v.pgoff + ((vpn - v.start) >> v.shift);
   }
   isHugetlbFolio(f: number): boolean {
-    return f >= this.nNormal;
+    return f >= this.folio.nNormal;
   }
   /** The split PTE lock of a table (pte_lockptr). */
   ptlOf(t: number): LockId {
