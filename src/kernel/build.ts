@@ -91,7 +91,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   K.vmaBase = b.layout.region('vma', vmaDescs.length, VMA_FIELDS);
   K.pgtable.reserve(b, pools.tables);
   K.folio.reserve(b, pools.folios, pools.hugetlb);
-  K.mappingBase = b.layout.region('mapping', d.memfds.length, MAP_FIELDS);
+  K.memfd.reserve(b, d.memfds.length);
   const mirrorCount = vmaDescs.filter((v) => v.d.mirror).length;
   K.mirrorBase = b.layout.region('mirror', mirrorCount, MIRROR_FIELDS);
   K.folio.reservePins(b);
@@ -99,24 +99,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   // --- locks and handles ---
   K.pgtable.declareLocks(b);
   K.folio.declareLocks(b);
-  d.memfds.forEach((m, i) => {
-    const id = i as MemfdId;
-    if (m.pages > MAX_PC) throw new Error(`memfd ${m.name}: at most ${MAX_PC} pages`);
-    const h: MappingH = {
-      id,
-      name: m.name,
-      hugetlb: m.kind === 'hugetlb',
-      base: K.mappingBase + id * MAP_FIELDS.length,
-      i_rwsem: b.lock(`${m.name}.i_rwsem`, LockKind.Rwsem, 'i_rwsem'),
-      invalidate_lock: b.lock(`${m.name}.invalidate_lock`, LockKind.Rwsem, 'invalidate_lock'),
-      i_mmap_rwsem: b.lock(`${m.name}.i_mmap_rwsem`, LockKind.Rwsem, 'i_mmap_rwsem'),
-      i_pages: b.lock(`${m.name}.i_pages`, LockKind.Spin, 'i_pages'),
-      fault_mutex: m.kind === 'hugetlb' ? Array.from({ length: MAX_PC }, (_, i) => (i < m.pages ? b.lock(`hugetlb_fault_mutex[${m.name}:${i}]`, LockKind.Mutex, 'hugetlb_fault_mutex') : NO_LOCK)) : [],
-      vmas: [],
-    };
-    K.mappings.push(h);
-    K.mappingNames.set(m.name, id);
-  });
+  K.memfd.declare(b, d.memfds);
   let vid = 0;
   d.mms.forEach((mmd, i) => {
     const mi = i as MmId;

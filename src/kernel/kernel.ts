@@ -16,6 +16,7 @@ import type { Proc } from '../engine/proc.js';
 import { MAX_PC } from './defs.js';
 import type { LockId, MemfdId, MirrorId, MmId, VmaId } from './ids.js';
 import { FOLIO, Folios } from './sys/folio.js';
+import { MAPPING, type MappingH, Memfds } from './sys/memfd.js';
 import { PageTables, PGTABLE } from './sys/pgtable.js';
 
 /** Anything with int32 slots: a World at run time, the initial layout at build time. */
@@ -57,15 +58,15 @@ export const F_MAPPING = FOLIO.off.mapping;
 export const F_INDEX = FOLIO.off.index;
 export const F_DATA = FOLIO.off.data;
 
-export const MAP_FIELDS = ['live', 'size', 'seals', 'nrpages', 'falloc_start', 'falloc_end', 'waitq', ...Array.from({ length: MAX_PC }, (_, i) => `pc${i}`)] as const;
-export const M_LIVE = 0;
-export const M_SIZE = 1; // i_size in the mapping's pages (huge pages for hugetlb)
-export const M_SEALS = 2;
-export const M_NRPAGES = 3;
-export const M_FALLOC_START = 4; // shmem_falloc: punch in progress over [start, end) when end > start
-export const M_FALLOC_END = 5;
-export const M_WAITQ = 6; // shmem_falloc_waitq: bitmask of sleeping threads
-export const M_PC = 7; // page cache: folio id + 1 per index
+export const MAP_FIELDS = MAPPING.names;
+export const M_LIVE = MAPPING.off.live;
+export const M_SIZE = MAPPING.off.size;
+export const M_SEALS = MAPPING.off.seals;
+export const M_NRPAGES = MAPPING.off.nrpages;
+export const M_FALLOC_START = MAPPING.off.falloc_start;
+export const M_FALLOC_END = MAPPING.off.falloc_end;
+export const M_WAITQ = MAPPING.off.waitq;
+export const M_PC = MAPPING.off.pc;
 
 export const MAX_MIRROR_PAGES = 4;
 export const MIRROR_FIELDS = [
@@ -132,20 +133,7 @@ export interface VmaH {
   readonly mirror: MirrorId; // -1 or the mirror registered over this VMA
 }
 
-export interface MappingH {
-  readonly id: MemfdId;
-  readonly name: string;
-  readonly hugetlb: boolean;
-  readonly base: number;
-  readonly i_rwsem: LockId;
-  readonly invalidate_lock: LockId;
-  readonly i_mmap_rwsem: LockId;
-  readonly i_pages: LockId; // xa_lock
-  /** hugetlb_fault_mutex_table[hash(mapping, idx)]: one per index here. */
-  readonly fault_mutex: LockId[];
-  /** i_mmap: the VMAs that map it (attached ones are live). */
-  readonly vmas: VmaId[];
-}
+export type { MappingH } from './sys/memfd.js';
 
 export interface MirrorH {
   readonly id: MirrorId;
@@ -162,7 +150,6 @@ export interface MirrorH {
 export class Kernel {
   readonly mms: MmH[] = [];
   readonly vmas: VmaH[] = [];
-  readonly mappings: MappingH[] = [];
   readonly mirrors: MirrorH[] = [];
   mmBase = 0;
   vmaBase = 0;
@@ -170,12 +157,12 @@ export class Kernel {
   readonly pgtable = new PageTables();
   /** Folios and pins (sys/folio.ts). */
   readonly folio = new Folios();
-  mappingBase = 0;
+  /** memfds and their address_spaces (sys/memfd.ts). */
+  readonly memfd = new Memfds();
   mirrorBase = 0;
   /** Names for notes: lock ids are also named in the lock table. */
   readonly mmNames = new Map<string, MmId>();
   readonly vmaNames = new Map<string, VmaId>();
-  readonly mappingNames = new Map<string, MemfdId>();
 
   // --- slots ---
   mmSlot(mm: number, f: number): number {
@@ -201,10 +188,10 @@ export class Kernel {
     return this.folio.slot(f, field);
   }
   mapSlot(m: number, f: number): number {
-    return this.mappingBase + m * MAP_FIELDS.length + f;
+    return this.memfd.slot(m, f);
   }
   pcSlot(m: number, index: number): number {
-    return this.mappingBase + m * MAP_FIELDS.length + M_PC + index;
+    return this.memfd.slot(m, M_PC + index);
   }
   mirrorSlot(mi: number, f: number): number {
     return this.mirrorBase + mi * MIRROR_FIELDS.length + f;
@@ -232,7 +219,13 @@ export class Kernel {
     return this.mms[id] as MmH;
   }
   mapping(id: number): MappingH {
-    return this.mappings[id] as MappingH;
+    return this.memfd.mapping(id);
+  }
+  get mappings(): readonly MappingH[] {
+    return this.memfd.mappings;
+  }
+  get mappingNames(): ReadonlyMap<string, MemfdId> {
+    return this.memfd.names;
   }
   mirror(id: number): MirrorH {
     return this.mirrors[id] as MirrorH;
