@@ -8,7 +8,6 @@ import type { ModelBuilder } from '../engine/model.js';
 import { LockKind } from '../locks/space.js';
 import {
   HPAGE_PMD_ORDER,
-  MAX_PC,
   PTRS_PER_PTE,
   VM_DONTDUMP,
   VM_DONTEXPAND,
@@ -32,8 +31,6 @@ import {
   M_LIVE,
   M_SEALS,
   M_SIZE,
-  MAP_FIELDS,
-  type MappingH,
   MI_SEQ,
   MIRROR_FIELDS,
   type MirrorH,

@@ -13,7 +13,6 @@
 import type { Ctx } from '../engine/ctx.js';
 import { type ModelBuilder, Subsystem } from '../engine/model.js';
 import type { Proc } from '../engine/proc.js';
-import { MAX_PC } from './defs.js';
 import type { LockId, MemfdId, MirrorId, MmId, VmaId } from './ids.js';
 import { FOLIO, Folios } from './sys/folio.js';
 import { MAPPING, type MappingH, Memfds } from './sys/memfd.js';
