@@ -32,8 +32,6 @@ import {
   M_SEALS,
   M_SIZE,
   MI_SEQ,
-  MIRROR_FIELDS,
-  type MirrorH,
   MM_FIELDS,
   MM_INV_SEQ,
   MM_USERS,
@@ -46,7 +44,7 @@ import {
 } from './kernel.js';
 import { makeOrderRule } from './order.js';
 import { cacheFolio, populate } from './populate.js';
-import { type MemfdId, type MirrorId, type MmId, type VmaId, NO_LOCK, NO_MEMFD, NO_MIRROR } from './ids.js';
+import { type MemfdId, type MmId, type VmaId, NO_LOCK, NO_MEMFD, NO_MIRROR } from './ids.js';
 
 export type { KernelDesc, MemfdDesc, MirrorDesc, MmDesc, VmaDesc } from './desc.js';
 
@@ -90,7 +88,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   K.folio.reserve(b, pools.folios, pools.hugetlb);
   K.memfd.reserve(b, d.memfds.length);
   const mirrorCount = vmaDescs.filter((v) => v.d.mirror).length;
-  K.mirrorBase = b.layout.region('mirror', mirrorCount, MIRROR_FIELDS);
+  K.notifier.reserve(b, mirrorCount);
   K.folio.reservePins(b);
 
   // --- locks and handles ---
@@ -124,18 +122,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
       const id = vid++ as VmaId;
       let mirror = NO_MIRROR;
       if (v.mirror) {
-        mirror = K.mirrors.length as MirrorId;
-        const mid: MirrorH = {
-          id: mirror,
-          name: v.mirror.name,
-          mm: mi,
-          vma: id,
-          start: start + (v.mirror.first << shift),
-          end: start + ((v.mirror.first + v.mirror.pages) << shift),
-          base: K.mirrorBase + mirror * MIRROR_FIELDS.length,
-          lock: b.lock(`${v.mirror.name}.lock`, LockKind.Mutex, 'mirror_lock'),
-        };
-        K.mirrors.push(mid);
+        mirror = K.notifier.addMirror(b, v.mirror.name, mi, id, start + (v.mirror.first << shift), start + ((v.mirror.first + v.mirror.pages) << shift));
         mm.mirrors.push(mirror);
       }
       const h: VmaH = {

@@ -12,10 +12,10 @@
  */
 import type { Ctx } from '../engine/ctx.js';
 import { type ModelBuilder, Subsystem } from '../engine/model.js';
-import type { Proc } from '../engine/proc.js';
 import type { LockId, MemfdId, MirrorId, MmId, VmaId } from './ids.js';
 import { FOLIO, Folios } from './sys/folio.js';
 import { MAPPING, type MappingH, Memfds } from './sys/memfd.js';
+import { MIRROR, type MirrorH, Notifiers, type Subscription } from './sys/notifier.js';
 import { PageTables, PGTABLE } from './sys/pgtable.js';
 
 /** Anything with int32 slots: a World at run time, the initial layout at build time. */
@@ -67,15 +67,11 @@ export const M_FALLOC_END = MAPPING.off.falloc_end;
 export const M_WAITQ = MAPPING.off.waitq;
 export const M_PC = MAPPING.off.pc;
 
-export const MAX_MIRROR_PAGES = 4;
-export const MIRROR_FIELDS = [
-  'seq',
-  ...Array.from({ length: MAX_MIRROR_PAGES }, (_, i) => `dev${i}`),
-  ...Array.from({ length: MAX_MIRROR_PAGES }, (_, i) => `hmm_pfn${i}`),
-] as const;
-export const MI_SEQ = 0; // mmu_interval_notifier->invalidate_seq
-export const MI_DEV = 1; // device PTEs: pfn, 0 when invalid (under the driver lock)
-export const MI_PFNS = 1 + MAX_MIRROR_PAGES; // range->hmm_pfns filled by hmm_range_fault
+export { MAX_MIRROR_PAGES } from './sys/notifier.js';
+export const MIRROR_FIELDS = MIRROR.names;
+export const MI_SEQ = MIRROR.off.seq;
+export const MI_DEV = MIRROR.off.dev;
+export const MI_PFNS = MIRROR.off.hmm_pfn;
 
 export interface MmH {
   readonly id: MmId;
@@ -92,25 +88,7 @@ export interface MmH {
   readonly subscriptions: Subscription[];
 }
 
-/** The arguments of an mmu_notifier op: the subscription's own `arg` and the invalidated range. */
-export interface NotifierOpArgs {
-  readonly arg: number;
-  readonly mm: MmId;
-  readonly start: number;
-  readonly end: number;
-}
-
-/**
- * An mmu_notifier with ops: `start`/`end` are procedures called synchronously (k.call) from
- * mmu_notifier_invalidate_range_start/end with NotifierOpArgs; they run under
- * the invalidator's locks and context. Push onto MmH.subscriptions at build time.
- */
-export interface Subscription {
-  readonly name: string;
-  readonly start: Proc<NotifierOpArgs> | null;
-  readonly end: Proc<NotifierOpArgs> | null;
-  readonly arg: number;
-}
+export type { MirrorH, NotifierOpArgs, Subscription } from './sys/notifier.js';
 
 export interface VmaH {
   readonly id: VmaId;
@@ -134,22 +112,10 @@ export interface VmaH {
 
 export type { MappingH } from './sys/memfd.js';
 
-export interface MirrorH {
-  readonly id: MirrorId;
-  readonly name: string;
-  readonly mm: MmId;
-  readonly vma: VmaId;
-  /** Covered virtual pages [start, end) (base pages). */
-  readonly start: number;
-  readonly end: number;
-  readonly base: number;
-  readonly lock: LockId; // the driver's update lock
-}
 
 export class Kernel {
   readonly mms: MmH[] = [];
   readonly vmas: VmaH[] = [];
-  readonly mirrors: MirrorH[] = [];
   mmBase = 0;
   vmaBase = 0;
   /** Page tables (sys/pgtable.ts). */
@@ -158,7 +124,8 @@ export class Kernel {
   readonly folio = new Folios();
   /** memfds and their address_spaces (sys/memfd.ts). */
   readonly memfd = new Memfds();
-  mirrorBase = 0;
+  /** HMM mirrors (sys/notifier.ts). */
+  readonly notifier = new Notifiers();
   /** Names for notes: lock ids are also named in the lock table. */
   readonly mmNames = new Map<string, MmId>();
   readonly vmaNames = new Map<string, VmaId>();
@@ -193,7 +160,7 @@ export class Kernel {
     return this.memfd.slot(m, M_PC + index);
   }
   mirrorSlot(mi: number, f: number): number {
-    return this.mirrorBase + mi * MIRROR_FIELDS.length + f;
+    return this.notifier.slot(mi, f);
   }
   pinSlot(tid: number, i: number): number {
     return this.folio.pinSlot(tid, i);
@@ -227,7 +194,10 @@ export class Kernel {
     return this.memfd.names;
   }
   mirror(id: number): MirrorH {
-    return this.mirrors[id] as MirrorH;
+    return this.notifier.mirror(id);
+  }
+  get mirrors(): readonly MirrorH[] {
+    return this.notifier.mirrors;
   }
   /** Virtual page of page `i` (mapping unit) of a VMA. */
   vpn(vma: number, i: number): number {
