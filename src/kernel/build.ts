@@ -5,7 +5,6 @@
  * installs the invariants and the lock-order oracle.
  */
 import type { ModelBuilder } from '../engine/model.js';
-import { LockKind } from '../locks/space.js';
 import {
   HPAGE_PMD_ORDER,
   PTRS_PER_PTE,
@@ -32,19 +31,15 @@ import {
   M_SEALS,
   M_SIZE,
   MI_SEQ,
-  MM_FIELDS,
   MM_INV_SEQ,
   MM_USERS,
-  type MmH,
   VMA_ATTACHED,
-  VMA_FIELDS,
   VMA_FLAGS,
   VMA_IMMAP,
-  type VmaH,
 } from './kernel.js';
 import { makeOrderRule } from './order.js';
 import { cacheFolio, populate } from './populate.js';
-import { type MemfdId, type MmId, type VmaId, NO_LOCK, NO_MEMFD, NO_MIRROR } from './ids.js';
+import { type MemfdId, NO_MEMFD, NO_MIRROR } from './ids.js';
 
 export type { KernelDesc, MemfdDesc, MirrorDesc, MmDesc, VmaDesc } from './desc.js';
 
@@ -81,9 +76,12 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   };
 
   // --- memory ---
-  K.mmBase = b.layout.region('mm', d.mms.length, MM_FIELDS);
-  const pmdBases = d.mms.map((mm, i) => b.layout.region(`pmd.${mm.name}`, npmd[i] as number, ['val']));
-  K.vmaBase = b.layout.region('vma', vmaDescs.length, VMA_FIELDS);
+  K.vm.reserve(
+    b,
+    d.mms.map((mm) => mm.name),
+    npmd,
+    vmaDescs.length,
+  );
   K.pgtable.reserve(b, pools.tables);
   K.folio.reserve(b, pools.folios, pools.hugetlb);
   K.memfd.reserve(b, d.memfds.length);
@@ -95,59 +93,36 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   K.pgtable.declareLocks(b);
   K.folio.declareLocks(b);
   K.memfd.declare(b, d.memfds);
-  let vid = 0;
-  d.mms.forEach((mmd, i) => {
-    const mi = i as MmId;
-    const mm: MmH = {
-      id: mi,
-      name: mmd.name,
-      base: K.mmBase + mi * MM_FIELDS.length,
-      pmdBase: pmdBases[mi] as number,
-      npmd: npmd[mi] as number,
-      mmap_lock: b.lock(`${mmd.name}.mmap_lock`, LockKind.Rwsem, 'mmap_lock'),
-      page_table_lock: b.lock(`${mmd.name}.page_table_lock`, LockKind.Spin, 'pmd_lock'),
-      vmas: [],
-      mirrors: [],
-      subscriptions: [],
-    };
-    K.mms.push(mm);
-    K.mmNames.set(mmd.name, mi);
+  for (const mmd of d.mms) {
+    const mm = K.vm.addMm(b, mmd.name);
     let start = 0;
     for (const v of mmd.vmas) {
-      if (K.vmaNames.has(v.name)) throw new Error(`two VMAs named ${v.name} (VMA names are unique in a world)`);
       const memfd = v.memfd === undefined ? NO_MEMFD : (memfdIds.get(v.memfd) as MemfdId);
       const hugetlb = hugetlbMemfd(v.memfd);
       const shift = hugetlb ? HPAGE_PMD_ORDER : 0;
       const basePages = v.pages << shift;
-      const id = vid++ as VmaId;
       let mirror = NO_MIRROR;
       if (v.mirror) {
-        mirror = K.notifier.addMirror(b, v.mirror.name, mi, id, start + (v.mirror.first << shift), start + ((v.mirror.first + v.mirror.pages) << shift));
+        mirror = K.notifier.addMirror(b, v.mirror.name, mm.id, K.vm.nextVma, start + (v.mirror.first << shift), start + ((v.mirror.first + v.mirror.pages) << shift));
         mm.mirrors.push(mirror);
       }
-      const h: VmaH = {
-        id,
+      const h = K.vm.addVma(b, {
         name: v.name,
-        mm: mi,
+        mm: mm.id,
         start,
         end: start + basePages,
         pages: v.pages,
         shift,
         memfd,
         pgoff: v.offset ?? 0,
-        base: K.vmaBase + id * VMA_FIELDS.length,
-        vma_lock: b.lock(`${v.name}.vm_lock`, LockKind.Rwsem, 'vma_lock'),
-        hugetlb_vma_lock: hugetlb ? b.lock(`${v.name}.hugetlb_vma_lock`, LockKind.Rwsem, 'hugetlb_vma_lock') : NO_LOCK,
-        anon_vma_lock: memfd < 0 || !v.shared ? b.lock(`${v.name}.anon_vma`, LockKind.Rwsem, 'anon_vma') : NO_LOCK,
         mirror,
-      };
-      K.vmas.push(h);
-      K.vmaNames.set(v.name, id);
-      mm.vmas.push(id);
-      if (memfd >= 0) K.mapping(memfd).vmas.push(id);
+        hugetlb,
+        anon: memfd < 0 || !v.shared,
+      });
+      if (memfd >= 0) K.mapping(memfd).vmas.push(h.id);
       start += Math.ceil(basePages / PTRS_PER_PTE) * PTRS_PER_PTE;
     }
-  });
+  }
 
   // --- initial state ---
   const m = initMem(b);

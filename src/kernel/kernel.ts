@@ -12,10 +12,11 @@
  */
 import type { Ctx } from '../engine/ctx.js';
 import { type ModelBuilder, Subsystem } from '../engine/model.js';
-import type { LockId, MemfdId, MirrorId, MmId, VmaId } from './ids.js';
+import type { LockId, MemfdId, MmId, VmaId } from './ids.js';
 import { FOLIO, Folios } from './sys/folio.js';
 import { MAPPING, type MappingH, Memfds } from './sys/memfd.js';
-import { MIRROR, type MirrorH, Notifiers, type Subscription } from './sys/notifier.js';
+import { MIRROR, type MirrorH, Notifiers, } from './sys/notifier.js';
+import { MM, type MmH, Mms, VMA, type VmaH } from './sys/mm.js';
 import { PageTables, PGTABLE } from './sys/pgtable.js';
 
 /** Anything with int32 slots: a World at run time, the initial layout at build time. */
@@ -24,21 +25,20 @@ export interface Mem {
   set(i: number, v: number): void;
 }
 
-// mm fields
-export const MM_FIELDS = ['users', 'inv_seq', 'active_inv', 'waitq', 'mmap_changing', 'uffd_wq', 'uffd_fault'] as const;
-export const MM_USERS = 0;
-export const MM_INV_SEQ = 1; // mmu_notifier_subscriptions->invalidate_seq: odd while invalidating
-export const MM_ACTIVE_INV = 2; // active_invalidate_ranges
-export const MM_WAITQ = 3; // subscriptions->wq: bitmask of sleeping threads
-export const MM_MMAP_CHANGING = 4;
-export const MM_UFFD_WQ = 5; // userfaultfd fault_pending_wqh: bitmask of threads in handle_userfault
-export const MM_UFFD_FAULT = 6; // the last faulting address queued to userfaultfd (vpn + 1), 0 when none
+export const MM_FIELDS = MM.names;
+export const MM_USERS = MM.off.users;
+export const MM_INV_SEQ = MM.off.inv_seq;
+export const MM_ACTIVE_INV = MM.off.active_inv;
+export const MM_WAITQ = MM.off.waitq;
+export const MM_MMAP_CHANGING = MM.off.mmap_changing;
+export const MM_UFFD_WQ = MM.off.uffd_wq;
+export const MM_UFFD_FAULT = MM.off.uffd_fault;
 
-export const VMA_FIELDS = ['flags', 'attached', 'anon_vma', 'immap'] as const;
-export const VMA_FLAGS = 0;
-export const VMA_ATTACHED = 1;
-export const VMA_ANON_VMA = 2; // anon_vma id + 1 once prepared (one anon_vma per VMA here)
-export const VMA_IMMAP = 3; // linked in its file's i_mmap tree (until unlink_file_vma)
+export const VMA_FIELDS = VMA.names;
+export const VMA_FLAGS = VMA.off.flags;
+export const VMA_ATTACHED = VMA.off.attached;
+export const VMA_ANON_VMA = VMA.off.anon_vma;
+export const VMA_IMMAP = VMA.off.immap;
 
 export const PT_FIELDS = PGTABLE.names;
 export const PT_STATE = PGTABLE.off.state;
@@ -73,51 +73,20 @@ export const MI_SEQ = MIRROR.off.seq;
 export const MI_DEV = MIRROR.off.dev;
 export const MI_PFNS = MIRROR.off.hmm_pfn;
 
-export interface MmH {
-  readonly id: MmId;
-  readonly name: string;
-  readonly base: number;
-  readonly pmdBase: number;
-  readonly npmd: number;
-  readonly mmap_lock: LockId;
-  /** mm->page_table_lock: the pmd lock (no split pmd ptlocks in this model) and hugetlb's huge PTL. */
-  readonly page_table_lock: LockId;
-  readonly vmas: VmaId[];
-  readonly mirrors: MirrorId[];
-  /** Classic mmu_notifier subscriptions (mmu_notifier_register), called in the invalidating context. */
-  readonly subscriptions: Subscription[];
-}
-
+export type { MmH, VmaH } from './sys/mm.js';
 export type { MirrorH, NotifierOpArgs, Subscription } from './sys/notifier.js';
 
-export interface VmaH {
-  readonly id: VmaId;
-  readonly name: string;
-  readonly mm: MmId;
-  /** First virtual page (base pages); VMAs start at a pmd boundary and never share a PTE table. */
-  readonly start: number;
-  readonly end: number;
-  /** Pages in the mapping's unit (huge pages for hugetlb). */
-  readonly pages: number;
-  /** log2 of base pages per mapping page: 0, or HPAGE_PMD_ORDER for hugetlb. */
-  readonly shift: number;
-  readonly memfd: MemfdId; // -1 for anonymous
-  readonly pgoff: number; // in the mapping's pages
-  readonly base: number;
-  readonly vma_lock: LockId; // per-VMA lock (vma_start_read / vma_start_write)
-  readonly hugetlb_vma_lock: LockId; // -1 unless hugetlb
-  readonly anon_vma_lock: LockId; // -1 unless the VMA can hold anon folios (anon or private file)
-  readonly mirror: MirrorId; // -1 or the mirror registered over this VMA
-}
 
 export type { MappingH } from './sys/memfd.js';
 
-
+/**
+ * The kernel objects of a model, one module per subsystem (sys/*.ts: each declares its memory
+ * region from one field list and owns its handles and locks), with the flat slot and lookup API the
+ * code paths use.
+ */
 export class Kernel {
-  readonly mms: MmH[] = [];
-  readonly vmas: VmaH[] = [];
-  mmBase = 0;
-  vmaBase = 0;
+  /** mms and VMAs (sys/mm.ts). */
+  readonly vm = new Mms();
   /** Page tables (sys/pgtable.ts). */
   readonly pgtable = new PageTables();
   /** Folios and pins (sys/folio.ts). */
@@ -126,19 +95,16 @@ export class Kernel {
   readonly memfd = new Memfds();
   /** HMM mirrors (sys/notifier.ts). */
   readonly notifier = new Notifiers();
-  /** Names for notes: lock ids are also named in the lock table. */
-  readonly mmNames = new Map<string, MmId>();
-  readonly vmaNames = new Map<string, VmaId>();
 
   // --- slots ---
   mmSlot(mm: number, f: number): number {
-    return this.mmBase + mm * MM_FIELDS.length + f;
+    return this.vm.mmSlot(mm, f);
   }
   pmdSlot(mm: number, pmd: number): number {
-    return (this.mms[mm] as MmH).pmdBase + pmd;
+    return this.vm.pmdSlot(mm, pmd);
   }
   vmaSlot(vma: number, f: number): number {
-    return this.vmaBase + vma * VMA_FIELDS.length + f;
+    return this.vm.vmaSlot(vma, f);
   }
   ptSlot(t: number, f: number): number {
     return this.pgtable.slot(t, f);
@@ -179,10 +145,23 @@ export class Kernel {
 
   // --- static lookups ---
   vma(id: number): VmaH {
-    return this.vmas[id] as VmaH;
+    return this.vm.vma(id);
   }
   mm(id: number): MmH {
-    return this.mms[id] as MmH;
+    return this.vm.mm(id);
+  }
+  get mms(): readonly MmH[] {
+    return this.vm.mms;
+  }
+  get vmas(): readonly VmaH[] {
+    return this.vm.vmas;
+  }
+  /** Names for notes: lock ids are also named in the lock table. */
+  get mmNames(): ReadonlyMap<string, MmId> {
+    return this.vm.mmNames;
+  }
+  get vmaNames(): ReadonlyMap<string, VmaId> {
+    return this.vm.vmaNames;
   }
   mapping(id: number): MappingH {
     return this.memfd.mapping(id);
@@ -207,7 +186,7 @@ export class Kernel {
   /** The VMA of `mm` containing virtual page `vpn`, or -1 (static ranges; check VMA_ATTACHED too). */
   find_vma(mm: number, vpn: number): VmaId {
     for (const id of this.mm(mm).vmas) {
-      const v = this.vmas[id] as VmaH;
+      const v = this.vm.vma(id);
       if (vpn >= v.start && vpn < v.end) return id;
     }
     return -1 as VmaId;
