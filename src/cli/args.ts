@@ -13,6 +13,7 @@ export const USAGE = `usage:
       [--budget N|Nruns|Ns|Nms|Nm] [--max-steps n] [--max-states n] [--depth d]
       [--preemptions p] [--split k] [--param n=5] [--no-por] [--json]
   mmsim replay <scenario|file> <token> [--variant v] [--json] [--html f] [--perfetto f] [--mermaid f] [--trace f]
+      [--trace-schema f]                       the JSON Schema of that trace (its state section from the kernel's region declarations)
   mmsim lockdep <scenario|file> [--variant v] [--dot f] [--json]
   mmsim schema                                 the JSON Schema of scenario files
 exit codes: 0 as expected, 1 a verdict differs from the scenario's expectation, 2 bad input`;
@@ -34,6 +35,7 @@ const OPTIONS = {
   perfetto: { type: 'string' },
   mermaid: { type: 'string' },
   trace: { type: 'string' },
+  'trace-schema': { type: 'string' },
   dot: { type: 'string' },
   param: { type: 'string', multiple: true },
   'no-por': { type: 'boolean' },

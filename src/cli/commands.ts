@@ -11,6 +11,7 @@ import { catalogueFiles } from '../scenario/catalogue.js';
 import { withParams } from '../scenario/generate.js';
 import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { toJson } from '../trace/json.js';
+import { kernelState, traceSchema } from '../trace/state.js';
 import { toText } from '../trace/text.js';
 import { exploreOptions, type Flags, int, params, UsageError } from './args.js';
 import { progressBar } from './progress.js';
@@ -138,8 +139,10 @@ export function replay(pos: string[], flags: Flags): number {
     const path = flags[flag];
     if (path) writeFileSync(path, fn(r.events, meta));
   }
-  if (flags.trace) writeFileSync(flags.trace, toJson(r.events, meta));
-  if (flags.json) out(toJson(r.events, meta));
+  const state = kernelState(r.world.layout, (i) => r.world.mem[i] as number);
+  if (flags.trace) writeFileSync(flags.trace, toJson(r.events, meta, state));
+  if (flags['trace-schema']) writeFileSync(flags['trace-schema'], `${JSON.stringify(traceSchema(r.world.layout), null, 2)}\n`);
+  if (flags.json) out(toJson(r.events, meta, state));
   else {
     out(toText(r.events));
     out(`verdict: ${r.verdict ? `${r.verdict.code}: ${r.verdict.message}` : 'ok'}`);

@@ -18,6 +18,8 @@ export interface ReplayResult {
   /** Every recorded choice was used (the token fits this model exactly). */
   readonly consumed: boolean;
   readonly events: readonly TraceEvent[];
+  /** The world at the end of the run. */
+  readonly world: World;
 }
 
 /** Re-execute `token` on `model`; events go to `trace$` (if given) and are also returned. */
@@ -32,5 +34,5 @@ export function replayToken(model: Model, token: string, maxSteps: number, trace
   const s = new Replay(decodeToken(token));
   runOnce(w, initial, s, 0, maxSteps, new Int32Array(w.nthreads));
   sub.unsubscribe();
-  return { verdict: w.verdict, steps: w.steps, consumed: s.consumed, events };
+  return { verdict: w.verdict, steps: w.steps, consumed: s.consumed, events, world: w };
 }

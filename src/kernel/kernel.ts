@@ -1,6 +1,8 @@
 /**
  * The kernel objects of one model: static handles (names, ranges, lock ids, memory bases) plus
- * the memory layout of their mutable state. A step finds them with `kern(k)`.
+ * the memory layout of their mutable state. A step finds them with `kern(k)`. Each subsystem is a
+ * module in sys/ that declares its region(s) from one field list (offsets, slot names and the JSON
+ * trace schema are generated from it); the field constants below are read from those lists.
  *
  *   mm        users, mmu-notifier sequence (subscriptions->invalidate_seq), waitq, pmds
  *   vma       vm_flags, attached, anon_vma
@@ -15,7 +17,7 @@ import { type ModelBuilder, Subsystem } from '../engine/model.js';
 import type { LockId, MemfdId, MmId, VmaId } from './ids.js';
 import { FOLIO, Folios } from './sys/folio.js';
 import { MAPPING, type MappingH, Memfds } from './sys/memfd.js';
-import { MIRROR, type MirrorH, Notifiers, } from './sys/notifier.js';
+import { MIRROR, type MirrorH, Notifiers } from './sys/notifier.js';
 import { MM, type MmH, Mms, VMA, type VmaH } from './sys/mm.js';
 import { PageTables, PGTABLE } from './sys/pgtable.js';
 

@@ -4,4 +4,5 @@ export { toHtml } from './html.js';
 export { toJson, type TraceMeta } from './json.js';
 export { toMermaid } from './mermaid.js';
 export { toPerfetto } from './perfetto.js';
+export { type KernelState, kernelState, traceSchema } from './state.js';
 export { toText } from './text.js';
