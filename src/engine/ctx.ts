@@ -85,6 +85,7 @@ export class Ctx<S extends string = string> {
     const top = frames[frames.length - 1] as Frame;
     const pc = top.proc.index.get(next);
     if (pc === undefined) throw new Error(`${top.proc.name}: no label ${next}`);
+    if (Array.isArray(args)) positional(p.name);
     top.pc = pc;
     frames.push(newFrame(p as unknown as Proc, p.init(args), t));
     w.emit?.({ k: 'call', i: w.steps, t: w.threadName(this.tid), proc: p.name, args: args as CallArgs });
@@ -157,3 +158,8 @@ export class Ctx<S extends string = string> {
 }
 
 export { EDEADLK };
+
+/** Untyped callers (tests are not type-checked) still fail loudly on old-style positional arguments. */
+export function positional(name: string): never {
+  throw new Error(`${name}: called with positional arguments (an array); pass its named argument record`);
+}

@@ -100,6 +100,7 @@ export class ModelBuilder {
 
   /** A thread running `entry` with `args` (omit them for a procedure taking none). */
   thread<A extends object>(name: string, entry: Proc<A>, ...args: NoArgs extends A ? [] : [NoInfer<A>]): number {
+    if (Array.isArray(args[0])) throw new Error(`thread ${name}: positional arguments (an array); pass ${entry.name}'s named argument record`);
     return this.threads.push({ name, entry: entry as unknown as Proc, args: args[0] ?? {} }) - 1;
   }
 

@@ -57,6 +57,7 @@ export interface Bound {
 
 /** Pair `p` with arguments of its own type. */
 export function bind<A extends object>(p: Proc<A>, args: NoInfer<A>): Bound {
+  if (Array.isArray(args)) throw new Error(`${p.name}: bound to positional arguments (an array); pass its named argument record`);
   return { proc: p as unknown as Proc, args };
 }
 
