@@ -40,6 +40,11 @@ import {
 import { makeOrderRule } from './order.js';
 import { cacheFolio, populate } from './populate.js';
 import { type MemfdId, NO_MEMFD, NO_MIRROR } from './ids.js';
+import { Folios } from './sys/folio.js';
+import { Memfds } from './sys/memfd.js';
+import { Mms } from './sys/mm.js';
+import { Notifiers } from './sys/notifier.js';
+import { PageTables } from './sys/pgtable.js';
 
 export type { KernelDesc, MemfdDesc, MirrorDesc, MmDesc, VmaDesc } from './desc.js';
 
@@ -47,7 +52,11 @@ const UFFD_FLAGS = { missing: VM_UFFD_MISSING, minor: VM_UFFD_MINOR, wp: VM_UFFD
 
 /** Build every kernel object; registers the Kernel as the KERNEL subsystem. Throws on inconsistent input. */
 export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
-  const K = new Kernel();
+  const pgtable = new PageTables();
+  const folio = new Folios();
+  const vm = new Mms();
+  const memfd = new Memfds();
+  const notifier = new Notifiers();
   const memfdIds = new Map(d.memfds.map((m, i) => [m.name, i]));
   const hugetlbMemfd = (name?: string) => name !== undefined && d.memfds[memfdIds.get(name) ?? -1]?.kind === 'hugetlb';
 
@@ -76,53 +85,55 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   };
 
   // --- memory ---
-  K.vm.reserve(
+  vm.reserve(
     b,
     d.mms.map((mm) => mm.name),
     npmd,
     vmaDescs.length,
   );
-  K.pgtable.reserve(b, pools.tables);
-  K.folio.reserve(b, pools.folios, pools.hugetlb);
-  K.memfd.reserve(b, d.memfds.length);
+  pgtable.reserve(b, pools.tables);
+  folio.reserve(b, pools.folios, pools.hugetlb);
+  memfd.reserve(b, d.memfds.length);
   const mirrorCount = vmaDescs.filter((v) => v.d.mirror).length;
-  K.notifier.reserve(b, mirrorCount);
-  K.folio.reservePins(b);
+  notifier.reserve(b, mirrorCount);
+  folio.reservePins(b);
 
   // --- locks and handles ---
-  K.pgtable.declareLocks(b);
-  K.folio.declareLocks(b);
-  K.memfd.declare(b, d.memfds);
+  pgtable.declareLocks(b);
+  folio.declareLocks(b);
+  memfd.declare(b, d.memfds);
   for (const mmd of d.mms) {
-    const mm = K.vm.addMm(b, mmd.name);
+    const mm = vm.addMm(b, mmd.name);
     let start = 0;
     for (const v of mmd.vmas) {
-      const memfd = v.memfd === undefined ? NO_MEMFD : (memfdIds.get(v.memfd) as MemfdId);
+      const map = v.memfd === undefined ? NO_MEMFD : (memfdIds.get(v.memfd) as MemfdId);
       const hugetlb = hugetlbMemfd(v.memfd);
       const shift = hugetlb ? HPAGE_PMD_ORDER : 0;
       const basePages = v.pages << shift;
       let mirror = NO_MIRROR;
       if (v.mirror) {
-        mirror = K.notifier.addMirror(b, v.mirror.name, mm.id, K.vm.nextVma, start + (v.mirror.first << shift), start + ((v.mirror.first + v.mirror.pages) << shift));
+        mirror = notifier.addMirror(b, v.mirror.name, mm.id, vm.nextVma, start + (v.mirror.first << shift), start + ((v.mirror.first + v.mirror.pages) << shift));
         mm.mirrors.push(mirror);
       }
-      const h = K.vm.addVma(b, {
+      const h = vm.addVma(b, {
         name: v.name,
         mm: mm.id,
         start,
         end: start + basePages,
         pages: v.pages,
         shift,
-        memfd,
+        memfd: map,
         pgoff: v.offset ?? 0,
         mirror,
         hugetlb,
-        anon: memfd < 0 || !v.shared,
+        anon: map < 0 || !v.shared,
       });
-      if (memfd >= 0) K.mapping(memfd).vmas.push(h.id);
+      if (map >= 0) memfd.mapping(map).vmas.push(h.id);
       start += Math.ceil(basePages / PTRS_PER_PTE) * PTRS_PER_PTE;
     }
   }
+
+  const K = new Kernel(pgtable, folio, vm, memfd, notifier);
 
   // --- initial state ---
   const m = initMem(b);

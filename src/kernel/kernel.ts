@@ -14,12 +14,13 @@
  */
 import type { Ctx } from '../engine/ctx.js';
 import { type ModelBuilder, Subsystem } from '../engine/model.js';
+import { MAX_PINS } from './defs.js';
 import type { LockId, MemfdId, MmId, VmaId } from './ids.js';
-import { FOLIO, Folios } from './sys/folio.js';
-import { MAPPING, type MappingH, Memfds } from './sys/memfd.js';
-import { MIRROR, type MirrorH, Notifiers } from './sys/notifier.js';
-import { MM, type MmH, Mms, VMA, type VmaH } from './sys/mm.js';
-import { PageTables, PGTABLE } from './sys/pgtable.js';
+import { FOLIO, type Folios } from './sys/folio.js';
+import { MAPPING, type MappingH, type Memfds } from './sys/memfd.js';
+import { MIRROR, type MirrorH, type Notifiers } from './sys/notifier.js';
+import { MM, type MmH, type Mms, VMA, type VmaH } from './sys/mm.js';
+import { type PageTables, PGTABLE } from './sys/pgtable.js';
 
 /** Anything with int32 slots: a World at run time, the initial layout at build time. */
 export interface Mem {
@@ -87,98 +88,109 @@ export type { MappingH } from './sys/memfd.js';
  * code paths use.
  */
 export class Kernel {
-  /** mms and VMAs (sys/mm.ts). */
-  readonly vm = new Mms();
-  /** Page tables (sys/pgtable.ts). */
-  readonly pgtable = new PageTables();
-  /** Folios and pins (sys/folio.ts). */
-  readonly folio = new Folios();
-  /** memfds and their address_spaces (sys/memfd.ts). */
-  readonly memfd = new Memfds();
-  /** HMM mirrors (sys/notifier.ts). */
-  readonly notifier = new Notifiers();
+  /** Tables in the pool. */
+  readonly ntables: number;
+  /** Folios [0, nNormal) come from the page allocator, [nNormal, nfolios) from the hugetlb pool. */
+  readonly nfolios: number;
+  readonly nNormal: number;
+  readonly mms: readonly MmH[];
+  readonly vmas: readonly VmaH[];
+  readonly mappings: readonly MappingH[];
+  readonly mirrors: readonly MirrorH[];
+  /** The lock of each folio. */
+  readonly folioLock: readonly LockId[];
+  /** Names for notes: lock ids are also named in the lock table. */
+  readonly mmNames: ReadonlyMap<string, MmId>;
+  readonly vmaNames: ReadonlyMap<string, VmaId>;
+  readonly mappingNames: ReadonlyMap<string, MemfdId>;
+  // Region bases and handle tables, read once from the modules (they are fixed once reserved).
+  private readonly mmBase: number;
+  private readonly vmaBase: number;
+  private readonly tableBase: number;
+  private readonly folioBase: number;
+  private readonly pinBase: number;
+  private readonly mappingBase: number;
+  private readonly mirrorBase: number;
+  private readonly ptl: readonly LockId[];
+
+  /** Compose the modules once their regions are reserved (buildKernel). */
+  constructor(
+    /** Page tables (sys/pgtable.ts). */
+    readonly pgtable: PageTables,
+    /** Folios and pins (sys/folio.ts). */
+    readonly folio: Folios,
+    /** mms and VMAs (sys/mm.ts). */
+    readonly vm: Mms,
+    /** memfds and their address_spaces (sys/memfd.ts). */
+    readonly memfd: Memfds,
+    /** HMM mirrors (sys/notifier.ts). */
+    readonly notifier: Notifiers,
+  ) {
+    this.ntables = pgtable.n;
+    this.tableBase = pgtable.base;
+    this.ptl = pgtable.ptl;
+    this.nfolios = folio.n;
+    this.nNormal = folio.nNormal;
+    this.folioBase = folio.base;
+    this.pinBase = folio.pinBase;
+    this.folioLock = folio.lock;
+    this.mmBase = vm.mmBase;
+    this.vmaBase = vm.vmaBase;
+    this.mms = vm.mms;
+    this.vmas = vm.vmas;
+    this.mmNames = vm.mmNames;
+    this.vmaNames = vm.vmaNames;
+    this.mappingBase = memfd.base;
+    this.mappings = memfd.mappings;
+    this.mappingNames = memfd.names;
+    this.mirrorBase = notifier.base;
+    this.mirrors = notifier.mirrors;
+  }
 
   // --- slots ---
   mmSlot(mm: number, f: number): number {
-    return this.vm.mmSlot(mm, f);
+    return this.mmBase + mm * MM.stride + f;
   }
   pmdSlot(mm: number, pmd: number): number {
-    return this.vm.pmdSlot(mm, pmd);
+    return (this.mms[mm] as MmH).pmdBase + pmd;
   }
   vmaSlot(vma: number, f: number): number {
-    return this.vm.vmaSlot(vma, f);
+    return this.vmaBase + vma * VMA.stride + f;
   }
   ptSlot(t: number, f: number): number {
-    return this.pgtable.slot(t, f);
+    return this.tableBase + t * PGTABLE.stride + f;
   }
   pteSlot(t: number, i: number): number {
-    return this.pgtable.slot(t, PT_PTE + i);
-  }
-  /** Tables in the pool. */
-  get ntables(): number {
-    return this.pgtable.n;
+    return this.tableBase + t * PGTABLE.stride + PT_PTE + i;
   }
   fSlot(f: number, field: number): number {
-    return this.folio.slot(f, field);
+    return this.folioBase + f * FOLIO.stride + field;
   }
   mapSlot(m: number, f: number): number {
-    return this.memfd.slot(m, f);
+    return this.mappingBase + m * MAPPING.stride + f;
   }
   pcSlot(m: number, index: number): number {
-    return this.memfd.slot(m, M_PC + index);
+    return this.mappingBase + m * MAPPING.stride + M_PC + index;
   }
   mirrorSlot(mi: number, f: number): number {
-    return this.notifier.slot(mi, f);
+    return this.mirrorBase + mi * MIRROR.stride + f;
   }
   pinSlot(tid: number, i: number): number {
-    return this.folio.pinSlot(tid, i);
-  }
-  /** Folios [0, nNormal) come from the page allocator, [nNormal, nfolios) from the hugetlb pool. */
-  get nfolios(): number {
-    return this.folio.n;
-  }
-  get nNormal(): number {
-    return this.folio.nNormal;
-  }
-  /** The lock of each folio. */
-  get folioLock(): readonly LockId[] {
-    return this.folio.lock;
+    return this.pinBase + tid * MAX_PINS + i;
   }
 
   // --- static lookups ---
   vma(id: number): VmaH {
-    return this.vm.vma(id);
+    return this.vmas[id] as VmaH;
   }
   mm(id: number): MmH {
-    return this.vm.mm(id);
-  }
-  get mms(): readonly MmH[] {
-    return this.vm.mms;
-  }
-  get vmas(): readonly VmaH[] {
-    return this.vm.vmas;
-  }
-  /** Names for notes: lock ids are also named in the lock table. */
-  get mmNames(): ReadonlyMap<string, MmId> {
-    return this.vm.mmNames;
-  }
-  get vmaNames(): ReadonlyMap<string, VmaId> {
-    return this.vm.vmaNames;
+    return this.mms[id] as MmH;
   }
   mapping(id: number): MappingH {
-    return this.memfd.mapping(id);
-  }
-  get mappings(): readonly MappingH[] {
-    return this.memfd.mappings;
-  }
-  get mappingNames(): ReadonlyMap<string, MemfdId> {
-    return this.memfd.names;
+    return this.mappings[id] as MappingH;
   }
   mirror(id: number): MirrorH {
-    return this.notifier.mirror(id);
-  }
-  get mirrors(): readonly MirrorH[] {
-    return this.notifier.mirrors;
+    return this.mirrors[id] as MirrorH;
   }
   /** Virtual page of page `i` (mapping unit) of a VMA. */
   vpn(vma: number, i: number): number {
@@ -188,7 +200,7 @@ export class Kernel {
   /** The VMA of `mm` containing virtual page `vpn`, or -1 (static ranges; check VMA_ATTACHED too). */
   find_vma(mm: number, vpn: number): VmaId {
     for (const id of this.mm(mm).vmas) {
-      const v = this.vm.vma(id);
+      const v = this.vmas[id] as VmaH;
       if (vpn >= v.start && vpn < v.end) return id;
     }
     return -1 as VmaId;
@@ -199,11 +211,11 @@ export class Kernel {
     return v.pgoff + ((vpn - v.start) >> v.shift);
   }
   isHugetlbFolio(f: number): boolean {
-    return f >= this.folio.nNormal;
+    return f >= this.nNormal;
   }
   /** The split PTE lock of a table (pte_lockptr). */
   ptlOf(t: number): LockId {
-    return this.pgtable.ptl[t] as LockId;
+    return this.ptl[t] as LockId;
   }
 }
 
