@@ -42,6 +42,7 @@ import {
   F_REF,
   F_STATE,
   type Kernel,
+  KERNEL,
   M_PC,
   M_SIZE,
   MAP_FIELDS,
@@ -156,7 +157,7 @@ function kernel(w: World, K: Kernel, out: StateSnapshot, holders: Map<number, st
 export function snapshot(w: World): StateSnapshot {
   const out: StateSnapshot = {};
   const holders = locks(w, out, (l) => w.model.locks[l]?.name ?? `lock${l}`);
-  const K = w.model.objects.kernel as Kernel | undefined;
+  const K = KERNEL.find(w.model);
   if (K) kernel(w, K, out, holders);
   return out;
 }
