@@ -4,7 +4,7 @@
  * operation calls the procedure that models it; `else` and `goto` give trylock-backoff loops.
  */
 import { LockKind } from '../src/locks/space.js';
-import { BLOCKED, ENDED, proc, type Proc, type Step } from '../src/engine/proc.js';
+import { BLOCKED, type Bound, ENDED, type Next, type NoArgs, proc, type Proc, type Step } from '../src/engine/proc.js';
 import type { Ctx } from '../src/engine/ctx.js';
 import type { MessageOf, Protocol } from '../machines/protocol.js';
 
@@ -22,7 +22,7 @@ export type ScriptOp =
   | { readonly op: 'goto'; readonly to: string; readonly label?: string }
   | { readonly op: 'send'; readonly to: number; readonly msg: number; readonly label?: string }
   | { readonly op: 'recv'; readonly label?: string }
-  | { readonly op: 'call'; readonly proc: Proc; readonly args: readonly number[]; readonly label?: string }
+  | { readonly op: 'call'; readonly call: Bound; readonly label?: string }
   | { readonly op: 'msg_send'; readonly to: number; readonly msg: Msg; readonly label?: string }
   | { readonly op: 'msg_reply'; readonly msg: Msg; readonly label?: string }
   | { readonly op: 'msg_recv'; readonly proto: Protocol; readonly else?: string; readonly label?: string }
@@ -33,7 +33,7 @@ export type ScriptOp =
 export const labelOf = (ops: readonly ScriptOp[], i: number): string => ops[i]?.label ?? `op${i}`;
 
 /** Compile a script; `kinds[lock]` says which primitive `lock`/`unlock` mean for that lock. */
-export function compileScript(name: string, ops: readonly ScriptOp[], kinds: readonly LockKind[]): Proc {
+export function compileScript(name: string, ops: readonly ScriptOp[], kinds: readonly LockKind[]): Proc<NoArgs> {
   const steps: Record<string, Step> = {};
   ops.forEach((op, i) => {
     const next = i + 1 < ops.length ? labelOf(ops, i + 1) : 'exit';
@@ -49,7 +49,7 @@ export function compileScript(name: string, ops: readonly ScriptOp[], kinds: rea
   return proc(name, 'scenario script', () => ({ from: -1, type: 0, a: 0, b: 0 }), steps);
 }
 
-const blocking = (ok: boolean, next: string): string | number => (ok ? next : BLOCKED);
+const blocking = (ok: boolean, next: string): Next => (ok ? next : BLOCKED);
 
 function compileOp(op: ScriptOp, next: string, kinds: readonly LockKind[]): Step {
   switch (op.op) {
@@ -113,7 +113,7 @@ function compileOp(op: ScriptOp, next: string, kinds: readonly LockKind[]): Step
     case 'recv':
       return (k, l) => (k.recv(l) ? next : BLOCKED);
     case 'call':
-      return (k: Ctx) => k.call(op.proc, op.args, next);
+      return (k: Ctx) => k.call(op.call.proc as Proc<object>, op.call.args, next);
     case 'msg_send':
       return (k) => (k.msg.send(op.to, op.msg) ? next : ENDED);
     case 'msg_reply':

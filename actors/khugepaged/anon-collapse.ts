@@ -44,7 +44,7 @@ import {
   folio_unlock,
 } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pmd_populate, pmdp_get, rcu_read_unlock, set_pmd } from '../../src/kernel/pgtable.js';
 import { mmap_write_unlock, vm_normal_folio, vma_start_write } from '../mm/common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
@@ -68,13 +68,14 @@ import {
   scanName,
 } from './common.js';
 import { check_pmd_state, revalidate } from './revalidate.js';
+import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 
 const READ_REWORK = 'khugepaged_anon_mmap_read';
 /** collapse_huge_page: args [mm, vma, haddr]; entered with mmap_lock read held, returns with it released. */
 export const collapse_huge_page = kproc(
   'collapse_huge_page',
   'mm/khugepaged.c: collapse_huge_page',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), haddr: arg(a, 2), f: -1, t: -1, old: 0, r: SCAN_FAIL, i: 0, iso: 0, none: 0, write: 0, cur: -1 }),
+  (a: { mm: MmId; vma: VmaId; haddr: number }) => ({ mm: a.mm, vma: a.vma, haddr: a.haddr, f: NO_FOLIO, t: NO_TABLE, old: 0, r: SCAN_FAIL, i: 0, iso: 0, none: 0, write: 0, cur: -1 }),
   {
     unlock_read: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? 'alloc' : ENDED),
     alloc: (k, l) => {
@@ -117,7 +118,7 @@ export const collapse_huge_page = kproc(
       return l.r === SCAN_SUCCEED ? 'anon_vma_lock' : 'out';
     },
     anon_vma_lock: (k, l) => (k.down_write(kern(k).vma(l.vma).anon_vma_lock) ? 'notify' : BLOCKED),
-    notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, [l.mm, l.haddr, l.haddr + HPAGE_PMD_NR], 'pmd_lock'),
+    notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.haddr, end: l.haddr + HPAGE_PMD_NR }, 'pmd_lock'),
     pmd_lock: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? (k.sw(READ_REWORK) ? 'ptl_lock' : 'flush') : BLOCKED),
     ptl_lock: (k, l) => {
       const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.haddr));
@@ -129,7 +130,7 @@ export const collapse_huge_page = kproc(
       const K = kern(k);
       // _pmd = pmdp_collapse_flush(vma, address, pmd): the pmd is cleared, the table detached
       l.old = pmd_clear_table(k.w, K, l.mm, pmd_index(l.haddr));
-      l.t = l.old ? pmd_table(l.old) : -1;
+      l.t = l.old ? pmd_table(l.old) : NO_TABLE;
       k.note(() => `collapse_huge_page: pmdp_collapse_flush pmd ${pmd_index(l.haddr)}: ${pmdText(l.old)} detached, pmd none`);
       return l.cur >= 0 ? 'ptl_unlock' : 'pmd_unlock';
     },
@@ -139,7 +140,7 @@ export const collapse_huge_page = kproc(
       return 'pmd_unlock';
     },
     pmd_unlock: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'notify_end' : ENDED),
-    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.haddr, l.haddr + HPAGE_PMD_NR], 'map_old'),
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.haddr, end: l.haddr + HPAGE_PMD_NR }, 'map_old'),
     // pte_offset_map_lock(mm, &_pmd, ...) on the stack copy: the detached table, under its own PTL
     map_old: (k, l) => {
       if (l.t < 0) {
@@ -239,7 +240,7 @@ export const collapse_huge_page = kproc(
       folio_add_new_anon_rmap(k.w, K, l.f, l.vma, l.haddr);
       set_pmd(k.w, K, l.mm, pmd, mk_huge_pmd(folio_pfn(l.f), _PAGE_RW | _PAGE_DIRTY));
       k.note(() => `collapse_huge_page: pmd ${pmd} → huge folio ${l.f} (table ${l.t} deposited)`);
-      l.f = -1;
+      l.f = NO_FOLIO;
       l.r = SCAN_SUCCEED;
       return 'install_unlock';
     },
@@ -258,7 +259,7 @@ export const collapse_huge_page = kproc(
   },
 );
 
-function failIso(_k: Ctx, l: { r: number }, r: number): string {
+function failIso(_k: Ctx, l: { r: number }, r: number): 'release' {
   l.r = r;
   return 'release';
 }

@@ -12,7 +12,7 @@ import { ENDED } from '../../src/engine/proc.js';
 import { HPAGE_PMD_NR, is_zero_pfn, pmd_table, pte_none, pte_pfn, pte_present, _PAGE_UFFD_WP } from '../../src/kernel/defs.js';
 import { folio_mapcount, folio_ref_count, folio_test_anon, folio_test_locked } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_offset_map_lock, pte_unmap_unlock } from '../../src/kernel/pgtable.js';
 import { vm_normal_folio } from '../mm/common.js';
 import { folio_test_large, userfaultfd_armed } from '../uffd/common.js';
@@ -38,6 +38,7 @@ import {
   scanName,
 } from './common.js';
 import { check_pmd_state, revalidate } from './revalidate.js';
+import { type MmId, type VmaId, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** Re-exported for the file paths (file.ts, pte-mapped.ts). */
 export { check_pmd_state } from './revalidate.js';
@@ -49,7 +50,7 @@ export { check_pmd_state } from './revalidate.js';
 export const khugepaged_scan_anon = kproc(
   'khugepaged_scan_mm_slot',
   'mm/khugepaged.c: khugepaged_scan_mm_slot (anonymous VMA)',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), haddr: arg(a, 2), r: 0 }),
+  (a: { mm: MmId; vma: VmaId; haddr: number }) => ({ mm: a.mm, vma: a.vma, haddr: a.haddr, r: 0 }),
   {
     trylock: (k, l) => {
       if (k.down_read_trylock(kern(k).mm(l.mm).mmap_lock)) return 'scan';
@@ -62,7 +63,7 @@ export const khugepaged_scan_anon = kproc(
         l.r = r;
         return 'unlock';
       }
-      return k.call(hpage_collapse_scan_pmd, [l.mm, l.vma, l.haddr], 'scanned');
+      return k.call(hpage_collapse_scan_pmd, { mm: l.mm, vma: l.vma, haddr: l.haddr }, 'scanned');
     },
     scanned: (k, l) => {
       l.r = k.rv & ~MMAP_UNLOCKED;
@@ -77,12 +78,12 @@ export const khugepaged_scan_anon = kproc(
 export const hpage_collapse_scan_pmd = kproc(
   'hpage_collapse_scan_pmd',
   'mm/khugepaged.c: hpage_collapse_scan_pmd',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), haddr: arg(a, 2), t: -1, r: SCAN_FAIL }),
+  (a: { mm: MmId; vma: VmaId; haddr: number }) => ({ mm: a.mm, vma: a.vma, haddr: a.haddr, t: NO_TABLE, r: SCAN_FAIL }),
   {
     find: (k, l) => {
       const r = check_pmd_state(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.haddr))); // find_pmd_or_thp_or_none
       if (r !== SCAN_SUCCEED) return k.ret(r);
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.haddr)], 'scan');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.haddr) }, 'scan');
     },
     scan: (k, l) => {
       if (k.rv === 0) return k.ret(SCAN_PMD_NULL);
@@ -93,7 +94,7 @@ export const hpage_collapse_scan_pmd = kproc(
     unlock: (k, l) => {
       if (!pte_unmap_unlock(k, kern(k), l.t)) return ENDED;
       if (l.r !== SCAN_SUCCEED) return k.ret(l.r);
-      return k.call(collapse_huge_page, [l.mm, l.vma, l.haddr], 'collapsed');
+      return k.call(collapse_huge_page, { mm: l.mm, vma: l.vma, haddr: l.haddr }, 'collapsed');
     },
     collapsed: (k) => k.ret(k.rv | MMAP_UNLOCKED), // collapse_huge_page returns with mmap_lock released
   },

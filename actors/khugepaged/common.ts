@@ -4,9 +4,10 @@
  * PTRS_PER_PTE = 4, and the walk of a mapping's live VMAs shared by the file collapse paths.
  */
 import type { Ctx } from '../../src/engine/ctx.js';
-import type { ModelBuilder } from '../../src/engine/model.js';
+import { type ModelBuilder, Subsystem } from '../../src/engine/model.js';
 import { HPAGE_PMD_NR } from '../../src/kernel/defs.js';
-import { type Kernel, kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
+import { KERNEL, kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
+import type { VmaId } from '../../src/kernel/ids.js';
 
 export const SCAN_FAIL = 0;
 export const SCAN_SUCCEED = 1;
@@ -70,10 +71,13 @@ interface Thp {
   readonly mmOff: readonly number[];
 }
 
+/** The THP subsystem of a model (registered by ensureThp). */
+const THP = new Subsystem<Thp>('thp');
+
 /** Reserve the deposit region once per model (called by the ops that build THP paths). */
 export function ensureThp(b: ModelBuilder): void {
-  if (b.objects.thp) return;
-  const K = b.objects.kernel as Kernel | undefined;
+  if (THP.find(b)) return;
+  const K = KERNEL.find(b);
   if (!K) throw new Error('khugepaged/uffd operations need a world (src/kernel objects)');
   const mmOff: number[] = [];
   let n = 0;
@@ -82,14 +86,10 @@ export function ensureThp(b: ModelBuilder): void {
     n += mm.npmd;
   }
   const base = b.layout.region('thp', Math.max(1, n), ['deposit']);
-  b.objects.thp = { base, mmOff } satisfies Thp;
+  b.provide(THP, { base, mmOff });
 }
 
-function thpOf(k: Ctx): Thp {
-  const t = k.w.model.objects.thp as Thp | undefined;
-  if (!t) throw new Error('model has no THP region (ensureThp not called)');
-  return t;
-}
+const thpOf = (k: Ctx): Thp => THP.of(k.w.model);
 
 const depositSlot = (k: Ctx, mm: number, pmd: number): number => {
   const t = thpOf(k);
@@ -110,7 +110,7 @@ export function pgtable_trans_huge_withdraw(k: Ctx, mm: number, pmd: number): nu
 }
 
 /** VMAs of a mapping's i_mmap tree that are live (vma_interval_tree_foreach). */
-export const immapVmas = (k: Ctx, map: number): number[] => {
+export const immapVmas = (k: Ctx, map: number): VmaId[] => {
   const K = kern(k);
   return K.mapping(map).vmas.filter((v) => k.w.get(K.vmaSlot(v, VMA_IMMAP)) !== 0 && k.w.get(K.vmaSlot(v, VMA_ATTACHED)) !== 0);
 };

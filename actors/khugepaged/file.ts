@@ -16,7 +16,7 @@ import { HPAGE_PMD_NR, HPAGE_PMD_ORDER, PG_dirty, PG_uptodate } from '../../src/
 import { filemap_get_folio } from '../../src/kernel/filemap.js';
 import { folio_alloc, folio_get, folio_mapped, folio_put, folio_ref_count, folio_test_uptodate, folio_trylock, folio_unlock } from '../../src/kernel/folio.js';
 import { F_FLAGS, F_INDEX, F_MAPPING, F_REF, kern, M_NRPAGES, MM_USERS } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { userfaultfd_missing } from '../mm/common.js';
 import { folio_order } from '../uffd/common.js';
 import {
@@ -36,6 +36,7 @@ import {
 import { collapse_pte_mapped_thp } from './pte-mapped.js';
 import { retract_page_tables } from './retract.js';
 import { try_to_unmap_file } from './try-to-unmap.js';
+import { type FolioId, type MemfdId, type MmId, type VmaId, NO_FOLIO, NO_MEMFD } from '../../src/kernel/ids.js';
 
 /**
  * khugepaged_scan_mm_slot for one file pmd: args [mm, vma, haddr, install_pmd]. hpage_collapse_scan_file
@@ -45,7 +46,7 @@ import { try_to_unmap_file } from './try-to-unmap.js';
 export const khugepaged_scan_file = kproc(
   'khugepaged_scan_file',
   'mm/khugepaged.c: khugepaged_scan_mm_slot / madvise_collapse (file VMA) → hpage_collapse_scan_file',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), haddr: arg(a, 2), install: arg(a, 3), map: -1, start: 0, r: 0 }),
+  (a: { mm: MmId; vma: VmaId; haddr: number; install: number }) => ({ mm: a.mm, vma: a.vma, haddr: a.haddr, install: a.install, map: NO_MEMFD, start: 0, r: 0 }),
   {
     scan: (k, l) => {
       const K = kern(k);
@@ -54,7 +55,7 @@ export const khugepaged_scan_file = kproc(
       // hpage_collapse_scan_file (under RCU): a huge folio already there means "maybe PMD-mapped"
       const f = filemap_get_folio(k.w, K, l.map, l.start);
       if (f >= 0 && folio_order(k.w, K, f) === HPAGE_PMD_ORDER) return 'lock';
-      return k.call(collapse_file, [l.map, l.start], 'collapsed');
+      return k.call(collapse_file, { map: l.map, i: l.start }, 'collapsed');
     },
     collapsed: (k, l) => {
       l.r = k.rv;
@@ -67,7 +68,7 @@ export const khugepaged_scan_file = kproc(
         l.r = SCAN_ANY_PROCESS;
         return 'unlock';
       }
-      return k.call(collapse_pte_mapped_thp, [l.mm, l.haddr, l.install], 'thp');
+      return k.call(collapse_pte_mapped_thp, { mm: l.mm, haddr: l.haddr, install: l.install }, 'thp');
     },
     thp: (k, l) => {
       l.r = k.rv;
@@ -82,7 +83,7 @@ export const khugepaged_scan_file = kproc(
 export const collapse_file = kproc(
   'collapse_file',
   'mm/khugepaged.c: collapse_file',
-  (a) => ({ map: arg(a, 0), start: arg(a, 1), nf: -1, i: arg(a, 1), f: -1, iso: 0, none: 0, r: SCAN_SUCCEED, immap: 0, o0: -1, o1: -1, o2: -1, o3: -1 }),
+  (a: { map: MemfdId; i: number }) => ({ map: a.map, start: a.i, nf: NO_FOLIO, i: a.i, f: NO_FOLIO, iso: 0, none: 0, r: SCAN_SUCCEED, immap: 0, o0: -1, o1: -1, o2: -1, o3: -1 }),
   {
     alloc: (k, l) => {
       const K = kern(k);
@@ -117,7 +118,7 @@ export const collapse_file = kproc(
       if (m.get(K.fSlot(l.f, F_MAPPING)) !== l.map + 1) return unlockCur(l, SCAN_TRUNCATED);
       return folio_mapped(m, K, l.f) ? 'unmap' : 'refs';
     },
-    unmap: (k, l) => k.call(try_to_unmap_file, [l.map, l.f], 'refs'), // try_to_unmap(folio, TTU_IGNORE_MLOCK | TTU_BATCH_FLUSH)
+    unmap: (k, l) => k.call(try_to_unmap_file, { map: l.map, f: l.f }, 'refs'), // try_to_unmap(folio, TTU_IGNORE_MLOCK | TTU_BATCH_FLUSH)
     refs: (k, l) => {
       const K = kern(k);
       // We control 2 references (ours + the page cache's): any other user must come through the cache
@@ -127,14 +128,14 @@ export const collapse_file = kproc(
       }
       l.iso |= 1 << (l.i - l.start);
       setOld(l, l.i - l.start, l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       l.i++;
       return 'load';
     },
     cur_unlock: (k, l) => (folio_unlock(k, kern(k), l.f) ? 'cur_put' : ENDED),
     cur_put: (k, l) => {
       folio_put(k, kern(k), l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'rollback';
     },
     // the folios are locked and unmapped: copy (data words not modelled), then handle the holes
@@ -170,7 +171,7 @@ export const collapse_file = kproc(
       return l.r === SCAN_SUCCEED ? 'retract' : 'rollback';
     },
     // Remove pte page tables, so we can re-fault the page as huge.
-    retract: (k, l) => k.call(retract_page_tables, [l.map, l.start], 'unlock_new'),
+    retract: (k, l) => k.call(retract_page_tables, { map: l.map, pgoff: l.start }, 'unlock_new'),
     unlock_new: (k, l) => (folio_unlock(k, kern(k), l.nf) ? 'free_old' : ENDED),
     // the collapse has succeeded: free the old folios (mapping = NULL, unlock, drop cache + our refs)
     free_old: (k, l) => {
@@ -185,7 +186,7 @@ export const collapse_file = kproc(
       folio_put(k, K, l.f);
       folio_put(k, K, l.f);
       l.iso &= ~(1 << lowestBit(l.iso));
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'free_old';
     },
     // rollback: unlock and release what was taken, then the new folio
@@ -198,7 +199,7 @@ export const collapse_file = kproc(
     },
     rollback_put: (k, l) => {
       folio_put(k, kern(k), l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'rollback';
     },
     rollback_new: (k, l) => {
@@ -214,20 +215,20 @@ export const collapse_file = kproc(
 );
 
 /** The old folio collapse_file locked at range offset i (locals o0..o3). */
-const oldOf = (l: object, i: number): number => (l as Record<string, number>)[`o${i}`] ?? -1;
+const oldOf = (l: object, i: number): FolioId => ((l as Record<string, number>)[`o${i}`] ?? -1) as FolioId;
 function setOld(l: object, i: number, f: number): void {
   (l as Record<string, number>)[`o${i}`] = f;
 }
 
-function fail(_k: Ctx, l: { r: number }, r: number): string {
+function fail(_k: Ctx, l: { r: number }, r: number): 'rollback' {
   l.r = r;
   return 'rollback';
 }
-function unlockCur(l: { r: number }, r: number): string {
+function unlockCur(l: { r: number }, r: number): 'cur_unlock' {
   l.r = r;
   return 'cur_unlock';
 }
-function failImmap(_k: Ctx, l: { r: number }, r: number): string {
+function failImmap(_k: Ctx, l: { r: number }, r: number): 'immap_unlock' {
   l.r = r;
   return 'immap_unlock';
 }

@@ -15,12 +15,13 @@ import { _PAGE_DIRTY, _PAGE_RW, folio_pfn, HPAGE_PMD_NR, HPAGE_PMD_ORDER, mk_hug
 import { filemap_get_folio } from '../../src/kernel/filemap.js';
 import { folio_add_rmap, folio_get, folio_lock, folio_put, folio_remove_rmap, folio_unlock } from '../../src/kernel/folio.js';
 import { F_REF, kern, VMA_ATTACHED } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pmdp_get, pte_free_defer, pte_offset_map_lock, pte_offset_map_rw_nolock, pte_unmap_unlock, set_pmd } from '../../src/kernel/pgtable.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { folio_order, pmdText, userfaultfd_armed, userfaultfd_wp, vmFlags } from '../uffd/common.js';
 import { check_pmd_state } from './anon.js';
 import { SCAN_FAIL, SCAN_PAGE_COMPOUND, SCAN_PAGE_NULL, SCAN_PMD_MAPPED, SCAN_PMD_NONE, SCAN_PMD_NULL, SCAN_PTE_NON_PRESENT, SCAN_PTE_UFFD_WP, SCAN_SUCCEED, SCAN_VMA_CHECK } from './common.js';
+import { type MmId, NO_FOLIO, NO_TABLE, NO_VMA } from '../../src/kernel/ids.js';
 
 /** The PTEs of table t that do not map folio f: -1 if all do (or are none), else a SCAN_* code. */
 function checkPtes(k: Ctx, t: number, f: number): number {
@@ -38,7 +39,7 @@ function checkPtes(k: Ctx, t: number, f: number): number {
 export const collapse_pte_mapped_thp = kproc(
   'collapse_pte_mapped_thp',
   'mm/khugepaged.c: collapse_pte_mapped_thp',
-  (a) => ({ mm: arg(a, 0), haddr: arg(a, 1), install: arg(a, 2), vma: -1, f: -1, t: -1, pgt: 0, pml: 0, ptl: 0, nr: 0, r: SCAN_FAIL, notified: 0 }),
+  (a: { mm: MmId; haddr: number; install: number }) => ({ mm: a.mm, haddr: a.haddr, install: a.install, vma: NO_VMA, f: NO_FOLIO, t: NO_TABLE, pgt: 0, pml: 0, ptl: 0, nr: 0, r: SCAN_FAIL, notified: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
@@ -60,7 +61,7 @@ export const collapse_pte_mapped_thp = kproc(
       const r = check_pmd_state(pmdp_get(k.w, K, l.mm, pmd_index(l.haddr)));
       if (r === SCAN_PMD_NONE || r === SCAN_PMD_NULL) return 'maybe_install'; // all PTEs and the pmd already gone
       if (r !== SCAN_SUCCEED) return drop(l, r);
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.haddr)], 'step1');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.haddr) }, 'step1');
     },
     // step 1: check all mapped PTEs are to the right huge page
     step1: (k, l) => {
@@ -77,7 +78,7 @@ export const collapse_pte_mapped_thp = kproc(
     unlock1: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? 'notify' : ENDED),
     notify: (k, l) => {
       l.notified = 1;
-      return k.call(mmu_notifier_invalidate_range_start, [l.mm, l.haddr, l.haddr + HPAGE_PMD_NR], 'uffd_pml');
+      return k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.haddr, end: l.haddr + HPAGE_PMD_NR }, 'uffd_pml');
     },
     uffd_pml: (k, l) => {
       const K = kern(k);
@@ -159,7 +160,7 @@ export const collapse_pte_mapped_thp = kproc(
     },
     notify_end: (k, l) => {
       l.notified = 0;
-      return k.call(mmu_notifier_invalidate_range_end, [l.mm, l.haddr, l.haddr + HPAGE_PMD_NR], 'free');
+      return k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.haddr, end: l.haddr + HPAGE_PMD_NR }, 'free');
     },
     free: (k, l) => {
       pte_free_defer(k, kern(k), l.t);
@@ -203,7 +204,7 @@ export const collapse_pte_mapped_thp = kproc(
       }
       if (l.notified) {
         l.notified = 0;
-        return k.call(mmu_notifier_invalidate_range_end, [l.mm, l.haddr, l.haddr + HPAGE_PMD_NR], 'drop_folio');
+        return k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.haddr, end: l.haddr + HPAGE_PMD_NR }, 'drop_folio');
       }
       return 'drop_folio';
     },
@@ -215,11 +216,11 @@ export const collapse_pte_mapped_thp = kproc(
   },
 );
 
-function drop(l: { r: number }, r: number): string {
+function drop(l: { r: number }, r: number): 'drop_folio' {
   l.r = r;
   return 'drop_folio';
 }
-function abort(l: { r: number }, r: number): string {
+function abort(l: { r: number }, r: number): 'abort' {
   l.r = r;
   return 'abort';
 }

@@ -7,12 +7,13 @@
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { HPAGE_PMD_NR, pmd_table } from '../../src/kernel/defs.js';
 import { kern, MM_USERS } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pmdp_get, pte_free_defer } from '../../src/kernel/pgtable.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { pmdText, userfaultfd_wp, vma_anon_vma } from '../uffd/common.js';
 import { check_pmd_state } from './anon.js';
 import { immapVmas, SCAN_SUCCEED } from './common.js';
+import { type MemfdId, type MmId, type VmaId, NO_TABLE, NO_VMA } from '../../src/kernel/ids.js';
 
 /**
  * retract_page_tables(mapping, pgoff): args [mapping, pgoff]. Holds only i_mmap_rwsem for read:
@@ -22,7 +23,7 @@ import { immapVmas, SCAN_SUCCEED } from './common.js';
 export const retract_page_tables = kproc(
   'retract_page_tables',
   'mm/khugepaged.c: retract_page_tables',
-  (a) => ({ map: arg(a, 0), pgoff: arg(a, 1), j: 0, vma: -1, mm: 0, addr: 0, t: -1, ok: 0 }),
+  (a: { map: MemfdId; pgoff: number }) => ({ map: a.map, pgoff: a.pgoff, j: 0, vma: NO_VMA, mm: 0 as MmId, addr: 0, t: NO_TABLE, ok: 0 }),
   {
     lock: (k, l) => (k.down_read(kern(k).mapping(l.map).i_mmap_rwsem) ? 'vma' : BLOCKED), // i_mmap_lock_read
     vma: (k, l) => {
@@ -30,7 +31,7 @@ export const retract_page_tables = kproc(
       const m = k.w;
       const vmas = immapVmas(k, l.map);
       while (l.j < vmas.length) {
-        const v = vmas[l.j++] as number;
+        const v = vmas[l.j++] as VmaId;
         const h = K.vma(v);
         // READ_ONCE(vma->anon_vma): MAP_PRIVATE mappings that got written to are skipped
         if (vma_anon_vma(m, K, v) >= 0) {
@@ -46,7 +47,7 @@ export const retract_page_tables = kproc(
         l.mm = h.mm;
         l.addr = addr;
         l.ok = 0;
-        return k.call(mmu_notifier_invalidate_range_start, [l.mm, l.addr, l.addr + HPAGE_PMD_NR], 'pml');
+        return k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.addr, end: l.addr + HPAGE_PMD_NR }, 'pml');
       }
       return 'unlock';
     },
@@ -76,7 +77,7 @@ export const retract_page_tables = kproc(
     },
     ptl_unlock: (k, l) => (k.spin_unlock(kern(k).ptlOf(l.t)) ? 'drop_pml' : ENDED),
     drop_pml: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'notify_end' : ENDED),
-    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.addr, l.addr + HPAGE_PMD_NR], 'free'),
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.addr, end: l.addr + HPAGE_PMD_NR }, 'free'),
     free: (k, l) => {
       if (l.ok) pte_free_defer(k, kern(k), l.t);
       l.ok = 0;

@@ -9,19 +9,20 @@ import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { HPAGE_PMD_NR, is_pmd_migration_entry, mk_pte, pfn_folio, pmd_pfn, pmd_trans_huge } from '../../src/kernel/defs.js';
 import { folio_put, folio_remove_rmap } from '../../src/kernel/folio.js';
 import { F_MAPCOUNT, F_REF, kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmd_populate, pmdp_get, set_pmd } from '../../src/kernel/pgtable.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { pmdText, vma_is_anonymous } from '../uffd/common.js';
 import { pgtable_trans_huge_withdraw } from './common.js';
+import { type MmId, type VmaId, NO_FOLIO } from '../../src/kernel/ids.js';
 
 /** split_huge_pmd(vma, pmd, address): args [mm, vma, vpn]; returns 0. */
 export const split_huge_pmd = kproc(
   'split_huge_pmd',
   'mm/huge_memory.c: __split_huge_pmd → __split_huge_pmd_locked',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), haddr: arg(a, 2) - (arg(a, 2) % HPAGE_PMD_NR), f: -1 }),
+  (a: { mm: MmId; vma: VmaId; address: number }) => ({ mm: a.mm, vma: a.vma, haddr: a.address - (a.address % HPAGE_PMD_NR), f: NO_FOLIO }),
   {
-    notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, [l.mm, l.haddr, l.haddr + HPAGE_PMD_NR], 'lock'),
+    notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.haddr, end: l.haddr + HPAGE_PMD_NR }, 'lock'),
     lock: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? 'split' : BLOCKED),
     split: (k, l) => {
       const K = kern(k);
@@ -59,7 +60,7 @@ export const split_huge_pmd = kproc(
       if (l.f >= 0) folio_put(k, kern(k), l.f);
       return 'notify_end';
     },
-    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.haddr, l.haddr + HPAGE_PMD_NR], 'done'),
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.haddr, end: l.haddr + HPAGE_PMD_NR }, 'done'),
     done: (k) => k.ret(0),
   },
 );

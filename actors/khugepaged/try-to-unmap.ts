@@ -10,10 +10,11 @@ import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { pfn_folio, pmd_table, pte_pfn, pte_present } from '../../src/kernel/defs.js';
 import { folio_put, folio_remove_rmap } from '../../src/kernel/folio.js';
 import { F_INDEX, kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear } from '../../src/kernel/pgtable.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { immapVmas } from './common.js';
+import { type FolioId, type MemfdId, NO_TABLE, NO_VMA, type VmaId } from '../../src/kernel/ids.js';
 
 /**
  * try_to_unmap of a locked file folio: args [mapping, folio]. rmap_walk_file under i_mmap_rwsem
@@ -23,7 +24,7 @@ import { immapVmas } from './common.js';
 export const try_to_unmap_file = kproc(
   'try_to_unmap',
   'mm/rmap.c: try_to_unmap → rmap_walk_file → try_to_unmap_one',
-  (a) => ({ map: arg(a, 0), f: arg(a, 1), j: 0, vma: -1, vpn: 0, t: -1, hit: 0 }),
+  (a: { map: MemfdId; f: FolioId }) => ({ map: a.map, f: a.f, j: 0, vma: NO_VMA, vpn: 0, t: NO_TABLE, hit: 0 }),
   {
     lock: (k, l) => (k.down_read(kern(k).mapping(l.map).i_mmap_rwsem) ? 'vma' : BLOCKED),
     vma: (k, l) => {
@@ -31,17 +32,17 @@ export const try_to_unmap_file = kproc(
       const vmas = immapVmas(k, l.map);
       const index = k.w.get(K.fSlot(l.f, F_INDEX));
       while (l.j < vmas.length) {
-        const v = vmas[l.j++] as number;
+        const v = vmas[l.j++] as VmaId;
         const h = K.vma(v);
         if (index < h.pgoff || index >= h.pgoff + h.pages) continue;
         l.vma = v;
         l.vpn = h.start + (index - h.pgoff);
         // try_to_unmap_one: mmu_notifier_range_init(MMU_NOTIFY_CLEAR, address, vma_address_end)
-        return k.call(mmu_notifier_invalidate_range_start, [h.mm, l.vpn, l.vpn + 1], 'walk');
+        return k.call(mmu_notifier_invalidate_range_start, { mm: h.mm, start: l.vpn, end: l.vpn + 1 }, 'walk');
       }
       return 'unlock';
     },
-    walk: (k, l) => k.call(pte_offset_map_lock, [kern(k).vma(l.vma).mm, pmd_index(l.vpn)], 'locked'), // page_vma_mapped_walk
+    walk: (k, l) => k.call(pte_offset_map_lock, { mm: kern(k).vma(l.vma).mm, pmd: pmd_index(l.vpn) }, 'locked'), // page_vma_mapped_walk
     locked: (k, l) => {
       if (k.rv === 0) return 'notify_end';
       const K = kern(k);
@@ -61,7 +62,7 @@ export const try_to_unmap_file = kproc(
       l.hit = 0;
       return 'notify_end';
     },
-    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [kern(k).vma(l.vma).mm, l.vpn, l.vpn + 1], 'vma'),
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: kern(k).vma(l.vma).mm, start: l.vpn, end: l.vpn + 1 }, 'vma'),
     unlock: (k, l) => (k.up_read(kern(k).mapping(l.map).i_mmap_rwsem) ? k.ret(0) : ENDED),
   },
 );

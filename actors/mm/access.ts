@@ -26,16 +26,17 @@ import {
 } from '../../src/kernel/defs.js';
 import { folio_data, folio_write_data } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index } from '../../src/kernel/pgtable.js';
 import { vm_flags, vma_attached } from './common.js';
 import { handle_mm_fault } from './fault.js';
+import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 /** cpu_access: args [mm, vma, page, write, value]; returns 0, or -EFAULT (SIGSEGV/SIGBUS delivered). */
 export const cpu_access = kproc(
   'cpu_access',
   'arch/x86/mm/fault.c: do_user_addr_fault → mm/memory.c: handle_mm_fault (user load/store)',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: 0, write: arg(a, 3), value: arg(a, 4), page: arg(a, 2) }),
+  (a: { mm: MmId; vma: VmaId; page: number; write: number; value: number }) => ({ mm: a.mm, vma: a.vma, vpn: 0, write: a.write, value: a.value, page: a.page }),
   {
     walk: (k, l) => {
       const K = kern(k);
@@ -63,7 +64,7 @@ export const cpu_access = kproc(
       // find_vma + access_error
       if (!vma_attached(k.w, K, l.vma) || (l.write && !(vm_flags(k.w, K, l.vma) & VM_WRITE))) return 'segv';
       const flags = FAULT_FLAG_ALLOW_RETRY | (l.write ? FAULT_FLAG_WRITE : 0);
-      return k.call(handle_mm_fault, [l.mm, l.vma, l.vpn, flags], 'faulted');
+      return k.call(handle_mm_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: flags }, 'faulted');
     },
     faulted: (k) => {
       const r = k.rv;

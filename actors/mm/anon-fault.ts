@@ -22,27 +22,28 @@ import {
 } from '../../src/kernel/defs.js';
 import { folio_add_new_anon_rmap, folio_alloc, folio_put } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { anon_vma_prepare, userfaultfd_missing, vm_flags } from './common.js';
 import { handle_userfault } from './userfault.js';
+import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** do_anonymous_page: args [mm, vma, vpn, flags]. Read faults map the shared zero page. */
 export const do_anonymous_page = kproc(
   'do_anonymous_page',
   'mm/memory.c: do_anonymous_page',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), flags: arg(a, 3), f: -1, t: -1 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; flags: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, flags: a.flags, f: NO_FOLIO, t: NO_TABLE }),
   {
     start: (k, l) => {
       const K = kern(k);
       if (vm_flags(k.w, K, l.vma) & VM_SHARED) return k.ret(VM_FAULT_SIGBUS);
-      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.vpn)))) return k.call(__pte_alloc, [l.mm, pmd_index(l.vpn)], 'pte_alloced');
+      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.vpn)))) return k.call(__pte_alloc, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'pte_alloced');
       return 'pte_alloced';
     },
     pte_alloced: (k, l) => {
       if (k.rv < 0) return k.ret(VM_FAULT_OOM);
       if (l.flags & FAULT_FLAG_WRITE) return 'prepare';
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'zero_locked');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'zero_locked');
     },
     zero_locked: (k, l) => {
       if (k.rv === 0) return k.ret(0);
@@ -66,7 +67,7 @@ export const do_anonymous_page = kproc(
     alloc: (k, l) => {
       l.f = folio_alloc(k.w, kern(k), 0); // __folio_mark_uptodate is folded into the allocation
       if (l.f < 0) return k.ret(VM_FAULT_OOM);
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'locked');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked');
     },
     locked: (k, l) => {
       if (k.rv === 0) return 'release';
@@ -106,7 +107,7 @@ export const do_anonymous_page = kproc(
     },
     uffd_put: (k, l) => {
       if (l.f >= 0) folio_put(k, kern(k), l.f);
-      return k.call(handle_userfault, [l.mm, l.vma, l.vpn, l.flags], 'uffd_done');
+      return k.call(handle_userfault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'uffd_done');
     },
     uffd_done: (k) => k.ret(k.rv),
   },

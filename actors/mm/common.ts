@@ -2,6 +2,7 @@
 import type { Ctx } from '../../src/engine/ctx.js';
 import { _PAGE_DIRTY, _PAGE_RW, is_zero_pfn, pfn_folio, pte_pfn, pte_present, pte_special, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_WRITE } from '../../src/kernel/defs.js';
 import { type Kernel, type Mem, VMA_ANON_VMA, VMA_ATTACHED, VMA_FLAGS, VMA_WRITE_LOCKED } from '../../src/kernel/kernel.js';
+import { type FolioId, NO_FOLIO } from '../../src/kernel/ids.js';
 
 export const vm_flags = (m: Mem, K: Kernel, vma: number): number => m.get(K.vmaSlot(vma, VMA_FLAGS));
 export const vma_attached = (m: Mem, K: Kernel, vma: number): boolean => m.get(K.vmaSlot(vma, VMA_ATTACHED)) !== 0;
@@ -29,8 +30,8 @@ export function filePteFlags(flags: number, write: boolean): number {
 }
 
 /** vm_normal_folio: the folio a present PTE maps, or -1 (zero page, special/PFNMAP). */
-export function vm_normal_folio(pte: number): number {
-  if (!pte_present(pte) || pte_special(pte) || is_zero_pfn(pte_pfn(pte))) return -1;
+export function vm_normal_folio(pte: number): FolioId {
+  if (!pte_present(pte) || pte_special(pte) || is_zero_pfn(pte_pfn(pte))) return NO_FOLIO;
   return pfn_folio(pte_pfn(pte));
 }
 

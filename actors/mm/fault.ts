@@ -11,30 +11,31 @@
 import { BLOCKED } from '../../src/engine/proc.js';
 import { FAULT_FLAG_WRITE, is_pmd_migration_entry, pmd_none, pmd_table, pmd_trans_huge, pte_mkdirty, pte_none, pte_present, pte_write, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { do_anonymous_page } from './anon-fault.js';
 import { do_fault } from './file-fault.js';
 import { hugetlb_fault } from './hugetlb.js';
 import { huge_pmd_set_accessed, wp_huge_pmd } from './huge-fault.js';
 import { do_wp_page } from './wp-fault.js';
+import { type MmId, type VmaId, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** handle_mm_fault(vma, address, flags): args [mm, vma, vpn, flags]; returns vm_fault_t. */
 export const handle_mm_fault = kproc(
   'handle_mm_fault',
   'mm/memory.c: handle_mm_fault → __handle_mm_fault → handle_pte_fault',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), flags: arg(a, 3), t: -1, orig: 0 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; flags: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, flags: a.flags, t: NO_TABLE, orig: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
-      if (K.vma(l.vma).hugetlb_vma_lock >= 0) return k.call(hugetlb_fault, [l.mm, l.vma, l.vpn, l.flags], 'done');
+      if (K.vma(l.vma).hugetlb_vma_lock >= 0) return k.call(hugetlb_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'done');
       const v = pmdp_get(k.w, K, l.mm, pmd_index(l.vpn));
       if (pmd_none(v)) return 'missing';
       if (pmd_trans_huge(v)) {
         // __handle_mm_fault: a write to a read-only huge pmd → wp_huge_pmd, else huge_pmd_set_accessed
         const write = l.flags & FAULT_FLAG_WRITE;
-        if (write && !pte_write(v)) return k.call(wp_huge_pmd, [l.mm, l.vma, l.vpn, v], 'huge_wp');
-        return k.call(huge_pmd_set_accessed, [l.mm, l.vpn, v, write ? 1 : 0], 'done');
+        if (write && !pte_write(v)) return k.call(wp_huge_pmd, { mm: l.mm, vma: l.vma, vpn: l.vpn, orig: v }, 'huge_wp');
+        return k.call(huge_pmd_set_accessed, { mm: l.mm, vpn: l.vpn, orig: v, write: write ? 1 : 0 }, 'done');
       }
       if (is_pmd_migration_entry(v)) {
         k.note(() => `handle_mm_fault: migration pmd at ${l.vpn} (pmd_migration_entry_wait not modelled), retry`);
@@ -75,7 +76,7 @@ export const handle_mm_fault = kproc(
       const cur = ptep_get(k, K, l.t, pte_index(l.vpn));
       if (cur !== l.orig) return 'unlock'; // !pte_same: someone else handled it
       if (!(l.flags & FAULT_FLAG_WRITE)) return 'unlock'; // spurious read fault
-      if (!pte_write(l.orig)) return k.call(do_wp_page, [l.mm, l.vma, l.vpn, l.t, l.orig, l.flags], 'done');
+      if (!pte_write(l.orig)) return k.call(do_wp_page, { mm: l.mm, vma: l.vma, vpn: l.vpn, t: l.t, orig: l.orig, flags: l.flags }, 'done');
       set_pte_at(k, K, l.t, pte_index(l.vpn), pte_mkdirty(l.orig)); // ptep_set_access_flags
       return 'unlock';
     },
@@ -85,8 +86,8 @@ export const handle_mm_fault = kproc(
     },
     missing: (k, l) => {
       // do_pte_missing: anonymous or file
-      if (kern(k).vma(l.vma).memfd < 0) return k.call(do_anonymous_page, [l.mm, l.vma, l.vpn, l.flags], 'done');
-      return k.call(do_fault, [l.mm, l.vma, l.vpn, l.flags], 'done');
+      if (kern(k).vma(l.vma).memfd < 0) return k.call(do_anonymous_page, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'done');
+      return k.call(do_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'done');
     },
     done: (k) => k.ret(k.rv),
   },

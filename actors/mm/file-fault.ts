@@ -25,10 +25,11 @@ import {
 import { filemap_get_folio } from '../../src/kernel/filemap.js';
 import { folio_add_new_anon_rmap, folio_add_rmap, folio_alloc, folio_data, folio_put, folio_unlock, folio_write_data } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { anon_vma_prepare, filePteFlags, vm_flags } from './common.js';
 import { shmem_fault } from './shmem.js';
+import { type FolioId, type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 
 /**
  * do_fault: args [mm, vma, vpn, flags]; returns vm_fault_t. `nf` is the COW copy of a private
@@ -37,18 +38,18 @@ import { shmem_fault } from './shmem.js';
 export const do_fault = kproc(
   'do_fault',
   'mm/memory.c: do_fault → do_read_fault / do_shared_fault / do_cow_fault, finish_fault',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), flags: arg(a, 3), f: -1, nf: -1, t: -1, ret: 0 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; flags: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, flags: a.flags, f: NO_FOLIO, nf: NO_FOLIO, t: NO_TABLE, ret: 0 }),
   {
     start: (k, l) => {
       const fl = vm_flags(k.w, kern(k), l.vma);
-      if (fl & VM_PFNMAP) return k.call(pfnmap_fault, [l.mm, l.vma, l.vpn, l.flags], 'ret_rv');
+      if (fl & VM_PFNMAP) return k.call(pfnmap_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'ret_rv');
       if (l.flags & FAULT_FLAG_WRITE && !(fl & VM_SHARED)) return 'cow_prepare';
-      return k.call(shmem_fault, [l.mm, l.vma, l.vpn, l.flags], 'got');
+      return k.call(shmem_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'got');
     },
     ret_rv: (k) => k.ret(k.rv),
     got: (k, l) => {
       if (k.rv < 0) return k.ret(-k.rv);
-      l.f = k.rv;
+      l.f = k.rv as FolioId;
       return 'finish';
     },
     cow_prepare: (k, l) => {
@@ -58,20 +59,20 @@ export const do_fault = kproc(
     cow_alloc: (k, l) => {
       l.nf = folio_alloc(k.w, kern(k), 0);
       if (l.nf < 0) return k.ret(VM_FAULT_OOM);
-      return k.call(shmem_fault, [l.mm, l.vma, l.vpn, l.flags], 'cow_got');
+      return k.call(shmem_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'cow_got');
     },
     cow_got: (k, l) => {
       if (k.rv < 0) {
         l.ret = -k.rv;
         return 'release_nf';
       }
-      l.f = k.rv;
+      l.f = k.rv as FolioId;
       folio_write_data(k.w, kern(k), l.nf, folio_data(k.w, kern(k), l.f)); // copy_mc_user_highpage
       return 'finish';
     },
     finish: (k, l) => {
       // finish_fault: allocate the PTE table if the pmd is none
-      if (pmd_none(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.vpn)))) return k.call(__pte_alloc, [l.mm, pmd_index(l.vpn)], 'alloced');
+      if (pmd_none(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.vpn)))) return k.call(__pte_alloc, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'alloced');
       return 'map';
     },
     alloced: (k, l) => {
@@ -81,7 +82,7 @@ export const do_fault = kproc(
       }
       return 'map';
     },
-    map: (k, l) => k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'locked'),
+    map: (k, l) => k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked'),
     locked: (k, l) => {
       if (k.rv === 0) {
         l.ret = VM_FAULT_NOPAGE;
@@ -143,19 +144,19 @@ export const do_fault = kproc(
 export const pfnmap_fault = kproc(
   'pfnmap_fault',
   'mm/memory.c: vmf_insert_pfn (from a driver ->fault such as drivers/dma-buf/udmabuf.c: udmabuf_vm_fault)',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), flags: arg(a, 3), pfn: 0, t: -1 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; flags: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, flags: a.flags, pfn: 0, t: NO_TABLE }),
   {
     lookup: (k, l) => {
       const K = kern(k);
       const f = filemap_get_folio(k.w, K, K.vma(l.vma).memfd, K.linear_page_index(l.vma, l.vpn));
       if (f < 0) return k.ret(VM_FAULT_SIGBUS);
       l.pfn = folio_pfn(f);
-      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.vpn)))) return k.call(__pte_alloc, [l.mm, pmd_index(l.vpn)], 'alloced');
+      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.vpn)))) return k.call(__pte_alloc, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'alloced');
       return 'alloced';
     },
     alloced: (k, l) => {
       if (k.rv < 0) return k.ret(VM_FAULT_OOM);
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'locked');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked');
     },
     locked: (k, l) => {
       if (k.rv === 0) return k.ret(VM_FAULT_NOPAGE);

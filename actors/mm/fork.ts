@@ -55,17 +55,18 @@ import {
   folio_write_data,
 } from '../../src/kernel/folio.js';
 import { kern, VMA_ANON_VMA } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmdp_get, pte_offset_map, pte_offset_map_lock, pte_unmap, pte_unmap_unlock, set_pte_at } from '../../src/kernel/pgtable.js';
 import { userfaultfd_wp } from '../uffd/common.js';
 import { mmap_write_unlock, vm_flags, vm_normal_folio, vma_start_write } from './common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
+import { type MmId, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** dup_mmap + copy_page_range: args [parent mm, child mm]; 0 or -ENOMEM. */
 export const fork_mm = kproc(
   'fork_mm',
   'kernel/fork.c: dup_mmap → mm/memory.c: copy_page_range',
-  (a) => ({ p: arg(a, 0), c: arg(a, 1), j: 0, src: -1, dst: -1, cow: 0, pmd: 0, end: 0, from: 0, eagain: -1, prealloc: -1, st: -1, dt: -1, err: 0 }),
+  (a: { p: MmId; c: MmId }) => ({ p: a.p, c: a.c, j: 0, src: -1, dst: -1, cow: 0, pmd: 0, end: 0, from: 0, eagain: -1, prealloc: -1, st: NO_TABLE, dt: NO_TABLE, err: 0 }),
   {
     lock_old: (k, l) => (k.down_write(kern(k).mm(l.p).mmap_lock) ? 'lock_new' : BLOCKED), // mmap_write_lock_killable(oldmm)
     lock_new: (k, l) => (k.down_write(kern(k).mm(l.c).mmap_lock, 1) ? 'vma' : BLOCKED), // mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING)
@@ -90,20 +91,20 @@ export const fork_mm = kproc(
       l.pmd = pmd_index(K.vma(l.src).start);
       l.end = pmd_index(K.vma(l.src).end + PTRS_PER_PTE - 1);
       l.from = 0;
-      if (l.cow) return k.call(mmu_notifier_invalidate_range_start, [l.p, K.vma(l.src).start, K.vma(l.src).end], 'pmd_range');
+      if (l.cow) return k.call(mmu_notifier_invalidate_range_start, { mm: l.p, start: K.vma(l.src).start, end: K.vma(l.src).end }, 'pmd_range');
       return 'pmd_range';
     },
     // copy_pmd_range: none → skip; huge → copy_huge_pmd (not modelled); a table → copy_pte_range
     pmd_range: (k, l) => {
       const K = kern(k);
-      if (l.pmd >= l.end) return l.cow ? k.call(mmu_notifier_invalidate_range_end, [l.p, K.vma(l.src).start, K.vma(l.src).end], 'vma') : 'vma';
+      if (l.pmd >= l.end) return l.cow ? k.call(mmu_notifier_invalidate_range_end, { mm: l.p, start: K.vma(l.src).start, end: K.vma(l.src).end }, 'vma') : 'vma';
       const v = pmdp_get(k.w, K, l.p, l.pmd);
       if (pmd_none(v)) {
         l.pmd++;
         return 'pmd_range';
       }
       if (k.WARN_ON(!pmd_is_table(v), pmd_trans_huge(v) ? 'copy_huge_pmd not modelled' : 'pmd migration entry not modelled')) return ENDED;
-      if (pmd_none(pmdp_get(k.w, K, l.c, l.pmd))) return k.call(__pte_alloc, [l.c, l.pmd], 'dst_alloced');
+      if (pmd_none(pmdp_get(k.w, K, l.c, l.pmd))) return k.call(__pte_alloc, { mm: l.c, pmd: l.pmd }, 'dst_alloced');
       return 'dst_lock';
     },
     dst_alloced: (k, l) => {
@@ -114,7 +115,7 @@ export const fork_mm = kproc(
       return 'dst_lock';
     },
     // again: dst_pte = pte_alloc_map_lock(dst_mm, dst_pmd, addr, &dst_ptl)
-    dst_lock: (k, l) => k.call(pte_offset_map_lock, [l.c, l.pmd], 'src_map'),
+    dst_lock: (k, l) => k.call(pte_offset_map_lock, { mm: l.c, pmd: l.pmd }, 'src_map'),
     src_map: (k, l) => {
       const K = kern(k);
       if (k.rv === 0) {
@@ -204,7 +205,7 @@ export const fork_mm = kproc(
     // an error ends the copy (dup_mmap's "goto loop_out"); the notifier bracket is closed first
     vma_end: (k, l) => {
       const K = kern(k);
-      if (l.cow) return k.call(mmu_notifier_invalidate_range_end, [l.p, K.vma(l.src).start, K.vma(l.src).end], 'unlock_new');
+      if (l.cow) return k.call(mmu_notifier_invalidate_range_end, { mm: l.p, start: K.vma(l.src).start, end: K.vma(l.src).end }, 'unlock_new');
       return 'unlock_new';
     },
     unlock_new: (k, l) => {

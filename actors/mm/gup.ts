@@ -40,12 +40,13 @@ import {
 import { filemap_get_folio } from '../../src/kernel/filemap.js';
 import { folio_pin, folio_test_anon, folio_try_get, folio_unlock, folio_unpin, PageAnonExclusive } from '../../src/kernel/folio.js';
 import { F_PINCOUNT, type Kernel, kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, rcu_read_unlock } from '../../src/kernel/pgtable.js';
 import { vm_flags, vm_normal_folio, vma_attached } from './common.js';
 import { handle_mm_fault } from './fault.js';
 import { shmem_get_folio } from './shmem.js';
 import { folio_put } from '../../src/kernel/folio.js';
+import { type FolioId, type MemfdId, type MmId, type VmaId, NO_FOLIO, NO_MM, NO_TABLE, NO_VMA } from '../../src/kernel/ids.js';
 
 /** Remember a pin in the running thread's pin slots. */
 function record_pin(k: Ctx, K: Kernel, f: number): void {
@@ -73,7 +74,7 @@ function followable(k: Ctx, K: Kernel, pte: number, write: number): number {
 export const pin_user_pages = kproc(
   'pin_user_pages',
   'mm/gup.c: pin_user_pages → __gup_longterm_locked → __get_user_pages (follow_page_pte, faultin_page)',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), page: arg(a, 2), end: arg(a, 2) + arg(a, 3), write: arg(a, 4), done: 0, t: -1, fault: 0, ret: 0 }),
+  (a: { mm: MmId; vma: VmaId; page: number; nr_pages: number; write: number }) => ({ mm: a.mm, vma: a.vma, page: a.page, end: a.page + a.nr_pages, write: a.write, done: 0, t: NO_TABLE, fault: 0, ret: 0 }),
   {
     lock: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'vma' : BLOCKED),
     vma: (k, l) => {
@@ -88,7 +89,7 @@ export const pin_user_pages = kproc(
       if (K.vma(l.vma).hugetlb_vma_lock >= 0) return 'huge_lock';
       // follow_pmd_mask: pmdp_get_lockless; a leaf (huge) pmd is followed under the pmd lock
       if (pmd_trans_huge(pmdp_get(k.w, K, l.mm, pmd_index(K.vpn(l.vma, l.page))))) return 'huge_lock';
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(K.vpn(l.vma, l.page))], 'locked');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(K.vpn(l.vma, l.page)) }, 'locked');
     },
     locked: (k, l) => {
       if (k.rv === 0) {
@@ -141,7 +142,7 @@ export const pin_user_pages = kproc(
     },
     huge_unlock: (k, l) => {
       if (!k.spin_unlock(kern(k).mm(l.mm).page_table_lock)) return ENDED;
-      if (l.fault === 3) return k.call(pte_offset_map_lock, [l.mm, pmd_index(kern(k).vpn(l.vma, l.page))], 'locked');
+      if (l.fault === 3) return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(kern(k).vpn(l.vma, l.page)) }, 'locked');
       if (l.fault) return 'fault';
       l.done++;
       l.page++;
@@ -151,7 +152,7 @@ export const pin_user_pages = kproc(
       const K = kern(k);
       // faultin_page; FAULT_FLAG_UNSHARE (zero page, shared anon page under FOLL_PIN) is modelled as a write fault
       const flags = FAULT_FLAG_REMOTE | FAULT_FLAG_ALLOW_RETRY | (l.write || l.fault === 2 ? FAULT_FLAG_WRITE : 0);
-      return k.call(handle_mm_fault, [l.mm, l.vma, K.vpn(l.vma, l.page), flags], 'faulted');
+      return k.call(handle_mm_fault, { mm: l.mm, vma: l.vma, vpn: K.vpn(l.vma, l.page), flags }, 'faulted');
     },
     faulted: (k, l) => {
       const r = k.rv;
@@ -173,7 +174,7 @@ export const pin_user_pages = kproc(
 export const pin_user_pages_fast = kproc(
   'pin_user_pages_fast',
   'mm/gup.c: pin_user_pages_fast → gup_fast (gup_fast_pte_range) → __gup_longterm_locked fallback',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), page: arg(a, 2), end: arg(a, 2) + arg(a, 3), write: arg(a, 4), done: 0, pmdval: 0, pte: 0, f: -1 }),
+  (a: { mm: MmId; vma: VmaId; page: number; nr_pages: number; write: number }) => ({ mm: a.mm, vma: a.vma, page: a.page, end: a.page + a.nr_pages, write: a.write, done: 0, pmdval: 0, pte: 0, f: NO_FOLIO }),
   {
     irq_off: (k) => {
       k.rcu_read_lock(); // local_irq_save: page tables cannot be freed under the walk
@@ -216,20 +217,20 @@ export const pin_user_pages_fast = kproc(
       const anonShared = !pmd_trans_huge(pmd) && folio_test_anon(k.w, K, l.f) && !PageAnonExclusive(k.w, K, l.f);
       if (!same || anonShared) return 'unpin';
       record_pin(k, K, l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       l.done++;
       l.page++;
       return 'pmd';
     },
     unpin: (k, l) => {
       folio_unpin(k, kern(k), l.f); // gup_put_folio
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'irq_on';
     },
     irq_on: (k, l) => {
       if (!rcu_read_unlock(k, kern(k))) return ENDED;
       if (l.page >= l.end) return k.ret(l.done);
-      return k.call(pin_user_pages, [l.mm, l.vma, l.page, l.end - l.page, l.write], 'slow_done');
+      return k.call(pin_user_pages, { mm: l.mm, vma: l.vma, page: l.page, nr_pages: l.end - l.page, write: l.write }, 'slow_done');
     },
     slow_done: (k, l) => {
       const r = k.rv;
@@ -269,7 +270,7 @@ export const unpin_user_pages = kproc(
 export const memfd_pin_folios = kproc(
   'memfd_pin_folios',
   'mm/gup.c: memfd_pin_folios',
-  (a) => ({ map: arg(a, 0), index: arg(a, 1), end: arg(a, 1) + arg(a, 2), done: 0, f: -1 }),
+  (a: { map: MemfdId; index: number; nr_folios: number }) => ({ map: a.map, index: a.index, end: a.index + a.nr_folios, done: 0, f: NO_FOLIO }),
   {
     lookup: (k, l) => {
       const K = kern(k);
@@ -278,7 +279,7 @@ export const memfd_pin_folios = kproc(
       const f = filemap_get_folio(k.w, K, l.map, l.index);
       if (f < 0) {
         if (K.mapping(l.map).hugetlb) return k.ret(l.done > 0 ? l.done : EFAULT);
-        return k.call(shmem_get_folio, [l.map, l.index, -1, -1, 0], 'allocated');
+        return k.call(shmem_get_folio, { map: l.map, index: l.index, mm: NO_MM, vma: NO_VMA, flags: 0 }, 'allocated');
       }
       folio_pin(k.w, K, f);
       record_pin(k, K, f);
@@ -288,13 +289,13 @@ export const memfd_pin_folios = kproc(
     },
     allocated: (k, l) => {
       if (k.rv < 0) return k.ret(l.done > 0 ? l.done : k.rv);
-      l.f = k.rv;
+      l.f = k.rv as FolioId;
       return 'unlock';
     },
     unlock: (k, l) => (folio_unlock(k, kern(k), l.f) ? 'put' : ENDED),
     put: (k, l) => {
       folio_put(k, kern(k), l.f); // shmem_read_folio's reference; the next lookup pins it
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'lookup';
     },
   },

@@ -22,16 +22,17 @@ import {
   VM_FAULT_ERROR,
 } from '../../src/kernel/defs.js';
 import { kern, MI_DEV, MI_PFNS } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map, pte_unmap, ptep_get } from '../../src/kernel/pgtable.js';
 import { handle_mm_fault } from './fault.js';
 import { mmu_interval_check_retry, mmu_interval_read_begin, mmu_interval_read_retry } from './notifier.js';
+import { type MirrorId, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** hmm_range_fault(range): args [mirror, notifier_seq, write]; 0, -EBUSY or -EFAULT. Needs mmap_lock held. */
 export const hmm_range_fault = kproc(
   'hmm_range_fault',
   'mm/hmm.c: hmm_range_fault → hmm_vma_walk_pmd → hmm_vma_handle_pte / hmm_vma_fault',
-  (a) => ({ mi: arg(a, 0), seq: arg(a, 1), write: arg(a, 2), vpn: -1, t: -1 }),
+  (a: { mi: MirrorId; seq: number; write: number }) => ({ mi: a.mi, seq: a.seq, write: a.write, vpn: -1, t: NO_TABLE }),
   {
     again: (k, l) => {
       const K = kern(k);
@@ -70,7 +71,7 @@ export const hmm_range_fault = kproc(
       // hmm_vma_fault: handle_mm_fault without FAULT_FLAG_ALLOW_RETRY, then -EBUSY restarts the walk here
       const K = kern(k);
       const mi = K.mirror(l.mi);
-      return k.call(handle_mm_fault, [mi.mm, mi.vma, l.vpn, FAULT_FLAG_REMOTE | (l.write ? FAULT_FLAG_WRITE : 0)], 'faulted');
+      return k.call(handle_mm_fault, { mm: mi.mm, vma: mi.vma, vpn: l.vpn, flags: FAULT_FLAG_REMOTE | (l.write ? FAULT_FLAG_WRITE : 0) }, 'faulted');
     },
     faulted: (k) => (k.rv & VM_FAULT_ERROR ? k.ret(EFAULT) : 'again'),
   },
@@ -80,9 +81,9 @@ export const hmm_range_fault = kproc(
 export const hmm_mirror_update = kproc(
   'hmm_mirror_update',
   'Documentation/mm/hmm.rst: driver_populate_range (read_begin, hmm_range_fault, read_retry under the driver lock)',
-  (a) => ({ mi: arg(a, 0), write: arg(a, 1), seq: 0 }),
+  (a: { mi: MirrorId; write: number }) => ({ mi: a.mi, write: a.write, seq: 0 }),
   {
-    again: (k, l) => k.call(mmu_interval_read_begin, [l.mi], 'got_seq'),
+    again: (k, l) => k.call(mmu_interval_read_begin, { mi: l.mi }, 'got_seq'),
     got_seq: (k, l) => {
       l.seq = k.rv;
       return 'mmap_lock';
@@ -91,7 +92,7 @@ export const hmm_mirror_update = kproc(
       const K = kern(k);
       return k.down_read(K.mm(K.mirror(l.mi).mm).mmap_lock) ? 'fault' : BLOCKED;
     },
-    fault: (k, l) => k.call(hmm_range_fault, [l.mi, l.seq, l.write], 'faulted'),
+    fault: (k, l) => k.call(hmm_range_fault, { mi: l.mi, seq: l.seq, write: l.write }, 'faulted'),
     faulted: (k, l) => {
       const K = kern(k);
       if (!k.up_read(K.mm(K.mirror(l.mi).mm).mmap_lock)) return ENDED;

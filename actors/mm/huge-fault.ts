@@ -12,16 +12,17 @@ import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { _PAGE_DIRTY, _PAGE_RW, PG_anon_exclusive, pfn_folio, pmd_pfn, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
 import { folio_ref_count, folio_set_flag, folio_trylock, folio_unlock, PageAnonExclusive } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, set_pmd } from '../../src/kernel/pgtable.js';
 import { split_huge_pmd } from '../khugepaged/split.js';
 import { vma_is_anonymous } from '../uffd/common.js';
+import { type MmId, type VmaId, NO_FOLIO } from '../../src/kernel/ids.js';
 
 /** huge_pmd_set_accessed(vmf): args [mm, vpn, orig_pmd, write]; returns 0. */
 export const huge_pmd_set_accessed = kproc(
   'huge_pmd_set_accessed',
   'mm/huge_memory.c: huge_pmd_set_accessed (pmd_lock, pmd_same, touch_pmd)',
-  (a) => ({ mm: arg(a, 0), vpn: arg(a, 1), orig: arg(a, 2), write: arg(a, 3) }),
+  (a: { mm: MmId; vpn: number; orig: number; write: number }) => ({ mm: a.mm, vpn: a.vpn, orig: a.orig, write: a.write }),
   {
     lock: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? 'touch' : BLOCKED),
     touch: (k, l) => {
@@ -41,7 +42,7 @@ export const huge_pmd_set_accessed = kproc(
 export const wp_huge_pmd = kproc(
   'wp_huge_pmd',
   'mm/memory.c: wp_huge_pmd → mm/huge_memory.c: do_huge_pmd_wp_page / __split_huge_pmd',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), orig: arg(a, 3), f: -1 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; orig: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, orig: a.orig, f: NO_FOLIO }),
   {
     start: (k, l) => {
       if (!vma_is_anonymous(kern(k), l.vma)) return 'split'; // not VM_SHARED with ->huge_fault: split
@@ -66,7 +67,7 @@ export const wp_huge_pmd = kproc(
     },
     unlock_ret: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? k.ret(0) : ENDED),
     unlock_split: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'split' : ENDED),
-    split: (k, l) => k.call(split_huge_pmd, [l.mm, l.vma, l.vpn], 'fallback'),
+    split: (k, l) => k.call(split_huge_pmd, { mm: l.mm, vma: l.vma, address: l.vpn }, 'fallback'),
     fallback: (k) => k.ret(VM_FAULT_FALLBACK),
   },
 );

@@ -25,16 +25,17 @@ import {
 import { filemap_add_folio, filemap_get_folio, i_size } from '../../src/kernel/filemap.js';
 import { folio_add_rmap, folio_alloc, folio_get, folio_lock, folio_mapping, folio_put, folio_trylock, folio_try_get, folio_unlock } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, set_pmd } from '../../src/kernel/pgtable.js';
 import { userfaultfd_missing, vm_flags } from './common.js';
 import { handle_userfault } from './userfault.js';
+import { type MmId, type VmaId, NO_FOLIO, NO_MEMFD } from '../../src/kernel/ids.js';
 
 /** hugetlb_fault: args [mm, vma, vpn, flags]; returns vm_fault_t. */
 export const hugetlb_fault = kproc(
   'hugetlb_fault',
   'mm/hugetlb.c: hugetlb_fault → hugetlb_no_page',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), flags: arg(a, 3), map: -1, idx: 0, orig: 0, f: -1, ret: 0 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; flags: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, flags: a.flags, map: NO_MEMFD, idx: 0, orig: 0, f: NO_FOLIO, ret: 0 }),
   {
     mutex: (k, l) => {
       const K = kern(k);
@@ -75,7 +76,7 @@ export const hugetlb_fault = kproc(
       // filemap_lock_hugetlb_folio: lookup with a reference
       const K = kern(k);
       l.f = filemap_get_folio(k.w, K, l.map, l.idx);
-      if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = -1;
+      if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = NO_FOLIO;
       if (l.f >= 0) return 'lock_folio';
       if (l.idx >= i_size(k.w, K, l.map)) {
         l.ret = VM_FAULT_SIGBUS;
@@ -89,7 +90,7 @@ export const hugetlb_fault = kproc(
     truncated: (k, l) => (folio_unlock(k, kern(k), l.f) ? 'put_retry' : ENDED),
     put_retry: (k, l) => {
       folio_put(k, kern(k), l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'no_page';
     },
     alloc: (k, l) => {
@@ -132,7 +133,7 @@ export const hugetlb_fault = kproc(
     uffd_vma_unlock: (k, l) => (k.up_read(kern(k).vma(l.vma).hugetlb_vma_lock) ? 'uffd_mutex_unlock' : ENDED),
     uffd_mutex_unlock: (k, l) => {
       if (!k.mutex_unlock(kern(k).mapping(l.map).fault_mutex[l.idx] as number)) return ENDED;
-      return k.call(handle_userfault, [l.mm, l.vma, l.vpn, l.flags], 'uffd_done');
+      return k.call(handle_userfault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'uffd_done');
     },
     uffd_done: (k) => k.ret(k.rv),
   },

@@ -15,12 +15,13 @@
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { EINVAL, PTRS_PER_PTE, VM_LOCKED, VM_PFNMAP } from '../../src/kernel/defs.js';
 import { kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pte_free_defer } from '../../src/kernel/pgtable.js';
 import { pmd_table } from '../../src/kernel/defs.js';
 import { downgradeWrite } from '../../src/locks/downgrade.js';
 import { mmap_write_unlock, vm_flags, vma_attached, vma_end_write_all, vma_start_write } from './common.js';
 import { zap_page_range_single } from './zap.js';
+import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 const FREE_BEFORE_UNLINK = 'bug_munmap_free_pgtables_before_unlink';
 
@@ -28,7 +29,7 @@ const FREE_BEFORE_UNLINK = 'bug_munmap_free_pgtables_before_unlink';
 export const madvise_dontneed = kproc(
   'madvise_dontneed',
   'mm/madvise.c: madvise_dontneed_single_vma → mm/memory.c: zap_page_range_single',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), page: arg(a, 2), pages: arg(a, 3), ret: 0 }),
+  (a: { mm: MmId; vma: VmaId; page: number; pages: number }) => ({ mm: a.mm, vma: a.vma, page: a.page, pages: a.pages, ret: 0 }),
   {
     lock: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED),
     check: (k, l) => {
@@ -48,7 +49,7 @@ export const madvise_dontneed = kproc(
     zap: (k, l) => {
       const K = kern(k);
       const end = Math.min(l.page + l.pages, K.vma(l.vma).pages);
-      return k.call(zap_page_range_single, [l.mm, l.vma, K.vpn(l.vma, l.page), K.vpn(l.vma, end), 1], 'zapped');
+      return k.call(zap_page_range_single, { mm: l.mm, vma: l.vma, start: K.vpn(l.vma, l.page), end: K.vpn(l.vma, end), even_cows: 1 }, 'zapped');
     },
     zapped: (k, l) => (kern(k).vma(l.vma).hugetlb_vma_lock >= 0 ? 'i_mmap_unlock' : 'unlock'),
     i_mmap_unlock: (k, l) => {
@@ -72,7 +73,7 @@ export const madvise_dontneed = kproc(
 export const munmap = kproc(
   'munmap',
   'mm/vma.c: do_vmi_align_munmap → vms_complete_munmap_vmas (mmap_write_downgrade, unmap_vmas, free_pgtables)',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), pmd: 0, ret: 0 }),
+  (a: { mm: MmId; vma: VmaId }) => ({ mm: a.mm, vma: a.vma, pmd: 0, ret: 0 }),
   {
     lock: (k, l) => (k.down_write(kern(k).mm(l.mm).mmap_lock) ? 'vma_start_write' : BLOCKED),
     vma_start_write: (k, l) => {
@@ -103,7 +104,7 @@ export const munmap = kproc(
     },
     zap: (k, l) => {
       const v = kern(k).vma(l.vma);
-      return k.call(zap_page_range_single, [l.mm, l.vma, v.start, v.end, 1], 'zapped');
+      return k.call(zap_page_range_single, { mm: l.mm, vma: l.vma, start: v.start, end: v.end, even_cows: 1 }, 'zapped');
     },
     zapped: (k, l) => (kern(k).vma(l.vma).hugetlb_vma_lock >= 0 ? 'hugetlb_i_mmap_unlock' : 'free_pgtables'),
     // hugetlb_zap_end

@@ -7,8 +7,9 @@ import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { EBUSY, EINVAL, EPERM, F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE, FOLIO_USED, MAX_PC } from '../../src/kernel/defs.js';
 import { i_size, mapping_writably_mapped, memfd_live, memfd_seals } from '../../src/kernel/filemap.js';
 import { F_MAPCOUNT, F_REF, F_STATE, kern, M_LIVE, M_SEALS, M_SIZE } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { truncate_range, unmap_mapping_range } from './punch-hole.js';
+import type { MemfdId } from '../../src/kernel/ids.js';
 
 const F_ALL_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
 export const MFD_ALLOW_SEALING = 0x2;
@@ -17,7 +18,7 @@ export const MFD_ALLOW_SEALING = 0x2;
 export const memfd_create = kproc(
   'memfd_create',
   'mm/memfd.c: memfd_create',
-  (a) => ({ map: arg(a, 0), flags: arg(a, 1) }),
+  (a: { map: MemfdId; flags: number }) => ({ map: a.map, flags: a.flags }),
   {
     create: (k, l) => {
       const K = kern(k);
@@ -37,7 +38,7 @@ export const memfd_create = kproc(
 export const ftruncate = kproc(
   'ftruncate',
   'fs/open.c: do_truncate → mm/shmem.c: shmem_setattr (fs/hugetlbfs/inode.c: hugetlb_vmtruncate)',
-  (a) => ({ map: arg(a, 0), size: arg(a, 1), old: 0, ret: 0 }),
+  (a: { map: MemfdId; size: number }) => ({ map: a.map, size: a.size, old: 0, ret: 0 }),
   {
     inode_lock: (k, l) => (k.down_write(kern(k).mapping(l.map).i_rwsem) ? 'check' : BLOCKED),
     check: (k, l) => {
@@ -52,12 +53,12 @@ export const ftruncate = kproc(
     },
     unmap: (k, l) => {
       const hugetlb = kern(k).mapping(l.map).hugetlb ? 1 : 0;
-      return k.call(unmap_mapping_range, [l.map, l.size, MAX_PC, 1, hugetlb], 'truncate');
+      return k.call(unmap_mapping_range, { map: l.map, start: l.size, end: MAX_PC, even_cows: 1, write: hugetlb }, 'truncate');
     },
-    truncate: (k, l) => k.call(truncate_range, [l.map, l.size, MAX_PC], 'unmap_again'),
+    truncate: (k, l) => k.call(truncate_range, { map: l.map, index: l.size, end: MAX_PC }, 'unmap_again'),
     unmap_again: (k, l) => {
       if (kern(k).mapping(l.map).hugetlb) return 'inode_unlock';
-      return k.call(unmap_mapping_range, [l.map, l.size, MAX_PC, 1, 0], 'inode_unlock');
+      return k.call(unmap_mapping_range, { map: l.map, start: l.size, end: MAX_PC, even_cows: 1, write: 0 }, 'inode_unlock');
     },
     inode_unlock: (k, l) => (k.up_write(kern(k).mapping(l.map).i_rwsem) ? k.ret(l.ret) : ENDED),
   },
@@ -71,7 +72,7 @@ export const ftruncate = kproc(
 export const memfd_add_seals = kproc(
   'memfd_add_seals',
   'mm/memfd.c: memfd_add_seals',
-  (a) => ({ map: arg(a, 0), seals: arg(a, 1), ret: 0 }),
+  (a: { map: MemfdId; seals: number }) => ({ map: a.map, seals: a.seals, ret: 0 }),
   {
     inode_lock: (k, l) => (k.down_write(kern(k).mapping(l.map).i_rwsem) ? 'check' : BLOCKED),
     check: (k, l) => {

@@ -28,18 +28,19 @@
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { ENOMEM, is_pmd_migration_entry, PTRS_PER_PTE, pmd_is_table, pmd_none, pmd_table, pmd_trans_huge } from '../../src/kernel/defs.js';
 import { kern, VMA_ANON_VMA, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmd_populate, pmdp_get, pte_offset_map, pte_offset_map_lock, pte_unmap, pte_unmap_unlock, ptep_get_and_clear, set_pmd, set_pte_at } from '../../src/kernel/pgtable.js';
 import { anon_vma_lock, pmdText, vma_anon_vma } from '../uffd/common.js';
 import { mmap_write_unlock, vma_start_write } from './common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
+import { type MmId, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** mremap_move: args [mm, old vma, new vma, no_move_pmd]; 0 or a negative errno. no_move_pmd: an
  * architecture without CONFIG_HAVE_MOVE_PMD (or arch_supports_page_table_move() false): PTE path only. */
 export const mremap_move = kproc(
   'mremap_move',
   'mm/mremap.c: mremap → move_vma → move_page_tables',
-  (a) => ({ mm: arg(a, 0), old: arg(a, 1), nw: arg(a, 2), noMovePmd: arg(a, 3), os: 0, ns: 0, huge: 0, moved: 0, again: 0, t: -1, nt: -1, err: 0 }),
+  (a: { mm: MmId; old: number; nw: number; noMovePmd: number }) => ({ mm: a.mm, old: a.old, nw: a.nw, noMovePmd: a.noMovePmd, os: 0, ns: 0, huge: 0, moved: 0, again: 0, t: NO_TABLE, nt: -1, err: 0 }),
   {
     lock: (k, l) => (k.down_write(kern(k).mm(l.mm).mmap_lock) ? 'start_write_old' : BLOCKED),
     // move_vma: "We don't want racing faults" — vma_start_write(vma); the new VMA is write-locked too
@@ -52,7 +53,7 @@ export const mremap_move = kproc(
       // copy_vma → anon_vma_clone: the new VMA shares the old one's anon_vma
       const av = k.w.get(K.vmaSlot(l.old, VMA_ANON_VMA));
       if (av) k.w.set(K.vmaSlot(l.nw, VMA_ANON_VMA), av);
-      return k.call(mmu_notifier_invalidate_range_start, [l.mm, l.os, l.os + PTRS_PER_PTE], 'get_old_pmd');
+      return k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.os, end: l.os + PTRS_PER_PTE }, 'get_old_pmd');
     },
     // again: get_old_pmd; pmd_none → nothing to move (continue)
     get_old_pmd: (k, l) => {
@@ -138,7 +139,7 @@ export const mremap_move = kproc(
         k.note(() => `move_page_tables: old pmd ${pmd_index(l.os)} is none, nothing to move`);
         return 'notify_end';
       }
-      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.ns)))) return k.call(__pte_alloc, [l.mm, pmd_index(l.ns)], 'pte_alloced');
+      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.ns)))) return k.call(__pte_alloc, { mm: l.mm, pmd: pmd_index(l.ns) }, 'pte_alloced');
       return 'pt_rmap';
     },
     pte_alloced: (k, l) => {
@@ -159,7 +160,7 @@ export const mremap_move = kproc(
       const K = kern(k);
       const av = vma_anon_vma(k.w, K, l.old);
       if (av >= 0 && !k.down_write(anon_vma_lock(K, av))) return BLOCKED;
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.os)], 'pt_old_locked');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.os) }, 'pt_old_locked');
     },
     pt_old_locked: (k, l) => {
       if (k.rv === 0) {
@@ -198,7 +199,7 @@ export const mremap_move = kproc(
       return 'pt_old_unlock';
     },
     pt_old_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? 'rmap_unlock' : ENDED),
-    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.os, l.os + PTRS_PER_PTE], 'unmap_old'),
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.os, end: l.os + PTRS_PER_PTE }, 'unmap_old'),
     // do_vmi_munmap(old range): the VMA leaves the mm, then the file's i_mmap (unlink_file_vma)
     unmap_old: (k, l) => {
       k.w.set(kern(k).vmaSlot(l.old, VMA_ATTACHED), 0);

@@ -12,9 +12,10 @@
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { MM_ACTIVE_INV, MM_INV_SEQ, MM_WAITQ, MI_DEV, MI_SEQ, MAX_MIRROR_PAGES, kern, type Kernel } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { prepare_to_wait, WAIT_LOCALS, wake_up_all } from '../../src/kernel/waitq.js';
 import type { Mem } from '../../src/kernel/kernel.js';
+import type { MirrorId, MmId } from '../../src/kernel/ids.js';
 
 /** The i-th mirror of `mm` that overlaps [start, end), counting from `from`; -1 when none. */
 function nextMirror(K: Kernel, mm: number, start: number, end: number, from: number): number {
@@ -40,7 +41,7 @@ export const mmu_interval_check_retry = mmu_interval_read_retry;
 export const mmu_notifier_invalidate_range_start = kproc(
   'mmu_notifier_invalidate_range_start',
   'include/linux/mmu_notifier.h: mmu_notifier_invalidate_range_start → mm/mmu_notifier.c: __mmu_notifier_invalidate_range_start',
-  (a) => ({ mm: arg(a, 0), start: arg(a, 1), end: arg(a, 2), i: 0, seq: 0 }),
+  (a: { mm: MmId; start: number; end: number }) => ({ mm: a.mm, start: a.start, end: a.end, i: 0, seq: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
@@ -65,14 +66,14 @@ export const mmu_notifier_invalidate_range_start = kproc(
         return 'hlist';
       }
       l.i = i + 1;
-      return k.call(mirror_invalidate, [K.mm(l.mm).mirrors[i] as number, l.seq, l.start, l.end], 'itree');
+      return k.call(mirror_invalidate, { mi: K.mm(l.mm).mirrors[i] as MirrorId, seq: l.seq, start: l.start, end: l.end }, 'itree');
     },
     hlist: (k, l) => {
       // mn_hlist_invalidate_range_start: subscription->ops->invalidate_range_start
       const subs = kern(k).mm(l.mm).subscriptions;
       while (l.i < subs.length) {
         const s = subs[l.i++];
-        if (s?.start) return k.call(s.start, [s.arg, l.mm, l.start, l.end], 'hlist');
+        if (s?.start) return k.call(s.start, { arg: s.arg, mm: l.mm, start: l.start, end: l.end }, 'hlist');
       }
       return k.ret(0);
     },
@@ -83,7 +84,7 @@ export const mmu_notifier_invalidate_range_start = kproc(
 export const mmu_notifier_invalidate_range_end = kproc(
   'mmu_notifier_invalidate_range_end',
   'include/linux/mmu_notifier.h: mmu_notifier_invalidate_range_end → mm/mmu_notifier.c: mn_itree_inv_end',
-  (a) => ({ mm: arg(a, 0), start: arg(a, 1), end: arg(a, 2), i: 0 }),
+  (a: { mm: MmId; start: number; end: number }) => ({ mm: a.mm, start: a.start, end: a.end, i: 0 }),
   {
     inv_end: (k, l) => {
       const K = kern(k);
@@ -107,7 +108,7 @@ export const mmu_notifier_invalidate_range_end = kproc(
       const subs = kern(k).mm(l.mm).subscriptions;
       while (l.i < subs.length) {
         const s = subs[l.i++];
-        if (s?.end) return k.call(s.end, [s.arg, l.mm, l.start, l.end], 'hlist');
+        if (s?.end) return k.call(s.end, { arg: s.arg, mm: l.mm, start: l.start, end: l.end }, 'hlist');
       }
       return k.ret(0);
     },
@@ -122,7 +123,7 @@ export const mmu_notifier_invalidate_range_end = kproc(
 export const mirror_invalidate = kproc(
   'mirror_invalidate',
   'Documentation/mm/hmm.rst: driver invalidate() → include/linux/mmu_notifier.h: mmu_interval_set_seq',
-  (a) => ({ mi: arg(a, 0), seq: arg(a, 1), start: arg(a, 2), end: arg(a, 3) }),
+  (a: { mi: MirrorId; seq: number; start: number; end: number }) => ({ mi: a.mi, seq: a.seq, start: a.start, end: a.end }),
   {
     lock: (k, l) => (k.mutex_lock(kern(k).mirror(l.mi).lock) ? 'update' : BLOCKED),
     update: (k, l) => {
@@ -147,7 +148,7 @@ export const mirror_invalidate = kproc(
 export const mmu_interval_read_begin = kproc(
   'mmu_interval_read_begin',
   'mm/mmu_notifier.c: mmu_interval_read_begin',
-  (a) => ({ mi: arg(a, 0), seq: 0, ...WAIT_LOCALS }),
+  (a: { mi: MirrorId }) => ({ mi: a.mi, seq: 0, ...WAIT_LOCALS }),
   {
     begin: (k, l) => {
       const K = kern(k);

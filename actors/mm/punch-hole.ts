@@ -19,9 +19,10 @@ import { EPERM, F_SEAL_FUTURE_WRITE, F_SEAL_WRITE } from '../../src/kernel/defs.
 import { filemap_get_folio, filemap_remove_folio, memfd_seals } from '../../src/kernel/filemap.js';
 import { folio_index, folio_lock, folio_mapped, folio_mapping, folio_put, folio_try_get, folio_unlock } from '../../src/kernel/folio.js';
 import { type Kernel, kern, M_FALLOC_END, M_FALLOC_START, M_WAITQ, type Mem, VMA_IMMAP } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { wake_up_all } from '../../src/kernel/waitq.js';
 import { zap_page_range_single } from './zap.js';
+import { type MemfdId, NO_FOLIO } from '../../src/kernel/ids.js';
 
 /** The next VMA (position in i_mmap from `from`) linked in i_mmap and overlapping [start, end); -1 if none. */
 function nextMapping(m: Mem, K: Kernel, map: number, start: number, end: number, from: number): number {
@@ -43,7 +44,7 @@ function nextMapping(m: Mem, K: Kernel, map: number, start: number, end: number,
 export const unmap_mapping_range = kproc(
   'unmap_mapping_range',
   'mm/memory.c: unmap_mapping_range → unmap_mapping_pages → unmap_mapping_range_tree',
-  (a) => ({ map: arg(a, 0), start: arg(a, 1), end: arg(a, 2), even_cows: arg(a, 3), write: arg(a, 4), i: 0 }),
+  (a: { map: MemfdId; start: number; end: number; even_cows: number; write: number }) => ({ map: a.map, start: a.start, end: a.end, even_cows: a.even_cows, write: a.write, i: 0 }),
   {
     lock: (k, l) => {
       const lock = kern(k).mapping(l.map).i_mmap_rwsem;
@@ -57,7 +58,7 @@ export const unmap_mapping_range = kproc(
       const v = K.vma(K.mapping(l.map).vmas[i] as number);
       const s = Math.max(l.start, v.pgoff) - v.pgoff;
       const e = Math.min(l.end, v.pgoff + v.pages) - v.pgoff;
-      return k.call(zap_page_range_single, [v.mm, v.id, K.vpn(v.id, s), K.vpn(v.id, e), l.even_cows], 'vma');
+      return k.call(zap_page_range_single, { mm: v.mm, vma: v.id, start: K.vpn(v.id, s), end: K.vpn(v.id, e), even_cows: l.even_cows }, 'vma');
     },
     unlock: (k, l) => {
       const lock = kern(k).mapping(l.map).i_mmap_rwsem;
@@ -74,14 +75,14 @@ export const unmap_mapping_range = kproc(
 export const truncate_range = kproc(
   'truncate_range',
   'mm/shmem.c: shmem_undo_range → mm/truncate.c: truncate_inode_folio; fs/hugetlbfs/inode.c: remove_inode_hugepages',
-  (a) => ({ map: arg(a, 0), index: arg(a, 1), end: arg(a, 2), f: -1 }),
+  (a: { map: MemfdId; index: number; end: number }) => ({ map: a.map, index: a.index, end: a.end, f: NO_FOLIO }),
   {
     lookup: (k, l) => {
       const K = kern(k);
       if (l.index >= l.end) return k.ret(0);
       // find_lock_entries / filemap_get_folios: a referenced folio
       l.f = filemap_get_folio(k.w, K, l.map, l.index);
-      if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = -1;
+      if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = NO_FOLIO;
       if (l.f < 0) return 'next';
       if (k.sw('bug_truncate_under_i_mmap')) return 'bug_i_mmap_lock';
       return K.mapping(l.map).hugetlb ? 'fault_mutex' : 'lock';
@@ -95,7 +96,7 @@ export const truncate_range = kproc(
       if (folio_mapping(k.w, K, l.f) !== l.map + 1 || folio_index(k.w, K, l.f) !== l.index) return 'unlock';
       if (!folio_mapped(k.w, K, l.f) || k.sw('bug_punch_skip_unmap')) return 'remove';
       // truncate_cleanup_folio → unmap_mapping_folio (hugetlb: hugetlb_unmap_file_folio, i_mmap write)
-      return k.call(unmap_mapping_range, [l.map, l.index, l.index + 1, 0, K.mapping(l.map).hugetlb ? 1 : 0], 'remove');
+      return k.call(unmap_mapping_range, { map: l.map, start: l.index, end: l.index + 1, even_cows: 0, write: K.mapping(l.map).hugetlb ? 1 : 0 }, 'remove');
     },
     remove: (k, l) => {
       const K = kern(k);
@@ -112,7 +113,7 @@ export const truncate_range = kproc(
     mutex_unlock: (k, l) => (k.mutex_unlock(kern(k).mapping(l.map).fault_mutex[l.index] as number) ? 'put' : ENDED),
     put: (k, l) => {
       folio_put(k, kern(k), l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'next';
     },
     next: (_k, l) => {
@@ -126,7 +127,7 @@ export const truncate_range = kproc(
 export const punch_hole = kproc(
   'punch_hole',
   'mm/shmem.c: shmem_fallocate(FALLOC_FL_PUNCH_HOLE); fs/hugetlbfs/inode.c: hugetlbfs_punch_hole',
-  (a) => ({ map: arg(a, 0), start: arg(a, 1), end: arg(a, 1) + arg(a, 2), ret: 0 }),
+  (a: { map: MemfdId; start: number; len: number }) => ({ map: a.map, start: a.start, end: a.start + a.len, ret: 0 }),
   {
     inode_lock: (k, l) => (k.down_write(kern(k).mapping(l.map).i_rwsem) ? 'seals' : BLOCKED),
     seals: (k, l) => {
@@ -135,7 +136,7 @@ export const punch_hole = kproc(
         l.ret = EPERM;
         return 'inode_unlock';
       }
-      if (K.mapping(l.map).hugetlb) return k.call(unmap_mapping_range, [l.map, l.start, l.end, 1, 1], 'remove'); // hugetlb_vmdelete_list
+      if (K.mapping(l.map).hugetlb) return k.call(unmap_mapping_range, { map: l.map, start: l.start, end: l.end, even_cows: 1, write: 1 }, 'remove'); // hugetlb_vmdelete_list
       // inode->i_private = &shmem_falloc (under i_lock)
       k.w.set(K.mapSlot(l.map, M_FALLOC_START), l.start);
       k.w.set(K.mapSlot(l.map, M_FALLOC_END), l.end);
@@ -143,9 +144,9 @@ export const punch_hole = kproc(
     },
     unmap: (k, l) => {
       if (k.sw('bug_punch_skip_unmap')) return 'remove'; // variant: the folios leave the cache still mapped
-      return k.call(unmap_mapping_range, [l.map, l.start, l.end, 0, 0], 'remove');
+      return k.call(unmap_mapping_range, { map: l.map, start: l.start, end: l.end, even_cows: 0, write: 0 }, 'remove');
     },
-    remove: (k, l) => k.call(truncate_range, [l.map, l.start, l.end], 'unpublish'),
+    remove: (k, l) => k.call(truncate_range, { map: l.map, index: l.start, end: l.end }, 'unpublish'),
     unpublish: (k, l) => {
       const K = kern(k);
       if (K.mapping(l.map).hugetlb) return 'inode_unlock';

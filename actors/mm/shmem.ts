@@ -9,10 +9,11 @@ import { EINVAL, ENOMEM, FAULT_FLAG_ALLOW_RETRY, VM_FAULT_NOPAGE, VM_FAULT_OOM, 
 import { filemap_add_folio, filemap_get_folio, i_size } from '../../src/kernel/filemap.js';
 import { folio_alloc, folio_get, folio_lock, folio_mapping, folio_put, folio_trylock, folio_try_get, folio_unlock } from '../../src/kernel/folio.js';
 import { kern, M_FALLOC_END, M_FALLOC_START, M_WAITQ } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { prepare_to_wait, WAIT_LOCALS } from '../../src/kernel/waitq.js';
 import { userfaultfd_minor, userfaultfd_missing } from './common.js';
 import { handle_userfault } from './userfault.js';
+import { type MemfdId, type MmId, type VmaId, NO_FOLIO, NO_MEMFD } from '../../src/kernel/ids.js';
 
 /** shmem_get_folio returned through handle_userfault: rv = -(SHMEM_FAULT_TYPE | vm_fault_t). */
 export const SHMEM_FAULT_TYPE = 0x10000;
@@ -25,19 +26,19 @@ export const SHMEM_FAULT_TYPE = 0x10000;
 export const shmem_get_folio = kproc(
   'shmem_get_folio',
   'mm/shmem.c: shmem_get_folio_gfp',
-  (a) => ({ map: arg(a, 0), index: arg(a, 1), mm: arg(a, 2), vma: arg(a, 3), flags: arg(a, 4), f: -1 }),
+  (a: { map: MemfdId; index: number; mm: MmId; vma: VmaId; flags: number }) => ({ map: a.map, index: a.index, mm: a.mm, vma: a.vma, flags: a.flags, f: NO_FOLIO }),
   {
     repeat: (k, l) => {
       const K = kern(k);
       if (l.index >= i_size(k.w, K, l.map)) return k.ret(EINVAL);
       // filemap_get_entry: xas_load + folio_try_get under RCU (one step here)
       l.f = filemap_get_folio(k.w, K, l.map, l.index);
-      if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = -1;
+      if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = NO_FOLIO;
       if (l.f >= 0) {
         if (l.vma >= 0 && userfaultfd_minor(k.w, K, l.vma)) return 'minor';
         return 'lock';
       }
-      if (l.vma >= 0 && userfaultfd_missing(k.w, K, l.vma)) return k.call(handle_userfault, [l.mm, l.vma, K.vpn(l.vma, l.index - K.vma(l.vma).pgoff), l.flags], 'uffd');
+      if (l.vma >= 0 && userfaultfd_missing(k.w, K, l.vma)) return k.call(handle_userfault, { mm: l.mm, vma: l.vma, vpn: K.vpn(l.vma, l.index - K.vma(l.vma).pgoff), flags: l.flags }, 'uffd');
       return 'alloc';
     },
     lock: (k, l) => (folio_lock(k, kern(k), l.f) ? 'check_mapping' : BLOCKED),
@@ -49,14 +50,14 @@ export const shmem_get_folio = kproc(
     truncated: (k, l) => (folio_unlock(k, kern(k), l.f) ? 'put_repeat' : ENDED),
     put_repeat: (k, l) => {
       folio_put(k, kern(k), l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'repeat';
     },
     minor: (k, l) => {
       const K = kern(k);
       folio_put(k, K, l.f);
-      l.f = -1;
-      return k.call(handle_userfault, [l.mm, l.vma, K.vpn(l.vma, l.index - K.vma(l.vma).pgoff), l.flags], 'uffd');
+      l.f = NO_FOLIO;
+      return k.call(handle_userfault, { mm: l.mm, vma: l.vma, vpn: K.vpn(l.vma, l.index - K.vma(l.vma).pgoff), flags: l.flags }, 'uffd');
     },
     uffd: (k) => k.ret(-(SHMEM_FAULT_TYPE | k.rv)),
     alloc: (k, l) => {
@@ -88,7 +89,7 @@ export const shmem_get_folio = kproc(
 export const shmem_fault = kproc(
   'shmem_fault',
   'mm/shmem.c: shmem_fault',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), flags: arg(a, 3), map: -1, pgoff: 0, ...WAIT_LOCALS }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; flags: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, flags: a.flags, map: NO_MEMFD, pgoff: 0, ...WAIT_LOCALS }),
   {
     falloc: (k, l) => {
       // shmem_falloc_wait (inode->i_private under i_lock, folded into this step)
@@ -97,7 +98,7 @@ export const shmem_fault = kproc(
       l.pgoff = K.linear_page_index(l.vma, l.vpn);
       const s = k.w.get(K.mapSlot(l.map, M_FALLOC_START));
       const e = k.w.get(K.mapSlot(l.map, M_FALLOC_END));
-      if (!(e > s && l.pgoff >= s && l.pgoff < e)) return k.call(shmem_get_folio, [l.map, l.pgoff, l.mm, l.vma, l.flags], 'got');
+      if (!(e > s && l.pgoff >= s && l.pgoff < e)) return k.call(shmem_get_folio, { map: l.map, index: l.pgoff, mm: l.mm, vma: l.vma, flags: l.flags }, 'got');
       k.note(() => `shmem_falloc_wait: index ${l.pgoff} is being punched, waiting`);
       prepare_to_wait(k, K.mapSlot(l.map, M_WAITQ));
       return l.flags & FAULT_FLAG_ALLOW_RETRY ? 'falloc_unlock' : 'falloc_sleep';

@@ -9,14 +9,15 @@ import type { Ctx } from '../../src/engine/ctx.js';
 import { FAULT_FLAG_ALLOW_RETRY, pmd_is_table, pmd_none, pmd_table, pte_none, VM_FAULT_RETRY, VM_FAULT_SIGBUS } from '../../src/kernel/defs.js';
 import { pmd_index, pmdp_get, pte_index } from '../../src/kernel/pgtable.js';
 import { type Kernel, kern, MM_UFFD_FAULT, MM_UFFD_WQ } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { prepare_to_wait, WAIT_LOCALS, wake_up_all } from '../../src/kernel/waitq.js';
+import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 /** handle_userfault: args [mm, vma, vpn, fault flags]; the caller holds mmap_lock for read. */
 export const handle_userfault = kproc(
   'handle_userfault',
   'fs/userfaultfd.c: handle_userfault',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), flags: arg(a, 3), wait: 1, ...WAIT_LOCALS }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; flags: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, flags: a.flags, wait: 1, ...WAIT_LOCALS }),
   {
     queue: (k, l) => {
       if (!(l.flags & FAULT_FLAG_ALLOW_RETRY)) return k.ret(VM_FAULT_SIGBUS);

@@ -30,10 +30,11 @@ import {
   PageAnonExclusive,
 } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { anon_vma_prepare, vm_flags, vm_normal_folio } from './common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
+import { type MmId, type TableId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 
 /**
  * do_wp_page: args [mm, vma, vpn, table, orig pte, flags]; entered with the PTE lock (and RCU)
@@ -44,7 +45,7 @@ import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start 
 export const do_wp_page = kproc(
   'do_wp_page',
   'mm/memory.c: do_wp_page',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), t: arg(a, 3), orig: arg(a, 4), flags: arg(a, 5), f: -1 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; t: TableId; orig: number; flags: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, t: a.t, orig: a.orig, flags: a.flags, f: NO_FOLIO }),
   {
     start: (k, l) => {
       const K = kern(k);
@@ -66,7 +67,7 @@ export const do_wp_page = kproc(
     },
     copy_unlock: (k, l) => {
       pte_unmap_unlock(k, kern(k), l.t);
-      return k.call(wp_page_copy, [l.mm, l.vma, l.vpn, l.orig, l.f], 'done');
+      return k.call(wp_page_copy, { mm: l.mm, vma: l.vma, vpn: l.vpn, orig: l.orig, old: l.f }, 'done');
     },
     done: (k) => k.ret(k.rv),
   },
@@ -80,7 +81,7 @@ export const do_wp_page = kproc(
 export const wp_page_copy = kproc(
   'wp_page_copy',
   'mm/memory.c: wp_page_copy',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), orig: arg(a, 3), old: arg(a, 4), nf: -1, t: -1, copied: 0 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; orig: number; old: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, orig: a.orig, old: a.old, nf: NO_FOLIO, t: NO_TABLE, copied: 0 }),
   {
     prepare: (k, l) => {
       anon_vma_prepare(k, kern(k), l.vma);
@@ -91,9 +92,9 @@ export const wp_page_copy = kproc(
       l.nf = folio_alloc(k.w, K, 0);
       if (l.nf < 0) return 'oom';
       folio_write_data(k.w, K, l.nf, l.old >= 0 ? folio_data(k.w, K, l.old) : 0); // __wp_page_copy_user
-      return k.call(mmu_notifier_invalidate_range_start, [l.mm, l.vpn, l.vpn + 1], 'map');
+      return k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.vpn, end: l.vpn + 1 }, 'map');
     },
-    map: (k, l) => k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'locked'), // "Re-check the pte - we dropped the lock"
+    map: (k, l) => k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked'), // "Re-check the pte - we dropped the lock"
     locked: (k, l) => {
       if (k.rv === 0) return 'notify_end';
       l.t = pmd_table(k.rv);
@@ -116,7 +117,7 @@ export const wp_page_copy = kproc(
       pte_unmap_unlock(k, kern(k), l.t);
       return 'notify_end';
     },
-    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.vpn, l.vpn + 1], 'put_map'),
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.vpn, end: l.vpn + 1 }, 'put_map'),
     put_map: (k, l) => {
       // folio_put(new_folio): after a copy new_folio = old_folio (the old mapping's reference)
       if (!l.copied) folio_put(k, kern(k), l.nf);

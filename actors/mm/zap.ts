@@ -12,10 +12,11 @@ import { folio_put, folio_remove_rmap, folio_set_flag, folio_test_anon } from '.
 import { PG_dirty } from '../../src/kernel/defs.js';
 import { pte_dirty } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear, set_pmd } from '../../src/kernel/pgtable.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
 import { vm_normal_folio } from './common.js';
+import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 
 /**
  * unmap_page_range over [start, end) of a VMA: args [mm, vma, start vpn, end vpn, even_cows].
@@ -25,14 +26,14 @@ import { vm_normal_folio } from './common.js';
 export const zap_page_range = kproc(
   'zap_page_range',
   'mm/memory.c: unmap_page_range → zap_pmd_range → zap_pte_range; mm/hugetlb.c: __unmap_hugepage_range',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), end: arg(a, 3), even_cows: arg(a, 4), t: -1, f: -1, huge: 0 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; end: number; even_cows: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, end: a.end, even_cows: a.even_cows, t: NO_TABLE, f: NO_FOLIO, huge: 0 }),
   {
     pmd: (k, l) => {
       if (l.vpn >= l.end) return k.ret(0);
       const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.vpn));
       if (pmd_trans_huge(v)) return 'huge_lock';
       if (pmd_none(v) || !pmd_is_table(v)) return 'next_pmd';
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'locked');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked');
     },
     next_pmd: (_k, l) => {
       l.vpn = (pmd_index(l.vpn) + 1) * PTRS_PER_PTE;
@@ -60,7 +61,7 @@ export const zap_page_range = kproc(
     },
     put: (k, l) => {
       folio_put(k, kern(k), l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'next_pte';
     },
     next_pte: (_k, l) => {
@@ -70,7 +71,7 @@ export const zap_page_range = kproc(
     },
     unlock: (k, l) => {
       if (!pte_unmap_unlock(k, kern(k), l.t)) return ENDED;
-      l.t = -1;
+      l.t = NO_TABLE;
       return 'pmd';
     },
     // huge pmd (hugetlb): huge_pte_lock, huge_ptep_get_and_clear, hugetlb_remove_rmap, put
@@ -78,7 +79,7 @@ export const zap_page_range = kproc(
     huge_clear: (k, l) => {
       const K = kern(k);
       const v = pmdp_get(k.w, K, l.mm, pmd_index(l.vpn));
-      l.f = -1;
+      l.f = NO_FOLIO;
       if (pmd_trans_huge(v)) {
         set_pmd(k.w, K, l.mm, pmd_index(l.vpn), 0);
         l.f = pfn_folio(pmd_pfn(v));
@@ -93,7 +94,7 @@ export const zap_page_range = kproc(
     huge_unlock: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'huge_put' : ENDED),
     huge_put: (k, l) => {
       if (l.f >= 0) folio_put(k, kern(k), l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'next_pmd';
     },
   },
@@ -106,11 +107,11 @@ export const zap_page_range = kproc(
 export const zap_page_range_single = kproc(
   'zap_page_range_single',
   'mm/memory.c: zap_page_range_single (mm/hugetlb.c: unmap_hugepage_range)',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), start: arg(a, 2), end: arg(a, 3), even_cows: arg(a, 4) }),
+  (a: { mm: MmId; vma: VmaId; start: number; end: number; even_cows: number }) => ({ mm: a.mm, vma: a.vma, start: a.start, end: a.end, even_cows: a.even_cows }),
   {
-    start: (k, l) => k.call(mmu_notifier_invalidate_range_start, [l.mm, l.start, l.end], 'zap'),
-    zap: (k, l) => k.call(zap_page_range, [l.mm, l.vma, l.start, l.end, l.even_cows], 'end'),
-    end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.start, l.end], 'done'),
+    start: (k, l) => k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.start, end: l.end }, 'zap'),
+    zap: (k, l) => k.call(zap_page_range, { mm: l.mm, vma: l.vma, vpn: l.start, end: l.end, even_cows: l.even_cows }, 'end'),
+    end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.start, end: l.end }, 'done'),
     done: (k) => k.ret(0),
   },
 );

@@ -12,16 +12,17 @@
  * caches); the resv is locked without an acquire context (dma_resv_lock(obj, NULL)).
  */
 import type { Ctx } from '../../src/engine/ctx.js';
-import { BLOCKED, ENDED } from '../../src/engine/proc.js';
+import { BLOCKED, ENDED, type JUMPED } from '../../src/engine/proc.js';
 import { EBADFD, EINVAL, ENOMEM } from '../../src/kernel/defs.js';
 import { filemap_get_folio } from '../../src/kernel/filemap.js';
 import { folio_data } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { ATT_ATTACHED, ATT_MAPPED, ATT_MOVED, ATT_NONE, MAX_ATT, UB_ATT, UB_EXPORTED, UB_FOLIO, UB_SG, UB_STATE, UB_VMAP, UB_VMAP_PFN, udmabufs } from '../../src/kernel/udmabuf.js';
 import { heldIndex } from '../../src/locks/lock.js';
 import { WRITE } from '../../src/locks/space.js';
 import { dmabuf_user_access, vmap_udmabuf } from './udmabuf.js';
+import { type FolioId, type MmId, type VmaId, NO_FOLIO } from '../../src/kernel/ids.js';
 
 /** Attachment slot value: state + 4 × (owner thread + 1). */
 const attVal = (tid: number, state: number): number => state + 4 * (tid + 1);
@@ -43,7 +44,7 @@ export function dma_resv_assert_held(k: Ctx, ub: number, where: string): boolean
 export const dma_buf_attach = kproc(
   'dma_buf_attach',
   'drivers/dma-buf/dma-buf.c: dma_buf_dynamic_attach (importer_ops with move_notify)',
-  (a) => ({ ub: arg(a, 0) }),
+  (a: { ub: number }) => ({ ub: a.ub }),
   {
     attach: (k, l) => {
       const U = udmabufs(k);
@@ -68,7 +69,7 @@ export const dma_buf_attach = kproc(
 export const dma_buf_map = kproc(
   'dma_buf_map',
   'drivers/dma-buf/dma-buf.c: dma_buf_map_attachment → drivers/dma-buf/udmabuf.c: map_udmabuf → get_sg_table',
-  (a) => ({ ub: arg(a, 0), mm: arg(a, 1), att: -1, ret: 0 }),
+  (a: { ub: number; mm: MmId }) => ({ ub: a.ub, mm: a.mm, att: -1, ret: 0 }),
   {
     lock: (k, l) => (k.ww_mutex_lock(udmabufs(k).ub(l.ub).resv) === true ? 'map' : BLOCKED),
     map: (k, l) => {
@@ -93,7 +94,7 @@ export const dma_buf_map = kproc(
 export const dma_buf_vmap = kproc(
   'dma_buf_vmap',
   'drivers/dma-buf/dma-buf.c: dma_buf_vmap → drivers/dma-buf/udmabuf.c: vmap_udmabuf (vmap_pfn)',
-  (a) => ({ ub: arg(a, 0) }),
+  (a: { ub: number }) => ({ ub: a.ub }),
   {
     lock: (k, l) => (k.ww_mutex_lock(udmabufs(k).ub(l.ub).resv) === true ? 'vmap' : BLOCKED),
     vmap: (k, l) => {
@@ -113,7 +114,7 @@ export const dma_buf_vmap = kproc(
 export const dma_buf_cpu_access = kproc(
   'dma_buf_cpu_access',
   'drivers/dma-buf/udmabuf.c: begin_cpu_udmabuf / end_cpu_udmabuf',
-  (a) => ({ ub: arg(a, 0), end: arg(a, 1) }),
+  (a: { ub: number; end: number }) => ({ ub: a.ub, end: a.end }),
   {
     check: (k, l) => {
       const built = k.w.get(udmabufs(k).slot(l.ub, UB_SG)) !== 0;
@@ -136,7 +137,7 @@ export const dma_buf_cpu_access = kproc(
 export const dma_buf_move_notify = kproc(
   'dma_buf_move_notify',
   'drivers/dma-buf/dma-buf.c: dma_buf_move_notify',
-  (a) => ({ ub: arg(a, 0) }),
+  (a: { ub: number }) => ({ ub: a.ub }),
   {
     notify: (k, l) => {
       if (!dma_resv_assert_held(k, l.ub, 'dma_buf_move_notify')) return ENDED;
@@ -165,7 +166,7 @@ function guestValue(k: Ctx, memfd: number, idx: number): { f: number; v: number 
 
 /**
  * An importer reads page `page` of the dma-buf and checks it: args [ub, page, via, vma, frame,
- * want]; returns the value read. `via`: VIA_SG (a moved attachment is re-mapped first), VIA_VMAP,
+ * want (-1: none)]; returns the value read. `via`: VIA_SG (a moved attachment is re-mapped first), VIA_VMAP,
  * VIA_MMAP (through `vma`). The coherency check names the page, the guest's value and the
  * importer's value; when `want` is given (the value the guest rendered for `frame`), the pixel must
  * also be that frame's (a torn frame otherwise: the guest wrote the next one before the fence).
@@ -173,26 +174,26 @@ function guestValue(k: Ctx, memfd: number, idx: number): { f: number; v: number 
 export const importer_read = kproc(
   'importer_read',
   'an importer: a GPU DMA read of its sg table, a kernel vmap read, or a user load from the mmap (QEMU UI, Spice)',
-  (a) => ({ ub: arg(a, 0), page: arg(a, 1), via: arg(a, 2), vma: arg(a, 3), frame: arg(a, 4), want: a.length > 5 ? arg(a, 5) : -1, att: -1, f: -1, r: 0 }),
+  (a: { ub: number; page: number; via: number; vma: VmaId; frame: number; want: number }) => ({ ub: a.ub, page: a.page, via: a.via, vma: a.vma, frame: a.frame, want: a.want, att: -1, f: NO_FOLIO, r: 0 }),
   {
     start: (k, l) => {
-      if (l.via === VIA_MMAP) return k.call(dmabuf_user_access, [l.vma, l.page, 0, 0], 'loaded');
+      if (l.via === VIA_MMAP) return k.call(dmabuf_user_access, { vma: l.vma, page: l.page, write: 0, value: 0 }, 'loaded');
       if (l.via === VIA_VMAP) return 'read_vmap';
       l.att = attOf(k, l.ub);
       if (l.att < 0) return k.ret(EINVAL);
-      return attState(k, l.ub, l.att) === ATT_MOVED ? k.call(dma_buf_map, [l.ub, 0], 'read_sg') : 'read_sg';
+      return attState(k, l.ub, l.att) === ATT_MOVED ? k.call(dma_buf_map, { ub: l.ub, mm: 0 as MmId }, 'read_sg') : 'read_sg';
     },
     read_sg: (k, l) => {
       const U = udmabufs(k);
       if (attState(k, l.ub, l.att) !== ATT_MAPPED) return k.ret(EINVAL);
-      l.f = k.w.get(U.attSg(l.ub, l.att, l.page)) - 1;
+      l.f = (k.w.get(U.attSg(l.ub, l.att, l.page)) - 1) as FolioId;
       l.r = folio_data(k.w, kern(k), l.f);
       return check(k, l);
     },
     read_vmap: (k, l) => {
       const U = udmabufs(k);
       if (k.w.get(U.slot(l.ub, UB_VMAP)) === 0) return k.ret(EINVAL);
-      l.f = k.w.get(U.slot(l.ub, UB_VMAP_PFN + l.page)) - 1;
+      l.f = (k.w.get(U.slot(l.ub, UB_VMAP_PFN + l.page)) - 1) as FolioId;
       l.r = folio_data(k.w, kern(k), l.f);
       return check(k, l);
     },
@@ -203,7 +204,7 @@ export const importer_read = kproc(
   },
 );
 
-function check(k: Ctx, l: { ub: number; page: number; via: number; f: number; r: number; frame: number; want: number }): number {
+function check(k: Ctx, l: { ub: number; page: number; via: number; f: number; r: number; frame: number; want: number }): typeof ENDED | typeof JUMPED {
   const U = udmabufs(k);
   const h = U.ub(l.ub);
   const g = guestValue(k, h.memfd, h.pgoff + l.page);
@@ -223,7 +224,7 @@ function check(k: Ctx, l: { ub: number; page: number; via: number; f: number; r:
 export const dma_buf_detach = kproc(
   'dma_buf_detach',
   'drivers/dma-buf/dma-buf.c: dma_buf_detach',
-  (a) => ({ ub: arg(a, 0) }),
+  (a: { ub: number }) => ({ ub: a.ub }),
   {
     detach: (k, l) => {
       const a = attOf(k, l.ub);

@@ -22,26 +22,28 @@
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { EBUSY } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { UB_EXPORTED, UB_STATE, udmabufs } from '../../src/kernel/udmabuf.js';
 import { heldIndex } from '../../src/locks/lock.js';
 import { READ, WRITE } from '../../src/locks/space.js';
 import { hmm_range_fault } from '../mm/hmm.js';
 import { mmu_interval_read_begin } from '../mm/notifier.js';
 import { dma_buf_move_notify } from './dma-buf.js';
+import { NO_MIRROR } from '../../src/kernel/ids.js';
+import type { NotifierOpArgs } from '../../src/kernel/sys/notifier.js';
 
 /** ops->invalidate_range_start of a move_notify udmabuf: args [ub, mm, start, end]. */
 export const udmabuf_invalidate_move = kproc(
   'udmabuf_invalidate_move',
   'proposed in the RFC thread: udmabuf invalidate_range_start → drivers/dma-buf/dma-buf.c: dma_buf_move_notify',
-  (a) => ({ ub: arg(a, 0), mm: arg(a, 1) }),
+  (a: NotifierOpArgs) => ({ ub: a.arg, mm: a.mm }),
   {
     start: (k, l) => {
       if (k.w.get(udmabufs(k).slot(l.ub, UB_STATE)) !== UB_EXPORTED) return k.ret(0);
-      return k.sw('move_notify_without_resv') ? k.call(dma_buf_move_notify, [l.ub], 'done') : 'lock';
+      return k.sw('move_notify_without_resv') ? k.call(dma_buf_move_notify, { ub: l.ub }, 'done') : 'lock';
     },
     lock: (k, l) => (k.ww_mutex_lock(udmabufs(k).ub(l.ub).resv) === true ? 'notify' : BLOCKED),
-    notify: (k, l) => k.call(dma_buf_move_notify, [l.ub], 'unlock'),
+    notify: (k, l) => k.call(dma_buf_move_notify, { ub: l.ub }, 'unlock'),
     unlock: (k, l) => (k.mutex_unlock(udmabufs(k).ub(l.ub).resv) ? k.ret(0) : ENDED),
     done: (k) => k.ret(0),
   },
@@ -51,12 +53,12 @@ export const udmabuf_invalidate_move = kproc(
 export const udmabuf_invalidate_hmm = kproc(
   'udmabuf_invalidate_hmm',
   "the RFC thread's experiment: hmm_range_fault from the invalidate callback (mm/mmu_notifier.c: mmu_interval_read_begin, mm/hmm.c: hmm_range_fault)",
-  (a) => ({ ub: arg(a, 0), mm: arg(a, 1), mi: -1, seq: 0, took: 0 }),
+  (a: NotifierOpArgs) => ({ ub: a.arg, mm: a.mm, mi: NO_MIRROR, seq: 0, took: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
       if (k.w.get(udmabufs(k).slot(l.ub, UB_STATE)) !== UB_EXPORTED || k.sw('udmabuf_hmm_documented')) return k.ret(0);
-      l.mi = K.mm(l.mm).mirrors[0] ?? -1;
+      l.mi = K.mm(l.mm).mirrors[0] ?? NO_MIRROR;
       if (l.mi < 0) return k.ret(0);
       // hmm_range_fault needs mmap_lock (mmap_assert_locked): take it unless this path holds it
       const lock = K.mm(l.mm).mmap_lock;
@@ -68,10 +70,10 @@ export const udmabuf_invalidate_hmm = kproc(
       l.took = 1;
       return 'begin';
     },
-    begin: (k, l) => k.call(mmu_interval_read_begin, [l.mi], 'fault'),
+    begin: (k, l) => k.call(mmu_interval_read_begin, { mi: l.mi }, 'fault'),
     fault: (k, l) => {
       l.seq = k.rv;
-      return k.call(hmm_range_fault, [l.mi, l.seq, 0], 'faulted');
+      return k.call(hmm_range_fault, { mi: l.mi, seq: l.seq, write: 0 }, 'faulted');
     },
     faulted: (k, l) => {
       if (k.rv === EBUSY) return 'begin';

@@ -35,11 +35,12 @@ import {
 } from '../../src/kernel/defs.js';
 import { folio_is_free, folio_pin, folio_unpin, folio_write_data } from '../../src/kernel/folio.js';
 import { kern, VMA_ATTACHED } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index } from '../../src/kernel/pgtable.js';
 import { UB_EXPORTED, UB_FOLIO, UB_MN_MM, UB_MN_VMA, UB_STATE, ub_folio, udmabufs } from '../../src/kernel/udmabuf.js';
 import { handle_mm_fault } from '../mm/fault.js';
 import { zap_page_range_single } from '../mm/zap.js';
+import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 /** The pfn an entry maps (huge pmd or PTE), read without the PTL; 0 when none. */
 function peek(k: import('../../src/engine/ctx.js').Ctx, mm: number, vpn: number): number {
@@ -55,7 +56,7 @@ function peek(k: import('../../src/engine/ctx.js').Ctx, mm: number, vpn: number)
 export const rfc_guest_write = kproc(
   'rfc_guest_write',
   'mm/hugetlb.c: hugetlb_fault with RFC v1 1/3 (mmu_notifier_update_mapping after hugetlb_no_page)',
-  (a) => ({ vma: arg(a, 0), page: arg(a, 1), value: arg(a, 2), mm: 0, vpn: 0, pfn: 0, lock: -1 }),
+  (a: { vma: VmaId; page: number; value: number }) => ({ vma: a.vma, page: a.page, value: a.value, mm: 0 as MmId, vpn: 0, pfn: 0, lock: -1 }),
   {
     walk: (k, l) => {
       const K = kern(k);
@@ -70,7 +71,7 @@ export const rfc_guest_write = kproc(
       return k.ret(0);
     },
     fault: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'handle' : BLOCKED),
-    handle: (k, l) => k.call(handle_mm_fault, [l.mm, l.vma, l.vpn, FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_WRITE], 'faulted'),
+    handle: (k, l) => k.call(handle_mm_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_WRITE }, 'faulted'),
     faulted: (k) => {
       const r = k.rv;
       if (r & VM_FAULT_RETRY) return 'walk';
@@ -81,7 +82,7 @@ export const rfc_guest_write = kproc(
     peek: (k, l) => {
       // if (!ret) mmu_notifier_update_mapping(vma->vm_mm, address, pte_pfn(*ptep)): no lock held
       l.pfn = peek(k, l.mm, l.vpn);
-      return k.call(mmu_notifier_update_mapping, [l.mm, l.vpn, l.pfn], 'unlock');
+      return k.call(mmu_notifier_update_mapping, { mm: l.mm, vpn: l.vpn, pfn: l.pfn }, 'unlock');
     },
     ptl: (k, l) => {
       // the variant under the (huge) PTL: huge_pte_lock / pte_offset_map_lock (a table's split PTL)
@@ -92,7 +93,7 @@ export const rfc_guest_write = kproc(
     },
     ptl_peek: (k, l) => {
       l.pfn = peek(k, l.mm, l.vpn);
-      return k.call(mmu_notifier_update_mapping, [l.mm, l.vpn, l.pfn], 'ptl_unlock');
+      return k.call(mmu_notifier_update_mapping, { mm: l.mm, vpn: l.vpn, pfn: l.pfn }, 'ptl_unlock');
     },
     ptl_unlock: (k, l) => (k.spin_unlock(l.lock) ? 'unlock' : ENDED),
     unlock: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? 'walk' : ENDED),
@@ -104,14 +105,14 @@ export const rfc_guest_write = kproc(
 export const mmu_notifier_update_mapping = kproc(
   'mmu_notifier_update_mapping',
   'mm/mmu_notifier.c: __mmu_notifier_update_mapping (RFC v1 1/3)',
-  (a) => ({ mm: arg(a, 0), vpn: arg(a, 1), pfn: arg(a, 2), i: 0 }),
+  (a: { mm: MmId; vpn: number; pfn: number }) => ({ mm: a.mm, vpn: a.vpn, pfn: a.pfn, i: 0 }),
   {
     next: (k, l) => {
       const U = udmabufs(k);
       while (l.i < U.list.length) {
         const ub = l.i++;
         if (k.w.get(U.slot(ub, UB_MN_MM)) === l.mm + 1 && k.w.get(U.slot(ub, UB_STATE)) === UB_EXPORTED)
-          return k.call(update_udmabuf, [ub, l.mm, l.vpn, l.pfn], 'next');
+          return k.call(update_udmabuf, { ub, mm: l.mm, vpn: l.vpn, pfn: l.pfn }, 'next');
       }
       return k.ret(0);
     },
@@ -122,7 +123,7 @@ export const mmu_notifier_update_mapping = kproc(
 export const update_udmabuf = kproc(
   'update_udmabuf',
   'drivers/dma-buf/udmabuf.c: update_udmabuf (RFC v1 2/3) → invalidate_mmap_vmas (zap_vma_ptes)',
-  (a) => ({ ub: arg(a, 0), mm: arg(a, 1), vpn: arg(a, 2), pfn: arg(a, 3), pgoff: -1, z: 0 }),
+  (a: { ub: number; mm: MmId; vpn: number; pfn: number }) => ({ ub: a.ub, mm: a.mm, vpn: a.vpn, pfn: a.pfn, pgoff: -1, z: 0 }),
   {
     range: (k, l) => {
       // find_udmabuf_range: only the guest-RAM VMA found at create time; !range || !pfn_valid(pfn) → return
@@ -158,10 +159,10 @@ export const update_udmabuf = kproc(
       const K = kern(k);
       const vmas = udmabufs(k).ub(l.ub).vmas;
       while (l.z < vmas.length) {
-        const v = vmas[l.z++] as number;
+        const v = vmas[l.z++] as VmaId;
         if (!k.w.get(K.vmaSlot(v, VMA_ATTACHED))) continue;
         const vpn = K.vma(v).start + l.pgoff;
-        return k.call(zap_page_range_single, [K.vma(v).mm, v, vpn, vpn + 1, 0], 'zap');
+        return k.call(zap_page_range_single, { mm: K.vma(v).mm, vma: v, start: vpn, end: vpn + 1, even_cows: 0 }, 'zap');
       }
       return k.ret(0);
     },

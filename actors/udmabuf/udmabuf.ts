@@ -51,12 +51,13 @@ import {
 import { memfd_live, memfd_seals } from '../../src/kernel/filemap.js';
 import { folio_add_rmap, folio_data, folio_get, folio_unpin, folio_write_data } from '../../src/kernel/folio.js';
 import { F_INDEX, F_MAPPING, kern, VMA_ATTACHED, VMA_FLAGS } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { UB_EXPORTED, UB_FOLIO, UB_PAGECOUNT, UB_RELEASED, UB_SG, UB_STATE, UB_VMAP, UB_VMAP_PFN, ub_folio, udmabufs } from '../../src/kernel/udmabuf.js';
 import { vm_flags, vma_attached } from '../mm/common.js';
 import { rfc_register } from './rfc-register.js';
 import { memfd_pin_folios } from '../mm/gup.js';
+import { type MmId, type VmaId, NO_TABLE } from '../../src/kernel/ids.js';
 
 const SEALS_WANTED = F_SEAL_SHRINK;
 const SEALS_DENIED = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
@@ -69,7 +70,7 @@ const SEALS_DENIED = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
 export const udmabuf_create = kproc(
   'udmabuf_create',
   'drivers/dma-buf/udmabuf.c: udmabuf_create → check_memfd_seals, udmabuf_pin_folios (mm/gup.c: memfd_pin_folios)',
-  (a) => ({ ub: arg(a, 0), mm: arg(a, 1), ret: 0 }),
+  (a: { ub: number; mm: MmId }) => ({ ub: a.ub, mm: a.mm, ret: 0 }),
   {
     // inode_lock_shared(file_inode(memfd)): against a concurrent memfd_add_seals (inode_lock);
     // `udmabuf_unlocked_seal_check`: as before "udmabuf: fix racy memfd sealing check" (Dec 2024)
@@ -85,7 +86,7 @@ export const udmabuf_create = kproc(
         k.note(() => `udmabuf_create ${h.name}: check_memfd_seals → ${l.ret}`);
         return 'unlock';
       }
-      return k.call(memfd_pin_folios, [h.memfd, h.pgoff, h.pages], 'pinned');
+      return k.call(memfd_pin_folios, { map: h.memfd, index: h.pgoff, nr_folios: h.pages }, 'pinned');
     },
     pinned: (k, l) => {
       const K = kern(k);
@@ -121,7 +122,7 @@ export const udmabuf_create = kproc(
       });
       return k.ret(0);
     },
-    err: (k, l) => k.call(unpin_all_folios, [l.ub], 'err_done'),
+    err: (k, l) => k.call(unpin_all_folios, { ub: l.ub }, 'err_done'),
     err_done: (k, l) => k.ret(l.ret),
   },
 );
@@ -130,7 +131,7 @@ export const udmabuf_create = kproc(
 export const unpin_all_folios = kproc(
   'unpin_all_folios',
   'drivers/dma-buf/udmabuf.c: unpin_all_folios (deinit_udmabuf)',
-  (a) => ({ ub: arg(a, 0) }),
+  (a: { ub: number }) => ({ ub: a.ub }),
   {
     unpin: (k, l) => {
       const K = kern(k);
@@ -150,14 +151,14 @@ export const unpin_all_folios = kproc(
 export const release_udmabuf = kproc(
   'release_udmabuf',
   'drivers/dma-buf/dma-buf.c: dma_buf_release → drivers/dma-buf/udmabuf.c: release_udmabuf (put_sg_table, deinit_udmabuf)',
-  (a) => ({ ub: arg(a, 0) }),
+  (a: { ub: number }) => ({ ub: a.ub }),
   {
     release: (k, l) => {
       const U = udmabufs(k);
       if (k.w.get(U.slot(l.ub, UB_STATE)) !== UB_EXPORTED) return k.ret(EBADFD);
       k.w.set(U.slot(l.ub, UB_SG), 0);
       k.w.set(U.slot(l.ub, UB_STATE), UB_RELEASED);
-      return k.call(unpin_all_folios, [l.ub], 'done');
+      return k.call(unpin_all_folios, { ub: l.ub }, 'done');
     },
     done: (k) => k.ret(0),
   },
@@ -170,7 +171,7 @@ export const release_udmabuf = kproc(
 export const mmap_udmabuf = kproc(
   'mmap_udmabuf',
   'drivers/dma-buf/dma-buf.c: dma_buf_mmap_internal → drivers/dma-buf/udmabuf.c: mmap_udmabuf',
-  (a) => ({ ub: arg(a, 0), vma: arg(a, 1), mm: 0, ret: 0 }),
+  (a: { ub: number; vma: VmaId }) => ({ ub: a.ub, vma: a.vma, mm: 0 as MmId, ret: 0 }),
   {
     lock: (k, l) => {
       l.mm = kern(k).vma(l.vma).mm;
@@ -206,7 +207,7 @@ export const mmap_udmabuf = kproc(
 export const udmabuf_vm_fault = kproc(
   'udmabuf_vm_fault',
   'drivers/dma-buf/udmabuf.c: udmabuf_vm_fault → mm/memory.c: vmf_insert_pfn (and the pre-fault loop)',
-  (a) => ({ mm: arg(a, 0), vma: arg(a, 1), vpn: arg(a, 2), t: -1 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, t: NO_TABLE }),
   {
     check: (k, l) => {
       const K = kern(k);
@@ -214,12 +215,12 @@ export const udmabuf_vm_fault = kproc(
       const ub = U.byVma.get(l.vma) ?? -1;
       const pgoff = l.vpn - K.vma(l.vma).start;
       if (ub < 0 || pgoff >= k.w.get(U.slot(ub, UB_PAGECOUNT))) return k.ret(VM_FAULT_SIGBUS);
-      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.vpn)))) return k.call(__pte_alloc, [l.mm, pmd_index(l.vpn)], 'alloced');
+      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.vpn)))) return k.call(__pte_alloc, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'alloced');
       return 'alloced';
     },
     alloced: (k, l) => {
       if (k.rv < 0) return k.ret(VM_FAULT_OOM);
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.vpn)], 'locked');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked');
     },
     locked: (k, l) => {
       if (k.rv === 0) return k.ret(VM_FAULT_NOPAGE);
@@ -262,7 +263,7 @@ export const udmabuf_vm_fault = kproc(
 export const dmabuf_user_access = kproc(
   'dmabuf_user_access',
   'arch/x86/mm/fault.c: do_user_addr_fault → mm/memory.c: handle_mm_fault → do_fault → udmabuf_vm_fault',
-  (a) => ({ vma: arg(a, 0), page: arg(a, 1), write: arg(a, 2), value: arg(a, 3), mm: 0, vpn: 0 }),
+  (a: { vma: VmaId; page: number; write: number; value: number }) => ({ vma: a.vma, page: a.page, write: a.write, value: a.value, mm: 0 as MmId, vpn: 0 }),
   {
     walk: (k, l) => {
       const K = kern(k);
@@ -281,7 +282,7 @@ export const dmabuf_user_access = kproc(
     check: (k, l) => {
       const K = kern(k);
       if (!vma_attached(k.w, K, l.vma) || (l.write && !(vm_flags(k.w, K, l.vma) & VM_WRITE))) return 'segv';
-      return k.call(udmabuf_vm_fault, [l.mm, l.vma, l.vpn], 'faulted');
+      return k.call(udmabuf_vm_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn }, 'faulted');
     },
     faulted: (k) => (k.rv & (VM_FAULT_SIGBUS | VM_FAULT_OOM) ? 'segv' : 'unlock'),
     unlock: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? 'walk' : ENDED),

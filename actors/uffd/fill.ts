@@ -52,11 +52,12 @@ import {
 import { filemap_add_folio, filemap_get_folio, filemap_remove_folio, i_size } from '../../src/kernel/filemap.js';
 import { folio_add_new_anon_rmap, folio_add_rmap, folio_alloc, folio_get, folio_lock, folio_mapping, folio_put, folio_trylock, folio_try_get, folio_unlock, folio_write_data } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { anon_vma_prepare, lock_vma_under_rcu, vm_flags } from '../mm/common.js';
 import { wake_userfault } from '../mm/userfault.js';
 import { pmdText, UFFDIO_MODE_DONTWAKE, VM_UFFD_FLAGS, vma_is_anonymous } from './common.js';
+import { type MmId, type VmaId, NO_FOLIO, NO_MEMFD, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** enum mfill_atomic_mode (include/linux/userfaultfd_k.h). */
 export const MFILL_ATOMIC_COPY = 0;
@@ -74,21 +75,21 @@ const pmd_present = (v: number): boolean => !pmd_none(v) && !is_pmd_migration_en
 export const mfill_atomic = kproc(
   'mfill_atomic',
   'mm/userfaultfd.c: mfill_atomic',
-  (a) => ({
-    mm: arg(a, 0),
-    vma: arg(a, 1),
-    dst: arg(a, 2),
-    pages: arg(a, 3),
-    mode: arg(a, 4),
-    umode: arg(a, 5),
-    value: arg(a, 6),
+  (a: { mm: MmId; vma: VmaId; dst: number; pages: number; mode: number; umode: number; value: number }) => ({
+    mm: a.mm,
+    vma: a.vma,
+    dst: a.dst,
+    pages: a.pages,
+    mode: a.mode,
+    umode: a.umode,
+    value: a.value,
     done: 0,
     err: 0,
     mmap: 0,
     pmdval: 0,
-    t: -1,
-    f: -1,
-    map: -1,
+    t: NO_TABLE,
+    f: NO_FOLIO,
+    map: NO_MEMFD,
     pgoff: 0,
   }),
   {
@@ -123,7 +124,7 @@ export const mfill_atomic = kproc(
         l.err = EEXIST; // "If the dst_pmd is mapped as THP don't override it and just be strict."
         return 'unlock';
       }
-      if (pmd_none(l.pmdval)) return k.call(__pte_alloc, [l.mm, p], 'alloced');
+      if (pmd_none(l.pmdval)) return k.call(__pte_alloc, { mm: l.mm, pmd: p }, 'alloced');
       return 'checks';
     },
     alloced: (k, l) => {
@@ -160,7 +161,7 @@ export const mfill_atomic = kproc(
       const K = kern(k);
       if (l.mode === MFILL_ATOMIC_CONTINUE) return 'cont_lookup';
       if (vma_is_anonymous(K, l.vma)) {
-        if (l.mode === MFILL_ATOMIC_ZEROPAGE) return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.dst + l.done)], 'zero_locked');
+        if (l.mode === MFILL_ATOMIC_ZEROPAGE) return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.dst + l.done) }, 'zero_locked');
         return 'anon_alloc';
       }
       return 'shmem_alloc';
@@ -174,7 +175,7 @@ export const mfill_atomic = kproc(
         return 'unlock';
       }
       folio_write_data(k.w, K, l.f, l.value);
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.dst + l.done)], 'install_locked');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.dst + l.done) }, 'install_locked');
     },
     // mfill_atomic_pte_zeropage: the zero page, pte_none checked under the PTL
     zero_locked: (k, l) => {
@@ -222,7 +223,7 @@ export const mfill_atomic = kproc(
       }
       filemap_add_folio(k.w, K, l.map, l.pgoff, l.f);
       folio_get(k.w, K, l.f); // the cache's reference; ours becomes the PTE's
-      return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.dst + l.done)], 'install_locked');
+      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.dst + l.done) }, 'install_locked');
     },
     shmem_unlock_put: (k, l) => (folio_unlock(k, kern(k), l.f) ? 'put_unlock' : ENDED),
     // mfill_atomic_pte_continue: shmem_get_folio(inode, pgoff, 0, &folio, SGP_NOALLOC)
@@ -230,8 +231,8 @@ export const mfill_atomic = kproc(
       const K = kern(k);
       l.map = K.vma(l.vma).memfd;
       l.pgoff = K.linear_page_index(l.vma, l.dst + l.done);
-      l.f = l.pgoff < i_size(k.w, K, l.map) ? filemap_get_folio(k.w, K, l.map, l.pgoff) : -1;
-      if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = -1;
+      l.f = l.pgoff < i_size(k.w, K, l.map) ? filemap_get_folio(k.w, K, l.map, l.pgoff) : NO_FOLIO;
+      if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = NO_FOLIO;
       if (l.f < 0) {
         l.err = EFAULT; // "Our caller expects us to return -EFAULT if we failed to find folio"
         k.note(() => `mfill_atomic_pte_continue: no folio at index ${l.pgoff} (SGP_NOALLOC), -EFAULT`);
@@ -242,7 +243,7 @@ export const mfill_atomic = kproc(
     cont_lock: (k, l) => (folio_lock(k, kern(k), l.f) ? 'cont_check' : BLOCKED),
     cont_check: (k, l) => {
       const K = kern(k);
-      if (folio_mapping(k.w, K, l.f) === l.map + 1) return k.call(pte_offset_map_lock, [l.mm, pmd_index(l.dst + l.done)], 'install_locked');
+      if (folio_mapping(k.w, K, l.f) === l.map + 1) return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.dst + l.done) }, 'install_locked');
       l.err = EFAULT; // truncated meanwhile: shmem_get_folio_gfp repeats, finds nothing, -EFAULT
       return 'shmem_unlock_put';
     },
@@ -290,11 +291,11 @@ export const mfill_atomic = kproc(
     },
     put_unlock: (k, l) => {
       folio_put(k, kern(k), l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'unlock';
     },
     next: (_k, l) => {
-      l.f = -1;
+      l.f = NO_FOLIO;
       l.done++;
       return l.done < l.pages ? 'pmd' : 'unlock';
     },

@@ -9,11 +9,12 @@ import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { _PAGE_DIRTY, _PAGE_RW, EAGAIN, EBUSY, ENOENT, folio_pfn, HPAGE_PMD_NR, is_pmd_migration_entry, mk_huge_pmd, pfn_folio, pmd_pfn, pmd_trans_huge } from '../../src/kernel/defs.js';
 import { folio_get, folio_lock, folio_mapcount, folio_maybe_dma_pinned, folio_put, folio_unlock, PageAnonExclusive } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, set_pmd } from '../../src/kernel/pgtable.js';
 import { pgtable_trans_huge_deposit, pgtable_trans_huge_withdraw } from '../khugepaged/common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { anon_vma_lock, folio_get_anon_vma, folio_move_anon_rmap } from './common.js';
+import { type MmId, type VmaId, NO_FOLIO } from '../../src/kernel/ids.js';
 
 const NO_PIN_RECHECK = 'move_no_pin_recheck';
 
@@ -21,7 +22,7 @@ const NO_PIN_RECHECK = 'move_no_pin_recheck';
 export const move_pages_huge_pmd = kproc(
   'move_pages_huge_pmd',
   'mm/huge_memory.c: move_pages_huge_pmd',
-  (a) => ({ mm: arg(a, 0), dvma: arg(a, 1), svma: arg(a, 2), da: arg(a, 3), sa: arg(a, 4), dval: arg(a, 5), sval: 0, f: -1, av: -1, err: 0 }),
+  (a: { mm: MmId; dvma: VmaId; svma: VmaId; da: number; sa: number; dval: number }) => ({ mm: a.mm, dvma: a.dvma, svma: a.svma, da: a.da, sa: a.sa, dval: a.dval, sval: 0, f: NO_FOLIO, av: -1, err: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
@@ -34,7 +35,7 @@ export const move_pages_huge_pmd = kproc(
       l.f = pfn_folio(pmd_pfn(l.sval));
       if (!PageAnonExclusive(k.w, K, l.f)) {
         l.err = EBUSY;
-        l.f = -1;
+        l.f = NO_FOLIO;
         return 'unlock_src';
       }
       folio_get(k.w, K, l.f);
@@ -43,7 +44,7 @@ export const move_pages_huge_pmd = kproc(
     unlock_src: (k, l) => {
       if (!k.spin_unlock(kern(k).mm(l.mm).page_table_lock)) return ENDED;
       if (l.err) return k.ret(l.err);
-      return k.call(mmu_notifier_invalidate_range_start, [l.mm, l.sa, l.sa + HPAGE_PMD_NR], 'flock');
+      return k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.sa, end: l.sa + HPAGE_PMD_NR }, 'flock');
     },
     flock: (k, l) => (folio_lock(k, kern(k), l.f) ? 'av' : BLOCKED),
     av: (k, l) => {
@@ -97,7 +98,7 @@ export const move_pages_huge_pmd = kproc(
     ptl_unlock: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'av_unlock' : ENDED),
     av_unlock: (k, l) => (k.up_write(anon_vma_lock(kern(k), l.av)) ? 'unlock_folio' : ENDED),
     unlock_folio: (k, l) => (folio_unlock(k, kern(k), l.f) ? 'notify_end' : ENDED),
-    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.sa, l.sa + HPAGE_PMD_NR], 'put'),
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.sa, end: l.sa + HPAGE_PMD_NR }, 'put'),
     put: (k, l) => {
       folio_put(k, kern(k), l.f);
       return k.ret(l.err);

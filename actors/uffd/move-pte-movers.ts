@@ -14,9 +14,10 @@ import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { _PAGE_SPECIAL, EAGAIN, EBUSY, mk_pte, ZERO_PFN } from '../../src/kernel/defs.js';
 import { folio_maybe_dma_pinned, PageAnonExclusive } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, ptep_get, ptep_get_and_clear, set_pte_at } from '../../src/kernel/pgtable.js';
 import { first_of, folio_move_anon_rmap, folio_test_large, moved_pte, pmdText, second_of } from './common.js';
+import type { FolioId, MmId, TableId, VmaId } from '../../src/kernel/ids.js';
 
 const NO_PIN_RECHECK = 'move_no_pin_recheck';
 export const RECHECK_DST_PMD = 'uffd_move_recheck_dst_pmd';
@@ -51,7 +52,7 @@ function is_pte_pages_stable(k: Ctx, l: { mm: number; da: number; sa: number; dt
 export const move_present_pte = kproc(
   'move_present_pte',
   'mm/userfaultfd.c: move_present_pte',
-  (a) => ({ mm: arg(a, 0), dvma: arg(a, 1), svma: arg(a, 2), da: arg(a, 3), sa: arg(a, 4), dt: arg(a, 5), st: arg(a, 6), odst: arg(a, 7), osrc: arg(a, 8), dval: arg(a, 9), f: arg(a, 10), err: 0, old: 0 }),
+  (a: { mm: MmId; dvma: VmaId; svma: VmaId; da: number; sa: number; dt: TableId; st: TableId; odst: number; osrc: number; dval: number; f: FolioId }) => ({ mm: a.mm, dvma: a.dvma, svma: a.svma, da: a.da, sa: a.sa, dt: a.dt, st: a.st, odst: a.odst, osrc: a.osrc, dval: a.dval, f: a.f, err: 0, old: 0 }),
   {
     ...dptl,
     stable: (k, l) => {
@@ -101,7 +102,7 @@ export const move_present_pte = kproc(
 export const move_swap_pte = kproc(
   'move_swap_pte',
   'mm/userfaultfd.c: move_swap_pte',
-  (a) => ({ mm: arg(a, 0), da: arg(a, 1), sa: arg(a, 2), dt: arg(a, 3), st: arg(a, 4), odst: arg(a, 5), osrc: arg(a, 6), dval: arg(a, 7), err: 0 }),
+  (a: { mm: MmId; da: number; sa: number; dt: TableId; st: TableId; odst: number; osrc: number; dval: number }) => ({ mm: a.mm, da: a.da, sa: a.sa, dt: a.dt, st: a.st, odst: a.odst, osrc: a.osrc, dval: a.dval, err: 0 }),
   {
     ...dptl,
     stable: (k, l) => {
@@ -120,7 +121,7 @@ export const move_swap_pte = kproc(
 export const move_zeropage_pte = kproc(
   'move_zeropage_pte',
   'mm/userfaultfd.c: move_zeropage_pte',
-  (a) => ({ mm: arg(a, 0), da: arg(a, 1), sa: arg(a, 2), dt: arg(a, 3), st: arg(a, 4), odst: arg(a, 5), osrc: arg(a, 6), dval: arg(a, 7), err: 0 }),
+  (a: { mm: MmId; da: number; sa: number; dt: TableId; st: TableId; odst: number; osrc: number; dval: number }) => ({ mm: a.mm, da: a.da, sa: a.sa, dt: a.dt, st: a.st, odst: a.odst, osrc: a.osrc, dval: a.dval, err: 0 }),
   {
     ...dptl,
     stable: (k, l) => {

@@ -32,12 +32,13 @@ import {
 } from '../../src/kernel/defs.js';
 import { folio_get, folio_lock, folio_mapcount, folio_put, folio_test_anon, folio_trylock, folio_unlock, PageAnonExclusive } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, ptep_get } from '../../src/kernel/pgtable.js';
 import { vm_normal_folio } from '../mm/common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { anon_vma_lock, folio_get_anon_vma, folio_test_large, pmdText, pteText, UFFDIO_MODE_ALLOW_SRC_HOLES } from './common.js';
 import { move_present_pte, move_swap_pte, move_zeropage_pte, RECHECK_DST_PMD } from './move-pte-movers.js';
+import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 
 const V6_9 = 'uffd_move_v6_9';
 
@@ -45,20 +46,20 @@ const V6_9 = 'uffd_move_v6_9';
 export const move_pages_pte = kproc(
   'move_pages_pte',
   'mm/userfaultfd.c: move_pages_pte',
-  (a) => ({
-    mm: arg(a, 0),
-    dvma: arg(a, 1),
-    svma: arg(a, 2),
-    da: arg(a, 3),
-    sa: arg(a, 4),
-    mode: arg(a, 5),
+  (a: { mm: MmId; dvma: VmaId; svma: VmaId; da: number; sa: number; mode: number }) => ({
+    mm: a.mm,
+    dvma: a.dvma,
+    svma: a.svma,
+    da: a.da,
+    sa: a.sa,
+    mode: a.mode,
     dval: 0,
-    dt: -1,
-    st: -1,
+    dt: NO_TABLE,
+    st: NO_TABLE,
     mapped: 0,
     odst: 0,
     osrc: 0,
-    f: -1,
+    f: NO_FOLIO,
     fpte: 0,
     locked: 0,
     av: -1,
@@ -66,7 +67,7 @@ export const move_pages_pte = kproc(
     err: 0,
   }),
   {
-    notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, [l.mm, l.sa, l.sa + 1], 'retry'),
+    notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.sa, end: l.sa + 1 }, 'retry'),
     retry: (k, l) => {
       const K = kern(k);
       // v6.8: dst_pte = pte_offset_map_nolock(mm, dst_pmd, dst_addr, &dst_ptl); today's code:
@@ -123,7 +124,7 @@ export const move_pages_pte = kproc(
       if (is_zero_pfn(pte_pfn(l.osrc)) && k.sw(V6_9)) return 'zeropage';
       return l.f < 0 ? 'pin_lock' : 'large';
     },
-    zeropage: (k, l) => k.call(move_zeropage_pte, [l.mm, l.da, l.sa, l.dt, l.st, l.odst, l.osrc, l.dval], 'result'),
+    zeropage: (k, l) => k.call(move_zeropage_pte, { mm: l.mm, da: l.da, sa: l.sa, dt: l.dt, st: l.st, odst: l.odst, osrc: l.osrc, dval: l.dval }, 'result'),
     // Pin the page while holding the lock to be sure the page isn't freed under us
     pin_lock: (k, l) => (k.spin_lock(kern(k).ptlOf(l.st)) ? 'pin' : BLOCKED),
     pin: (k, l) => {
@@ -183,7 +184,7 @@ export const move_pages_pte = kproc(
       l.avlocked = 1;
       return 'retry';
     },
-    present: (k, l) => k.call(move_present_pte, [l.mm, l.dvma, l.svma, l.da, l.sa, l.dt, l.st, l.odst, l.osrc, l.dval, l.f], 'result'),
+    present: (k, l) => k.call(move_present_pte, { mm: l.mm, dvma: l.dvma, svma: l.svma, da: l.da, sa: l.sa, dt: l.dt, st: l.st, odst: l.odst, osrc: l.osrc, dval: l.dval, f: l.f }, 'result'),
     swap: (k, l) => {
       if (is_migration_entry(l.osrc)) {
         unmapBoth(k, l);
@@ -191,7 +192,7 @@ export const move_pages_pte = kproc(
       }
       if (!is_swap_pte(l.osrc)) return fail(k, l, EFAULT, 'out', `src PTE is ${pteText(l.osrc)}`);
       if (!(l.osrc & _PAGE_SWP_EXCLUSIVE)) return fail(k, l, EBUSY, 'out', 'swap entry not exclusive');
-      return k.call(move_swap_pte, [l.mm, l.da, l.sa, l.dt, l.st, l.odst, l.osrc, l.dval], 'result');
+      return k.call(move_swap_pte, { mm: l.mm, da: l.da, sa: l.sa, dt: l.dt, st: l.st, odst: l.odst, osrc: l.osrc, dval: l.dval }, 'result');
     },
     result: (k, l) => {
       l.err = k.rv;
@@ -208,14 +209,14 @@ export const move_pages_pte = kproc(
     },
     out_put: (k, l) => {
       folio_put(k, kern(k), l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'out_unmap';
     },
     out_unmap: (k, l) => {
       unmapBoth(k, l);
       return 'out_notify';
     },
-    out_notify: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.sa, l.sa + 1], 'done'),
+    out_notify: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.sa, end: l.sa + 1 }, 'done'),
     done: (k, l) => {
       k.note(() => `move_pages_pte(dst ${l.da}, src ${l.sa}) = ${l.err}`);
       return k.ret(l.err);
@@ -223,7 +224,7 @@ export const move_pages_pte = kproc(
   },
 );
 
-function fail(k: Ctx, l: { err: number }, err: number, next: string, why: string): string {
+function fail<S extends string>(k: Ctx<S>, l: { err: number }, err: number, next: S, why: string): S {
   l.err = err;
   k.note(() => `move_pages_pte: ${why}: ${err}`);
   return next;

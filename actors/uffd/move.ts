@@ -33,7 +33,7 @@ import {
 } from '../../src/kernel/defs.js';
 import { PageAnonExclusive } from '../../src/kernel/folio.js';
 import { kern, MM_MMAP_CHANGING, MM_USERS, VMA_ATTACHED } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get } from '../../src/kernel/pgtable.js';
 import { split_huge_pmd } from '../khugepaged/split.js';
 import { anon_vma_prepare, lock_vma_under_rcu } from '../mm/common.js';
@@ -55,6 +55,7 @@ import {
 import { move_pages_huge_pmd } from './move-huge.js';
 import { pteAllocSteps } from './pte-alloc.js';
 import { move_pages_pte } from './move-pte.js';
+import { type MmId, NO_VMA, type VmaId } from '../../src/kernel/ids.js';
 
 const FILE = 'uffd_file_vmas';
 const PER_VMA_LOCKS = 'uffd_move_v6_9'; // per-VMA locks since v6.9
@@ -63,13 +64,13 @@ const PER_VMA_LOCKS = 'uffd_move_v6_9'; // per-VMA locks since v6.9
 export const uffdio_move = kproc(
   'userfaultfd_move',
   'fs/userfaultfd.c: userfaultfd_move',
-  (a) => ({ mm: arg(a, 0), dst: arg(a, 1), src: arg(a, 2), len: arg(a, 3), mode: arg(a, 4), ret: 0 }),
+  (a: { mm: MmId; dst: number; src: number; len: number; mode: number }) => ({ mm: a.mm, dst: a.dst, src: a.src, len: a.len, mode: a.mode, ret: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
       if (l.mode & ~(UFFDIO_MODE_ALLOW_SRC_HOLES | UFFDIO_MODE_DONTWAKE)) return k.ret(EINVAL);
       if (k.w.get(K.mm(l.mm).base + MM_USERS) === 0) return k.ret(ESRCH); // mmget_not_zero
-      return k.call(move_pages, [l.mm, l.dst, l.src, l.len, l.mode], 'done');
+      return k.call(move_pages, { mm: l.mm, da: l.dst, sa: l.src, len: l.len, mode: l.mode }, 'done');
     },
     done: (k, l) => {
       l.ret = k.rv;
@@ -95,7 +96,7 @@ const pack = (dvma: number, svma: number): number => dvma * 256 + svma;
 export const uffd_move_lock = kproc(
   'uffd_move_lock',
   'mm/userfaultfd.c: uffd_move_lock (uffd_lock_vma, lock_vma_under_rcu, mmap_lock fallback)',
-  (a) => ({ mm: arg(a, 0), dst: arg(a, 1), src: arg(a, 2), dvma: -1, svma: -1 }),
+  (a: { mm: MmId; dst: number; src: number }) => ({ mm: a.mm, dst: a.dst, src: a.src, dvma: NO_VMA, svma: NO_VMA }),
   {
     // uffd_lock_vma(mm, dst_start): lock_vma_under_rcu, refused if the VMA has no anon_vma yet
     dst_rcu: (k, l) => {
@@ -171,11 +172,11 @@ function validate_move_areas(k: Parameters<typeof kern>[0], svma: number, dvma: 
 export const move_pages = kproc(
   'move_pages',
   'mm/userfaultfd.c: move_pages',
-  (a) => ({ mm: arg(a, 0), ds: arg(a, 1), ss: arg(a, 2), len: arg(a, 3), mode: arg(a, 4), dvma: -1, svma: -1, da: arg(a, 1), sa: arg(a, 2), moved: 0, err: EINVAL, dval: 0, step: 0 }),
+  (a: { mm: MmId; da: number; sa: number; len: number; mode: number }) => ({ mm: a.mm, ds: a.da, ss: a.sa, len: a.len, mode: a.mode, dvma: NO_VMA, svma: NO_VMA, da: a.da, sa: a.sa, moved: 0, err: EINVAL, dval: 0, step: 0 }),
   {
     lock: (k, l) => {
       if (!k.sw(PER_VMA_LOCKS)) return k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'find_vmas' : BLOCKED; // v6.8: mmap_read_lock(mm)
-      return k.call(uffd_move_lock, [l.mm, l.ds, l.ss], 'locked');
+      return k.call(uffd_move_lock, { mm: l.mm, dst: l.ds, src: l.ss }, 'locked');
     },
     find_vmas: (k, l) => {
       // v6.8: dst_vma = find_vma(mm, dst_start) ... src_vma = find_vma(mm, src_start); -EINVAL if
@@ -191,8 +192,8 @@ export const move_pages = kproc(
         l.err = k.rv;
         return 'out';
       }
-      l.dvma = k.rv >> 8;
-      l.svma = k.rv & 255;
+      l.dvma = (k.rv >> 8) as VmaId;
+      l.svma = (k.rv & 255) as VmaId;
       return 'map_changing';
     },
     // Re-check after taking map_changing_lock (ctx->map_changing_lock: not modelled as a lock; no
@@ -243,19 +244,19 @@ export const move_pages = kproc(
         k.note(() => `move_pages: src pmd is ${pmdText(v)}, the move does not cover it: split_huge_pmd`);
         return 'thp_unlock_split';
       }
-      return k.call(move_pages_huge_pmd, [l.mm, l.dvma, l.svma, l.da, l.sa, l.dval], 'huge_done');
+      return k.call(move_pages_huge_pmd, { mm: l.mm, dvma: l.dvma, svma: l.svma, da: l.da, sa: l.sa, dval: l.dval }, 'huge_done');
     },
     thp_unlock_pte: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'pte_path' : ENDED),
     thp_unlock_out: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'unlock' : ENDED),
     thp_unlock_split: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'split' : ENDED),
-    split: (k, l) => k.call(split_huge_pmd, [l.mm, l.svma, l.sa], 'loop'), // the folio will be split by move_pages_pte()
+    split: (k, l) => k.call(split_huge_pmd, { mm: l.mm, vma: l.svma, address: l.sa }, 'loop'), // the folio will be split by move_pages_pte()
     huge_done: (k, l) => {
       l.err = k.rv;
       l.step = HPAGE_PMD_NR;
       return 'stepped';
     },
     ...pteAllocSteps('unlock'),
-    pte: (k, l) => k.call(move_pages_pte, [l.mm, l.dvma, l.svma, l.da, l.sa, l.mode], 'pte_done'),
+    pte: (k, l) => k.call(move_pages_pte, { mm: l.mm, dvma: l.dvma, svma: l.svma, da: l.da, sa: l.sa, mode: l.mode }, 'pte_done'),
     pte_done: (k, l) => {
       l.err = k.rv;
       l.step = 1;

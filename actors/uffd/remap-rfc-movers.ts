@@ -12,9 +12,10 @@ import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { _PAGE_SWP_EXCLUSIVE, EAGAIN, EBUSY } from '../../src/kernel/defs.js';
 import { folio_mapcount, folio_test_anon } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, ptep_get, ptep_get_and_clear, set_pte_at } from '../../src/kernel/pgtable.js';
 import { first_of, folio_move_anon_rmap, folio_test_large, moved_pte, pmdText, pteText, second_of } from './common.js';
+import type { FolioId, MmId, TableId, VmaId } from '../../src/kernel/ids.js';
 
 const FIX = 'remap_pmd_recheck';
 
@@ -26,19 +27,19 @@ const FIX = 'remap_pmd_recheck';
 export const remap_anon_pte = kproc(
   'remap_anon_pte',
   'mm/userfaultfd.c: remap_anon_pte (RFC v2)',
-  (a) => ({
-    mm: arg(a, 0),
-    dvma: arg(a, 1),
-    svma: arg(a, 2),
-    da: arg(a, 3),
-    sa: arg(a, 4),
-    dt: arg(a, 5),
-    st: arg(a, 6),
-    odst: arg(a, 7),
-    osrc: arg(a, 8),
-    f: arg(a, 9),
-    dval: arg(a, 10),
-    sval: arg(a, 11),
+  (a: { mm: MmId; dvma: VmaId; svma: VmaId; da: number; sa: number; dt: TableId; st: TableId; odst: number; osrc: number; f: FolioId; dval: number; sval: number }) => ({
+    mm: a.mm,
+    dvma: a.dvma,
+    svma: a.svma,
+    da: a.da,
+    sa: a.sa,
+    dt: a.dt,
+    st: a.st,
+    odst: a.odst,
+    osrc: a.osrc,
+    f: a.f,
+    dval: a.dval,
+    sval: a.sval,
     err: 0,
   }),
   {
@@ -93,7 +94,7 @@ export const remap_anon_pte = kproc(
 export const remap_swap_pte = kproc(
   'remap_swap_pte',
   'mm/userfaultfd.c: remap_swap_pte (RFC v2)',
-  (a) => ({ mm: arg(a, 0), da: arg(a, 1), sa: arg(a, 2), dt: arg(a, 3), st: arg(a, 4), odst: arg(a, 5), osrc: arg(a, 6), dval: arg(a, 7), sval: arg(a, 8), err: 0 }),
+  (a: { mm: MmId; da: number; sa: number; dt: TableId; st: TableId; odst: number; osrc: number; dval: number; sval: number }) => ({ mm: a.mm, da: a.da, sa: a.sa, dt: a.dt, st: a.st, odst: a.odst, osrc: a.osrc, dval: a.dval, sval: a.sval, err: 0 }),
   {
     start: (k, l) => (l.osrc & _PAGE_SWP_EXCLUSIVE ? 'lock1' : k.ret(EBUSY)), // !pte_swp_exclusive
     lock1: (k, l) => (k.spin_lock(first_of(kern(k).ptlOf(l.dt), kern(k).ptlOf(l.st))) ? 'lock2' : BLOCKED),

@@ -32,12 +32,13 @@ import {
 } from '../../src/kernel/defs.js';
 import { folio_get, folio_lock, folio_mapcount, folio_put, folio_test_anon, folio_trylock, folio_unlock } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_ro_nolock, pte_unmap, ptep_get } from '../../src/kernel/pgtable.js';
 import { vm_normal_folio } from '../mm/common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { anon_vma_lock, folio_get_anon_vma, folio_test_large, pmdText, UFFDIO_MODE_ALLOW_SRC_HOLES } from './common.js';
 import { remap_anon_pte, remap_swap_pte } from './remap-rfc-movers.js';
+import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 
 const FIX = 'remap_pmd_recheck';
 /** pte_offset_map_nolock (the 2023 name of pte_offset_map_ro_nolock): RCU + the pmd value mapped through, or 0. */
@@ -50,27 +51,27 @@ const pte_offset_map_nolock = pte_offset_map_ro_nolock;
 export const remap_pages_pte = kproc(
   'remap_pages_pte',
   'mm/userfaultfd.c: remap_pages_pte (RFC v2)',
-  (a) => ({
-    mm: arg(a, 0),
-    dvma: arg(a, 1),
-    svma: arg(a, 2),
-    da: arg(a, 3),
-    sa: arg(a, 4),
-    mode: arg(a, 5),
+  (a: { mm: MmId; dvma: VmaId; svma: VmaId; da: number; sa: number; mode: number }) => ({
+    mm: a.mm,
+    dvma: a.dvma,
+    svma: a.svma,
+    da: a.da,
+    sa: a.sa,
+    mode: a.mode,
     dval: 0,
     sval: 0,
-    dt: -1,
-    st: -1,
+    dt: NO_TABLE,
+    st: NO_TABLE,
     mapped: 0,
     odst: 0,
     osrc: 0,
-    f: -1,
+    f: NO_FOLIO,
     av: -1,
     avlocked: 0,
     err: 0,
   }),
   {
-    notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, [l.mm, l.sa, l.sa + 1], 'retry'),
+    notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.sa, end: l.sa + 1 }, 'retry'),
     retry: (k, l) => {
       const K = kern(k);
       // dst_pte = pte_offset_map_nolock(dst_mm, dst_pmd, dst_addr, &dst_ptl)
@@ -196,7 +197,7 @@ export const remap_pages_pte = kproc(
       return 'retry';
     },
     remap: (k, l) =>
-      k.call(remap_anon_pte, [l.mm, l.dvma, l.svma, l.da, l.sa, l.dt, l.st, l.odst, l.osrc, l.f, l.dval, l.sval], 'result'),
+      k.call(remap_anon_pte, { mm: l.mm, dvma: l.dvma, svma: l.svma, da: l.da, sa: l.sa, dt: l.dt, st: l.st, odst: l.odst, osrc: l.osrc, f: l.f, dval: l.dval, sval: l.sval }, 'result'),
     swap: (k, l) => {
       if (is_migration_entry(l.osrc)) {
         unmapBoth(k, l);
@@ -208,7 +209,7 @@ export const remap_pages_pte = kproc(
         l.err = EFAULT; // non_swap_entry other than migration
         return 'out';
       }
-      return k.call(remap_swap_pte, [l.mm, l.da, l.sa, l.dt, l.st, l.odst, l.osrc, l.dval, l.sval], 'result');
+      return k.call(remap_swap_pte, { mm: l.mm, da: l.da, sa: l.sa, dt: l.dt, st: l.st, odst: l.odst, osrc: l.osrc, dval: l.dval, sval: l.sval }, 'result');
     },
     result: (k, l) => {
       l.err = k.rv;
@@ -222,14 +223,14 @@ export const remap_pages_pte = kproc(
     out_folio: (k, l) => (l.f < 0 || folio_unlock(k, kern(k), l.f) ? 'out_put' : ENDED),
     out_put: (k, l) => {
       if (l.f >= 0) folio_put(k, kern(k), l.f);
-      l.f = -1;
+      l.f = NO_FOLIO;
       return 'out_unmap';
     },
     out_unmap: (k, l) => {
       unmapBoth(k, l);
       return 'out_notify';
     },
-    out_notify: (k, l) => k.call(mmu_notifier_invalidate_range_end, [l.mm, l.sa, l.sa + 1], 'done'),
+    out_notify: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.sa, end: l.sa + 1 }, 'done'),
     done: (k, l) => {
       k.note(() => `remap_pages_pte(dst ${l.da}, src ${l.sa}) = ${l.err}`);
       return k.ret(l.err);
@@ -238,14 +239,14 @@ export const remap_pages_pte = kproc(
 );
 
 /** BUG_ON(<pred>(*pmd)) as one step: the verdict, or undefined to go on. */
-function bugOn(k: Ctx, mm: number, vpn: number, what: string, pred: (v: number) => boolean): number | undefined {
+function bugOn(k: Ctx, mm: number, vpn: number, what: string, pred: (v: number) => boolean): typeof ENDED | undefined {
   const v = pmdp_get(k.w, kern(k), mm, pmd_index(vpn));
   k.note(() => `BUG_ON(${what}): pmd ${pmd_index(vpn)} is ${pmdText(v)}`);
   return k.BUG_ON(pred(v), what) ? ENDED : undefined;
 }
 
 /** Jann's fix: the pmd changed since the table was mapped → -EAGAIN after unlocking. */
-function stale(k: Ctx, l: { err: number }, which: string, next: string): string {
+function stale<S extends string>(k: Ctx<S>, l: { err: number }, which: string, next: S): S {
   l.err = EAGAIN;
   k.note(() => `remap_pages_pte: ${which} pmd changed under us (pmd_same failed under the PTL): -EAGAIN`);
   return next;

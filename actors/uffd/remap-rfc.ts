@@ -15,7 +15,7 @@ import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { EAGAIN, EEXIST, EINVAL, ESRCH, HPAGE_PMD_NR, pmd_none, pmd_trans_huge, VM_SHARED } from '../../src/kernel/defs.js';
 import { kern, MM_MMAP_CHANGING, MM_USERS, VMA_ATTACHED } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get } from '../../src/kernel/pgtable.js';
 import { split_huge_pmd } from '../khugepaged/split.js';
 import { anon_vma_prepare } from '../mm/common.js';
@@ -35,6 +35,7 @@ import {
 import { pteAllocSteps } from './pte-alloc.js';
 import { remap_pages_huge_pmd } from './remap-rfc-huge.js';
 import { remap_pages_pte } from './remap-rfc-pte.js';
+import { type MmId, NO_VMA } from '../../src/kernel/ids.js';
 
 const FILE = 'uffd_file_vmas';
 
@@ -42,14 +43,14 @@ const FILE = 'uffd_file_vmas';
 export const uffdio_remap = kproc(
   'userfaultfd_remap',
   'fs/userfaultfd.c: userfaultfd_remap (RFC v2)',
-  (a) => ({ mm: arg(a, 0), dst: arg(a, 1), src: arg(a, 2), len: arg(a, 3), mode: arg(a, 4), ret: 0 }),
+  (a: { mm: MmId; dst: number; src: number; len: number; mode: number }) => ({ mm: a.mm, dst: a.dst, src: a.src, len: a.len, mode: a.mode, ret: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
       if (k.w.get(K.mm(l.mm).base + MM_MMAP_CHANGING)) return k.ret(EAGAIN);
       if (l.mode & ~(UFFDIO_MODE_ALLOW_SRC_HOLES | UFFDIO_MODE_DONTWAKE)) return k.ret(EINVAL);
       if (k.w.get(K.mm(l.mm).base + MM_USERS) === 0) return k.ret(ESRCH); // mmget_not_zero
-      return k.call(remap_pages, [l.mm, l.dst, l.src, l.len, l.mode], 'done');
+      return k.call(remap_pages, { mm: l.mm, ds: l.dst, ss: l.src, len: l.len, mode: l.mode }, 'done');
     },
     done: (k, l) => {
       l.ret = k.rv;
@@ -84,7 +85,7 @@ function validate_remap_areas(k: Ctx, svma: number, dvma: number): number {
 export const remap_pages = kproc(
   'remap_pages',
   'mm/userfaultfd.c: remap_pages (RFC v2)',
-  (a) => ({ mm: arg(a, 0), ds: arg(a, 1), ss: arg(a, 2), len: arg(a, 3), mode: arg(a, 4), dvma: -1, svma: -1, da: 0, sa: 0, moved: 0, err: EINVAL, dval: 0, step: 0 }),
+  (a: { mm: MmId; ds: number; ss: number; len: number; mode: number }) => ({ mm: a.mm, ds: a.ds, ss: a.ss, len: a.len, mode: a.mode, dvma: NO_VMA, svma: NO_VMA, da: 0, sa: 0, moved: 0, err: EINVAL, dval: 0, step: 0 }),
   {
     lock: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'find' : BLOCKED),
     find: (k, l) => {
@@ -130,18 +131,18 @@ export const remap_pages = kproc(
         k.note(() => `remap_pages: src pmd is ${pmdText(v)}, move does not cover it: split_huge_pmd`);
         return 'thp_unlock_split';
       }
-      return k.call(remap_pages_huge_pmd, [l.mm, l.dvma, l.svma, l.da, l.sa, l.dval], 'huge_done');
+      return k.call(remap_pages_huge_pmd, { mm: l.mm, dvma: l.dvma, svma: l.svma, da: l.da, sa: l.sa, dval: l.dval }, 'huge_done');
     },
     thp_unlock_pte: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'pte_path' : ENDED),
     thp_unlock_split: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'split' : ENDED),
-    split: (k, l) => k.call(split_huge_pmd, [l.mm, l.svma, l.sa], 'loop'),
+    split: (k, l) => k.call(split_huge_pmd, { mm: l.mm, vma: l.svma, address: l.sa }, 'loop'),
     huge_done: (k, l) => {
       l.err = k.rv;
       l.step = HPAGE_PMD_NR;
       return 'stepped';
     },
     ...pteAllocSteps('out'),
-    pte: (k, l) => k.call(remap_pages_pte, [l.mm, l.dvma, l.svma, l.da, l.sa, l.mode], 'pte_done'),
+    pte: (k, l) => k.call(remap_pages_pte, { mm: l.mm, dvma: l.dvma, svma: l.svma, da: l.da, sa: l.sa, mode: l.mode }, 'pte_done'),
     pte_done: (k, l) => {
       l.err = k.rv;
       l.step = 1;

@@ -11,9 +11,10 @@
  */
 import { ENDED, BLOCKED } from '../../src/engine/proc.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { guestProtocol, type VirtioGpu } from '../../machines/virtio-gpu.js';
 import { cpu_access } from '../mm/access.js';
+import type { VmaId } from '../../src/kernel/ids.js';
 
 /** Frame f's pixel value. */
 export const frameValue = (f: number): number => 96 + f;
@@ -22,7 +23,7 @@ export const frameValue = (f: number): number => 96 + f;
 export const virtio_gpu_guest = kproc(
   'virtio_gpu_guest',
   'drivers/gpu/drm/virtio/virtgpu_vq.c: virtio_gpu_cmd_resource_create_blob, virtio_gpu_cmd_set_scanout_blob, virtio_gpu_cmd_resource_flush (fenced), virtio_gpu_cmd_unref_resource',
-  (a) => ({ vmm: arg(a, 0), vma: arg(a, 1), pages: arg(a, 2), frames: arg(a, 3), frame: 1, page: 0, ahead: 0 }),
+  (a: { vmm: number; vma: VmaId; pages: number; frames: number }) => ({ vmm: a.vmm, vma: a.vma, pages: a.pages, frames: a.frames, frame: 1, page: 0, ahead: 0 }),
   {
     create: (k, l) => (k.msg.call<VirtioGpu>(l.vmm, { type: 'CreateBlob', res: 1, pages: l.pages }) ? 'created' : ENDED),
     created: (k) => {
@@ -34,7 +35,7 @@ export const virtio_gpu_guest = kproc(
     render: (k, l) => {
       if (l.page >= l.pages) return l.ahead ? 'flushed' : 'flush';
       const mm = kern(k).vma(l.vma).mm;
-      return k.call(cpu_access, [mm, l.vma, l.page++, 1, frameValue(l.frame)], 'render');
+      return k.call(cpu_access, { mm, vma: l.vma, page: l.page++, write: 1, value: frameValue(l.frame) }, 'render');
     },
     flush: (k, l) => {
       const flush = { type: 'Flush', res: 1, frame: l.frame } as const;

@@ -16,12 +16,13 @@
  */
 import { BLOCKED } from '../../src/engine/proc.js';
 import { kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { importerProtocol } from '../../machines/virtio-gpu.js';
 import { munmap } from '../mm/madvise.js';
 import { dma_buf_attach, dma_buf_cpu_access, dma_buf_detach, dma_buf_map, importer_read, VIA_MMAP, VIA_SG } from '../udmabuf/dma-buf.js';
 import { mmap_udmabuf } from '../udmabuf/udmabuf.js';
 import { frameValue } from './guest.js';
+import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 export const IMP_GPU = 0;
 export const IMP_UI = 1;
@@ -33,27 +34,27 @@ const usesMmap = (kind: number): boolean => kind === IMP_UI || kind === IMP_SPIC
 export const dma_buf_importer = kproc(
   'dma_buf_importer',
   'qemu ui/console.c: dpy_gl_scanout_dmabuf / dpy_gfx_update, ui/spice-display.c, gstreamer dmabuf import; drivers/dma-buf/dma-buf.c importer API',
-  (a) => ({ kind: arg(a, 0), vma: arg(a, 1), pages: arg(a, 2), f0: arg(a, 3), f1: arg(a, 4), fclosed: arg(a, 5), mm: arg(a, 6), ub: -1, frame: 0, page: 0 }),
+  (a: { kind: number; vma: VmaId; pages: number; f0: number; f1: number; fclosed: number; mm: MmId }) => ({ kind: a.kind, vma: a.vma, pages: a.pages, f0: a.f0, f1: a.f1, fclosed: a.fclosed, mm: a.mm, ub: -1, frame: 0, page: 0 }),
   {
     take_import: (k, l) => {
       const m = k.msg.recv(importerProtocol);
       if (!m) return BLOCKED;
       if (m.type !== 'Import') return k.ret(-1);
       l.ub = m.fd;
-      return usesMmap(l.kind) ? k.call(mmap_udmabuf, [l.ub, l.vma], 'take') : k.call(dma_buf_attach, [l.ub], 'map');
+      return usesMmap(l.kind) ? k.call(mmap_udmabuf, { ub: l.ub, vma: l.vma }, 'take') : k.call(dma_buf_attach, { ub: l.ub }, 'map');
     },
-    map: (k, l) => k.call(dma_buf_map, [l.ub, l.mm], 'take'),
+    map: (k, l) => k.call(dma_buf_map, { ub: l.ub, mm: l.mm }, 'take'),
     take: (k, l) => {
       const m = k.msg.recv(importerProtocol);
       if (!m) return BLOCKED;
-      if (m.type === 'Close') return usesMmap(l.kind) ? k.call(munmap, [kern(k).vma(l.vma).mm, l.vma], 'closed') : k.call(dma_buf_detach, [l.ub], 'closed');
+      if (m.type === 'Close') return usesMmap(l.kind) ? k.call(munmap, { mm: kern(k).vma(l.vma).mm, vma: l.vma }, 'closed') : k.call(dma_buf_detach, { ub: l.ub }, 'closed');
       l.frame = m.type === 'Frame' ? m.frame : 0;
       l.page = 0;
-      return l.kind === IMP_SPICE ? k.call(dma_buf_cpu_access, [l.ub, 0], 'read') : 'read';
+      return l.kind === IMP_SPICE ? k.call(dma_buf_cpu_access, { ub: l.ub, end: 0 }, 'read') : 'read';
     },
     read: (k, l) => {
-      if (l.page >= l.pages) return l.kind === IMP_SPICE ? k.call(dma_buf_cpu_access, [l.ub, 1], 'signal') : 'signal';
-      return k.call(importer_read, [l.ub, l.page++, usesMmap(l.kind) ? VIA_MMAP : VIA_SG, l.vma, l.frame, frameValue(l.frame)], 'read');
+      if (l.page >= l.pages) return l.kind === IMP_SPICE ? k.call(dma_buf_cpu_access, { ub: l.ub, end: 1 }, 'signal') : 'signal';
+      return k.call(importer_read, { ub: l.ub, page: l.page++, via: usesMmap(l.kind) ? VIA_MMAP : VIA_SG, vma: l.vma, frame: l.frame, want: frameValue(l.frame) }, 'read');
     },
     signal: (k, l) => {
       k.fence.signal(l.frame === 1 ? l.f0 : l.f1);

@@ -8,7 +8,7 @@
  * Simplified: one blob resource; at most two importers; two frames.
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { type VirtioGpu, vmmProtocol } from '../../machines/virtio-gpu.js';
 
 export const MAX_IMPORTERS = 2;
@@ -22,16 +22,16 @@ export const IMPORTER_FENCES = 3;
 export const virtio_gpu_vmm = kproc(
   'virtio_gpu_vmm',
   'qemu hw/display/virtio-gpu.c: virtio_gpu_resource_create_blob, virtio_gpu_resource_flush, virtio_gpu_resource_unref; virtio-gpu-udmabuf.c: virtio_gpu_create_udmabuf',
-  (a) => ({
-    ub: arg(a, 0),
-    imp0: arg(a, 1),
-    imp1: arg(a, 2),
-    f00: arg(a, 3),
-    f01: arg(a, 4),
-    f02: arg(a, 5),
-    f10: arg(a, 6),
-    f11: arg(a, 7),
-    f12: arg(a, 8),
+  (a: { ub: number; imp0: number; imp1: number; f00: number; f01: number; f02: number; f10: number; f11: number; f12: number }) => ({
+    ub: a.ub,
+    imp0: a.imp0,
+    imp1: a.imp1,
+    f00: a.f00,
+    f01: a.f01,
+    f02: a.f02,
+    f10: a.f10,
+    f11: a.f11,
+    f12: a.f12,
     guest: -1,
     pages: 0,
     fd: -1,

@@ -41,7 +41,8 @@ export const FLAGS = {
   html: { arg: 'file', desc: 'replay: write the self-contained HTML trace viewer', def: 'none' },
   perfetto: { arg: 'file', desc: 'replay: write Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing)', def: 'none' },
   mermaid: { arg: 'file', desc: 'replay: write a Mermaid sequence diagram (fenced when the file ends in .md)', def: 'none' },
-  trace: { arg: 'file', desc: 'replay: write the trace events as JSON', def: 'none' },
+  trace: { arg: 'file', desc: 'replay: write the trace events and the kernel state at the end as JSON', def: 'none' },
+  'trace-schema': { arg: 'file', desc: "replay: write the JSON Schema of that trace (its state section from the kernel's region declarations)", def: 'none' },
   dot: { arg: 'file', desc: 'lockdep: write the lock-order graph as Graphviz DOT', def: 'none' },
   'max-memory': { arg: 'size', desc: 'bytes a DFS visited set may take (1048576, 512k, 64m, 2g); reaching it stops the search cleanly (named max-memory)', def: '1g' },
   'task-limit': {

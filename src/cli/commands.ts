@@ -10,6 +10,7 @@ import { loadScenarioFile, type Scenario, scenarioWarnings } from '../scenario/l
 import { toJson } from '../trace/json.js';
 import { lockOrder } from '../trace/lockorder.js';
 import { stateRecorder } from '../trace/state.js';
+import { kernelState, traceSchema } from '../trace/kernel-state.js';
 import { toText } from '../trace/text.js';
 import { exploreOptions, type Flags, int, params, runLimits, UsageError } from './args.js';
 import { type LockdepReport, lockdepText, lockdepVariant, writeDot } from './lockdep.js';
@@ -151,8 +152,10 @@ export function replay(pos: string[], flags: Flags): number {
     const path = flags[flag];
     if (path) writeFileSync(path, fn(r.events, meta, extras, path));
   }
-  if (flags.trace) writeFileSync(flags.trace, toJson(r.events, meta));
-  if (flags.json) out(toJson(r.events, meta));
+  const state = kernelState(r.world.layout, (i) => r.world.mem[i] as number);
+  if (flags.trace) writeFileSync(flags.trace, toJson(r.events, meta, state));
+  if (flags['trace-schema']) writeFileSync(flags['trace-schema'], `${JSON.stringify(traceSchema(r.world.layout), null, 2)}\n`);
+  if (flags.json) out(toJson(r.events, meta, state));
   else {
     out(toText(r.events));
     out(`verdict: ${r.verdict ? `${r.verdict.code}: ${r.verdict.message}` : 'ok'}`);

@@ -40,7 +40,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'replay',
     args: '<scenario> <token>',
     summary: 're-run a witness token: the trace, then the verdict; write exporters',
-    flags: ['variant', 'param', 'max-steps', 'max-file-size', 'json', 'html', 'perfetto', 'mermaid', 'trace'],
+    flags: ['variant', 'param', 'max-steps', 'max-file-size', 'json', 'html', 'perfetto', 'mermaid', 'trace', 'trace-schema'],
     examples: ['mmsim replay abba v1.010 --variant default', 'mmsim replay abba v1.010 --html t.html --perfetto t.json --mermaid t.md'],
   },
   {

@@ -6,12 +6,17 @@ import { acquire, EDEADLK, mightSleep, rcuLock, rcuUnlock, release, tryAcquire, 
 import { MAILBOX, READ, T_RV, T_STAMP, T_WAIT_LOCK, THREAD_STRIDE, WRITE } from '../locks/space.js';
 import { ENDED, JUMPED, type Proc } from './proc.js';
 import { type Frame, newFrame, type ThreadState } from './threads.js';
+import type { CallArgs } from './events.js';
 import type { World } from './world.js';
 import { deliverUntyped, receiptId } from './delivery.js';
 import { Fences } from './fence.js';
 import { Messaging } from './messaging.js';
 
-export class Ctx {
+/**
+ * `S` is the running procedure's labels (a type only: one Ctx serves every step), so `k.call`
+ * accepts only a label of the caller.
+ */
+export class Ctx<S extends string = string> {
   tid = -1;
   /** Typed messages between actors: send, recv, call, reply (./messaging.ts). */
   readonly msg: Messaging;
@@ -83,20 +88,21 @@ export class Ctx {
 
   // --- calls: a synchronous callee runs in this thread, under its locks and context ---
   /** Call `p`; when it returns, this frame resumes at `next` and `k.rv` holds the result. */
-  call(p: Proc, args: readonly number[], next: string): number {
+  call<A extends object>(p: Proc<A>, args: NoInfer<A>, next: S): typeof JUMPED {
     const w = this.w;
     const t = w.threads[this.tid] as ThreadState;
     const frames = t.frames;
     const top = frames[frames.length - 1] as Frame;
     const pc = top.proc.index.get(next);
     if (pc === undefined) throw new Error(`${top.proc.name}: no label ${next}`);
+    if (Array.isArray(args)) positional(p.name);
     top.pc = pc;
-    frames.push(newFrame(p, p.init(args), t));
-    w.emit?.({ k: 'call', i: w.steps, t: w.threadName(this.tid), proc: p.name, args });
+    frames.push(newFrame(p as unknown as Proc, p.init(args), t));
+    w.emit?.({ k: 'call', i: w.steps, t: w.threadName(this.tid), proc: p.name, args: args as CallArgs });
     return JUMPED;
   }
   /** Return `v` to the caller (or exit the thread from its entry procedure). */
-  ret(v: number): number {
+  ret(v: number): typeof JUMPED {
     const w = this.w;
     const frames = w.threads[this.tid]?.frames as { proc: Proc }[];
     const f = frames.pop() as { proc: Proc };
@@ -149,7 +155,7 @@ export class Ctx {
     return cond;
   }
   /** An invariant of the model broken by this step. */
-  violated(what: string): number {
+  violated(what: string): typeof ENDED {
     this.w.fail('invariant', what);
     return ENDED;
   }
@@ -165,3 +171,8 @@ export class Ctx {
 }
 
 export { EDEADLK };
+
+/** Untyped callers (tests are not type-checked) still fail loudly on old-style positional arguments. */
+export function positional(name: string): never {
+  throw new Error(`${name}: called with positional arguments (an array); pass its named argument record`);
+}

@@ -23,10 +23,19 @@ export interface Verdict {
   readonly step: number;
 }
 
+/** A call's named arguments as the trace shows them. */
+export type CallArgs = Readonly<Record<string, number>>;
+
+/** `mm=0, dst_vma=1`: a call's arguments for text exporters. */
+export const argsText = (a: CallArgs): string =>
+  Object.keys(a)
+    .map((n) => `${n}=${a[n]}`)
+    .join(', ');
+
 export type TraceEvent =
   | { readonly k: 'step'; readonly i: number; readonly t: string; readonly at: string }
   | { readonly k: 'lock'; readonly i: number; readonly t: string; readonly op: string; readonly lock: string; readonly mode: 'r' | 'w' }
-  | { readonly k: 'call'; readonly i: number; readonly t: string; readonly proc: string; readonly args: readonly number[] }
+  | { readonly k: 'call'; readonly i: number; readonly t: string; readonly proc: string; readonly args: CallArgs }
   | { readonly k: 'ret'; readonly i: number; readonly t: string; readonly proc: string; readonly rv: number }
   | {
       readonly k: 'send';

@@ -1,3 +1,5 @@
+import type { RegionDef } from './region.js';
+
 /**
  * The shape of a world's shared memory: named regions of an Int32Array.
  * Kernel objects, lock state and thread status all live in one flat array so that a world
@@ -9,6 +11,8 @@ export interface Region {
   readonly count: number;
   readonly stride: number;
   readonly fields: readonly string[];
+  /** The declaration it was made from (regions declared with `add`). */
+  readonly def?: RegionDef;
 }
 
 export class Layout {
@@ -21,6 +25,15 @@ export class Layout {
     const base = this.size;
     this.regions.push({ name, base, count, stride: fields.length, fields });
     this.size += count * fields.length;
+    for (let i = base; i < this.size; i++) this.init.push(0);
+    return base;
+  }
+
+  /** Reserve `count` records of a declared region (named `name`, by default the region's); returns the base slot. */
+  add(def: RegionDef, count: number, name = def.name): number {
+    const base = this.size;
+    this.regions.push({ name, base, count, stride: def.stride, fields: def.names, def });
+    this.size += count * def.stride;
     for (let i = base; i < this.size; i++) this.init.push(0);
     return base;
   }

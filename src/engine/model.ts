@@ -2,8 +2,9 @@
  * A model: everything about a scenario variant that does not change during a run: the memory
  * layout, the locks and their classes, the threads and their entry procedures, the invariants.
  */
+import type { LockId } from '../locks/ids.js';
 import { Layout } from './layout.js';
-import type { Proc } from './proc.js';
+import type { NoArgs, Proc } from './proc.js';
 import { LOCK_FIELDS, type LockDef, type LockKind, THREAD_FIELDS } from '../locks/space.js';
 import type { World } from './world.js';
 import type { Protocol } from '../../machines/protocol.js';
@@ -12,7 +13,8 @@ import { ACTOR_FIELDS, FENCE_FIELDS } from './mailbox-layout.js';
 export interface ThreadDef {
   readonly name: string;
   readonly entry: Proc;
-  readonly args: readonly number[];
+  /** The entry procedure's argument record. */
+  readonly args: object;
 }
 
 /** The lock-hierarchy oracle: a message when taking class `next` (in `nextMode`) while holding `held` (in `heldMode`) breaks a documented rule. */
@@ -33,8 +35,8 @@ export interface Model {
   readonly invariants: readonly Invariant[];
   /** Variant switches the code paths read (e.g. `fix_pmd_recheck`). */
   readonly switches: Readonly<Record<string, boolean>>;
-  /** Kernel objects a model wants to find again by name (memfds, VMAs, folios...). */
-  readonly objects: Readonly<Record<string, unknown>>;
+  /** Subsystem states (kernel objects, THP deposits, ...), indexed by Subsystem.id: read them with `S.of(model)`. */
+  readonly subsystems: readonly unknown[];
   /** Optional order oracle: a message when taking `next` while holding `held` breaks a documented rule. */
   readonly orderRule?: OrderRule;
   /** Each thread's protocol (null: it speaks none); empty when no thread has one. */
@@ -49,6 +51,31 @@ export interface Model {
   readonly fenceBase: number;
 }
 
+/**
+ * A typed key for one subsystem's state in a model: a subsystem registers its state while the model
+ * is built (`b.provide(S, state)`) and code paths read it back with `S.of(k.w.model)`.
+ */
+export class Subsystem<T> {
+  private static count = 0;
+  /** Index into Model.subsystems (per process; never serialised). */
+  readonly id = Subsystem.count++;
+  declare private readonly phantom?: T;
+
+  constructor(readonly name: string) {}
+
+  /** The state registered in `m`; throws if there is none. */
+  of(m: Model): T {
+    const v = m.subsystems[this.id];
+    if (v === undefined) throw new Error(`model ${m.name} has no ${this.name} subsystem`);
+    return v as T;
+  }
+
+  /** The state registered in a model or builder, if any. */
+  find(m: Model | ModelBuilder): T | undefined {
+    return m.subsystems[this.id] as T | undefined;
+  }
+}
+
 /** Builds a model: kernel objects reserve memory and locks first, threads last. */
 export class ModelBuilder {
   readonly layout = new Layout();
@@ -56,7 +83,7 @@ export class ModelBuilder {
   readonly classes: string[] = [];
   readonly threads: ThreadDef[] = [];
   readonly invariants: Invariant[] = [];
-  readonly objects: Record<string, unknown> = {};
+  readonly subsystems: unknown[] = [];
   orderRule?: OrderRule;
   readonly protocols: (Protocol | null)[] = [];
   readonly fences: string[] = [];
@@ -68,6 +95,13 @@ export class ModelBuilder {
     readonly switches: Record<string, boolean> = {},
   ) {}
 
+  /** Register a subsystem's state (once per model); returns it. */
+  provide<T>(s: Subsystem<T>, state: T): T {
+    if (this.subsystems[s.id] !== undefined) throw new Error(`model ${this.name}: ${s.name} registered twice`);
+    this.subsystems[s.id] = state;
+    return state;
+  }
+
   /** The id of a lock class, created on first use. */
   lockClass(name: string): number {
     let c = this.classes.indexOf(name);
@@ -76,12 +110,14 @@ export class ModelBuilder {
   }
 
   /** Declare a lock instance; returns its id. */
-  lock(name: string, kind: LockKind, className = name): number {
-    return this.locks.push({ name, kind, cls: this.lockClass(className) }) - 1;
+  lock(name: string, kind: LockKind, className = name): LockId {
+    return (this.locks.push({ name, kind, cls: this.lockClass(className) }) - 1) as LockId;
   }
 
-  thread(name: string, entry: Proc, args: readonly number[] = []): number {
-    return this.threads.push({ name, entry, args }) - 1;
+  /** A thread running `entry` with `args` (omit them for a procedure taking none). */
+  thread<A extends object>(name: string, entry: Proc<A>, ...args: NoArgs extends A ? [] : [NoInfer<A>]): number {
+    if (Array.isArray(args[0])) throw new Error(`thread ${name}: positional arguments (an array); pass ${entry.name}'s named argument record`);
+    return this.threads.push({ name, entry: entry as unknown as Proc, args: args[0] ?? {} }) - 1;
   }
 
   /** Thread `tid` speaks protocol `p`: its sends and receives are checked against p's machine. */
@@ -118,7 +154,7 @@ export class ModelBuilder {
       threads: this.threads,
       invariants: this.invariants,
       switches: this.switches,
-      objects: this.objects,
+      subsystems: this.subsystems,
       orderRule: this.orderRule,
       protocols: speaking ? this.protocols : [],
       actorBase,

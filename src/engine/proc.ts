@@ -3,13 +3,17 @@
  * function runs atomically, performs at most one visible operation, and returns the next label.
  * A step that blocks (a contended lock, an empty mailbox) must block before any other side effect,
  * so that re-running it after the wake-up is exact.
+ *
+ * Typing: a procedure takes a named argument record `A` (fields are numbers or branded ids, see
+ * ../kernel/ids.ts) and its labels `S` are the keys of its step table, so returning or jumping to a
+ * label that does not exist fails the compiler.
  */
 import type { Ctx } from './ctx.js';
 
 export type Locals = Record<string, number>;
 
-/** Step result: the next label, or one of the control values below. */
-export type Next = string | number;
+/** The argument record of a procedure that takes none: call it with `{}`. */
+export type NoArgs = Record<string, never>;
 
 /** The thread blocked; re-run this step when woken. */
 export const BLOCKED = -1;
@@ -18,9 +22,20 @@ export const JUMPED = -2;
 /** The run ended with a verdict (set by k.bug, k.warn, k.invariant). */
 export const ENDED = -3;
 
-export type Step = (k: Ctx, l: Locals) => Next;
+/** A control value instead of a label. */
+export type Ctl = typeof BLOCKED | typeof JUMPED | typeof ENDED;
 
-export interface Proc {
+/** Step result: a label of the procedure (one of `S`), or a control value. */
+export type Next<S extends string = string> = S | Ctl;
+
+/** One labelled step: `k` knows the procedure's labels (for k.call's return label). */
+export type Step<L = Locals, S extends string = string> = (k: Ctx<S>, l: L) => Next<S>;
+
+/**
+ * A procedure taking the argument record `A`. `Proc` (A = never) is any procedure: it can be stored
+ * and run, but only a `Proc<A>` with a known `A` can be called.
+ */
+export interface Proc<A extends object = never> {
   readonly id: number;
   /** A hash of name, citation and labels: the same in every process (ids depend on load order). */
   readonly key: number;
@@ -31,27 +46,48 @@ export interface Proc {
   readonly steps: readonly Step[];
   readonly index: ReadonlyMap<string, number>;
   /** Fresh locals from the call arguments; every call must return the same keys in the same order. */
-  readonly init: (args: readonly number[]) => Locals;
+  readonly init: (args: A) => Locals;
+}
+
+/** A procedure paired with its arguments, for a caller that does not know `A` (scripts, threads). */
+export interface Bound {
+  readonly proc: Proc;
+  readonly args: object;
+}
+
+/** Pair `p` with arguments of its own type. */
+export function bind<A extends object>(p: Proc<A>, args: NoInfer<A>): Bound {
+  if (Array.isArray(args)) throw new Error(`${p.name}: bound to positional arguments (an array); pass its named argument record`);
+  return { proc: p as unknown as Proc, args };
+}
+
+/** Fresh locals of a bound procedure. */
+export function initOf(p: Proc, args: object): Locals {
+  return (p.init as unknown as (a: object) => Locals)(args);
 }
 
 let nextId = 0;
 
-/** Define a procedure from its labelled steps (the first label is the entry). */
-export function proc(
+/**
+ * Define a procedure from its labelled steps (the first label is the entry). `init` builds the locals
+ * from the argument record; annotate its parameter (`(a: { mm: MmId }) => ...`) or omit it.
+ */
+export function proc<A extends object = NoArgs, L extends Locals = Locals, S extends string = string>(
   name: string,
   cite: string,
-  init: (args: readonly number[]) => Locals,
-  steps: Record<string, Step>,
-): Proc {
+  init: (args: A) => L,
+  steps: { readonly [K in S]: Step<L, NoInfer<S>> },
+): Proc<A> {
   const labels = Object.keys(steps);
   if (labels.length === 0) throw new Error(`proc ${name} has no steps`);
-  const p: Proc = {
+  const table = steps as unknown as Record<string, Step>;
+  const p: Proc<A> = {
     id: nextId++,
     key: stringHash(`${name}\0${cite}\0${labels.join(',')}`),
     name,
     cite,
     labels,
-    steps: labels.map((k) => steps[k] as Step),
+    steps: labels.map((k) => table[k] as Step),
     index: new Map(labels.map((k, i) => [k, i])),
     init,
   };

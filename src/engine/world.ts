@@ -10,6 +10,7 @@ import type { HeldClass, LockGraph } from '../locks/lockdep.js';
 import type { Model } from './model.js';
 import type { TraceEvent, Verdict, VerdictCode } from './events.js';
 import { Ctx } from './ctx.js';
+import { initOf } from './proc.js';
 import { Subject } from 'rxjs';
 import type { Delivery } from './delivery.js';
 import { A_MSGS, E_FIELDS } from './mailbox-layout.js';
@@ -63,7 +64,7 @@ export class World extends Memory implements LockWorld {
     this.nthreads = model.threads.length;
     this.threads = model.threads.map((d) => {
       const t: ThreadState = { frames: [], inbox: [], ha: 0, hb: 0, hashed: false };
-      t.frames.push(newFrame(d.entry, d.entry.init(d.args), t));
+      t.frames.push(newFrame(d.entry, initOf(d.entry, d.args), t));
       return t;
     });
     this.owned = new Uint8Array(this.threads.length).fill(1);

@@ -24,6 +24,8 @@ export interface ReplayResult {
   readonly events: readonly TraceEvent[];
   /** The run's own lock-order graph (class keys; names in model.classes). */
   readonly graph: LockGraph;
+  /** The world at the end of the run. */
+  readonly world: World;
 }
 
 /** Re-execute `token` on `model`; events go to `trace$` (if given) and are also returned; `observe` sees the world before each step and at the end. */
@@ -49,7 +51,7 @@ export function replayToken(
   else runLasso(w, initial, s, cycle, maxSteps, look);
   observe?.(w); // the state the run ended in
   sub.unsubscribe();
-  return { verdict: w.verdict, steps: w.steps, consumed: s.consumed, events, graph };
+  return { verdict: w.verdict, steps: w.steps, consumed: s.consumed, events, graph, world: w };
 }
 
 /**

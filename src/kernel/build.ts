@@ -5,12 +5,8 @@
  * installs the invariants and the lock-order oracle.
  */
 import type { ModelBuilder } from '../engine/model.js';
-import { LockKind } from '../locks/space.js';
 import {
   HPAGE_PMD_ORDER,
-  MAX_PC,
-  MAX_PINS,
-  MAX_THREADS,
   PTRS_PER_PTE,
   VM_DONTDUMP,
   VM_DONTEXPAND,
@@ -30,34 +26,37 @@ import { cachesHoldLiveFolios, deviceMapsWhatCpuMaps, noMappedFreedFolio, refcou
 import {
   initMem,
   Kernel,
+  KERNEL,
   M_LIVE,
   M_SEALS,
   M_SIZE,
-  MAP_FIELDS,
-  type MappingH,
   MI_SEQ,
-  MIRROR_FIELDS,
-  type MirrorH,
-  MM_FIELDS,
   MM_INV_SEQ,
   MM_USERS,
-  type MmH,
   VMA_ATTACHED,
-  VMA_FIELDS,
   VMA_FLAGS,
   VMA_IMMAP,
-  type VmaH,
 } from './kernel.js';
 import { makeOrderRule } from './order.js';
 import { cacheFolio, populate } from './populate.js';
+import { type MemfdId, NO_MEMFD, NO_MIRROR } from './ids.js';
+import { Folios } from './sys/folio.js';
+import { Memfds } from './sys/memfd.js';
+import { Mms } from './sys/mm.js';
+import { Notifiers } from './sys/notifier.js';
+import { PageTables } from './sys/pgtable.js';
 
 export type { KernelDesc, MemfdDesc, MirrorDesc, MmDesc, VmaDesc } from './desc.js';
 
 const UFFD_FLAGS = { missing: VM_UFFD_MISSING, minor: VM_UFFD_MINOR, wp: VM_UFFD_WP } as const;
 
-/** Build every kernel object; stores the Kernel as `b.objects.kernel`. Throws on inconsistent input. */
+/** Build every kernel object; registers the Kernel as the KERNEL subsystem. Throws on inconsistent input. */
 export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
-  const K = new Kernel();
+  const pgtable = new PageTables();
+  const folio = new Folios();
+  const vm = new Mms();
+  const memfd = new Memfds();
+  const notifier = new Notifiers();
   const memfdIds = new Map(d.memfds.map((m, i) => [m.name, i]));
   const hugetlbMemfd = (name?: string) => name !== undefined && d.memfds[memfdIds.get(name) ?? -1]?.kind === 'hugetlb';
 
@@ -86,102 +85,55 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   };
 
   // --- memory ---
-  K.mmBase = b.layout.region('mm', d.mms.length, MM_FIELDS);
-  const pmdBases = d.mms.map((mm, i) => b.layout.region(`pmd.${mm.name}`, npmd[i] as number, ['val']));
-  K.vmaBase = b.layout.region('vma', vmaDescs.length, VMA_FIELDS);
-  K.ntables = pools.tables;
-  K.tableBase = b.layout.region('pgtable', pools.tables, ['state', 'owner', 'gp', ...Array.from({ length: PTRS_PER_PTE }, (_, i) => `pte${i}`)]);
-  K.nNormal = pools.folios;
-  K.nfolios = pools.folios + pools.hugetlb;
-  K.folioBase = b.layout.region('folio', K.nfolios, ['state', 'refcount', 'mapcount', 'pincount', 'flags', 'order', 'mapping', 'index', 'data']);
-  K.mappingBase = b.layout.region('mapping', d.memfds.length, MAP_FIELDS);
+  vm.reserve(
+    b,
+    d.mms.map((mm) => mm.name),
+    npmd,
+    vmaDescs.length,
+  );
+  pgtable.reserve(b, pools.tables);
+  folio.reserve(b, pools.folios, pools.hugetlb);
+  memfd.reserve(b, d.memfds.length);
   const mirrorCount = vmaDescs.filter((v) => v.d.mirror).length;
-  K.mirrorBase = b.layout.region('mirror', mirrorCount, MIRROR_FIELDS);
-  K.pinBase = b.layout.region('pins', MAX_THREADS * MAX_PINS, ['folio']);
+  notifier.reserve(b, mirrorCount);
+  folio.reservePins(b);
 
   // --- locks and handles ---
-  for (let t = 0; t < pools.tables; t++) K.ptl.push(b.lock(`ptl[${t}]`, LockKind.Spin, 'ptl'));
-  for (let f = 0; f < K.nfolios; f++) K.folioLock.push(b.lock(`folio[${f}]`, LockKind.Folio, f < pools.folios ? 'folio_lock' : 'hugetlb_folio_lock'));
-  d.memfds.forEach((m, id) => {
-    if (m.pages > MAX_PC) throw new Error(`memfd ${m.name}: at most ${MAX_PC} pages`);
-    const h: MappingH = {
-      id,
-      name: m.name,
-      hugetlb: m.kind === 'hugetlb',
-      base: K.mappingBase + id * MAP_FIELDS.length,
-      i_rwsem: b.lock(`${m.name}.i_rwsem`, LockKind.Rwsem, 'i_rwsem'),
-      invalidate_lock: b.lock(`${m.name}.invalidate_lock`, LockKind.Rwsem, 'invalidate_lock'),
-      i_mmap_rwsem: b.lock(`${m.name}.i_mmap_rwsem`, LockKind.Rwsem, 'i_mmap_rwsem'),
-      i_pages: b.lock(`${m.name}.i_pages`, LockKind.Spin, 'i_pages'),
-      fault_mutex: m.kind === 'hugetlb' ? Array.from({ length: MAX_PC }, (_, i) => (i < m.pages ? b.lock(`hugetlb_fault_mutex[${m.name}:${i}]`, LockKind.Mutex, 'hugetlb_fault_mutex') : -1)) : [],
-      vmas: [],
-    };
-    K.mappings.push(h);
-    K.mappingNames.set(m.name, id);
-  });
-  let vid = 0;
-  d.mms.forEach((mmd, mi) => {
-    const mm: MmH = {
-      id: mi,
-      name: mmd.name,
-      base: K.mmBase + mi * MM_FIELDS.length,
-      pmdBase: pmdBases[mi] as number,
-      npmd: npmd[mi] as number,
-      mmap_lock: b.lock(`${mmd.name}.mmap_lock`, LockKind.Rwsem, 'mmap_lock'),
-      page_table_lock: b.lock(`${mmd.name}.page_table_lock`, LockKind.Spin, 'pmd_lock'),
-      vmas: [],
-      mirrors: [],
-      subscriptions: [],
-    };
-    K.mms.push(mm);
-    K.mmNames.set(mmd.name, mi);
+  pgtable.declareLocks(b);
+  folio.declareLocks(b);
+  memfd.declare(b, d.memfds);
+  for (const mmd of d.mms) {
+    const mm = vm.addMm(b, mmd.name);
     let start = 0;
     for (const v of mmd.vmas) {
-      if (K.vmaNames.has(v.name)) throw new Error(`two VMAs named ${v.name} (VMA names are unique in a world)`);
-      const memfd = v.memfd === undefined ? -1 : (memfdIds.get(v.memfd) as number);
+      const map = v.memfd === undefined ? NO_MEMFD : (memfdIds.get(v.memfd) as MemfdId);
       const hugetlb = hugetlbMemfd(v.memfd);
       const shift = hugetlb ? HPAGE_PMD_ORDER : 0;
       const basePages = v.pages << shift;
-      const id = vid++;
-      let mirror = -1;
+      let mirror = NO_MIRROR;
       if (v.mirror) {
-        mirror = K.mirrors.length;
-        const mid: MirrorH = {
-          id: mirror,
-          name: v.mirror.name,
-          mm: mi,
-          vma: id,
-          start: start + (v.mirror.first << shift),
-          end: start + ((v.mirror.first + v.mirror.pages) << shift),
-          base: K.mirrorBase + mirror * MIRROR_FIELDS.length,
-          lock: b.lock(`${v.mirror.name}.lock`, LockKind.Mutex, 'mirror_lock'),
-        };
-        K.mirrors.push(mid);
+        mirror = notifier.addMirror(b, v.mirror.name, mm.id, vm.nextVma, start + (v.mirror.first << shift), start + ((v.mirror.first + v.mirror.pages) << shift));
         mm.mirrors.push(mirror);
       }
-      const h: VmaH = {
-        id,
+      const h = vm.addVma(b, {
         name: v.name,
-        mm: mi,
+        mm: mm.id,
         start,
         end: start + basePages,
         pages: v.pages,
         shift,
-        memfd,
+        memfd: map,
         pgoff: v.offset ?? 0,
-        base: K.vmaBase + id * VMA_FIELDS.length,
-        vma_lock: b.lock(`${v.name}.vm_lock`, LockKind.Rwsem, 'vma_lock'),
-        hugetlb_vma_lock: hugetlb ? b.lock(`${v.name}.hugetlb_vma_lock`, LockKind.Rwsem, 'hugetlb_vma_lock') : -1,
-        anon_vma_lock: memfd < 0 || !v.shared ? b.lock(`${v.name}.anon_vma`, LockKind.Rwsem, 'anon_vma') : -1,
         mirror,
-      };
-      K.vmas.push(h);
-      K.vmaNames.set(v.name, id);
-      mm.vmas.push(id);
-      if (memfd >= 0) K.mapping(memfd).vmas.push(id);
+        hugetlb,
+        anon: map < 0 || !v.shared,
+      });
+      if (map >= 0) memfd.mapping(map).vmas.push(h.id);
       start += Math.ceil(basePages / PTRS_PER_PTE) * PTRS_PER_PTE;
     }
-  });
+  }
+
+  const K = new Kernel(pgtable, folio, vm, memfd, notifier);
 
   // --- initial state ---
   const m = initMem(b);
@@ -215,6 +167,5 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
   b.invariants.push(noMappedFreedFolio(K), refcountCoversMapsAndPins(K), cachesHoldLiveFolios(K));
   if (K.mirrors.length > 0) b.invariants.push(deviceMapsWhatCpuMaps(K));
   b.orderRule = makeOrderRule(b.classes);
-  b.objects.kernel = K;
-  return K;
+  return b.provide(KERNEL, K);
 }

@@ -5,6 +5,7 @@
  * Scale: a PTE table holds PTRS_PER_PTE = 4 entries instead of 512, so a "huge" pmd mapping
  * (THP or a 2 MB hugetlb page) covers HPAGE_PMD_NR = 4 base pages (HPAGE_PMD_ORDER 2).
  */
+import type { FolioId, TableId } from './ids.js';
 
 export const PTRS_PER_PTE = 4; // HPAGE_PMD_NR scaled down from 512
 export const PTE_SHIFT = 2; // log2(PTRS_PER_PTE)
@@ -81,7 +82,7 @@ export const SEAL_NAMES: Record<string, number> = {
 export const ZERO_PFN = 1;
 export const folio_pfn = (f: number): number => (f + 1) << HPAGE_PMD_ORDER;
 /** The folio owning a pfn, or -1 for the zero page. */
-export const pfn_folio = (pfn: number): number => (pfn >> HPAGE_PMD_ORDER) - 1;
+export const pfn_folio = (pfn: number): FolioId => ((pfn >> HPAGE_PMD_ORDER) - 1) as FolioId;
 export const pfn_subpage = (pfn: number): number => pfn & (HPAGE_PMD_NR - 1);
 
 // ---------------------------------------------------------------------------------------------
@@ -124,7 +125,7 @@ export const pmd_none = (v: number): boolean => v === 0;
 export const pmd_is_table = (v: number): boolean => (v & 7) === PMD_TABLE;
 export const pmd_trans_huge = (v: number): boolean => (v & 7) === PMD_HUGE;
 export const is_pmd_migration_entry = (v: number): boolean => (v & 7) === PMD_MIGRATION;
-export const pmd_table = (v: number): number => v >>> 8;
+export const pmd_table = (v: number): TableId => (v >>> 8) as TableId;
 export const pmd_pfn = (v: number): number => v >>> 8;
 export const mk_pmd_table = (table: number): number => (table << 8) | PMD_TABLE;
 export const mk_huge_pmd = (pfn: number, flags: number): number => (pfn << 8) | PMD_HUGE | flags;

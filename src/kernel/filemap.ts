@@ -7,10 +7,11 @@ import type { Ctx } from '../engine/ctx.js';
 import { PG_uptodate, VM_SHARED, VM_WRITE } from './defs.js';
 import { folio_mapped, folio_put } from './folio.js';
 import { F_INDEX, F_MAPPING, F_FLAGS, type Kernel, M_LIVE, M_NRPAGES, M_SEALS, M_SIZE, type Mem, VMA_ATTACHED, VMA_FLAGS } from './kernel.js';
+import type { FolioId } from './ids.js';
 
 /** filemap_get_entry / xa_load: the cached folio at index, or -1. */
-export function filemap_get_folio(m: Mem, K: Kernel, map: number, index: number): number {
-  return m.get(K.pcSlot(map, index)) - 1;
+export function filemap_get_folio(m: Mem, K: Kernel, map: number, index: number): FolioId {
+  return (m.get(K.pcSlot(map, index)) - 1) as FolioId;
 }
 
 /** filemap_add_folio / shmem_add_to_page_cache: the cache takes over the caller's extra reference. */

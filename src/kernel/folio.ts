@@ -26,9 +26,10 @@ import {
   type Kernel,
   type Mem,
 } from './kernel.js';
+import { type FolioId, NO_FOLIO } from './ids.js';
 
 /** folio_alloc / alloc_hugetlb_folio: the lowest free folio of the pool, refcount 1; -1 when empty. */
-export function folio_alloc(m: Mem, K: Kernel, order: number, hugetlb = false): number {
+export function folio_alloc(m: Mem, K: Kernel, order: number, hugetlb = false): FolioId {
   const lo = hugetlb ? K.nNormal : 0;
   const hi = hugetlb ? K.nfolios : K.nNormal;
   for (let f = lo; f < hi; f++) {
@@ -37,9 +38,9 @@ export function folio_alloc(m: Mem, K: Kernel, order: number, hugetlb = false): 
     m.set(K.fSlot(f, F_REF), 1);
     m.set(K.fSlot(f, F_ORDER), order);
     m.set(K.fSlot(f, F_FLAGS), hugetlb ? PG_hugetlb : 0);
-    return f;
+    return f as FolioId;
   }
-  return -1;
+  return NO_FOLIO;
 }
 
 export const folio_ref_count = (m: Mem, K: Kernel, f: number): number => m.get(K.fSlot(f, F_REF));

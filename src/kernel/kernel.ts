@@ -1,6 +1,8 @@
 /**
  * The kernel objects of one model: static handles (names, ranges, lock ids, memory bases) plus
- * the memory layout of their mutable state. A step finds them with `kern(k)`.
+ * the memory layout of their mutable state. A step finds them with `kern(k)`. Each subsystem is a
+ * module in sys/ that declares its region(s) from one field list (offsets, slot names and the JSON
+ * trace schema are generated from it); the field constants below are read from those lists.
  *
  *   mm        users, mmu-notifier sequence (subscriptions->invalidate_seq), waitq, pmds
  *   vma       vm_flags, attached, anon_vma
@@ -11,9 +13,14 @@
  *   pins      per thread: the folios it holds FOLL_PIN pins on
  */
 import type { Ctx } from '../engine/ctx.js';
-import type { ModelBuilder } from '../engine/model.js';
-import type { Proc } from '../engine/proc.js';
-import { MAX_PC, MAX_PINS, PTRS_PER_PTE } from './defs.js';
+import { type ModelBuilder, Subsystem } from '../engine/model.js';
+import { MAX_PINS } from './defs.js';
+import type { LockId, MemfdId, MmId, VmaId } from './ids.js';
+import { FOLIO, type Folios } from './sys/folio.js';
+import { MAPPING, type MappingH, type Memfds } from './sys/memfd.js';
+import { MIRROR, type MirrorH, type Notifiers } from './sys/notifier.js';
+import { MM, type MmH, type Mms, VMA, type VmaH } from './sys/mm.js';
+import { type PageTables, PGTABLE } from './sys/pgtable.js';
 
 /** Anything with int32 slots: a World at run time, the initial layout at build time. */
 export interface Mem {
@@ -21,184 +28,153 @@ export interface Mem {
   set(i: number, v: number): void;
 }
 
-// mm fields
-export const MM_FIELDS = ['users', 'inv_seq', 'active_inv', 'waitq', 'mmap_changing', 'uffd_wq', 'uffd_fault'] as const;
-export const MM_USERS = 0;
-export const MM_INV_SEQ = 1; // mmu_notifier_subscriptions->invalidate_seq: odd while invalidating
-export const MM_ACTIVE_INV = 2; // active_invalidate_ranges
-export const MM_WAITQ = 3; // subscriptions->wq: bitmask of sleeping threads
-export const MM_MMAP_CHANGING = 4;
-export const MM_UFFD_WQ = 5; // userfaultfd fault_pending_wqh: bitmask of threads in handle_userfault
-export const MM_UFFD_FAULT = 6; // the last faulting address queued to userfaultfd (vpn + 1), 0 when none
+export const MM_FIELDS = MM.names;
+export const MM_USERS = MM.off.users;
+export const MM_INV_SEQ = MM.off.inv_seq;
+export const MM_ACTIVE_INV = MM.off.active_inv;
+export const MM_WAITQ = MM.off.waitq;
+export const MM_MMAP_CHANGING = MM.off.mmap_changing;
+export const MM_UFFD_WQ = MM.off.uffd_wq;
+export const MM_UFFD_FAULT = MM.off.uffd_fault;
 
-export const VMA_FIELDS = ['flags', 'attached', 'anon_vma', 'immap', 'write_locked'] as const;
-export const VMA_FLAGS = 0;
-export const VMA_ATTACHED = 1;
-export const VMA_ANON_VMA = 2; // anon_vma id + 1 once prepared (one anon_vma per VMA here)
-export const VMA_IMMAP = 3; // linked in its file's i_mmap tree (until unlink_file_vma)
-export const VMA_WRITE_LOCKED = 4; // vm_lock_seq == mm_lock_seq: vma_start_write'd until vma_end_write_all
+export const VMA_FIELDS = VMA.names;
+export const VMA_FLAGS = VMA.off.flags;
+export const VMA_ATTACHED = VMA.off.attached;
+export const VMA_ANON_VMA = VMA.off.anon_vma;
+export const VMA_IMMAP = VMA.off.immap;
+export const VMA_WRITE_LOCKED = VMA.off.write_locked;
 
-export const PT_FIELDS = ['state', 'owner', 'gp', ...Array.from({ length: PTRS_PER_PTE }, (_, i) => `pte${i}`)] as const;
-export const PT_STATE = 0;
-export const PT_OWNER = 1; // mm * 256 + pmd index + 1 while attached/detached
-export const PT_GP = 2; // threads inside rcu_read_lock when the table was deferred-freed
-export const PT_PTE = 3;
+export const PT_FIELDS = PGTABLE.names;
+export const PT_STATE = PGTABLE.off.state;
+export const PT_OWNER = PGTABLE.off.owner;
+export const PT_GP = PGTABLE.off.gp;
+export const PT_PTE = PGTABLE.off.pte;
 
-export const FOLIO_FIELDS = ['state', 'refcount', 'mapcount', 'pincount', 'flags', 'order', 'mapping', 'index', 'data'] as const;
-export const F_STATE = 0;
-export const F_REF = 1;
-export const F_MAPCOUNT = 2; // number of pte/pmd mappings (each holds a reference)
-export const F_PINCOUNT = 3; // FOLL_PIN pins (each also holds a reference)
-export const F_FLAGS = 4;
-export const F_ORDER = 5;
-export const F_MAPPING = 6; // memfd id + 1 (file) or anon_vma id + 1 (with PG_anon)
-export const F_INDEX = 7;
-export const F_DATA = 8; // what the last CPU/device write stored (for coherency checks)
+export const FOLIO_FIELDS = FOLIO.names;
+export const F_STATE = FOLIO.off.state;
+export const F_REF = FOLIO.off.refcount;
+export const F_MAPCOUNT = FOLIO.off.mapcount;
+export const F_PINCOUNT = FOLIO.off.pincount;
+export const F_FLAGS = FOLIO.off.flags;
+export const F_ORDER = FOLIO.off.order;
+export const F_MAPPING = FOLIO.off.mapping;
+export const F_INDEX = FOLIO.off.index;
+export const F_DATA = FOLIO.off.data;
 
-export const MAP_FIELDS = ['live', 'size', 'seals', 'nrpages', 'falloc_start', 'falloc_end', 'waitq', ...Array.from({ length: MAX_PC }, (_, i) => `pc${i}`)] as const;
-export const M_LIVE = 0;
-export const M_SIZE = 1; // i_size in the mapping's pages (huge pages for hugetlb)
-export const M_SEALS = 2;
-export const M_NRPAGES = 3;
-export const M_FALLOC_START = 4; // shmem_falloc: punch in progress over [start, end) when end > start
-export const M_FALLOC_END = 5;
-export const M_WAITQ = 6; // shmem_falloc_waitq: bitmask of sleeping threads
-export const M_PC = 7; // page cache: folio id + 1 per index
+export const MAP_FIELDS = MAPPING.names;
+export const M_LIVE = MAPPING.off.live;
+export const M_SIZE = MAPPING.off.size;
+export const M_SEALS = MAPPING.off.seals;
+export const M_NRPAGES = MAPPING.off.nrpages;
+export const M_FALLOC_START = MAPPING.off.falloc_start;
+export const M_FALLOC_END = MAPPING.off.falloc_end;
+export const M_WAITQ = MAPPING.off.waitq;
+export const M_PC = MAPPING.off.pc;
 
-export const MAX_MIRROR_PAGES = 4;
-export const MIRROR_FIELDS = [
-  'seq',
-  ...Array.from({ length: MAX_MIRROR_PAGES }, (_, i) => `dev${i}`),
-  ...Array.from({ length: MAX_MIRROR_PAGES }, (_, i) => `hmm_pfn${i}`),
-] as const;
-export const MI_SEQ = 0; // mmu_interval_notifier->invalidate_seq
-export const MI_DEV = 1; // device PTEs: pfn, 0 when invalid (under the driver lock)
-export const MI_PFNS = 1 + MAX_MIRROR_PAGES; // range->hmm_pfns filled by hmm_range_fault
+export { MAX_MIRROR_PAGES } from './sys/notifier.js';
+export const MIRROR_FIELDS = MIRROR.names;
+export const MI_SEQ = MIRROR.off.seq;
+export const MI_DEV = MIRROR.off.dev;
+export const MI_PFNS = MIRROR.off.hmm_pfn;
 
-export interface MmH {
-  readonly id: number;
-  readonly name: string;
-  readonly base: number;
-  readonly pmdBase: number;
-  readonly npmd: number;
-  readonly mmap_lock: number;
-  /** mm->page_table_lock: the pmd lock (no split pmd ptlocks in this model) and hugetlb's huge PTL. */
-  readonly page_table_lock: number;
-  readonly vmas: number[];
-  readonly mirrors: number[];
-  /** Classic mmu_notifier subscriptions (mmu_notifier_register), called in the invalidating context. */
-  readonly subscriptions: Subscription[];
-}
+export type { MmH, VmaH } from './sys/mm.js';
+export type { MirrorH, NotifierOpArgs, Subscription } from './sys/notifier.js';
+
+
+export type { MappingH } from './sys/memfd.js';
 
 /**
- * An mmu_notifier with ops: `start`/`end` are procedures called synchronously (k.call) from
- * mmu_notifier_invalidate_range_start/end with args [arg, mm, start vpn, end vpn]; they run under
- * the invalidator's locks and context. Push onto MmH.subscriptions at build time.
+ * The kernel objects of a model, one module per subsystem (sys/*.ts: each declares its memory
+ * region from one field list and owns its handles and locks), with the flat slot and lookup API the
+ * code paths use.
  */
-export interface Subscription {
-  readonly name: string;
-  readonly start: Proc | null;
-  readonly end: Proc | null;
-  readonly arg: number;
-}
-
-export interface VmaH {
-  readonly id: number;
-  readonly name: string;
-  readonly mm: number;
-  /** First virtual page (base pages); VMAs start at a pmd boundary and never share a PTE table. */
-  readonly start: number;
-  readonly end: number;
-  /** Pages in the mapping's unit (huge pages for hugetlb). */
-  readonly pages: number;
-  /** log2 of base pages per mapping page: 0, or HPAGE_PMD_ORDER for hugetlb. */
-  readonly shift: number;
-  readonly memfd: number; // -1 for anonymous
-  readonly pgoff: number; // in the mapping's pages
-  readonly base: number;
-  readonly vma_lock: number; // per-VMA lock (vma_start_read / vma_start_write)
-  readonly hugetlb_vma_lock: number; // -1 unless hugetlb
-  readonly anon_vma_lock: number; // -1 unless the VMA can hold anon folios (anon or private file)
-  readonly mirror: number; // -1 or the mirror registered over this VMA
-}
-
-export interface MappingH {
-  readonly id: number;
-  readonly name: string;
-  readonly hugetlb: boolean;
-  readonly base: number;
-  readonly i_rwsem: number;
-  readonly invalidate_lock: number;
-  readonly i_mmap_rwsem: number;
-  readonly i_pages: number; // xa_lock
-  /** hugetlb_fault_mutex_table[hash(mapping, idx)]: one per index here. */
-  readonly fault_mutex: number[];
-  /** i_mmap: the VMAs that map it (attached ones are live). */
-  readonly vmas: number[];
-}
-
-export interface MirrorH {
-  readonly id: number;
-  readonly name: string;
-  readonly mm: number;
-  readonly vma: number;
-  /** Covered virtual pages [start, end) (base pages). */
-  readonly start: number;
-  readonly end: number;
-  readonly base: number;
-  readonly lock: number; // the driver's update lock
-}
-
 export class Kernel {
-  readonly mms: MmH[] = [];
-  readonly vmas: VmaH[] = [];
-  readonly mappings: MappingH[] = [];
-  readonly mirrors: MirrorH[] = [];
-  mmBase = 0;
-  vmaBase = 0;
-  tableBase = 0;
-  ntables = 0;
-  folioBase = 0;
+  /** Tables in the pool. */
+  readonly ntables: number;
   /** Folios [0, nNormal) come from the page allocator, [nNormal, nfolios) from the hugetlb pool. */
-  nfolios = 0;
-  nNormal = 0;
-  mappingBase = 0;
-  mirrorBase = 0;
-  pinBase = 0;
-  readonly ptl: number[] = [];
-  readonly folioLock: number[] = [];
+  readonly nfolios: number;
+  readonly nNormal: number;
+  readonly mms: readonly MmH[];
+  readonly vmas: readonly VmaH[];
+  readonly mappings: readonly MappingH[];
+  readonly mirrors: readonly MirrorH[];
+  /** The lock of each folio. */
+  readonly folioLock: readonly LockId[];
   /** Names for notes: lock ids are also named in the lock table. */
-  readonly mmNames = new Map<string, number>();
-  readonly vmaNames = new Map<string, number>();
-  readonly mappingNames = new Map<string, number>();
+  readonly mmNames: ReadonlyMap<string, MmId>;
+  readonly vmaNames: ReadonlyMap<string, VmaId>;
+  readonly mappingNames: ReadonlyMap<string, MemfdId>;
+  // Region bases and handle tables, read once from the modules (they are fixed once reserved).
+  private readonly mmBase: number;
+  private readonly vmaBase: number;
+  private readonly tableBase: number;
+  private readonly folioBase: number;
+  private readonly pinBase: number;
+  private readonly mappingBase: number;
+  private readonly mirrorBase: number;
+  private readonly ptl: readonly LockId[];
+
+  /** Compose the modules once their regions are reserved (buildKernel). */
+  constructor(
+    /** Page tables (sys/pgtable.ts). */
+    readonly pgtable: PageTables,
+    /** Folios and pins (sys/folio.ts). */
+    readonly folio: Folios,
+    /** mms and VMAs (sys/mm.ts). */
+    readonly vm: Mms,
+    /** memfds and their address_spaces (sys/memfd.ts). */
+    readonly memfd: Memfds,
+    /** HMM mirrors (sys/notifier.ts). */
+    readonly notifier: Notifiers,
+  ) {
+    this.ntables = pgtable.n;
+    this.tableBase = pgtable.base;
+    this.ptl = pgtable.ptl;
+    this.nfolios = folio.n;
+    this.nNormal = folio.nNormal;
+    this.folioBase = folio.base;
+    this.pinBase = folio.pinBase;
+    this.folioLock = folio.lock;
+    this.mmBase = vm.mmBase;
+    this.vmaBase = vm.vmaBase;
+    this.mms = vm.mms;
+    this.vmas = vm.vmas;
+    this.mmNames = vm.mmNames;
+    this.vmaNames = vm.vmaNames;
+    this.mappingBase = memfd.base;
+    this.mappings = memfd.mappings;
+    this.mappingNames = memfd.names;
+    this.mirrorBase = notifier.base;
+    this.mirrors = notifier.mirrors;
+  }
 
   // --- slots ---
   mmSlot(mm: number, f: number): number {
-    return this.mmBase + mm * MM_FIELDS.length + f;
+    return this.mmBase + mm * MM.stride + f;
   }
   pmdSlot(mm: number, pmd: number): number {
     return (this.mms[mm] as MmH).pmdBase + pmd;
   }
   vmaSlot(vma: number, f: number): number {
-    return this.vmaBase + vma * VMA_FIELDS.length + f;
+    return this.vmaBase + vma * VMA.stride + f;
   }
   ptSlot(t: number, f: number): number {
-    return this.tableBase + t * PT_FIELDS.length + f;
+    return this.tableBase + t * PGTABLE.stride + f;
   }
   pteSlot(t: number, i: number): number {
-    return this.tableBase + t * PT_FIELDS.length + PT_PTE + i;
+    return this.tableBase + t * PGTABLE.stride + PT_PTE + i;
   }
   fSlot(f: number, field: number): number {
-    return this.folioBase + f * FOLIO_FIELDS.length + field;
+    return this.folioBase + f * FOLIO.stride + field;
   }
   mapSlot(m: number, f: number): number {
-    return this.mappingBase + m * MAP_FIELDS.length + f;
+    return this.mappingBase + m * MAPPING.stride + f;
   }
   pcSlot(m: number, index: number): number {
-    return this.mappingBase + m * MAP_FIELDS.length + M_PC + index;
+    return this.mappingBase + m * MAPPING.stride + M_PC + index;
   }
   mirrorSlot(mi: number, f: number): number {
-    return this.mirrorBase + mi * MIRROR_FIELDS.length + f;
+    return this.mirrorBase + mi * MIRROR.stride + f;
   }
   pinSlot(tid: number, i: number): number {
     return this.pinBase + tid * MAX_PINS + i;
@@ -223,12 +199,12 @@ export class Kernel {
     return v.start + (i << v.shift);
   }
   /** The VMA of `mm` containing virtual page `vpn`, or -1 (static ranges; check VMA_ATTACHED too). */
-  find_vma(mm: number, vpn: number): number {
+  find_vma(mm: number, vpn: number): VmaId {
     for (const id of this.mm(mm).vmas) {
       const v = this.vmas[id] as VmaH;
       if (vpn >= v.start && vpn < v.end) return id;
     }
-    return -1;
+    return -1 as VmaId;
   }
   /** Page-cache index that `vpn` maps in a file VMA (linear_page_index). */
   linear_page_index(vma: number, vpn: number): number {
@@ -239,14 +215,17 @@ export class Kernel {
     return f >= this.nNormal;
   }
   /** The split PTE lock of a table (pte_lockptr). */
-  ptlOf(t: number): number {
-    return this.ptl[t] as number;
+  ptlOf(t: number): LockId {
+    return this.ptl[t] as LockId;
   }
 }
 
+/** The kernel objects of a model (registered by buildKernel). */
+export const KERNEL = new Subsystem<Kernel>('kernel');
+
 /** The kernel objects of the running model. */
 export function kern(k: Ctx): Kernel {
-  return k.w.model.objects.kernel as Kernel;
+  return KERNEL.of(k.w.model);
 }
 
 /** Layout-time memory (initial values). */

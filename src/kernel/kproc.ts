@@ -1,18 +1,12 @@
 /**
- * `kproc`: `proc` with typed locals, so steps read `l.mm` instead of `l.mm as number`.
- * The locals type must be a plain object type of numbers (same keys on every call).
+ * `kproc`: the kernel's way to define a procedure (`proc` with typed locals and labels):
+ *
+ *   export const move_pages_pte = kproc('move_pages_pte', 'mm/userfaultfd.c: move_pages_pte',
+ *     (a: { mm: MmId; dst_vma: VmaId }) => ({ mm: a.mm, dst_vma: a.dst_vma, err: 0 }),
+ *     { start: (k, l) => ..., out: (k, l) => k.ret(l.err) });
+ *
+ * The locals type must be a plain object type of numbers (same keys in the same order on every
+ * call: the frame hash walks them). Steps read `l.mm`; a label they return or pass to `k.call` must
+ * be a key of the step table.
  */
-import type { Ctx } from '../engine/ctx.js';
-import { type Next, type Proc, proc, type Step } from '../engine/proc.js';
-
-export function kproc<L extends Record<string, number>>(
-  name: string,
-  cite: string,
-  init: (args: readonly number[]) => L,
-  steps: Record<string, (k: Ctx, l: L) => Next>,
-): Proc {
-  return proc(name, cite, init, steps as unknown as Record<string, Step>);
-}
-
-/** Argument i of a call (0 when absent). */
-export const arg = (a: readonly number[], i: number): number => a[i] ?? 0;
+export { type NoArgs, proc as kproc } from '../engine/proc.js';

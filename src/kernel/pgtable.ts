@@ -13,10 +13,11 @@
  */
 import type { Ctx } from '../engine/ctx.js';
 import { BLOCKED, ENDED } from '../engine/proc.js';
-import { arg, kproc } from './kproc.js';
+import { kproc } from './kproc.js';
 import { T_RCU, tslot } from '../locks/space.js';
 import { ENOMEM, mk_pmd_table, pmd_is_table, pmd_table, PT_ATTACHED, PT_DETACHED, PT_FREE, PT_NEW, PTRS_PER_PTE } from './defs.js';
 import { type Kernel, kern, type Mem, PT_FIELDS, PT_GP, PT_OWNER, PT_STATE } from './kernel.js';
+import { type MmId, type TableId, NO_TABLE } from './ids.js';
 
 export const PT_DEFER = 4; // pte_free_defer called; waiting for the grace period
 
@@ -36,16 +37,16 @@ export function set_pmd(m: Mem, K: Kernel, mm: number, pmd: number, v: number): 
 export const pt_state = (m: Mem, K: Kernel, t: number): number => m.get(K.ptSlot(t, PT_STATE));
 
 /** pte_alloc_one: a table from the pool (lowest free id), not yet linked; -1 when the pool is empty. */
-export function pte_alloc_one(k: Ctx, K: Kernel, mm: number, pmd: number): number {
+export function pte_alloc_one(k: Ctx, K: Kernel, mm: number, pmd: number): TableId {
   rcu_reclaim(k, K);
   const m = k.w;
   for (let t = 0; t < K.ntables; t++) {
     if (m.get(K.ptSlot(t, PT_STATE)) !== PT_FREE) continue;
     m.set(K.ptSlot(t, PT_STATE), PT_NEW);
     m.set(K.ptSlot(t, PT_OWNER), mm * 256 + pmd + 1);
-    return t;
+    return t as TableId;
   }
-  return -1;
+  return NO_TABLE;
 }
 
 /** pmd_populate: link a new table. */
@@ -182,7 +183,7 @@ export function pte_unmap_unlock(k: Ctx, K: Kernel, t: number): boolean {
 export const pte_offset_map_lock = kproc(
   'pte_offset_map_lock',
   'mm/pgtable-generic.c: __pte_offset_map_lock',
-  (a) => ({ mm: arg(a, 0), pmd: arg(a, 1), pmdval: 0 }),
+  (a: { mm: MmId; pmd: number }) => ({ mm: a.mm, pmd: a.pmd, pmdval: 0 }),
   {
     map: (k, l) => {
       const v = pte_offset_map(k, kern(k), l.mm, l.pmd);
@@ -211,7 +212,7 @@ export const pte_offset_map_lock = kproc(
 export const __pte_alloc = kproc(
   '__pte_alloc',
   'mm/memory.c: __pte_alloc',
-  (a) => ({ mm: arg(a, 0), pmd: arg(a, 1), t: -1 }),
+  (a: { mm: MmId; pmd: number }) => ({ mm: a.mm, pmd: a.pmd, t: NO_TABLE }),
   {
     alloc: (k, l) => {
       l.t = pte_alloc_one(k, kern(k), l.mm, l.pmd);
@@ -223,7 +224,7 @@ export const __pte_alloc = kproc(
       // pmd_install: if (likely(pmd_none(*pmd))) { pmd_populate(mm, pmd, *pte); *pte = NULL; }
       if (pmdp_get(k.w, K, l.mm, l.pmd) === 0) {
         pmd_populate(k.w, K, l.mm, l.pmd, l.t);
-        l.t = -1;
+        l.t = NO_TABLE;
       }
       return 'unlock';
     },

@@ -1,6 +1,7 @@
 /**
  * udmabuf / dma-buf objects (drivers/dma-buf/udmabuf.c struct udmabuf, drivers/dma-buf/dma-buf.c
- * struct dma_buf and its attachments): plain data in the world, static handles in `Udmabufs`.
+ * struct dma_buf and its attachments): plain data in the world (the region declared in
+ * sys/udmabuf.ts), static handles in `Udmabufs`; the constants, the builder and the invariants.
  *
  *   ub   state (none → exported → released), pagecount, sg (ubuf->sg built by begin_cpu_access),
  *        vmap (a vmap_pfn mapping exists), the RFC's notifier (mm + 1, guest-RAM VMA + 1),
@@ -15,12 +16,11 @@
  */
 import type { Ctx } from '../engine/ctx.js';
 import type { ModelBuilder } from '../engine/model.js';
-import { LockKind } from '../locks/space.js';
 import { F_SEAL_WRITE } from './defs.js';
 import { type Kernel, M_SEALS, type Mem } from './kernel.js';
+import { UBUF, UDMABUF, type UdmabufDesc, Udmabufs } from './sys/udmabuf.js';
 
-export const MAX_UB_PAGES = 4;
-export const MAX_ATT = 4;
+export { MAX_ATT, MAX_UB_PAGES, type UdmabufDesc, type UdmabufH, type UdmabufId, Udmabufs } from './sys/udmabuf.js';
 
 export const UB_NONE = 0;
 export const UB_EXPORTED = 1;
@@ -31,100 +31,29 @@ export const ATT_ATTACHED = 1;
 export const ATT_MAPPED = 2; // dma_buf_map_attachment returned an sg table
 export const ATT_MOVED = 3; // importer_ops->move_notify: the mapping must be recreated
 
-const pages = (p: string) => Array.from({ length: MAX_UB_PAGES }, (_, i) => `${p}${i}`);
-export const UB_FIELDS = [
-  'state',
-  'pagecount',
-  'sg',
-  'vmap',
-  'mn_mm',
-  'mn_vma',
-  ...pages('folio'),
-  ...pages('vmap_pfn'),
-  ...Array.from({ length: MAX_ATT }, (_, a) => `att${a}`),
-  ...Array.from({ length: MAX_ATT }, (_, a) => pages(`att${a}_sg`)).flat(),
-] as const;
-export const UB_STATE = 0;
-export const UB_PAGECOUNT = 1;
-export const UB_SG = 2;
-export const UB_VMAP = 3;
-export const UB_MN_MM = 4; // RFC: the mm the update_mapping notifier is registered on (+1)
-export const UB_MN_VMA = 5; // RFC: the guest-RAM VMA find_guest_ram_vma found (+1)
-export const UB_FOLIO = 6;
-export const UB_VMAP_PFN = UB_FOLIO + MAX_UB_PAGES;
-export const UB_ATT = UB_VMAP_PFN + MAX_UB_PAGES;
-export const UB_ATT_SG = UB_ATT + MAX_ATT;
+export const UB_FIELDS = UBUF.names;
+export const UB_STATE = UBUF.off.state;
+export const UB_PAGECOUNT = UBUF.off.pagecount;
+export const UB_SG = UBUF.off.sg;
+export const UB_VMAP = UBUF.off.vmap;
+export const UB_MN_MM = UBUF.off.mn_mm;
+export const UB_MN_VMA = UBUF.off.mn_vma;
+export const UB_FOLIO = UBUF.off.folio;
+export const UB_VMAP_PFN = UBUF.off.vmap_pfn;
+export const UB_ATT = UBUF.off.att;
+export const UB_ATT_SG = UBUF.off.att0_sg;
 
-/** Static handle of one udmabuf. */
-export interface UdmabufH {
-  readonly id: number;
-  readonly name: string;
-  readonly base: number;
-  /** The memfd and the range [pgoff, pgoff + pages) of UDMABUF_CREATE_LIST's one item. */
-  readonly memfd: number;
-  readonly pgoff: number;
-  readonly pages: number;
-  /** dma_buf->resv: the reservation object's ww_mutex (class dma_resv). */
-  readonly resv: number;
-  /** The RFC's ubuf->mn_lock mutex. */
-  readonly mn_lock: number;
-  /** VMAs declared as mmaps of this dma-buf (attached by mmap_udmabuf). */
-  readonly vmas: number[];
-}
-
-export class Udmabufs {
-  readonly list: UdmabufH[] = [];
-  readonly names = new Map<string, number>();
-  /** VMA id → the udmabuf it maps (vma->vm_private_data). */
-  readonly byVma = new Map<number, number>();
-  base = 0;
-
-  ub(id: number): UdmabufH {
-    return this.list[id] as UdmabufH;
-  }
-  slot(ub: number, f: number): number {
-    return this.base + ub * UB_FIELDS.length + f;
-  }
-  attSg(ub: number, att: number, i: number): number {
-    return this.slot(ub, UB_ATT_SG + att * MAX_UB_PAGES + i);
-  }
-}
-
-export interface UdmabufDesc {
-  readonly name: string;
-  readonly memfd: number;
-  readonly pgoff: number;
-  readonly pages: number;
-  readonly vmas: readonly number[];
-}
-
-/** Reserve memory and locks for the udmabufs; stores them as `b.objects.udmabuf`. */
+/** Reserve memory and locks for the udmabufs and register them as the model's UDMABUF subsystem. */
 export function buildUdmabufs(b: ModelBuilder, descs: readonly UdmabufDesc[]): Udmabufs {
   const U = new Udmabufs();
-  U.base = b.layout.region('udmabuf', descs.length, UB_FIELDS);
-  descs.forEach((d, id) => {
-    if (d.pages > MAX_UB_PAGES) throw new Error(`udmabuf ${d.name}: at most ${MAX_UB_PAGES} pages`);
-    U.list.push({
-      id,
-      name: d.name,
-      base: U.base + id * UB_FIELDS.length,
-      memfd: d.memfd,
-      pgoff: d.pgoff,
-      pages: d.pages,
-      resv: b.lock(`${d.name}.resv`, LockKind.WwMutex, 'dma_resv'),
-      mn_lock: b.lock(`${d.name}.mn_lock`, LockKind.Mutex, 'udmabuf_mn_lock'),
-      vmas: [...d.vmas],
-    });
-    U.names.set(d.name, id);
-    for (const v of d.vmas) U.byVma.set(v, id);
-  });
-  b.objects.udmabuf = U;
-  return U;
+  U.reserve(b, descs.length);
+  U.declare(b, descs);
+  return b.provide(UDMABUF, U);
 }
 
 /** The udmabufs of the running model. */
 export function udmabufs(k: Ctx): Udmabufs {
-  return k.w.model.objects.udmabuf as Udmabufs;
+  return UDMABUF.of(k.w.model);
 }
 
 /** ubuf->folios[i] (a folio id), or -1. */

@@ -2,6 +2,7 @@
 import { compileScript } from '../../actors/script.js';
 import { ModelBuilder, type Model } from '../engine/model.js';
 import { LockKind } from '../locks/space.js';
+import type { MmId } from '../kernel/ids.js';
 import { expand } from './generate.js';
 import { decodeOps } from './decode-ops.js';
 import type { Scenario } from './load.js';
@@ -78,7 +79,7 @@ export function buildModel(sc: Scenario, variant: string): Model {
     if (problems.length) throw new Error(`internal: ${sc.file} validated but ops do not decode: ${problems[0]?.message}`);
     const protocol = a.protocol === undefined ? null : protocols.get(a.protocol);
     if (protocol === undefined) throw new BuildError(`actors[${index}].protocol`, `no protocol named "${a.protocol}" (known: ${[...protocols.keys()].join(', ')})`);
-    const env: CompileEnv = { b, names, actor: { name: a.name, index, mm: a.mm === undefined ? 0 : (names.mm.get(a.mm) ?? 0), protocol } };
+    const env: CompileEnv = { b, names, actor: { name: a.name, index, mm: (a.mm === undefined ? 0 : (names.mm.get(a.mm) ?? 0)) as MmId, protocol } };
     const ops = decoded.map((d, oi) => {
       try {
         return { ...(d?.spec.compile(d.args, env) as object), label: d?.label } as ReturnType<NonNullable<typeof d>['spec']['compile']>;

@@ -12,9 +12,11 @@ import { mremap_move } from '../../actors/mm/mremap.js';
 import { ftruncate, MFD_ALLOW_SEALING, memfd_add_seals, memfd_create } from '../../actors/mm/memfd.js';
 import { punch_hole } from '../../actors/mm/punch-hole.js';
 import { MAX_PC, SEAL_NAMES } from '../kernel/defs.js';
-import type { Kernel } from '../kernel/kernel.js';
+import { type Kernel, KERNEL } from '../kernel/kernel.js';
+import { bind } from '../engine/proc.js';
 import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
 import { SealName } from './world.js';
+import type { MemfdId, MmId, VmaId } from '../kernel/ids.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
@@ -22,11 +24,11 @@ const Pages = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_PC })
 const Size = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC }));
 const Value = Schema.Int.check(Schema.isBetween({ minimum: -1_000_000, maximum: 1_000_000 }));
 
-const vmaId = (env: CompileEnv, name: string): number => env.names.vma.get(name) as number;
-const memfdId = (env: CompileEnv, name: string): number => env.names.memfd.get(name) as number;
-const kernelOf = (env: CompileEnv): Kernel => env.b.objects.kernel as Kernel;
+const vmaId = (env: CompileEnv, name: string): VmaId => env.names.vma.get(name) as VmaId;
+const memfdId = (env: CompileEnv, name: string): MemfdId => env.names.memfd.get(name) as MemfdId;
+const kernelOf = (env: CompileEnv): Kernel => KERNEL.find(env.b) as Kernel;
 /** The mm a VMA belongs to (an actor touches the VMAs of its own process). */
-const mmOf = (env: CompileEnv, vma: number): number => kernelOf(env).vma(vma).mm;
+const mmOf = (env: CompileEnv, vma: VmaId): MmId => kernelOf(env).vma(vma).mm;
 
 for (const op of ['read', 'write'] as const) {
   registerOp({
@@ -36,7 +38,7 @@ for (const op of ['read', 'write'] as const) {
     refs: { vma: 'vma' },
     compile: (a: { vma: string; page: number; value?: number }, env) => {
       const v = vmaId(env, a.vma);
-      return { op: 'call', proc: cpu_access, args: [mmOf(env, v), v, a.page, op === 'write' ? 1 : 0, a.value ?? 1] };
+      return { op: 'call', call: bind(cpu_access, { mm: mmOf(env, v), vma: v, page: a.page, write: op === 'write' ? 1 : 0, value: a.value ?? 1 }) };
     },
   });
 }
@@ -48,7 +50,7 @@ registerOp({
   refs: { vma: 'vma' },
   compile: (a: { vma: string; page?: number; pages?: number }, env) => {
     const v = vmaId(env, a.vma);
-    return { op: 'call', proc: madvise_dontneed, args: [mmOf(env, v), v, a.page ?? 0, a.pages ?? MAX_PC] };
+    return { op: 'call', call: bind(madvise_dontneed, { mm: mmOf(env, v), vma: v, page: a.page ?? 0, pages: a.pages ?? MAX_PC }) };
   },
 });
 
@@ -59,7 +61,7 @@ registerOp({
   refs: { vma: 'vma' },
   compile: (a: { vma: string }, env) => {
     const v = vmaId(env, a.vma);
-    return { op: 'call', proc: munmap, args: [mmOf(env, v), v] };
+    return { op: 'call', call: bind(munmap, { mm: mmOf(env, v), vma: v }) };
   },
 });
 
@@ -68,7 +70,7 @@ registerOp({
   doc: 'fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) over pages of a memfd',
   fields: { memfd: Name, page: Page, pages: Schema.optional(Pages) },
   refs: { memfd: 'memfd' },
-  compile: (a: { memfd: string; page: number; pages?: number }, env) => ({ op: 'call', proc: punch_hole, args: [memfdId(env, a.memfd), a.page, a.pages ?? 1] }),
+  compile: (a: { memfd: string; page: number; pages?: number }, env) => ({ op: 'call', call: bind(punch_hole, { map: memfdId(env, a.memfd), start: a.page, len: a.pages ?? 1 }) }),
 });
 
 registerOp({
@@ -76,7 +78,7 @@ registerOp({
   doc: 'ftruncate a memfd to `pages` pages',
   fields: { memfd: Name, pages: Size },
   refs: { memfd: 'memfd' },
-  compile: (a: { memfd: string; pages: number }, env) => ({ op: 'call', proc: ftruncate, args: [memfdId(env, a.memfd), a.pages] }),
+  compile: (a: { memfd: string; pages: number }, env) => ({ op: 'call', call: bind(ftruncate, { map: memfdId(env, a.memfd), size: a.pages }) }),
 });
 
 registerOp({
@@ -86,8 +88,7 @@ registerOp({
   refs: { memfd: 'memfd' },
   compile: (a: { memfd: string; allow_sealing?: boolean }, env) => ({
     op: 'call',
-    proc: memfd_create,
-    args: [memfdId(env, a.memfd), a.allow_sealing === false ? 0 : MFD_ALLOW_SEALING],
+    call: bind(memfd_create, { map: memfdId(env, a.memfd), flags: a.allow_sealing === false ? 0 : MFD_ALLOW_SEALING }),
   }),
 });
 
@@ -98,8 +99,7 @@ registerOp({
   refs: { memfd: 'memfd' },
   compile: (a: { memfd: string; seals: readonly string[] }, env) => ({
     op: 'call',
-    proc: memfd_add_seals,
-    args: [memfdId(env, a.memfd), a.seals.reduce((s, n) => s | (SEAL_NAMES[n] ?? 0), 0)],
+    call: bind(memfd_add_seals, { map: memfdId(env, a.memfd), seals: a.seals.reduce((s, n) => s | (SEAL_NAMES[n] ?? 0), 0) }),
   }),
 });
 
@@ -111,7 +111,7 @@ for (const op of ['pin', 'pin_fast'] as const) {
     refs: { vma: 'vma' },
     compile: (a: { vma: string; page: number; pages?: number; write?: boolean }, env) => {
       const v = vmaId(env, a.vma);
-      return { op: 'call', proc: op === 'pin' ? pin_user_pages : pin_user_pages_fast, args: [mmOf(env, v), v, a.page, a.pages ?? 1, a.write ? 1 : 0] };
+      return { op: 'call', call: bind(op === 'pin' ? pin_user_pages : pin_user_pages_fast, { mm: mmOf(env, v), vma: v, page: a.page, nr_pages: a.pages ?? 1, write: a.write ? 1 : 0 }) };
     },
   });
 }
@@ -120,7 +120,7 @@ registerOp({
   name: 'unpin',
   doc: 'unpin_user_pages: drop every pin this thread holds',
   fields: {},
-  compile: () => ({ op: 'call', proc: unpin_user_pages, args: [] }),
+  compile: () => ({ op: 'call', call: bind(unpin_user_pages, {}) }),
 });
 
 registerOp({
@@ -128,7 +128,7 @@ registerOp({
   doc: 'memfd_pin_folios over pages of a memfd (allocating missing shmem pages); the thread keeps the pins until unpin',
   fields: { memfd: Name, page: Page, pages: Schema.optional(Pages) },
   refs: { memfd: 'memfd' },
-  compile: (a: { memfd: string; page: number; pages?: number }, env) => ({ op: 'call', proc: memfd_pin_folios, args: [memfdId(env, a.memfd), a.page, a.pages ?? 1] }),
+  compile: (a: { memfd: string; page: number; pages?: number }, env) => ({ op: 'call', call: bind(memfd_pin_folios, { map: memfdId(env, a.memfd), index: a.page, nr_folios: a.pages ?? 1 }) }),
 });
 
 registerOp({
@@ -140,7 +140,7 @@ registerOp({
     const v = vmaId(env, a.vma);
     const mi = kernelOf(env).vma(v).mirror;
     if (mi < 0) throw new Error(`hmm_mirror: VMA ${a.vma} has no mirror (declare one with \`mirror:\`)`);
-    return { op: 'call', proc: hmm_mirror_update, args: [mi, a.write ? 1 : 0] };
+    return { op: 'call', call: bind(hmm_mirror_update, { mi, write: a.write ? 1 : 0 }) };
   },
 });
 
@@ -158,7 +158,7 @@ registerOp({
     if (o.mm !== n.mm) throw new Error(`mremap: ${a.vma} and ${a.to} must be VMAs of one process`);
     if (o.pages !== n.pages || o.pages !== 4 || o.memfd !== n.memfd || o.pgoff !== n.pgoff || o.hugetlb_vma_lock >= 0)
       throw new Error(`mremap: ${a.vma} and ${a.to} must be one pmd (4 pages) each, non-hugetlb, mapping the same memfd at the same offset (or both anonymous)`);
-    return { op: 'call', proc: mremap_move, args: [o.mm, vmaId(env, a.vma), vmaId(env, a.to), a.no_move_pmd ? 1 : 0] };
+    return { op: 'call', call: bind(mremap_move, { mm: o.mm, old: vmaId(env, a.vma), nw: vmaId(env, a.to), noMovePmd: a.no_move_pmd ? 1 : 0 }) };
   },
 });
 
@@ -172,12 +172,12 @@ registerOp({
   compile: (a: { child: string }, env) => {
     const K = kernelOf(env);
     const p = env.actor.mm;
-    const c = env.names.mm.get(a.child) as number;
+    const c = env.names.mm.get(a.child) as MmId;
     const pv = K.mm(p).vmas.map((v) => K.vma(v));
     const cv = K.mm(c).vmas.map((v) => K.vma(v));
     const same = p !== c && pv.length === cv.length && pv.every((v, i) => v.start === cv[i]?.start && v.end === cv[i]?.end && v.memfd === cv[i]?.memfd && v.pgoff === cv[i]?.pgoff);
     if (!same) throw new Error(`fork: process ${a.child} must be another process declared with the parent's VMA layout (same sizes, files and offsets, in order)`);
-    return { op: 'call', proc: fork_mm, args: [p, c] };
+    return { op: 'call', call: bind(fork_mm, { p, c }) };
   },
 });
 

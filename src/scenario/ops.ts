@@ -6,6 +6,7 @@
 import { Schema } from 'effect';
 import type { ScriptOp } from '../../actors/script.js';
 import type { ModelBuilder } from '../engine/model.js';
+import type { MmId } from '../kernel/ids.js';
 import type { Protocol } from '../../machines/protocol.js';
 
 /** Kinds of names an operation field may refer to. */
@@ -17,7 +18,7 @@ export interface CompileEnv {
   /** Name → id for each kind of named object the scenario declares. */
   readonly names: Readonly<Record<RefKind, ReadonlyMap<string, number>>>;
   /** The actor being compiled (its index, its mm if it has one, its protocol if it speaks one). */
-  readonly actor: { readonly name: string; readonly index: number; readonly mm: number; readonly protocol?: Protocol | null };
+  readonly actor: { readonly name: string; readonly index: number; readonly mm: MmId; readonly protocol?: Protocol | null };
 }
 
 export interface OpSpec {

@@ -9,9 +9,12 @@ import { frameValue, virtio_gpu_guest } from '../../actors/virtio-gpu/guest.js';
 import { dma_buf_importer, IMP_GPU, IMP_GSTREAMER, IMP_SPICE, IMP_UI } from '../../actors/virtio-gpu/importer.js';
 import { udmabuf_server } from '../../actors/virtio-gpu/udmabuf-server.js';
 import { IMPORTER_FENCES, MAX_IMPORTERS, virtio_gpu_vmm } from '../../actors/virtio-gpu/vmm.js';
-import { MAX_UB_PAGES, type Udmabufs } from '../kernel/udmabuf.js';
+import { NO_VMA, type VmaId } from '../kernel/ids.js';
+import { UDMABUF } from '../kernel/sys/udmabuf.js';
+import { MAX_UB_PAGES } from '../kernel/udmabuf.js';
 import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
 import { udmabufId } from './udmabuf-ops.js';
+import { bind } from '../engine/proc.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1));
 const UbPages = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_UB_PAGES }));
@@ -37,9 +40,7 @@ registerOp({
   fields: { vmm: Name, vma: Name, pages: UbPages, frames: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 2 }))) },
   refs: { vmm: 'actor', vma: 'vma' },
   compile: (a: { vmm: string; vma: string; pages: number; frames?: number }, env) => ({
-    op: 'call',
-    proc: virtio_gpu_guest,
-    args: [actorId(env, a.vmm), env.names.vma.get(a.vma) as number, a.pages, a.frames ?? 2],
+    op: 'call', call: bind(virtio_gpu_guest, { vmm: actorId(env, a.vmm), vma: env.names.vma.get(a.vma) as VmaId, pages: a.pages, frames: a.frames ?? 2 }),
   }),
 });
 
@@ -52,7 +53,9 @@ registerOp({
     if (a.importers.length > MAX_IMPORTERS) throw new Error(`virtio_gpu_vmm: at most ${MAX_IMPORTERS} importers`);
     const imps = [0, 1].map((i) => (a.importers[i] === undefined ? -1 : actorId(env, a.importers[i] as string)));
     const fences = [0, 1].flatMap((i) => (a.importers[i] === undefined ? Array(IMPORTER_FENCES).fill(-1) : importerFences(env, a.importers[i] as string)));
-    return { op: 'call', proc: virtio_gpu_vmm, args: [actorId(env, a.udmabuf), ...imps, ...fences] };
+    const [imp0, imp1] = imps as [number, number];
+    const [f00, f01, f02, f10, f11, f12] = fences as [number, number, number, number, number, number];
+    return { op: 'call', call: bind(virtio_gpu_vmm, { ub: actorId(env, a.udmabuf), imp0, imp1, f00, f01, f02, f10, f11, f12 }) };
   },
 });
 
@@ -60,7 +63,7 @@ registerOp({
   name: 'udmabuf_server',
   doc: 'the udmabuf driver as an actor: serve UDMABUF_CREATE_LIST for the named udmabuf, then its release',
   fields: { udmabuf: Name },
-  compile: (a: { udmabuf: string }, env) => ({ op: 'call', proc: udmabuf_server, args: [udmabufId(env, a.udmabuf), env.actor.mm] }),
+  compile: (a: { udmabuf: string }, env) => ({ op: 'call', call: bind(udmabuf_server, { ub: udmabufId(env, a.udmabuf), mm: env.actor.mm }) }),
 });
 
 const KINDS = { gpu: IMP_GPU, ui: IMP_UI, spice: IMP_SPICE, gstreamer: IMP_GSTREAMER } as const;
@@ -71,13 +74,14 @@ registerOp({
   refs: { vma: 'vma' },
   compile: (a: { kind: keyof typeof KINDS; pages: number; vma?: string }, env) => {
     const kind = KINDS[a.kind];
-    let vma = -1;
+    let vma = NO_VMA;
     if (kind === IMP_UI || kind === IMP_SPICE) {
       if (a.vma === undefined) throw new Error(`a ${a.kind} importer reads the dma-buf mmap: give \`vma\` (declared with \`dmabuf:\`)`);
-      vma = env.names.vma.get(a.vma) as number;
-      if (!(env.b.objects.udmabuf as Udmabufs | undefined)?.byVma.has(vma)) throw new Error(`VMA ${a.vma} is not declared with \`dmabuf:\``);
+      vma = env.names.vma.get(a.vma) as VmaId;
+      if (!UDMABUF.find(env.b)?.byVma.has(vma)) throw new Error(`VMA ${a.vma} is not declared with \`dmabuf:\``);
     }
-    return { op: 'call', proc: dma_buf_importer, args: [kind, vma, a.pages, ...importerFences(env, env.actor.name), env.actor.mm] };
+    const [f0, f1, fclosed] = importerFences(env, env.actor.name) as [number, number, number];
+    return { op: 'call', call: bind(dma_buf_importer, { kind, vma, pages: a.pages, f0, f1, fclosed, mm: env.actor.mm }) };
   },
 });
 

@@ -3,7 +3,7 @@
  * catalogue): `test_spin` is a step that does not return while the variant's `test_spin` switch is
  * on, to test the per-task time limit that stops a model step that does not return.
  */
-import { proc } from '../engine/proc.js';
+import { bind, proc } from '../engine/proc.js';
 import { registerOp, registerSwitch } from './ops.js';
 
 if (process.env.MMSIM_TEST_OPS === '1') {
@@ -16,7 +16,7 @@ if (process.env.MMSIM_TEST_OPS === '1') {
     name: 'test_spin',
     doc: 'test only: a step that never returns when the `test_spin` switch is on',
     fields: {},
-    compile: () => ({ op: 'call', proc: spin, args: [] }),
+    compile: () => ({ op: 'call', call: bind(spin, {}) }),
   });
   registerSwitch('test_spin', 'test only: `test_spin` steps do not return');
 }

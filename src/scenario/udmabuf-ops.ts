@@ -8,8 +8,11 @@ import { mmap_udmabuf, release_udmabuf, udmabuf_create } from '../../actors/udma
 import { rfc_guest_write } from '../../actors/udmabuf/rfc.js';
 import { vmm_discard } from '../../actors/udmabuf/vmm.js';
 import { MAX_PC } from '../kernel/defs.js';
-import { MAX_UB_PAGES, type Udmabufs } from '../kernel/udmabuf.js';
+import { MAX_UB_PAGES, type UdmabufId } from '../kernel/udmabuf.js';
+import { UDMABUF } from '../kernel/sys/udmabuf.js';
+import { type MemfdId, NO_VMA, type VmaId } from '../kernel/ids.js';
 import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
+import { bind } from '../engine/proc.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1));
 const UbPage = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_UB_PAGES - 1 }));
@@ -17,22 +20,22 @@ const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1
 const Pages = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_PC }));
 
 /** The id of a udmabuf named in `world.udmabufs` (a clear error otherwise). */
-export function udmabufId(env: CompileEnv, name: string): number {
-  const U = env.b.objects.udmabuf as Udmabufs | undefined;
+export function udmabufId(env: CompileEnv, name: string): UdmabufId {
+  const U = UDMABUF.find(env.b);
   const id = U?.names.get(name);
   if (id === undefined) throw new Error(`no udmabuf named "${name}" (declare it under world.udmabufs; known: ${[...(U?.names.keys() ?? [])].join(', ') || 'none'})`);
   return id;
 }
-const vmaId = (env: CompileEnv, name: string): number => env.names.vma.get(name) as number;
+const vmaId = (env: CompileEnv, name: string): VmaId => env.names.vma.get(name) as VmaId;
 
 registerOp({
   name: 'udmabuf_create',
   doc: "ioctl(UDMABUF_CREATE_LIST) over the udmabuf's memfd range: seal checks under inode_lock_shared, memfd_pin_folios, export",
   fields: { udmabuf: Name },
-  compile: (a: { udmabuf: string }, env) => ({ op: 'call', proc: udmabuf_create, args: [udmabufId(env, a.udmabuf), env.actor.mm] }),
+  compile: (a: { udmabuf: string }, env) => ({ op: 'call', call: bind(udmabuf_create, { ub: udmabufId(env, a.udmabuf), mm: env.actor.mm }) }),
 });
 
-const simple: [string, string, typeof udmabuf_create][] = [
+const simple: [string, string, typeof release_udmabuf][] = [
   ['dmabuf_release', 'the last dma_buf_put: release_udmabuf unpins every folio', release_udmabuf],
   ['dmabuf_attach', 'an importer attaches to the dma-buf (dma_buf_dynamic_attach, with move_notify)', dma_buf_attach],
   ['dmabuf_vmap', 'dma_buf_vmap under the resv (vmap_udmabuf: vmap_pfn of the pinned folios)', dma_buf_vmap],
@@ -42,7 +45,7 @@ for (const [name, doc, proc] of simple) {
     name,
     doc,
     fields: { udmabuf: Name },
-    compile: (a: { udmabuf: string }, env) => ({ op: 'call', proc, args: [udmabufId(env, a.udmabuf)] }),
+    compile: (a: { udmabuf: string }, env) => ({ op: 'call', call: bind(proc, { ub: udmabufId(env, a.udmabuf) }) }),
   });
 }
 
@@ -50,14 +53,14 @@ registerOp({
   name: 'dmabuf_map',
   doc: 'an importer maps its attachment under the resv (dma_buf_map_attachment → get_sg_table)',
   fields: { udmabuf: Name },
-  compile: (a: { udmabuf: string }, env) => ({ op: 'call', proc: dma_buf_map, args: [udmabufId(env, a.udmabuf), env.actor.mm] }),
+  compile: (a: { udmabuf: string }, env) => ({ op: 'call', call: bind(dma_buf_map, { ub: udmabufId(env, a.udmabuf), mm: env.actor.mm }) }),
 });
 
 registerOp({
   name: 'dmabuf_cpu_access',
   doc: 'DMA_BUF_IOCTL_SYNC: begin_cpu_udmabuf (or end_cpu_udmabuf with `end: true`)',
   fields: { udmabuf: Name, end: Schema.optional(Schema.Boolean) },
-  compile: (a: { udmabuf: string; end?: boolean }, env) => ({ op: 'call', proc: dma_buf_cpu_access, args: [udmabufId(env, a.udmabuf), a.end ? 1 : 0] }),
+  compile: (a: { udmabuf: string; end?: boolean }, env) => ({ op: 'call', call: bind(dma_buf_cpu_access, { ub: udmabufId(env, a.udmabuf), end: a.end ? 1 : 0 }) }),
 });
 
 registerOp({
@@ -67,10 +70,10 @@ registerOp({
   refs: { vma: 'vma' },
   compile: (a: { udmabuf: string; vma: string }, env) => {
     const ub = udmabufId(env, a.udmabuf);
-    const U = env.b.objects.udmabuf as Udmabufs;
+    const U = UDMABUF.find(env.b);
     const v = vmaId(env, a.vma);
-    if (U.byVma.get(v) !== ub) throw new Error(`udmabuf_mmap: VMA ${a.vma} is not declared with \`dmabuf: ${a.udmabuf}\``);
-    return { op: 'call', proc: mmap_udmabuf, args: [ub, v] };
+    if (U?.byVma.get(v) !== ub) throw new Error(`udmabuf_mmap: VMA ${a.vma} is not declared with \`dmabuf: ${a.udmabuf}\``);
+    return { op: 'call', call: bind(mmap_udmabuf, { ub, vma: v }) };
   },
 });
 
@@ -82,7 +85,7 @@ registerOp({
   refs: { vma: 'vma' },
   compile: (a: { udmabuf: string; page: number; via: keyof typeof VIA; vma?: string }, env) => {
     if (a.via === 'mmap' && a.vma === undefined) throw new Error('dmabuf_read via mmap needs `vma` (a VMA declared with `dmabuf:`)');
-    return { op: 'call', proc: importer_read, args: [udmabufId(env, a.udmabuf), a.page, VIA[a.via], a.vma === undefined ? -1 : vmaId(env, a.vma)] };
+    return { op: 'call', call: bind(importer_read, { ub: udmabufId(env, a.udmabuf), page: a.page, via: VIA[a.via], vma: a.vma === undefined ? NO_VMA : vmaId(env, a.vma), frame: 0, want: -1 }) };
   },
 });
 
@@ -92,9 +95,7 @@ registerOp({
   fields: { memfd: Name, page: Page, pages: Schema.optional(Pages) },
   refs: { memfd: 'memfd' },
   compile: (a: { memfd: string; page: number; pages?: number }, env) => ({
-    op: 'call',
-    proc: vmm_discard,
-    args: [env.names.memfd.get(a.memfd) as number, a.page, a.pages ?? 1],
+    op: 'call', call: bind(vmm_discard, { memfd: env.names.memfd.get(a.memfd) as MemfdId, page: a.page, pages: a.pages ?? 1 }),
   }),
 });
 
@@ -107,7 +108,7 @@ registerOp({
   doc: "a guest store through a memfd mapping whose fault path carries the RFC's update_mapping hook",
   fields: { vma: Name, page: Page, value: Schema.optional(Schema.Int) },
   refs: { vma: 'vma' },
-  compile: (a: { vma: string; page: number; value?: number }, env) => ({ op: 'call', proc: rfc_guest_write, args: [vmaId(env, a.vma), a.page, a.value ?? 1] }),
+  compile: (a: { vma: string; page: number; value?: number }, env) => ({ op: 'call', call: bind(rfc_guest_write, { vma: vmaId(env, a.vma), page: a.page, value: a.value ?? 1 }) }),
 });
 
 registerSwitch('rfc_update_mapping', 'RFC v1: the update_mapping mmu notifier, called after the fault without the PTL (as posted)');

@@ -9,6 +9,7 @@ import { FOLIO_USED } from '../kernel/defs.js';
 import { F_STATE, initMem, type Kernel, VMA_ATTACHED } from '../kernel/kernel.js';
 import { buildUdmabufs, ubHoldsLiveFolios, type UdmabufDesc } from '../kernel/udmabuf.js';
 import type { WorldSpec } from './world.js';
+import type { VmaId } from '../kernel/ids.js';
 
 /** Build the udmabufs of `w` (after buildKernel). */
 export function buildUdmabufWorld(b: ModelBuilder, K: Kernel, w: WorldSpec): void {
@@ -20,9 +21,9 @@ export function buildUdmabufWorld(b: ModelBuilder, K: Kernel, w: WorldSpec): voi
     const pgoff = u.offset ?? 0;
     const size = w.memfds?.[u.memfd]?.pages ?? 0;
     if (pgoff + u.pages > size) throw new Error(`world.udmabufs.${name}: pages ${pgoff}..${pgoff + u.pages - 1} are beyond memfd ${u.memfd}'s ${size} pages`);
-    const vmas: number[] = [];
+    const vmas: VmaId[] = [];
     for (const mm of Object.values(w.mms ?? {}))
-      for (const [vn, v] of Object.entries(mm.vmas)) if (v.dmabuf === name) vmas.push(K.vmaNames.get(vn) as number);
+      for (const [vn, v] of Object.entries(mm.vmas)) if (v.dmabuf === name) vmas.push(K.vmaNames.get(vn) as VmaId);
     return { name, memfd, pgoff, pages: u.pages, vmas };
   });
   const U = buildUdmabufs(b, descs);

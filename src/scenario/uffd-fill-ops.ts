@@ -6,8 +6,10 @@ import { Schema } from 'effect';
 import { UFFDIO_MODE_DONTWAKE } from '../../actors/uffd/common.js';
 import { MFILL_ATOMIC_CONTINUE, MFILL_ATOMIC_COPY, MFILL_ATOMIC_ZEROPAGE, mfill_atomic } from '../../actors/uffd/fill.js';
 import { MAX_PC } from '../kernel/defs.js';
-import type { Kernel } from '../kernel/kernel.js';
+import { KERNEL } from '../kernel/kernel.js';
+import type { VmaId } from '../kernel/ids.js';
 import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
+import { bind } from '../engine/proc.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
@@ -34,11 +36,11 @@ for (const [op, mode, what] of [
     fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages), value: Schema.optional(Value), mode: Schema.optional(Mode) },
     refs: { vma: 'vma' },
     compile: (a: FillArgs, env: CompileEnv) => {
-      const K = env.b.objects.kernel as Kernel | undefined;
+      const K = KERNEL.find(env.b);
       if (!K) throw new Error(`${op} needs a \`world\` section`);
-      const v = env.names.vma.get(a.vma) as number;
+      const v = env.names.vma.get(a.vma) as VmaId;
       const umode = (a.mode ?? []).length ? UFFDIO_MODE_DONTWAKE : 0;
-      return { op: 'call', proc: mfill_atomic, args: [K.vma(v).mm, v, K.vpn(v, a.page ?? 0), a.pages ?? 1, mode, umode, a.value ?? 1] };
+      return { op: 'call', call: bind(mfill_atomic, { mm: K.vma(v).mm, vma: v, dst: K.vpn(v, a.page ?? 0), pages: a.pages ?? 1, mode, umode, value: a.value ?? 1 }) };
     },
   });
 }

@@ -12,8 +12,10 @@ import { uffdio_move } from '../../actors/uffd/move.js';
 import { pinnedFolioStaysPut } from '../../actors/uffd/pin.js';
 import { uffdio_remap } from '../../actors/uffd/remap-rfc.js';
 import { HPAGE_PMD_NR, MAX_PC } from '../kernel/defs.js';
-import type { Kernel } from '../kernel/kernel.js';
+import { type Kernel, KERNEL } from '../kernel/kernel.js';
+import { bind } from '../engine/proc.js';
 import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
+import type { VmaId } from '../kernel/ids.js';
 import './uffd-fill-ops.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1));
@@ -22,11 +24,11 @@ const Pages = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_PC })
 const Mode = Schema.Array(Schema.Literals(['allow_src_holes', 'dontwake']));
 
 const kernelOf = (env: CompileEnv): Kernel => {
-  const K = env.b.objects.kernel as Kernel | undefined;
+  const K = KERNEL.find(env.b);
   if (!K) throw new Error('userfaultfd and khugepaged operations need a `world` section');
   return K;
 };
-const vmaId = (env: CompileEnv, name: string): number => env.names.vma.get(name) as number;
+const vmaId = (env: CompileEnv, name: string): VmaId => env.names.vma.get(name) as VmaId;
 
 interface MoveArgs {
   readonly dst: string;
@@ -53,7 +55,7 @@ for (const [op, proc, what] of [
       const s = vmaId(env, a.src);
       if (K.vma(d).mm !== K.vma(s).mm) throw new Error(`${op}: src and dst must be VMAs of one process`);
       const mode = (a.mode ?? []).reduce((m, x) => m | (x === 'allow_src_holes' ? UFFDIO_MODE_ALLOW_SRC_HOLES : UFFDIO_MODE_DONTWAKE), 0);
-      return { op: 'call', proc, args: [K.vma(d).mm, K.vpn(d, a.dst_page ?? 0), K.vpn(s, a.src_page ?? 0), a.pages ?? 1, mode] };
+      return { op: 'call', call: bind(proc, { mm: K.vma(d).mm, dst: K.vpn(d, a.dst_page ?? 0), src: K.vpn(s, a.src_page ?? 0), len: a.pages ?? 1, mode }) };
     },
   });
 }
@@ -68,7 +70,7 @@ registerOp({
     ensureThp(env.b);
     const v = vmaId(env, a.vma);
     const vpn = K.vpn(v, a.page ?? 0);
-    return { op: 'call', proc: khugepaged_scan_anon, args: [K.vma(v).mm, v, vpn - (vpn % HPAGE_PMD_NR)] };
+    return { op: 'call', call: bind(khugepaged_scan_anon, { mm: K.vma(v).mm, vma: v, haddr: vpn - (vpn % HPAGE_PMD_NR) }) };
   },
 });
 
@@ -87,7 +89,7 @@ registerOp({
     if (h.memfd < 0 || K.mapping(h.memfd).hugetlb) throw new Error(`khugepaged_file: VMA ${a.vma} does not map a shmem memfd`);
     const vpn = K.vpn(v, a.page ?? 0);
     const haddr = vpn - (vpn % HPAGE_PMD_NR);
-    return { op: 'call', proc: khugepaged_scan_file, args: [h.mm, v, haddr, a.install_pmd ? 1 : 0] };
+    return { op: 'call', call: bind(khugepaged_scan_file, { mm: h.mm, vma: v, haddr, install: a.install_pmd ? 1 : 0 }) };
   },
 });
 
@@ -103,7 +105,7 @@ registerOp({
     const v = vmaId(env, a.vma);
     const mm = K.vma(v).mm;
     env.b.invariants.push(pinnedFolioStaysPut(K, env.actor.index, env.actor.name, mm, K.vpn(v, a.page)));
-    return { op: 'call', proc: pin_user_pages_fast, args: [mm, v, a.page, 1, 0] };
+    return { op: 'call', call: bind(pin_user_pages_fast, { mm, vma: v, page: a.page, nr_pages: 1, write: 0 }) };
   },
 });
 

@@ -4,5 +4,6 @@ export { toHtml } from './html.js';
 export { toJson, type TraceMeta } from './json.js';
 export { toMermaid } from './mermaid.js';
 export { toPerfetto } from './perfetto.js';
+export { type KernelState, kernelState, traceSchema } from './kernel-state.js';
 export { toText } from './text.js';
 export { replayCommand, shellQuote } from './shell.js';

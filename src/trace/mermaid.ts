@@ -4,7 +4,7 @@
  * actors, the model's notes, and the verdict as a final highlighted note. Runs of plain steps are
  * collapsed into one note so a few hundred events stay readable.
  */
-import type { TraceEvent } from '../engine/events.js';
+import { argsText, type TraceEvent } from '../engine/events.js';
 import type { TraceMeta } from './json.js';
 
 /** How many step labels a collapsed run of plain steps lists before eliding the rest. */
@@ -83,7 +83,7 @@ class Diagram {
       const msg = (text: string) => mermaidText(`#${e.i}${s ? ` ${s.at}` : ''}: ${text}`);
       if (e.k === 'lock') this.lock(e, a, msg);
       else if (e.k === 'call') {
-        this.out.push(`  ${a}->>+${a}: ${msg(`call ${e.proc}(${e.args.join(', ')})`)}`);
+        this.out.push(`  ${a}->>+${a}: ${msg(`call ${e.proc}(${argsText(e.args)})`)}`);
         this.calls.set(e.t, [...(this.calls.get(e.t) ?? []), e.proc]);
       } else if (e.k === 'ret') {
         const open = this.calls.get(e.t) ?? [];

@@ -45,6 +45,7 @@ import {
   F_REF,
   F_STATE,
   type Kernel,
+  KERNEL,
   M_PC,
   M_SIZE,
   MAP_FIELDS,
@@ -178,7 +179,7 @@ function actors(w: World, out: StateSnapshot): void {
 export function snapshot(w: World): StateSnapshot {
   const out: StateSnapshot = {};
   const holders = locks(w, out, (l) => w.model.locks[l]?.name ?? `lock${l}`);
-  const K = w.model.objects.kernel as Kernel | undefined;
+  const K = KERNEL.find(w.model);
   if (K) kernel(w, K, out, holders);
   actors(w, out);
   return out;

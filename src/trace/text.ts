@@ -1,5 +1,5 @@
 /** The trace as text for a terminal: one line per event, steps numbered, indented by call depth. */
-import type { TraceEvent } from '../engine/events.js';
+import { argsText, type TraceEvent } from '../engine/events.js';
 
 export function toText(events: readonly TraceEvent[]): string {
   const depth = new Map<string, number>();
@@ -17,7 +17,7 @@ export function toText(events: readonly TraceEvent[]): string {
         lines.push(`${n} ${who} ${pad}  ${e.op} ${e.lock}${e.mode === 'r' ? ' (read)' : ''}`);
         break;
       case 'call':
-        lines.push(`${n} ${who} ${pad}  call ${e.proc}(${e.args.join(', ')})`);
+        lines.push(`${n} ${who} ${pad}  call ${e.proc}(${argsText(e.args)})`);
         depth.set(e.t, d + 1);
         break;
       case 'ret':

@@ -5,7 +5,7 @@
  * events carry one, else to the oldest unmatched send between the same pair (receiver only when the
  * receive does not name its sender): mailboxes are FIFO.
  */
-import type { TraceEvent } from '../engine/events.js';
+import { argsText, type TraceEvent } from '../engine/events.js';
 
 export interface Mark {
   /** Index of the event in the trace. */
@@ -71,7 +71,7 @@ function label(e: TraceEvent): string {
     case 'lock':
       return `${e.op} ${e.lock}${e.mode === 'r' ? ' (read)' : ''}`;
     case 'call':
-      return `call ${e.proc}(${e.args.join(', ')})`;
+      return `call ${e.proc}(${argsText(e.args)})`;
     case 'ret':
       return `ret ${e.proc} = ${e.rv}`;
     case 'send':

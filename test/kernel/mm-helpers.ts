@@ -7,7 +7,7 @@ import { World } from '../../src/engine/world.js';
 import { dfs } from '../../src/explore/dfs.js';
 import { Replay } from '../../src/explore/replay.js';
 import { runOnce } from '../../src/explore/run.js';
-import type { Kernel } from '../../src/kernel/kernel.js';
+import { type Kernel, KERNEL } from '../../src/kernel/kernel.js';
 import { LockGraph } from '../../src/locks/lockdep.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
@@ -40,7 +40,7 @@ export function replay(m: Model, choices: readonly number[], maxSteps = 2000): T
   const initial = w.snapshot();
   const r = new Replay(choices);
   runOnce(w, initial, r, 0, maxSteps, new Int32Array(w.nthreads));
-  return { w, K: m.objects.kernel as Kernel, events, consumed: r.consumed };
+  return { w, K: KERNEL.of(m), events, consumed: r.consumed };
 }
 
 /** Run the actors one after the other (always the lowest runnable thread), recording the trace. */
@@ -54,7 +54,7 @@ export function serial(m: Model, maxSteps = 2000): Traced {
     if (n === 0) break;
     step(w, buf[0] as number);
   }
-  return { w, K: m.objects.kernel as Kernel, events };
+  return { w, K: KERNEL.of(m), events };
 }
 
 /** A world to drive by hand: `run(tid, until)` steps one thread while `until` is false. */
@@ -72,7 +72,7 @@ export function manual(m: Model) {
     const t = tid(name);
     for (let i = 0; i < max && !until() && !w.verdict && runnable(t); i++) step(w, t);
   };
-  return { w, K: m.objects.kernel as Kernel, events, tid, runnable, run };
+  return { w, K: KERNEL.of(m), events, tid, runnable, run };
 }
 
 export const notes = (events: readonly TraceEvent[]): string[] => events.flatMap((e) => (e.k === 'note' ? [`${e.t}: ${e.text}`] : []));

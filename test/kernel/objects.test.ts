@@ -6,21 +6,22 @@
 import { describe, expect, it } from 'vitest';
 import type { Ctx } from '../../src/engine/ctx.js';
 import { ModelBuilder } from '../../src/engine/model.js';
-import { BLOCKED, ENDED } from '../../src/engine/proc.js';
+import { BLOCKED, ENDED, type NoArgs, type Proc } from '../../src/engine/proc.js';
 import { World } from '../../src/engine/world.js';
 import { dfs } from '../../src/explore/dfs.js';
 import { buildKernel } from '../../src/kernel/build.js';
 import { _PAGE_SPECIAL, mk_pte, pmd_table, PT_ATTACHED, PT_DETACHED, PT_FREE, ZERO_PFN } from '../../src/kernel/defs.js';
 import { folio_pin, folio_put } from '../../src/kernel/folio.js';
 import { type Kernel, kern } from '../../src/kernel/kernel.js';
-import { arg, kproc } from '../../src/kernel/kproc.js';
+import { kproc } from '../../src/kernel/kproc.js';
 import { orderViolation, makeOrderRule } from '../../src/kernel/order.js';
 import { PT_DEFER, pmd_clear_table, pmdp_get, pte_free_defer, pte_offset_map_rw_nolock, pte_unmap, pte_unmap_unlock, pt_state, set_pte_at } from '../../src/kernel/pgtable.js';
 import { LockGraph } from '../../src/locks/lockdep.js';
 import { manual, replay } from './mm-helpers.js';
+import { type FolioId, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** Installs the zero page at pte 1 of pmd 0 via pte_offset_map_rw_nolock (with the pmd_same check under switch `recheck`). */
-const installer = kproc('test_install', 'test: a may-write pte_offset_map_rw_nolock user', () => ({ pmdval: 0, t: -1 }), {
+const installer = kproc('test_install', 'test: a may-write pte_offset_map_rw_nolock user', () => ({ pmdval: 0, t: NO_TABLE }), {
   map: (k, l) => {
     l.pmdval = pte_offset_map_rw_nolock(k, kern(k), 0, 0);
     if (!l.pmdval) return k.ret(-11);
@@ -37,7 +38,7 @@ const installer = kproc('test_install', 'test: a may-write pte_offset_map_rw_nol
 });
 
 /** Retracts the (empty but for pte 0) table of pmd 0 under the pmd lock and the PTL, then pte_free_defer. */
-const retracter = kproc('test_retract', 'test: retract_page_tables-like detach', () => ({ t: -1 }), {
+const retracter = kproc('test_retract', 'test: retract_page_tables-like detach', () => ({ t: NO_TABLE }), {
   pml: (k) => (k.spin_lock(kern(k).mm(0).page_table_lock) ? 'ptl' : BLOCKED),
   ptl: (k, l) => {
     l.t = pmd_table(pmdp_get(k.w, kern(k), 0, 0));
@@ -62,7 +63,7 @@ const reader = kproc('test_reader', 'test: an RCU walker', () => ({ from: 0, typ
   unmap: (k) => (pte_unmap(k, kern(k)) ? k.ret(0) : ENDED),
 });
 
-function tableModel(threads: [string, ReturnType<typeof kproc>][], switches: Record<string, boolean> = {}) {
+function tableModel(threads: [string, Proc<NoArgs>][], switches: Record<string, boolean> = {}) {
   const b = new ModelBuilder('tables', switches);
   const K = buildKernel(b, { memfds: [], mms: [{ name: 'P', vmas: [{ name: 'src', pages: 4, populated: [0] }] }] });
   for (const [n, p] of threads) b.thread(n, p);
@@ -138,14 +139,14 @@ describe('page tables', () => {
 });
 
 describe('folio lifetime', () => {
-  const freeing = kproc('test_free_pinned', 'test: drop every reference of a pinned folio', (a) => ({ f: arg(a, 0) }), {
+  const freeing = kproc('test_free_pinned', 'test: drop every reference of a pinned folio', (a: { f: FolioId }) => ({ f: a.f }), {
     pin: (k, l) => {
       folio_pin(k.w, kern(k), l.f);
       return 'put1';
     },
     put1: (k, l) => putAll(k, kern(k), l.f),
   });
-  function putAll(k: Ctx, K: Kernel, f: number): number {
+  function putAll(k: Ctx, K: Kernel, f: number): typeof ENDED {
     while (!k.w.verdict && k.w.get(K.fSlot(f, 1)) > 0) folio_put(k, K, f);
     return ENDED;
   }
@@ -153,7 +154,7 @@ describe('folio lifetime', () => {
   it('freeing a pinned folio is an invariant verdict', () => {
     const b = new ModelBuilder('folio');
     buildKernel(b, { memfds: [], mms: [{ name: 'P', vmas: [{ name: 'src', pages: 1, populated: [0] }] }] });
-    b.thread('t', freeing, [0]);
+    b.thread('t', freeing, { f: 0 as FolioId });
     const w = new World(b.build(), null);
     const r = dfs(w, { maxSteps: 20, maxStates: 100, preemptions: Infinity, deadline: Infinity });
     expect(r.findings.map((f) => f.verdict.code)).toEqual(['invariant']);

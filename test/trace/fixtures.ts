@@ -44,14 +44,14 @@ export function messagingModel(): Model {
   const b = new ModelBuilder('evil');
   const L = b.lock(EVIL_LOCK, LockKind.Mutex);
   const M = b.lock('M', LockKind.Mutex);
-  const helper = proc('helper & co', 'test', noLocals, {
+  const helper = proc('helper & co', 'test', (a: { x: number; y: number }) => ({ x: a.x, y: a.y }), {
     take: (k) => (k.mutex_lock(M) ? 'drop' : BLOCKED),
     drop: (k) => (k.mutex_unlock(L) ? 'out' : BLOCKED),
     out: (k) => k.ret(7),
   });
   const producer = proc(EVIL_ACTOR, 'test', noLocals, {
     a: (k) => (k.mutex_lock(L) ? 'b' : BLOCKED),
-    b: (k) => k.call(helper, [1, 2], 'c'),
+    b: (k) => k.call(helper, { x: 1, y: 2 }, 'c'),
     c: (k) => {
       k.send(1, 5, 6, 7);
       return 'd';

@@ -46,7 +46,7 @@ describe('toMermaid', () => {
     expect(src).not.toContain(EVIL_ACTOR);
     expect(src).toContain('participant a1 as #60;script#62;alert(1)#60;/script#62;');
     expect(src).toContain('a1-)a0: #35;6 ');
-    expect(src).toContain('a1->>+a1: #35;2 #60;script#62;alert(1)#60;/script#62;:b: call helper #38; co(1, 2)');
+    expect(src).toContain('a1->>+a1: #35;2 #60;script#62;alert(1)#60;/script#62;:b: call helper #38; co(x=1, y=2)');
     expect(src).toContain('a1-->>-a1: ');
     expect(src).toContain('note with #60;b#62;markup#60;/b#62;#59; and #35; and<br/>newline');
     expect(mermaidText('a;b#c%d\ne')).toBe('a#59;b#35;c#37;d<br/>e');

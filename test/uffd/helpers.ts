@@ -15,7 +15,7 @@ import { replayToken } from '../../src/explore/replayer.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { FingerprintSet } from '../../src/explore/visited.js';
 import type { VerdictCode } from '../../src/engine/events.js';
-import type { Kernel } from '../../src/kernel/kernel.js';
+import { type Kernel, KERNEL } from '../../src/kernel/kernel.js';
 import { LockGraph } from '../../src/locks/lockdep.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
@@ -103,7 +103,7 @@ export function directed(m: Model, legs: readonly Leg[], maxSteps = 2000): Run {
   const token = encodeToken(w.choices);
   const r = replay(m, token, maxSteps);
   if (JSON.stringify(r.verdict) !== JSON.stringify(w.verdict)) throw new Error('directed: the replay of the schedule differs');
-  return { token, verdict: w.verdict, events: r.events, w, K: m.objects.kernel as Kernel };
+  return { token, verdict: w.verdict, events: r.events, w, K: KERNEL.of(m) };
 }
 
 /** Replay a token with its trace; also checks the replay is exact (same verdict, every choice used). */
@@ -133,7 +133,7 @@ export const rets = (events: readonly TraceEvent[], proc: string): number[] => e
  */
 export function outcomes(m: Model, outcome: (w: World, K: Kernel) => string, maxSteps = 2000): { ends: Set<string>; verdicts: Set<VerdictCode>; states: number } {
   const w = new World(m, null);
-  const K = m.objects.kernel as Kernel;
+  const K = KERNEL.of(m);
   const seen = new FingerprintSet();
   const fp = new Uint32Array(2);
   const ends = new Set<string>();
@@ -182,7 +182,7 @@ export function exploreWith(name: string, variant: string, strategy: StrategyNam
 /** The folio a VMA page maps in the model's initial state (-1 if none). */
 export function initialFolio(m: Model, vma: string, page: number): number {
   const w = new World(m, null);
-  const K = m.objects.kernel as Kernel;
+  const K = KERNEL.of(m);
   const v = K.vmaNames.get(vma) as number;
   const vpn = K.vpn(v, page);
   const pmd = w.get(K.pmdSlot(K.vma(v).mm, vpn >> 2));

@@ -74,7 +74,7 @@ describe("today's UFFDIO_MOVE vs a hypothetical anonymous collapse under mmap_lo
     expect(bug?.verdict.actor).toBe('khugepaged');
     const ev = replay(m, encodeToken(bug?.choices ?? [])).events;
     const cleared = at(ev, 'khugepaged', /table 0 detached, pmd none/);
-    const refill = ev.findIndex((e, i) => i > cleared && e.k === 'call' && e.t === 'mover' && e.proc === '__pte_alloc' && e.args[1] === 0);
+    const refill = ev.findIndex((e, i) => i > cleared && e.k === 'call' && e.t === 'mover' && e.proc === '__pte_alloc' && e.args.pmd === 0);
     expect(refill).toBeGreaterThan(cleared);
   });
 });
