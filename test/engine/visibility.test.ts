@@ -63,7 +63,7 @@ describe('scheduling points', () => {
     let counter = -1;
     const c = world((slot) => {
       counter = slot;
-      return { a: (k) => k.call(q, [], 'b'), b: (k) => (k.w.set(slot, k.rv), 'c'), c: (k) => k.ret(0) };
+      return { a: (k) => k.call(q, {}, 'b'), b: (k) => (k.w.set(slot, k.rv), 'c'), c: (k) => k.ret(0) };
     });
     step(c, 0);
     // call, q0, q1 (ret writes the private rv slot), b reads rv and writes the counter: one transition

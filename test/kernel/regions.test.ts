@@ -60,7 +60,7 @@ describe('region declarations', () => {
 
 describe('the JSON trace state section', () => {
   const m = catalogueModel('uffd-move-vs-gup', 'no-pin-recheck');
-  const r = replayToken(m, 'v1.0.19.1.9.', 500);
+  const r = replayToken(m, 'v1.0.11.1.7.', 500);
   const K = KERNEL.of(m);
   const state = kernelState(m.layout, (i) => r.world.get(i));
 
@@ -82,7 +82,7 @@ describe('the JSON trace state section', () => {
   });
 
   it('conforms to the generated trace schema, which rejects a record with a field too many', () => {
-    const json = JSON.parse(toJson(r.events, { scenario: 'uffd-move-vs-gup', variant: 'no-pin-recheck', token: 'v1.0.19.1.9.', verdict: r.verdict }, state));
+    const json = JSON.parse(toJson(r.events, { scenario: 'uffd-move-vs-gup', variant: 'no-pin-recheck', token: 'v1.0.11.1.7.', verdict: r.verdict }, state));
     const schema = traceSchema(m.layout) as Schema;
     const errors: string[] = [];
     conforms(json, schema, '$', errors);
