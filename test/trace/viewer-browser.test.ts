@@ -3,7 +3,8 @@
  * step to the verdict with the keyboard, check the state panel shows the detached table and the
  * device PTE the CPU no longer maps, that each protocol actor's machine is drawn with the state it is in
  * at the selected step, that hostile scenario strings appear as text, and that the page's script never
- * throws. The screenshots it takes are the README's (docs/viewer-*.png).
+ * throws. Its screenshots are the README's: `MMSIM_SCREENSHOTS=1 npx vitest run test/trace/viewer-browser.test.ts`
+ * writes them to docs/viewer-*.png; otherwise they go to a temporary folder, so a test run leaves the tree as it was.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const root = join(import.meta.dirname, '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'mmsim-viewer-'));
+const shots = process.env.MMSIM_SCREENSHOTS === '1' ? join(root, 'docs') : tmp;
 
 /** The witness token `mmsim explore` prints for a verdict of a variant. */
 function tokenOf(scenario: string, variant: string, verdict: string): string {
@@ -71,7 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the trace viewer in C
     expect(await current(page)).toBe(`event ${total}/${total}, step ${(await page.locator('#events tr.verdict td.i').innerText()).trim()}, mover`);
     expect(await page.locator('#events tr.verdict').getAttribute('class')).toContain('sel');
     expect(await state(page)).toMatch(/^table 0 detached \(P pmd 0\): \[folio 0 rw dirty/m);
-    await page.screenshot({ path: join(root, 'docs/viewer-remap-vs-khugepaged.png') });
+    await page.screenshot({ path: join(shots, 'viewer-remap-vs-khugepaged.png') });
     await page.keyboard.press('Home');
     expect(await current(page)).toMatch(/^event 1\//);
     for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
@@ -157,7 +159,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('the trace viewer in C
     expect(await page.locator('#events tr.verdict').innerText()).toMatch(/missed mmu-notifier invalidation/);
     expect(await state(page)).toMatch(/^table 0 attached \(P pmd 0\): \[-, /m);
     expect(await state(page)).toMatch(/^mirror gpu seq \d+; device PTEs \[folio 0/m);
-    await page.screenshot({ path: join(root, 'docs/viewer-hmm-vs-punch.png') });
+    await page.screenshot({ path: join(shots, 'viewer-hmm-vs-punch.png') });
   }, 60_000);
 
   it('the lock-order graph marks the edge that closes the abba cycle', async () => {
