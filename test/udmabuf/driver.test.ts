@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { EFAULT, EINVAL, pmd_is_table, pmd_table, pte_present } from '../../src/kernel/defs.js';
 import type { MmId, VmaId } from '../../src/kernel/ids.js';
-import { KERNEL } from '../../src/kernel/kernel.js';
+import { F_PINCOUNT, KERNEL } from '../../src/kernel/kernel.js';
 import { pmd_index, pmdp_get, pte_index } from '../../src/kernel/pgtable.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -161,5 +161,37 @@ variants:
     };
     expect(pages(false)).toBe(2);
     expect(pages(true)).toBe(1);
+  });
+});
+
+describe('udmabuf_create when memfd_pin_folios fails part-way (review fix)', () => {
+  it('memfd_pin_folios unpins what it found and returns -errno, never a partial count: no pin leaks', () => {
+    const m = buildModel(
+      parseScenario(
+        `name: t
+description: a hugetlb hole after a populated page
+world:
+  memfds:
+    guest: { kind: hugetlb, pages: 2, seals: [F_SEAL_SHRINK], populated: [0] }
+  udmabufs:
+    ub: { memfd: guest, pages: 2 }
+actors:
+  - name: vmm
+    ops:
+      - { op: udmabuf_create, udmabuf: ub }
+variants:
+  default:
+    expect: []
+`,
+        't.yaml',
+      ),
+      'default',
+    );
+    const t = serial(m, 3000);
+    expect(rets(t.events, 'memfd_pin_folios')).toEqual([EFAULT]);
+    expect(rets(t.events, 'udmabuf_create')).toEqual([EFAULT]);
+    const K = KERNEL.of(t.w.model);
+    expect(t.w.get(K.fSlot(0, F_PINCOUNT))).toBe(0);
+    expect(t.w.get(K.pinSlot(0, 0))).toBe(0);
   });
 });
