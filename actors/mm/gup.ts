@@ -39,7 +39,7 @@ import {
 } from '../../src/kernel/defs.js';
 import { filemap_get_folio } from '../../src/kernel/filemap.js';
 import { folio_pin, folio_test_anon, folio_try_get, folio_unlock, folio_unpin, PageAnonExclusive } from '../../src/kernel/folio.js';
-import { F_PINCOUNT, type Kernel, kern } from '../../src/kernel/kernel.js';
+import { F_INDEX, F_MAPPING, F_PINCOUNT, type Kernel, kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, rcu_read_unlock } from '../../src/kernel/pgtable.js';
 import { vm_flags, vm_normal_folio, vma_attached } from './common.js';
@@ -262,10 +262,29 @@ export const unpin_user_pages = kproc(
 );
 
 /**
+ * memfd_pin_folios' error path (`err: unpin_folios(folios, nr_found)`): drop the one pin this call
+ * took on each index in [from, to) of `map` and forget it in the thread's pin slots.
+ */
+function unpin_found(k: Ctx, K: Kernel, map: MemfdId, from: number, to: number): void {
+  let left = ((1 << (to - from)) - 1) << from;
+  for (let i = 0; i < MAX_PINS && left; i++) {
+    const s = K.pinSlot(k.tid, i);
+    const f = k.w.get(s) - 1;
+    if (f < 0 || k.w.get(K.fSlot(f, F_MAPPING)) !== map + 1) continue;
+    const bit = 1 << k.w.get(K.fSlot(f, F_INDEX));
+    if (!(left & bit)) continue;
+    left &= ~bit;
+    k.w.set(s, 0);
+    folio_unpin(k, K, f);
+  }
+}
+
+/**
  * memfd_pin_folios(memfd, start, end, folios, max, &offset): args [memfd, first index, pages];
- * number of folios pinned, or -errno. A missing folio is allocated (memfd_alloc_folio →
- * shmem_read_folio) and the lookup repeated. Simplified: hugetlb memfds must be populated (no
- * memfd_alloc_folio for hugetlb).
+ * number of folios pinned, or -errno (on an error the folios found so far are unpinned: never a
+ * partial count). A missing folio is allocated (memfd_alloc_folio → shmem_read_folio) and the
+ * lookup repeated. Simplified: hugetlb memfds must be populated (no memfd_alloc_folio for hugetlb:
+ * a hugetlb hole is -EFAULT).
  */
 export const memfd_pin_folios = kproc(
   'memfd_pin_folios',
@@ -278,7 +297,10 @@ export const memfd_pin_folios = kproc(
       // filemap_get_folios_contig + try_grab_folio(FOLL_PIN) (one step here)
       const f = filemap_get_folio(k.w, K, l.map, l.index);
       if (f < 0) {
-        if (K.mapping(l.map).hugetlb) return k.ret(l.done > 0 ? l.done : EFAULT);
+        if (K.mapping(l.map).hugetlb) {
+          unpin_found(k, K, l.map, l.index - l.done, l.index);
+          return k.ret(EFAULT);
+        }
         return k.call(shmem_get_folio, { map: l.map, index: l.index, mm: NO_MM, vma: NO_VMA, flags: 0 }, 'allocated');
       }
       folio_pin(k.w, K, f);
@@ -288,7 +310,10 @@ export const memfd_pin_folios = kproc(
       return 'lookup';
     },
     allocated: (k, l) => {
-      if (k.rv < 0) return k.ret(l.done > 0 ? l.done : k.rv);
+      if (k.rv < 0) {
+        unpin_found(k, kern(k), l.map, l.index - l.done, l.index);
+        return k.ret(k.rv);
+      }
       l.f = k.rv as FolioId;
       return 'unlock';
     },

@@ -3,7 +3,8 @@
  * v6.11, with the Dec 2024 fix that holds inode_lock_shared across the seal check and the pin):
  * udmabuf_create (check_memfd_seals + udmabuf_pin_folios), mmap_udmabuf (VM_SHARED required,
  * VM_PFNMAP set), udmabuf_vm_fault (vmf_insert_pfn of the pinned folio the udmabuf holds, then
- * the pre-fault of the rest of the VMA), vmap_udmabuf, begin/end_cpu_udmabuf, release_udmabuf.
+ * the pre-fault of the rest of the VMA: "udmabuf: pre-fault when first page fault", Huan Yang,
+ * Sep 2024), vmap_udmabuf, begin/end_cpu_udmabuf, release_udmabuf.
  *
  * Switch `udmabuf_vm_insert_page`: the exporter as it was before "udmabuf: use vmf_insert_pfn and
  * VM_PFNMAP for handling mmap" (the fault returned vmf->page with get_page, so the PTE is a normal,
@@ -20,6 +21,7 @@ import {
   _PAGE_DIRTY,
   _PAGE_RW,
   _PAGE_SPECIAL,
+  EBADF,
   EBADFD,
   EFAULT,
   EINVAL,
@@ -43,7 +45,6 @@ import {
   VM_FAULT_OOM,
   VM_FAULT_SIGBUS,
   VM_MAYSHARE,
-  VM_MIXEDMAP,
   VM_PFNMAP,
   VM_SHARED,
   VM_WRITE,
@@ -182,12 +183,14 @@ export const mmap_udmabuf = kproc(
       const U = udmabufs(k);
       const s = K.vmaSlot(l.vma, VMA_FLAGS);
       const fl = k.w.get(s);
-      if (k.w.get(U.slot(l.ub, UB_STATE)) !== UB_EXPORTED) l.ret = EBADFD;
+      if (k.w.get(U.slot(l.ub, UB_STATE)) !== UB_EXPORTED) l.ret = EBADF; // no dma-buf fd to mmap
+      // dma_buf_mmap_internal: vm_pgoff + vma_pages(vma) > dmabuf->size >> PAGE_SHIFT → -EINVAL
+      else if (K.vma(l.vma).pages > U.ub(l.ub).pages) l.ret = EINVAL;
       else if ((fl & (VM_SHARED | VM_MAYSHARE)) === 0) l.ret = EINVAL;
       else {
-        // vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP); the old exporter left the VMA a
-        // normal one and vm_insert_page-style faults make it VM_MIXEDMAP
-        const set = k.sw('udmabuf_vm_insert_page') ? VM_MIXEDMAP : VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+        // vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP); the old exporter only set
+        // vm_ops and vm_private_data, leaving the VMA a normal one
+        const set = k.sw('udmabuf_vm_insert_page') ? 0 : VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
         k.w.set(s, fl | set);
         k.w.set(K.vmaSlot(l.vma, VMA_ATTACHED), 1);
         if (k.sw('dma_buf_require_pfnmap') && k.WARN_ON(!((fl | set) & VM_PFNMAP), '!(vma->vm_flags & VM_PFNMAP)')) return ENDED;
@@ -238,6 +241,9 @@ export const udmabuf_vm_fault = kproc(
       const w = vm_flags(k.w, K, l.vma) & VM_WRITE ? _PAGE_RW : 0;
       for (let i = 0; i < n; i++) {
         const vpn = v.start + i;
+        // the old handler (returning vmf->page) maps the faulting page only: no pre-fault, and no
+        // fault-around (udmabuf_vm_ops has no ->map_pages)
+        if (old && vpn !== l.vpn) continue;
         if (pmd_index(vpn) !== pmd_index(l.vpn) || !pte_none(ptep_get(k, K, l.t, pte_index(vpn)))) continue;
         const f = ub_folio(k.w, U, ub, i);
         if (f < 0) continue;

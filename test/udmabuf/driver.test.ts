@@ -3,7 +3,12 @@
  * verdict found by DFS and its witness replayed and read step by step.
  */
 import { describe, expect, it } from 'vitest';
-import { EFAULT } from '../../src/kernel/defs.js';
+import { EFAULT, EINVAL, pmd_is_table, pmd_table, pte_present } from '../../src/kernel/defs.js';
+import type { MmId, VmaId } from '../../src/kernel/ids.js';
+import { F_PINCOUNT, KERNEL } from '../../src/kernel/kernel.js';
+import { pmd_index, pmdp_get, pte_index } from '../../src/kernel/pgtable.js';
+import { buildModel } from '../../src/scenario/build.js';
+import { parseScenario } from '../../src/scenario/load.js';
 import { model, serial } from '../kernel/mm-helpers.js';
 import { at, clean, note, rets, step, witness } from './helpers.js';
 
@@ -100,5 +105,93 @@ describe('begin_cpu_udmabuf builds ubuf->sg without a lock (derived from the dri
   });
   it('one user: DFS clean', () => {
     clean('udmabuf-cpu-access', 'one-user');
+  });
+});
+
+describe('mmap_udmabuf and the old fault handler (review fixes)', () => {
+  const mmapScenario = (vmaPages: number, old: boolean) =>
+    buildModel(
+      parseScenario(
+        `name: t
+description: mmap size check and the old fault handler
+world:
+  memfds:
+    guest: { kind: shmem, pages: 2, seals: [F_SEAL_SHRINK], populated: [0, 1] }
+  udmabufs:
+    ub: { memfd: guest, pages: 2 }
+  mms:
+    qemu:
+      vmas:
+        buf: { dmabuf: ub, shared: true, pages: ${vmaPages} }
+actors:
+  - name: vmm
+    mm: qemu
+    ops:
+      - { op: udmabuf_create, udmabuf: ub }
+      - { op: udmabuf_mmap, udmabuf: ub, vma: buf }
+      - { op: dmabuf_read, udmabuf: ub, page: 0, via: mmap, vma: buf }
+variants:
+  default:
+    switches: { udmabuf_vm_insert_page: ${old} }
+    expect: []
+`,
+        't.yaml',
+      ),
+      'default',
+    );
+
+  it('dma_buf_mmap_internal refuses a VMA larger than the dma-buf with -EINVAL', () => {
+    const t = serial(mmapScenario(3, false), 3000);
+    expect(rets(t.events, 'mmap_udmabuf')).toEqual([EINVAL]);
+  });
+
+  it('the old handler maps only the faulting page (no pre-fault, no ->map_pages)', () => {
+    const pages = (old: boolean) => {
+      const t = serial(mmapScenario(2, old), 3000);
+      expect(rets(t.events, 'mmap_udmabuf')).toEqual([0]);
+      const K = KERNEL.of(t.w.model);
+      const mm = K.mm(0 as MmId);
+      const v = K.vma(mm.vmas[0] as VmaId);
+      let mapped = 0;
+      for (let i = 0; i < v.pages; i++) {
+        const pmd = pmdp_get(t.w, K, v.mm, pmd_index(v.start + i));
+        if (pmd_is_table(pmd) && pte_present(t.w.get(K.pteSlot(pmd_table(pmd), pte_index(v.start + i))))) mapped++;
+      }
+      return mapped;
+    };
+    expect(pages(false)).toBe(2);
+    expect(pages(true)).toBe(1);
+  });
+});
+
+describe('udmabuf_create when memfd_pin_folios fails part-way (review fix)', () => {
+  it('memfd_pin_folios unpins what it found and returns -errno, never a partial count: no pin leaks', () => {
+    const m = buildModel(
+      parseScenario(
+        `name: t
+description: a hugetlb hole after a populated page
+world:
+  memfds:
+    guest: { kind: hugetlb, pages: 2, seals: [F_SEAL_SHRINK], populated: [0] }
+  udmabufs:
+    ub: { memfd: guest, pages: 2 }
+actors:
+  - name: vmm
+    ops:
+      - { op: udmabuf_create, udmabuf: ub }
+variants:
+  default:
+    expect: []
+`,
+        't.yaml',
+      ),
+      'default',
+    );
+    const t = serial(m, 3000);
+    expect(rets(t.events, 'memfd_pin_folios')).toEqual([EFAULT]);
+    expect(rets(t.events, 'udmabuf_create')).toEqual([EFAULT]);
+    const K = KERNEL.of(t.w.model);
+    expect(t.w.get(K.fSlot(0, F_PINCOUNT))).toBe(0);
+    expect(t.w.get(K.pinSlot(0, 0))).toBe(0);
   });
 });
