@@ -8,6 +8,8 @@ import { EAGAIN, EEXIST, EFAULT } from '../../src/kernel/defs.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { scenarioJsonSchema } from '../../src/scenario/jsonschema.js';
 import { knownSwitches } from '../../src/scenario/ops.js';
+import { buildModel } from '../../src/scenario/build.js';
+import { parseScenario } from '../../src/scenario/load.js';
 import { dfsOf } from '../helpers.js';
 import { at, directed, model, notes, replay, rets } from './helpers.js';
 
@@ -161,5 +163,42 @@ describe('UFFDIO_CONTINUE vs retract_page_tables (4828d207dc51, Fixes: 1d65b771b
     const d = dfsOf(model(NAME, 'v6.11'));
     expect(d.complete).toBe(true);
     expect(d.findings).toEqual([]);
+  });
+});
+
+describe('UFFDIO_COPY into a MAP_PRIVATE shmem mapping (mfill_atomic_pte: !VM_SHARED → mfill_atomic_pte_copy)', () => {
+  const text = `name: uffd-copy-private-shmem
+description: UFFDIO_COPY into a private shmem mapping makes anonymous memory; the file keeps its hole
+world:
+  memfds:
+    shm: { pages: 4, populated: [1] }
+  mms:
+    P:
+      vmas:
+        dst: { memfd: shm, pages: 4, uffd: [missing] }
+        peek: { memfd: shm, pages: 4, shared: true }
+actors:
+  - name: filler
+    mm: P
+    ops:
+      - { op: uffdio_copy, vma: dst, page: 0, value: 7 }
+      - { op: read, vma: dst, page: 0 }
+      - { op: read, vma: peek, page: 0 }
+variants:
+  default:
+    description: one thread
+    expect: []
+`;
+  const m = buildModel(parseScenario(text, 'inline.yaml'), 'default');
+
+  it('the copy maps an anonymous folio (not a page-cache one): dst reads 7, the shared mapping of the file still reads 0', () => {
+    const r = directed(m, [['filler', null]]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([1]);
+    const n = notes(r.events);
+    expect(n.some((s) => /filler: UFFDIO_COPY: vpn \d+ → folio \d+/.test(s))).toBe(true);
+    expect(n.some((s) => /shmem_mfill_atomic_pte/.test(s))).toBe(false);
+    expect(at(r.events, 'filler', /load 7 from vpn/)).toBeGreaterThan(0);
+    expect(at(r.events, 'filler', /load 0 from vpn/)).toBeGreaterThan(at(r.events, 'filler', /load 7 from vpn/));
   });
 });
