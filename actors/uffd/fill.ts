@@ -240,7 +240,13 @@ export const mfill_atomic = kproc(
       const K = kern(k);
       l.map = K.vma(l.vma).memfd;
       l.pgoff = K.linear_page_index(l.vma, l.dst + l.done);
-      l.f = l.pgoff < i_size(k.w, K, l.map) ? filemap_get_folio(k.w, K, l.map, l.pgoff) : NO_FOLIO;
+      // shmem_get_folio_gfp: "sgp <= SGP_CACHE && index beyond i_size" → -EINVAL (not mapped to -EFAULT)
+      if (l.pgoff >= i_size(k.w, K, l.map)) {
+        l.err = EINVAL;
+        k.note(() => `mfill_atomic_pte_continue: index ${l.pgoff} beyond i_size, -EINVAL`);
+        return 'unlock';
+      }
+      l.f = filemap_get_folio(k.w, K, l.map, l.pgoff);
       if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = NO_FOLIO;
       if (l.f < 0) {
         l.err = EFAULT; // "Our caller expects us to return -EFAULT if we failed to find folio"
@@ -253,7 +259,8 @@ export const mfill_atomic = kproc(
     cont_check: (k, l) => {
       const K = kern(k);
       if (folio_mapping(k.w, K, l.f) === l.map + 1) return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.dst + l.done) }, 'install_locked');
-      l.err = EFAULT; // truncated meanwhile: shmem_get_folio_gfp repeats, finds nothing, -EFAULT
+      // truncated meanwhile: shmem_get_folio_gfp repeats: beyond i_size -EINVAL, else nothing found, -EFAULT
+      l.err = l.pgoff >= i_size(k.w, K, l.map) ? EINVAL : EFAULT;
       return 'shmem_unlock_put';
     },
     // mfill_atomic_install_pte: pte_offset_map_lock (-EAGAIN), then pte_none under the PTL (-EEXIST)

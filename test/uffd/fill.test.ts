@@ -4,7 +4,7 @@
  * don't BUG_ON() if khugepaged yanks our page table" (4828d207dc51) on both sides of the fix.
  */
 import { describe, expect, it } from 'vitest';
-import { EAGAIN, EEXIST, EFAULT } from '../../src/kernel/defs.js';
+import { EAGAIN, EEXIST, EFAULT, EINVAL } from '../../src/kernel/defs.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { scenarioJsonSchema } from '../../src/scenario/jsonschema.js';
 import { knownSwitches } from '../../src/scenario/ops.js';
@@ -200,5 +200,34 @@ variants:
     expect(n.some((s) => /shmem_mfill_atomic_pte/.test(s))).toBe(false);
     expect(at(r.events, 'filler', /load 7 from vpn/)).toBeGreaterThan(0);
     expect(at(r.events, 'filler', /load 0 from vpn/)).toBeGreaterThan(at(r.events, 'filler', /load 7 from vpn/));
+  });
+});
+
+describe('UFFDIO_CONTINUE beyond i_size (shmem_get_folio_gfp: -EINVAL, not mapped to -EFAULT)', () => {
+  const text = `name: uffd-continue-eof
+description: UFFDIO_CONTINUE past the end of the file
+world:
+  memfds:
+    shm: { pages: 2, populated: [0, 1] }
+  mms:
+    P:
+      vmas:
+        dst: { memfd: shm, pages: 4, shared: true, uffd: [minor] }
+actors:
+  - name: resolver
+    mm: P
+    ops:
+      - { op: uffdio_continue, vma: dst, page: 3 }
+      - { op: uffdio_continue, vma: dst, page: 1 }
+variants:
+  default:
+    description: one thread
+    expect: []
+`;
+  it('page 3 of a 2-page file is -EINVAL; page 1 maps', () => {
+    const r = directed(buildModel(parseScenario(text, 'inline.yaml'), 'default'), [['resolver', null]]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([EINVAL, 1]);
+    expect(notes(r.events)).toContain('resolver: mfill_atomic_pte_continue: index 3 beyond i_size, -EINVAL');
   });
 });
