@@ -2,7 +2,10 @@
  * retract_page_tables (mm/khugepaged.c; kernel-rules §4), called by collapse_file (file.ts) once the
  * huge folio is in the page cache: it holds ONLY i_mmap_rwsem for read (Hugh Dickins 2023,
  * "retract_page_tables() without mmap or vma lock") and removes the now empty PTE tables of every
- * VMA mapping the range under pmd lock + PTL.
+ * VMA mapping the range under pmd lock + PTL. The check_pmd_state recheck under the pmd lock is
+ * v6.14's ("mm: khugepaged: recheck pmd state in retract_page_tables()", Qi Zheng, PT-reclaim
+ * series); v6.5..v6.13 take pte_lockptr of the pmd read before the lock without rechecking it, a
+ * difference no catalogue race reaches (every pmd clearer in them excludes or is this function).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { HPAGE_PMD_NR, pmd_table } from '../../src/kernel/defs.js';

@@ -185,6 +185,8 @@ export const pin_user_pages_fast = kproc(
       if (l.page >= l.end) return 'irq_on';
       l.pmdval = pmdp_get(k.w, K, l.mm, pmd_index(K.vpn(l.vma, l.page))); // pmdp_get_lockless
       if (pmd_trans_huge(l.pmdval)) {
+        // gup_fast_pmd_leaf: !pmd_access_permitted(orig, FOLL_WRITE) → give up
+        if (l.write && !pte_write(l.pmdval)) return 'irq_on';
         l.pte = l.pmdval;
         return 'grab';
       }
@@ -214,7 +216,8 @@ export const pin_user_pages_fast = kproc(
       const vpn = K.vpn(l.vma, l.page);
       const pmd = pmdp_get(k.w, K, l.mm, pmd_index(vpn));
       const same = pmd === l.pmdval && (pmd_trans_huge(pmd) || ptep_get(k, K, pmd_table(pmd), pte_index(vpn)) === l.pte);
-      const anonShared = !pmd_trans_huge(pmd) && folio_test_anon(k.w, K, l.f) && !PageAnonExclusive(k.w, K, l.f);
+      // gup_must_unshare; gup_fast_pmd_leaf checks it only for a read-only pmd (!pmd_write(orig))
+      const anonShared = (!pmd_trans_huge(pmd) || !pte_write(pmd)) && folio_test_anon(k.w, K, l.f) && !PageAnonExclusive(k.w, K, l.f);
       if (!same || anonShared) return 'unpin';
       record_pin(k, K, l.f);
       l.f = NO_FOLIO;

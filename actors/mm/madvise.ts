@@ -13,7 +13,7 @@
  * hugetlb_free_pgd_range, no mmu_gather batching (each table is freed as its pmd is cleared).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { EINVAL, PTRS_PER_PTE, VM_LOCKED, VM_PFNMAP } from '../../src/kernel/defs.js';
+import { EINVAL, ENOMEM, PTRS_PER_PTE, VM_LOCKED, VM_PFNMAP } from '../../src/kernel/defs.js';
 import { kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pte_free_defer } from '../../src/kernel/pgtable.js';
@@ -25,7 +25,7 @@ import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 const FREE_BEFORE_UNLINK = 'bug_munmap_free_pgtables_before_unlink';
 
-/** madvise(MADV_DONTNEED): args [mm, vma, first page, pages]; 0 or -EINVAL. */
+/** madvise(MADV_DONTNEED): args [mm, vma, first page, pages]; 0, -EINVAL or -ENOMEM (unmapped). */
 export const madvise_dontneed = kproc(
   'madvise_dontneed',
   'mm/madvise.c: madvise_dontneed_single_vma → mm/memory.c: zap_page_range_single',
@@ -34,8 +34,13 @@ export const madvise_dontneed = kproc(
     lock: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED),
     check: (k, l) => {
       const K = kern(k);
+      // madvise_walk_vmas: an unmapped range → -ENOMEM
+      if (!vma_attached(k.w, K, l.vma)) {
+        l.ret = ENOMEM;
+        return 'unlock';
+      }
       // madvise_dontneed_free_valid_vma: VM_PFNMAP | VM_LOCKED → -EINVAL
-      if (!vma_attached(k.w, K, l.vma) || vm_flags(k.w, K, l.vma) & (VM_PFNMAP | VM_LOCKED)) {
+      if (vm_flags(k.w, K, l.vma) & (VM_PFNMAP | VM_LOCKED)) {
         l.ret = EINVAL;
         return 'unlock';
       }
@@ -62,7 +67,7 @@ export const madvise_dontneed = kproc(
 );
 
 /**
- * munmap of a whole VMA: args [mm, vma]; 0 (or -EINVAL if already unmapped). v6.12 mm/vma.c:
+ * munmap of a whole VMA: args [mm, vma]; 0 (also when already unmapped: do_vmi_munmap finds no VMA). v6.12 mm/vma.c:
  * do_vmi_align_munmap (vms_gather_munmap_vmas: vma_start_write; vma_iter_clear_gfp: gone from the
  * tree) → vms_complete_munmap_vmas: mmap_write_downgrade, vms_clear_ptes (unmap_vmas, then
  * mm/memory.c free_pgtables, which hides the VMA from rmap, unlink_file_vma under i_mmap_rwsem
@@ -78,10 +83,8 @@ export const munmap = kproc(
     lock: (k, l) => (k.down_write(kern(k).mm(l.mm).mmap_lock) ? 'vma_start_write' : BLOCKED),
     vma_start_write: (k, l) => {
       const K = kern(k);
-      if (!vma_attached(k.w, K, l.vma)) {
-        l.ret = EINVAL;
-        return mmap_write_unlock(k, K, l.mm) ? k.ret(l.ret) : ENDED;
-      }
+      // do_vmi_munmap: no VMA in the range → mmap_write_unlock, return 0
+      if (!vma_attached(k.w, K, l.vma)) return mmap_write_unlock(k, K, l.mm) ? k.ret(0) : ENDED;
       return vma_start_write(k, K, l.vma) ? 'detach' : BLOCKED;
     },
     detach: (k, l) => {

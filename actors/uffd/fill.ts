@@ -4,7 +4,8 @@
  * mfill_atomic, then wake_userfault (fs/userfaultfd.c: userfaultfd_copy / _zeropage / _continue).
  *
  * mfill_atomic per page: the dst pmd checks (mm_alloc_pmd; pmd_trans_huge → -EEXIST; __pte_alloc;
- * the recheck), then mfill_atomic_pte: anonymous COPY (mfill_atomic_pte_copy) and ZEROPAGE
+ * the recheck), then mfill_atomic_pte: CONTINUE, else by VM_SHARED: a private dst (anonymous or
+ * MAP_PRIVATE shmem) gets COPY (mfill_atomic_pte_copy, an anonymous folio) and ZEROPAGE
  * (mfill_atomic_pte_zeropage), shmem COPY/ZEROPAGE (shmem_mfill_atomic_pte), CONTINUE
  * (mfill_atomic_pte_continue: shmem_get_folio(SGP_NOALLOC), -EFAULT when the page cache has no
  * folio), all installing through mfill_atomic_install_pte (pte_offset_map_lock → -EAGAIN when the
@@ -66,6 +67,11 @@ export const MFILL_ATOMIC_CONTINUE = 2;
 const MODE_NAME = ['UFFDIO_COPY', 'UFFDIO_ZEROPAGE', 'UFFDIO_CONTINUE'];
 
 const pmd_present = (v: number): boolean => !pmd_none(v) && !is_pmd_migration_entry(v);
+
+/** page_mapping(page) in mfill_atomic_install_pte: CONTINUE's folio and shmem_mfill_atomic_pte's
+ * (a VM_SHARED dst) are in the page cache; mfill_atomic_pte_copy's (any private dst) is anonymous. */
+const page_in_cache = (k: Parameters<typeof kern>[0], l: { mode: number; vma: VmaId }): boolean =>
+  l.mode === MFILL_ATOMIC_CONTINUE || (vm_flags(k.w, kern(k), l.vma) & VM_SHARED) !== 0;
 
 /**
  * mfill_atomic(ctx, dst_start, src_start, len, flags) + the ioctl's wake: args [mm, vma, dst vpn,
@@ -156,11 +162,12 @@ export const mfill_atomic = kproc(
       if (k.BUG_ON(pmd_trans_huge(v), 'pmd_trans_huge(*dst_pmd)')) return ENDED;
       return 'fill';
     },
-    // mfill_atomic_pte: dispatch on the mode and the VMA
+    // mfill_atomic_pte: CONTINUE; else dispatch on VM_SHARED ("when we are asked to fill an hole in a
+    // MAP_PRIVATE shmem mapping, we'll generate anonymous memory directly")
     fill: (k, l) => {
       const K = kern(k);
       if (l.mode === MFILL_ATOMIC_CONTINUE) return 'cont_lookup';
-      if (vma_is_anonymous(K, l.vma)) {
+      if (!(vm_flags(k.w, K, l.vma) & VM_SHARED)) {
         if (l.mode === MFILL_ATOMIC_ZEROPAGE) return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.dst + l.done) }, 'zero_locked');
         return 'anon_alloc';
       }
@@ -189,7 +196,9 @@ export const mfill_atomic = kproc(
     zero_set: (k, l) => {
       const K = kern(k);
       const i = pte_index(l.dst + l.done);
-      if (!pte_none(ptep_get(k, K, l.t, i))) l.err = EEXIST;
+      // "the shmem MAP_PRIVATE case requires checking the i_size" (under the PTL)
+      if (!vma_is_anonymous(K, l.vma) && K.linear_page_index(l.vma, l.dst + l.done) >= i_size(k.w, K, K.vma(l.vma).memfd)) l.err = EFAULT;
+      else if (!pte_none(ptep_get(k, K, l.t, i))) l.err = EEXIST;
       else set_pte_at(k, K, l.t, i, mk_pte(ZERO_PFN, _PAGE_SPECIAL));
       k.note(() => `mfill_atomic_pte_zeropage: vpn ${l.dst + l.done} ${l.err ? 'not none, -EEXIST' : '→ zero page'}`);
       return 'zero_unlock';
@@ -231,7 +240,13 @@ export const mfill_atomic = kproc(
       const K = kern(k);
       l.map = K.vma(l.vma).memfd;
       l.pgoff = K.linear_page_index(l.vma, l.dst + l.done);
-      l.f = l.pgoff < i_size(k.w, K, l.map) ? filemap_get_folio(k.w, K, l.map, l.pgoff) : NO_FOLIO;
+      // shmem_get_folio_gfp: "sgp <= SGP_CACHE && index beyond i_size" → -EINVAL (not mapped to -EFAULT)
+      if (l.pgoff >= i_size(k.w, K, l.map)) {
+        l.err = EINVAL;
+        k.note(() => `mfill_atomic_pte_continue: index ${l.pgoff} beyond i_size, -EINVAL`);
+        return 'unlock';
+      }
+      l.f = filemap_get_folio(k.w, K, l.map, l.pgoff);
       if (l.f >= 0 && !folio_try_get(k.w, K, l.f)) l.f = NO_FOLIO;
       if (l.f < 0) {
         l.err = EFAULT; // "Our caller expects us to return -EFAULT if we failed to find folio"
@@ -244,7 +259,8 @@ export const mfill_atomic = kproc(
     cont_check: (k, l) => {
       const K = kern(k);
       if (folio_mapping(k.w, K, l.f) === l.map + 1) return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.dst + l.done) }, 'install_locked');
-      l.err = EFAULT; // truncated meanwhile: shmem_get_folio_gfp repeats, finds nothing, -EFAULT
+      // truncated meanwhile: shmem_get_folio_gfp repeats: beyond i_size -EINVAL, else nothing found, -EFAULT
+      l.err = l.pgoff >= i_size(k.w, K, l.map) ? EINVAL : EFAULT;
       return 'shmem_unlock_put';
     },
     // mfill_atomic_install_pte: pte_offset_map_lock (-EAGAIN), then pte_none under the PTL (-EEXIST)
@@ -261,13 +277,19 @@ export const mfill_atomic = kproc(
       const K = kern(k);
       const i = pte_index(l.dst + l.done);
       const vpn = l.dst + l.done;
+      // vma_is_shmem: "serialize against truncate with the page table lock"
+      if (!vma_is_anonymous(K, l.vma) && K.linear_page_index(l.vma, vpn) >= i_size(k.w, K, K.vma(l.vma).memfd)) {
+        l.err = EFAULT;
+        k.note(() => `mfill_atomic_install_pte: vpn ${vpn} beyond i_size under the PTL, -EFAULT`);
+        return 'install_unlock';
+      }
       if (!pte_none(ptep_get(k, K, l.t, i))) {
         l.err = EEXIST;
         k.note(() => `mfill_atomic_install_pte: vpn ${vpn} not none under the PTL, -EEXIST`);
         return 'install_unlock';
       }
       const flags = vm_flags(k.w, K, l.vma);
-      const inCache = !vma_is_anonymous(K, l.vma);
+      const inCache = page_in_cache(k, l);
       // page_in_cache && !VM_SHARED: not writable
       const writable = flags & VM_WRITE && !(inCache && !(flags & VM_SHARED));
       if (inCache) folio_add_rmap(k.w, K, l.f);
@@ -278,14 +300,14 @@ export const mfill_atomic = kproc(
     },
     install_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? (l.err ? 'install_fail' : 'installed') : ENDED),
     installed: (k, l) => {
-      if (vma_is_anonymous(kern(k), l.vma)) return 'next';
+      if (!page_in_cache(k, l)) return 'next';
       return folio_unlock(k, kern(k), l.f) ? 'next' : ENDED;
     },
     // error paths: anon folio_put; shmem copy: filemap_remove_folio (out_delete_from_cache), unlock, put;
     // continue: folio_unlock + folio_put
     install_fail: (k, l) => {
       const K = kern(k);
-      if (vma_is_anonymous(K, l.vma)) return 'put_unlock';
+      if (!page_in_cache(k, l)) return 'put_unlock';
       if (l.mode !== MFILL_ATOMIC_CONTINUE) filemap_remove_folio(k, K, l.map, l.f);
       return 'shmem_unlock_put';
     },

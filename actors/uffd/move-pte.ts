@@ -87,14 +87,19 @@ export const move_pages_pte = kproc(
       k.note(() => `move_pages_pte: dst table ${l.dt}${k.sw(RECHECK_DST_PMD) ? ' (dst_pmdval kept)' : ''}, src table ${l.st}`);
       return 'sanity_dst';
     },
-    // Sanity checks before the operation: -EINVAL instead of the RFC's BUG_ONs
+    // Sanity checks before the operation: -EINVAL. v6.8..v6.13 wrap each in WARN_ON_ONCE; the
+    // v6.14 commit of uffd_move_recheck_dst_pmd drops them ("can also be expected to be triggered")
     sanity_dst: (k, l) => {
       const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.da));
-      return pmd_none(v) || pmd_trans_huge(v) ? fail(k, l, EINVAL, 'out', `dst pmd is ${pmdText(v)}`) : 'sanity_src';
+      const bad = pmd_none(v) || pmd_trans_huge(v);
+      if (!k.sw(RECHECK_DST_PMD) && k.WARN_ON(bad, pmd_none(v) ? 'pmd_none(*dst_pmd)' : 'pmd_trans_huge(*dst_pmd)')) return ENDED;
+      return bad ? fail(k, l, EINVAL, 'out', `dst pmd is ${pmdText(v)}`) : 'sanity_src';
     },
     sanity_src: (k, l) => {
       const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.sa));
-      return pmd_none(v) || pmd_trans_huge(v) ? fail(k, l, EINVAL, 'out', `src pmd is ${pmdText(v)}`) : 'dst_lock';
+      const bad = pmd_none(v) || pmd_trans_huge(v);
+      if (!k.sw(RECHECK_DST_PMD) && k.WARN_ON(bad, pmd_none(v) ? 'pmd_none(*src_pmd)' : 'pmd_trans_huge(*src_pmd)')) return ENDED;
+      return bad ? fail(k, l, EINVAL, 'out', `src pmd is ${pmdText(v)}`) : 'dst_lock';
     },
     dst_lock: (k, l) => (k.spin_lock(kern(k).ptlOf(l.dt)) ? 'dst_read' : BLOCKED),
     dst_read: (k, l) => {

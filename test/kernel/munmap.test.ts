@@ -4,6 +4,10 @@
  * holds the VMA's rwsem only inside vma_start_write, so the lock graph has what lockdep has.
  */
 import { describe, expect, it } from 'vitest';
+import { ENOMEM } from '../../src/kernel/defs.js';
+import { buildModel } from '../../src/scenario/build.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { directed, rets } from '../uffd/helpers.js';
 import { explore, indexOfNote, model, replay, serial } from './mm-helpers.js';
 
 const stepAt = (events: readonly { k: string }[], at: string): number => events.findIndex((e) => e.k === 'step' && (e as { at?: string }).at === at);
@@ -84,5 +88,33 @@ describe('vma_start_write as lockdep sees it', () => {
     expect(edges).toContain('mmap_lock -> vma_lock');
     expect(edges).toContain('mmap_lock -> hugetlb_vma_lock');
     expect(edges.filter((e) => e.startsWith('vma_lock ->'))).toEqual([]);
+  });
+});
+
+describe('return values on an unmapped range', () => {
+  const text = `name: munmap-twice
+description: munmap of an already unmapped range returns 0 (do_vmi_munmap); madvise on it -ENOMEM
+world:
+  mms:
+    P:
+      vmas:
+        src: { pages: 4, populated: [0] }
+actors:
+  - name: t
+    mm: P
+    ops:
+      - { op: munmap, vma: src }
+      - { op: munmap, vma: src }
+      - { op: madvise_dontneed, vma: src, page: 0 }
+variants:
+  default:
+    description: one thread
+    expect: []
+`;
+  it('the second munmap returns 0 (do_vmi_munmap finds no VMA), MADV_DONTNEED returns -ENOMEM (madvise_walk_vmas)', () => {
+    const r = directed(buildModel(parseScenario(text, 'inline.yaml'), 'default'), [['t', null]]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'munmap')).toEqual([0, 0]);
+    expect(rets(r.events, 'madvise_dontneed')).toEqual([ENOMEM]);
   });
 });

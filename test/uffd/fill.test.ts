@@ -4,10 +4,12 @@
  * don't BUG_ON() if khugepaged yanks our page table" (4828d207dc51) on both sides of the fix.
  */
 import { describe, expect, it } from 'vitest';
-import { EAGAIN, EEXIST, EFAULT } from '../../src/kernel/defs.js';
+import { EAGAIN, EEXIST, EFAULT, EINVAL } from '../../src/kernel/defs.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { scenarioJsonSchema } from '../../src/scenario/jsonschema.js';
 import { knownSwitches } from '../../src/scenario/ops.js';
+import { buildModel } from '../../src/scenario/build.js';
+import { parseScenario } from '../../src/scenario/load.js';
 import { dfsOf } from '../helpers.js';
 import { at, directed, model, notes, replay, rets } from './helpers.js';
 
@@ -161,5 +163,71 @@ describe('UFFDIO_CONTINUE vs retract_page_tables (4828d207dc51, Fixes: 1d65b771b
     const d = dfsOf(model(NAME, 'v6.11'));
     expect(d.complete).toBe(true);
     expect(d.findings).toEqual([]);
+  });
+});
+
+describe('UFFDIO_COPY into a MAP_PRIVATE shmem mapping (mfill_atomic_pte: !VM_SHARED → mfill_atomic_pte_copy)', () => {
+  const text = `name: uffd-copy-private-shmem
+description: UFFDIO_COPY into a private shmem mapping makes anonymous memory; the file keeps its hole
+world:
+  memfds:
+    shm: { pages: 4, populated: [1] }
+  mms:
+    P:
+      vmas:
+        dst: { memfd: shm, pages: 4, uffd: [missing] }
+        peek: { memfd: shm, pages: 4, shared: true }
+actors:
+  - name: filler
+    mm: P
+    ops:
+      - { op: uffdio_copy, vma: dst, page: 0, value: 7 }
+      - { op: read, vma: dst, page: 0 }
+      - { op: read, vma: peek, page: 0 }
+variants:
+  default:
+    description: one thread
+    expect: []
+`;
+  const m = buildModel(parseScenario(text, 'inline.yaml'), 'default');
+
+  it('the copy maps an anonymous folio (not a page-cache one): dst reads 7, the shared mapping of the file still reads 0', () => {
+    const r = directed(m, [['filler', null]]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([1]);
+    const n = notes(r.events);
+    expect(n.some((s) => /filler: UFFDIO_COPY: vpn \d+ → folio \d+/.test(s))).toBe(true);
+    expect(n.some((s) => /shmem_mfill_atomic_pte/.test(s))).toBe(false);
+    expect(at(r.events, 'filler', /load 7 from vpn/)).toBeGreaterThan(0);
+    expect(at(r.events, 'filler', /load 0 from vpn/)).toBeGreaterThan(at(r.events, 'filler', /load 7 from vpn/));
+  });
+});
+
+describe('UFFDIO_CONTINUE beyond i_size (shmem_get_folio_gfp: -EINVAL, not mapped to -EFAULT)', () => {
+  const text = `name: uffd-continue-eof
+description: UFFDIO_CONTINUE past the end of the file
+world:
+  memfds:
+    shm: { pages: 2, populated: [0, 1] }
+  mms:
+    P:
+      vmas:
+        dst: { memfd: shm, pages: 4, shared: true, uffd: [minor] }
+actors:
+  - name: resolver
+    mm: P
+    ops:
+      - { op: uffdio_continue, vma: dst, page: 3 }
+      - { op: uffdio_continue, vma: dst, page: 1 }
+variants:
+  default:
+    description: one thread
+    expect: []
+`;
+  it('page 3 of a 2-page file is -EINVAL; page 1 maps', () => {
+    const r = directed(buildModel(parseScenario(text, 'inline.yaml'), 'default'), [['resolver', null]]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([EINVAL, 1]);
+    expect(notes(r.events)).toContain('resolver: mfill_atomic_pte_continue: index 3 beyond i_size, -EINVAL');
   });
 });

@@ -61,6 +61,11 @@ describe('UFFDIO_MOVE v6.8 (as merged)', () => {
     expect(retracted).toBeGreaterThan(mapped);
     expect(stable).toBeGreaterThan(retracted); // pte_same passed: the detached table still holds the old PTE
     expect(events[verdictAt - 1]).toMatchObject({ k: 'step', at: 'move_present_pte:set' });
+    // retracted before the sanity checks: v6.8's WARN_ON_ONCE(pmd_none(*dst_pmd)) fires
+    const w = witness('uffd-move-vs-retract', 'v6.8-file-vmas', 'warn');
+    expect(w.f.verdict.message).toBe('WARNING at move_pages_pte:sanity_dst: WARN_ON(pmd_none(*dst_pmd))');
+    expect(indexOfNote(w.events, /pmd 1 table 1 retracted/)).toBeGreaterThan(indexOfNote(w.events, /move_pages_pte: dst table 1, src table/));
+    expect(w.events[w.verdictAt - 1]).toMatchObject({ k: 'step', at: 'move_pages_pte:sanity_dst' });
     // today's code on the same world: the pmd_same recheck turns it into -EAGAIN
     const cur = explore('uffd-move-vs-retract', 'file-vmas');
     expect(cur.findings).toEqual([]);
