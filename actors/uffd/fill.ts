@@ -24,7 +24,7 @@
  * uffd_mfill_lock (v6.9+: lock_vma_under_rcu, else mmap_read_lock + down_read(vm_lock)); a private
  * dst gets its anon_vma in one step under the VMA lock (uffd_lock_vma drops it and prepares the
  * anon_vma under mmap_read_lock); no
- * mmap_changing, no memcg charge, no UFFDIO_COPY_MODE_WP, no hugetlb (mfill_atomic_hugetlb), no
+ * mmap_changing, no memcg charge, no UFFDIO_COPY_MODE_WP, no hugetlb (mfill_atomic_hugetlb: the loader rejects a hugetlb dst), no
  * -ENOENT copy retry (copy_from_user never faults here: the source value is given), pmd_bad not
  * modelled; the three lockless reads of *dst_pmd after __pte_alloc are one step.
  */
@@ -114,8 +114,9 @@ export const mfill_atomic = kproc(
       const flags = vm_flags(k.w, K, l.vma);
       const anon = vma_is_anonymous(K, l.vma);
       // !dst_vma->vm_userfaultfd_ctx.ctx → -ENOENT; only anon and shmem; CONTINUE needs shmem
+      // is_vm_hugetlb_page → mfill_atomic_hugetlb is not modelled; the scenario loader rejects such a dst
+      if (!anon && K.mapping(K.vma(l.vma).memfd).hugetlb) throw new Error(`internal: mfill_atomic into hugetlb VMA ${l.vma} (rejected at load time)`);
       if (!(flags & VM_UFFD_FLAGS)) l.err = ENOENT;
-      else if (!anon && K.mapping(K.vma(l.vma).memfd).hugetlb) l.err = EINVAL; // mfill_atomic_hugetlb: not modelled
       else if (anon && l.mode === MFILL_ATOMIC_CONTINUE) l.err = EINVAL;
       if (l.err) return 'unlock';
       if (!(flags & VM_SHARED)) anon_vma_prepare(k, K, l.vma); // uffd_lock_vma: anon_vma_prepare of a private dst

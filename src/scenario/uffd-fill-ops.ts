@@ -39,6 +39,10 @@ for (const [op, mode, what] of [
       const K = KERNEL.find(env.b);
       if (!K) throw new Error(`${op} needs a \`world\` section`);
       const v = env.names.vma.get(a.vma) as VmaId;
+      const memfd = K.vma(v).memfd;
+      // mfill_atomic: is_vm_hugetlb_page(dst_vma) → mfill_atomic_hugetlb, which the model does not have
+      if (memfd >= 0 && K.mapping(memfd).hugetlb)
+        throw new Error(`${op}: VMA ${a.vma} maps a hugetlb memfd; UFFDIO_COPY/ZEROPAGE/CONTINUE into a hugetlb VMA is not modelled (mfill_atomic_hugetlb)`);
       const umode = (a.mode ?? []).length ? UFFDIO_MODE_DONTWAKE : 0;
       return { op: 'call', call: bind(mfill_atomic, { mm: K.vma(v).mm, vma: v, dst: K.vpn(v, a.page ?? 0), pages: a.pages ?? 1, mode, umode, value: a.value ?? 1 }) };
     },

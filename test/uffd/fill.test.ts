@@ -10,6 +10,7 @@ import { scenarioJsonSchema } from '../../src/scenario/jsonschema.js';
 import { knownSwitches } from '../../src/scenario/ops.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { parseScenario } from '../../src/scenario/load.js';
+import { ScenarioError } from '../../src/scenario/issues.js';
 import { dfsOf } from '../helpers.js';
 import { at, directed, model, notes, replay, rets } from './helpers.js';
 
@@ -230,4 +231,45 @@ variants:
     expect(rets(r.events, 'mfill_atomic')).toEqual([EINVAL, 1]);
     expect(notes(r.events)).toContain('resolver: mfill_atomic_pte_continue: index 3 beyond i_size, -EINVAL');
   });
+});
+
+describe('a hugetlb destination (mfill_atomic → mfill_atomic_hugetlb, not modelled)', () => {
+  const text = (op: string) => `name: uffd-fill-hugetlb
+description: a fill ioctl into a hugetlb VMA
+world:
+  memfds:
+    huge: { kind: hugetlb, pages: 1 }
+  mms:
+    P:
+      vmas:
+        dst: { memfd: huge, pages: 1, shared: true, uffd: [missing, minor] }
+actors:
+  - name: filler
+    mm: P
+    ops:
+      - { op: read, vma: dst, page: 0 }
+      - { op: ${op}, vma: dst, page: 0 }
+variants:
+  default:
+    description: one thread
+    expect: []
+`;
+  for (const op of ['uffdio_copy', 'uffdio_zeropage', 'uffdio_continue']) {
+    it(`${op} is rejected at load time with the file, the op's path and line, and the reason`, () => {
+      let err: unknown;
+      try {
+        parseScenario(text(op), 'huge.yaml');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ScenarioError);
+      const p = (err as ScenarioError).problems;
+      expect(p).toHaveLength(1);
+      expect(p[0]?.path).toBe('actors[0].ops[1]');
+      expect(p[0]?.line).toBe(15);
+      expect((err as Error).message).toContain(`huge.yaml:15:`);
+      expect((err as Error).message).toContain('actors[0].ops[1]: ');
+      expect((err as Error).message).toContain('UFFDIO_COPY/ZEROPAGE/CONTINUE into a hugetlb VMA is not modelled');
+    });
+  }
 });
