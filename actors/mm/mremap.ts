@@ -8,7 +8,9 @@
  * write, then the anon_vma lock for write) around the pmd lock. If move_normal_pmd declines, the
  * PTE path: pmd_none(*old_pmd) → continue; pte_alloc(new_pmd); move_ptes (rmap locks,
  * pte_offset_map_lock(old) and pte_offset_map_nolock(new) → -EAGAIN → goto again; the new PTL
- * nested in the old; ptep_get_and_clear + set_pte_at; flush_tlb_range).
+ * nested in the old; ptep_get_and_clear + set_pte_at; flush_tlb_range). `again:` sits after
+ * get_old_pmd/alloc_new_pmd (a5be621ee292, v6.5; same in mainline 000c0691ec6a): the retry re-reads
+ * *old_pmd and goes back to move_pgt_entry with no pmd_none check before it.
  *
  * move_normal_pmd before "mm/mremap: fix move_normal_pmd/retract_page_tables race" (6fa1066fc5d0,
  * v6.12; Fixes: 1d65b771bc08 "mm/khugepaged: retract_page_tables() without mmap or vma lock"):
@@ -25,6 +27,7 @@
  * no TLB (flush_tlb_range is a note); do_vmi_munmap of the emptied old range is detach +
  * unlink_file_vma (a table left by the PTE path is not freed); anonymous VMAs keep folio->index.
  */
+import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { ENOMEM, is_pmd_migration_entry, PTRS_PER_PTE, pmd_is_table, pmd_none, pmd_table, pmd_trans_huge } from '../../src/kernel/defs.js';
 import { kern, VMA_ANON_VMA, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
@@ -34,6 +37,16 @@ import { anon_vma_lock, pmdText, vma_anon_vma } from '../uffd/common.js';
 import { mmap_write_unlock, vma_start_write } from './common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
 import { type MmId, NO_TABLE } from '../../src/kernel/ids.js';
+
+/** move_page_tables at `again:` — is_swap_pmd || pmd_trans_huge → move_pgt_entry(HPAGE_PMD); else with
+ * CONFIG_HAVE_MOVE_PMD → move_pgt_entry(NORMAL_PMD); else the PTE path (its pmd_none(*old_pmd) check). */
+function move_pgt_dispatch(k: Ctx, l: { huge: number; noMovePmd: number; again: number; os: number }, v: number): 'fallback' | 'rmap_lock' {
+  l.again = 0;
+  l.huge = pmd_trans_huge(v) || is_pmd_migration_entry(v) ? 1 : 0;
+  if (!l.huge && l.noMovePmd) return 'fallback';
+  k.note(() => `move_page_tables: old pmd ${pmd_index(l.os)} is ${pmdText(v)} → move_pgt_entry(${l.huge ? 'HPAGE_PMD' : 'NORMAL_PMD'})`);
+  return 'rmap_lock';
+}
 
 /** mremap_move: args [mm, old vma, new vma, no_move_pmd]; 0 or a negative errno. no_move_pmd: an
  * architecture without CONFIG_HAVE_MOVE_PMD (or arch_supports_page_table_move() false): PTE path only. */
@@ -55,17 +68,14 @@ export const mremap_move = kproc(
       if (av) k.w.set(K.vmaSlot(l.nw, VMA_ANON_VMA), av);
       return k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.os, end: l.os + PTRS_PER_PTE }, 'get_old_pmd');
     },
-    // again: get_old_pmd; pmd_none → nothing to move (continue)
+    // get_old_pmd: pmd_none → NULL, nothing to move (continue)
     get_old_pmd: (k, l) => {
-      const K = kern(k);
-      const v = pmdp_get(k.w, K, l.mm, pmd_index(l.os));
-      l.again = 0;
+      const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.os));
       if (pmd_none(v)) return 'notify_end';
-      l.huge = pmd_trans_huge(v) || is_pmd_migration_entry(v) ? 1 : 0;
-      if (!l.huge && l.noMovePmd) return 'fallback';
-      k.note(() => `move_page_tables: old pmd ${pmd_index(l.os)} is ${pmdText(v)} → move_pgt_entry(${l.huge ? 'HPAGE_PMD' : 'NORMAL_PMD'})`);
-      return 'rmap_lock';
+      return move_pgt_dispatch(k, l, v);
     },
+    // again: (move_ptes -EAGAIN → goto again) re-reads *old_pmd without get_old_pmd's pmd_none check
+    again: (k, l) => move_pgt_dispatch(k, l, pmdp_get(k.w, kern(k), l.mm, pmd_index(l.os))),
     // take_rmap_locks: i_mmap_lock_write(vma->vm_file->f_mapping), anon_vma_lock_write(vma->anon_vma)
     rmap_lock: (k, l) => {
       const K = kern(k);
@@ -129,7 +139,7 @@ export const mremap_move = kproc(
       if (av >= 0 && !k.up_write(anon_vma_lock(K, av))) return ENDED;
       const map = K.vma(l.old).memfd;
       if (map >= 0 && !k.up_write(K.mapping(map).i_mmap_rwsem)) return ENDED;
-      if (l.again) return 'get_old_pmd';
+      if (l.again) return 'again';
       return l.moved ? 'notify_end' : 'fallback';
     },
     // the PTE path: if (pmd_none(*old_pmd)) continue; if (pte_alloc(new_vma->vm_mm, new_pmd)) break;

@@ -66,7 +66,7 @@ describe('the PTE path (no CONFIG_HAVE_MOVE_PMD) vs retract_page_tables', () => 
     expect(locks.indexOf('ptl[1]')).toBeGreaterThan(locks.indexOf('ptl[0]'));
   });
 
-  it('a table retracted after the pmd_none check: pte_offset_map_lock fails, -EAGAIN, the retry finds pmd_none', () => {
+  it('a table retracted after the pmd_none check: pte_offset_map_lock fails, -EAGAIN, `goto again` (no get_old_pmd) reaches the PTE path\'s pmd_none check', () => {
     const r = directed(m, [
       ['mover', 'mremap_move:pt_rmap'],
       ['collapser', null],
@@ -78,6 +78,7 @@ describe('the PTE path (no CONFIG_HAVE_MOVE_PMD) vs retract_page_tables', () => 
     const eagain = at(r.events, 'mover', /move_ptes: old table gone \(pte_offset_map_lock failed\), -EAGAIN/);
     expect(retracted).toBeGreaterThan(0);
     expect(eagain).toBeGreaterThan(retracted);
+    expect(at(r.events, 'mover', /move_page_tables: old pmd 0 is none, nothing to move/)).toBeGreaterThan(eagain);
   });
 
   it('DFS completes without a verdict', () => {
