@@ -91,7 +91,7 @@ registerOp({
 
 registerOp({
   name: 'vmm_discard',
-  doc: 'the VMM discards guest RAM (ram_block_discard_range → FALLOC_FL_PUNCH_HOLE); -EBUSY when RAM discard is disabled',
+  doc: 'the VMM discards guest RAM (ram_block_discard_range → FALLOC_FL_PUNCH_HOLE); skipped (QEMU virtio_balloon_inhibited, no error) when RAM discard is disabled',
   fields: { memfd: Name, page: Page, pages: Schema.optional(Pages) },
   refs: { memfd: 'memfd' },
   compile: (a: { memfd: string; page: number; pages?: number }, env) => ({

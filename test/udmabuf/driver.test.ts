@@ -34,6 +34,14 @@ describe('selftest test-5 / test-6: punch a hole under a udmabuf', () => {
       expect(at(events, note(/selftest reads 98 from ub page 1 via mmap/), stored)).toBeGreaterThan(stored);
       expect(at(events, note(/selftest reads 98 from ub page 1 via vmap/), stored)).toBeGreaterThan(stored);
     });
+    it(`${kind}: with RAM discard disabled the balloon skips the discard without an error (virtio_balloon_inhibited)`, () => {
+      const { events } = serial(model(name, 'discard-disabled'), 3000);
+      expect(rets(events, 'vmm_discard')).toEqual([0]);
+      expect(at(events, note(/virtio_balloon_handle_output: virtio_balloon_inhibited .*no discard$/))).toBeGreaterThanOrEqual(0);
+      expect(events.some((e) => e.k === 'step' && e.at.startsWith('punch_hole:'))).toBe(false);
+      const allowed = serial(model(name, 'default'), 3000).events;
+      expect(allowed.some((e) => e.k === 'step' && e.at.startsWith('punch_hole:'))).toBe(true);
+    });
     it(`${kind}: with RAM discard disabled DFS completes clean`, () => {
       const r = clean(name, 'discard-disabled');
       expect(r.distinct).toBeGreaterThan(50);
