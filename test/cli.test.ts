@@ -18,8 +18,11 @@ describe('mmsim CLI', () => {
     const r = mmsim('explore', 'abba', '--json', '--strategy', 'dfs');
     expect(r.code).toBe(0);
     const o = JSON.parse(r.out.trim());
-    for (const k of ['scenario', 'variant', 'strategy', 'seed', 'runs', 'steps', 'distinctStates', 'complete', 'elapsedMs', 'findings', 'expected', 'matchesExpectation'])
+    for (const k of ['scenario', 'variant', 'strategy', 'seed', 'runs', 'steps', 'distinctStates', 'complete', 'startupMs', 'elapsedMs', 'timeToFirstBugMs', 'findings', 'expected', 'matchesExpectation'])
       expect(o).toHaveProperty(k);
+    // Start-up (pool, model build) is apart from the search; the first bug is found within the search.
+    expect(o.startupMs).toBeGreaterThan(0);
+    expect(o.timeToFirstBugMs).toBeLessThanOrEqual(o.elapsedMs);
     expect(o.findings.map((f: { verdict: string }) => f.verdict).sort()).toEqual(['deadlock', 'potential-deadlock']);
     expect(o.matchesExpectation).toBe(true);
     const token = o.findings.find((f: { verdict: string }) => f.verdict === 'deadlock').token;

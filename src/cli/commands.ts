@@ -99,8 +99,11 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     const t0 = Date.now();
     let r: ExploreResult;
     try {
-      const target = { file: sc.file, variant, params: ps, model: modelFor(sc.file, variant, ps), expected: v.expect, mustComplete: v.complete === true };
+      const model = modelFor(sc.file, variant, ps);
+      const built = Date.now() - t0;
+      const target = { file: sc.file, variant, params: ps, model, expected: v.expect, mustComplete: v.complete === true };
       r = await explore(target, o, runner.run, progress$);
+      r.startupMs = poolStartMs + built;
     } catch (e) {
       // A model that throws or a task past its time limit fails its own variant, not the others.
       if (e instanceof UsageError) throw e;
@@ -112,13 +115,15 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
   };
   // Every worker count runs tasks on pool threads: this thread stays free for signals and task limits.
   const runner = makeRunner(workers, { pool: true });
+  let poolStartMs = 0;
   const signals = onStopSignals(stop, (sig) => rows.finish(failures, sig));
   try {
     if (jobs[0]) {
       // Start the pool and build the models before any clock starts: start-up is reported, not budgeted.
       const t = Date.now();
       await runner.run(jobs.map(({ sc, variant }) => warmTask(sc.file, variant, ps)), () => {});
-      if (workers > 1) process.stderr.write(`mmsim: pool of ${workers} workers started in ${Date.now() - t} ms (not counted in the budget)\n`);
+      poolStartMs = Date.now() - t;
+      if (workers > 1) process.stderr.write(`mmsim: pool of ${workers} workers started in ${poolStartMs} ms (not counted in the budget)\n`);
     }
     if (workers > 1) {
       // All variants at once: the pool interleaves their tasks; rows print in catalogue order as they finish.

@@ -13,7 +13,7 @@ export const exitFor = (sig: NodeJS.Signals | null, code: number): number => (si
 export function failedResult(scenario: string, variant: string, expected: readonly VerdictCode[], o: ExploreOptions, ms: number, message: string): ExploreResult {
   return {
     scenario, variant, strategy: o.strategy, seed: o.seed, runs: 0, steps: 0, distinctStates: 0, statesCapped: false,
-    complete: false, stoppedBy: null, memoryBytes: 0, elapsedMs: ms, timeToFirstBugMs: null, findings: [], expected: [...expected],
+    complete: false, stoppedBy: null, memoryBytes: 0, startupMs: 0, elapsedMs: ms, timeToFirstBugMs: null, findings: [], expected: [...expected],
     matchesExpectation: false, why: `internal error: ${message.split('\n')[0]}`, internal: message,
   };
 }

@@ -34,13 +34,19 @@ export interface DfsOptions {
   readonly order?: SearchOrder;
   /** The visited set (default: a fresh FingerprintSet). */
   readonly visited?: VisitedSet;
+  /** Wall-clock ms (since epoch) each finding's atMs counts from (default: when dfs() starts). */
+  readonly t0?: number;
 }
 
-/** A witness: the choices to the verdict; for a livelock, `cycle` is where in them the loop starts. */
+/**
+ * A witness: the choices to the verdict; for a livelock, `cycle` is where in them the loop starts.
+ * `atMs`: when the verdict was first recorded, in ms from opts.t0 (the clock is read only then).
+ */
 export interface DfsFinding {
   verdict: Verdict;
   choices: number[];
   cycle?: number;
+  atMs: number;
 }
 
 export interface DfsResult {
@@ -73,6 +79,7 @@ function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] {
 }
 
 export function dfs(w: World, opts: DfsOptions): DfsResult {
+  const t0 = opts.t0 ?? Date.now();
   const order = orderFor(w, opts);
   const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues);
   const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited, stoppedBy: null };
@@ -83,11 +90,12 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const cycles = w.nthreads <= 31;
   const stack: Node[] = [];
 
-  /** Keep the first witness of each verdict code. */
+  /** Keep the first witness of each verdict code, stamped with the time it was found. */
   const finding = (v: Verdict, cycle?: number) => {
     if (seen.has(v.code)) return;
     seen.add(v.code);
-    res.findings.push(cycle === undefined ? { verdict: v, choices: w.choices.slice() } : { verdict: v, choices: w.choices.slice(), cycle });
+    const atMs = Date.now() - t0;
+    res.findings.push(cycle === undefined ? { verdict: v, choices: w.choices.slice(), atMs } : { verdict: v, choices: w.choices.slice(), cycle, atMs });
   };
 
   const node = (n: number, last: number, preemptions: number, sleep: SleepSet, only: number): Node => ({

@@ -108,7 +108,14 @@ export interface ExploreResult {
   stoppedBy: StopReason | null;
   /** Peak bytes of a DFS visited set (the dominant memory), for --max-memory. */
   memoryBytes: number;
+  /**
+   * Start-up before the search, set by the CLI: this variant's model build plus, on the worker pool,
+   * the pool's start-up (workers spawned, every variant's model built in each), shared by every row.
+   */
+  startupMs: number;
+  /** The search: from explore()'s start to its result (start-up not included). */
   elapsedMs: number;
+  /** From the search's start to the earliest finding, stamped when it was found (before shrinking). */
   timeToFirstBugMs: number | null;
   findings: Finding[];
   expected: VerdictCode[];
@@ -165,6 +172,7 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
     complete: false,
     stoppedBy: null,
     memoryBytes: 0,
+    startupMs: 0,
     elapsedMs: 0,
     timeToFirstBugMs: null,
     findings,
@@ -207,10 +215,11 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
         cover.set(c.proc, bits);
       }
       for (const f of r.findings) {
-        if (findings.some((x) => x.verdict === f.verdict.code)) continue;
-        findings.push(toFinding(f.verdict, f.choices, f.by ?? (kind === 'pct' ? `pct(d=${o.depth})` : kind), f.cycle));
+        // Every task's findings count for the time (a later task may have found one sooner), not only the kept.
         const at = r.startedAt + f.atMs - t0;
         if (res.timeToFirstBugMs === null || at < res.timeToFirstBugMs) res.timeToFirstBugMs = at;
+        if (findings.some((x) => x.verdict === f.verdict.code)) continue;
+        findings.push(toFinding(f.verdict, f.choices, f.by ?? (kind === 'pct' ? `pct(d=${o.depth})` : kind), f.cycle));
       }
     }
     return complete;

@@ -77,7 +77,11 @@ export interface TaskFinding {
   readonly cycle?: number;
   /** The strategy that found it, when the task's strategy is a portfolio. */
   readonly by?: string;
-  /** Milliseconds from the task's start, and the run (random/PCT) or leaf (DFS) number. */
+  /**
+   * When it was found, in ms from the task's start (startedAt): DFS stamps it when the verdict is first
+   * recorded, random/PCT when the run ending in it returns; both before shrinking. Then the run
+   * (random/PCT) or finding (DFS) number.
+   */
   readonly atMs: number;
   readonly run: number;
 }
@@ -165,13 +169,15 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
     maxRuns: task.maxRuns,
     maxBytes: task.maxBytes,
     stop: task.stop,
+    t0,
   });
-  if (w.verdict && r.findings.length === 0) r.findings.push({ verdict: w.verdict, choices: w.choices.slice() });
+  // A verdict on the prefix itself (before any search): found when the replay reached it.
+  if (w.verdict && r.findings.length === 0) r.findings.push({ verdict: w.verdict, choices: w.choices.slice(), atMs: Date.now() - t0 });
   return {
     runs: r.runs,
     steps: r.steps,
     complete: r.complete,
-    findings: shrinkAll(w.model, r.findings.map((f, i) => ({ ...f, atMs: Date.now() - t0, run: i })), task.maxSteps),
+    findings: shrinkAll(w.model, r.findings.map((f, i) => ({ ...f, run: i })), task.maxSteps),
     edges: [],
     fingerprints: r.visited.entries(),
     elapsedMs: 0,
