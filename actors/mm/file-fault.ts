@@ -30,6 +30,7 @@ import { __pte_alloc, pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_u
 import { anon_vma_prepare, filePteFlags, vm_flags } from './common.js';
 import { shmem_fault } from './shmem.js';
 import { type FolioId, type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
+import { pfnmap_pte_alloc, pfnmapLockSteps } from './pfnmap-lock.js';
 
 /**
  * do_fault: args [mm, vma, vpn, flags]; returns vm_fault_t. `nf` is the COW copy of a private
@@ -151,18 +152,9 @@ export const pfnmap_fault = kproc(
       const f = filemap_get_folio(k.w, K, K.vma(l.vma).memfd, K.linear_page_index(l.vma, l.vpn));
       if (f < 0) return k.ret(VM_FAULT_SIGBUS);
       l.pfn = folio_pfn(f);
-      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.vpn)))) return k.call(__pte_alloc, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'alloced');
-      return 'alloced';
+      return pfnmap_pte_alloc(k, l);
     },
-    alloced: (k, l) => {
-      if (k.rv < 0) return k.ret(VM_FAULT_OOM);
-      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked');
-    },
-    locked: (k, l) => {
-      if (k.rv === 0) return k.ret(VM_FAULT_NOPAGE);
-      l.t = pmd_table(k.rv);
-      return 'insert';
-    },
+    ...pfnmapLockSteps(),
     insert: (k, l) => {
       // insert_pfn: only into a none PTE
       const K = kern(k);

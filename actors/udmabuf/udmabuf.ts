@@ -32,7 +32,6 @@ import {
   MAX_PINS,
   mk_pte,
   pmd_is_table,
-  pmd_none,
   pmd_table,
   pte_none,
   pte_pfn,
@@ -53,12 +52,13 @@ import { memfd_live, memfd_seals } from '../../src/kernel/filemap.js';
 import { folio_add_rmap, folio_data, folio_get, folio_unpin, folio_write_data } from '../../src/kernel/folio.js';
 import { F_INDEX, F_MAPPING, kern, VMA_ATTACHED, VMA_FLAGS } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
-import { __pte_alloc, pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
+import { pmd_index, pmdp_get, pte_index, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { UB_EXPORTED, UB_FOLIO, UB_PAGECOUNT, UB_RELEASED, UB_SG, UB_STATE, UB_VMAP, UB_VMAP_PFN, ub_folio, udmabufs } from '../../src/kernel/udmabuf.js';
 import { vm_flags, vma_attached } from '../mm/common.js';
 import { rfc_register } from './rfc-register.js';
 import { memfd_pin_folios } from '../mm/gup.js';
 import { type MmId, type VmaId, NO_TABLE } from '../../src/kernel/ids.js';
+import { pfnmap_pte_alloc, pfnmapLockSteps } from '../mm/pfnmap-lock.js';
 
 const SEALS_WANTED = F_SEAL_SHRINK;
 const SEALS_DENIED = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
@@ -218,18 +218,9 @@ export const udmabuf_vm_fault = kproc(
       const ub = U.byVma.get(l.vma) ?? -1;
       const pgoff = l.vpn - K.vma(l.vma).start;
       if (ub < 0 || pgoff >= k.w.get(U.slot(ub, UB_PAGECOUNT))) return k.ret(VM_FAULT_SIGBUS);
-      if (pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.vpn)))) return k.call(__pte_alloc, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'alloced');
-      return 'alloced';
+      return pfnmap_pte_alloc(k, l);
     },
-    alloced: (k, l) => {
-      if (k.rv < 0) return k.ret(VM_FAULT_OOM);
-      return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked');
-    },
-    locked: (k, l) => {
-      if (k.rv === 0) return k.ret(VM_FAULT_NOPAGE);
-      l.t = pmd_table(k.rv);
-      return 'insert';
-    },
+    ...pfnmapLockSteps(),
     insert: (k, l) => {
       // insert_pfn into a none PTE: the faulting address first, then the pre-fault of the VMA
       const K = kern(k);
