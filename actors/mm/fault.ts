@@ -18,6 +18,8 @@ import { do_fault } from './file-fault.js';
 import { hugetlb_fault } from './hugetlb.js';
 import { huge_pmd_set_accessed, wp_huge_pmd } from './huge-fault.js';
 import { do_wp_page } from './wp-fault.js';
+import { is_pte_marker } from '../../src/kernel/pte-marker.js';
+import { handle_pte_marker } from './pte-marker.js';
 import { type MmId, type VmaId, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** handle_mm_fault(vma, address, flags): args [mm, vma, vpn, flags]; returns vm_fault_t. */
@@ -62,6 +64,10 @@ export const handle_mm_fault = kproc(
       if (pte_none(l.orig)) {
         pte_unmap(k, K);
         return 'missing';
+      }
+      if (is_pte_marker(l.orig)) {
+        pte_unmap(k, K); // do_swap_page → handle_pte_marker
+        return k.call(handle_pte_marker, { mm: l.mm, vma: l.vma, vpn: l.vpn, orig: l.orig, flags: l.flags }, 'done');
       }
       if (!pte_present(l.orig)) {
         pte_unmap(k, K);
