@@ -235,8 +235,8 @@ describe('fork copies a uffd-wp marker into a child without VM_UFFD_WP (49d6d7fb
     ['forker', null],
   ] as const;
 
-  it('v6.2-rc4: DFS finds the WARN; its witness replays to the same verdict through the marker copy', () => {
-    const m = model(NAME, 'v6.2-rc4');
+  it('v6.1: DFS finds the WARN; its witness replays to the same verdict through the marker copy', () => {
+    const m = model(NAME, 'v6.1');
     const d = dfsOf(m);
     expect(d.findings.map((f) => f.verdict.code)).toEqual(['warn']);
     const f = d.findings[0];
@@ -251,8 +251,8 @@ describe('fork copies a uffd-wp marker into a child without VM_UFFD_WP (49d6d7fb
     expect(copied).toBeGreaterThan(at(r.events, 'cpu', /wp_page_copy: vpn 0 → new folio/));
   });
 
-  it('v6.2-rc4: the directed schedule (COW, protect, fork) warns', () => {
-    const r = directed(model(NAME, 'v6.2-rc4'), legs);
+  it('v6.1: the directed schedule (COW, protect, fork) warns', () => {
+    const r = directed(model(NAME, 'v6.1'), legs);
     expect(r.verdict?.code).toBe('warn');
   });
 
