@@ -21,7 +21,9 @@ import type { MmId, VmaId } from '../../src/kernel/ids.js';
 /**
  * userfaultfd_must_wait (fs/userfaultfd.c, v6.x): a lockless read of the pmd and the PTE. A none
  * pmd waits; a migration pmd does not; a huge pmd waits for a WP fault if read-only; a PTE waits
- * if pte_none_mostly, or for a WP fault if !pte_write.
+ * if pte_none_mostly, or for a WP fault if !pte_write. For a hugetlb VMA this stands for
+ * userfaultfd_huge_must_wait (the huge PTE is the pmd here: none → wait, WP and read-only → wait;
+ * hugetlb markers are not modelled).
  */
 function userfaultfd_must_wait(k: Ctx, K: Kernel, mm: number, vpn: number, reason: number): boolean {
   const v = pmdp_get(k.w, K, mm, pmd_index(vpn));

@@ -195,6 +195,26 @@ variants:
   });
 });
 
+describe('MINOR faults (shmem_get_folio_gfp: userfaultfd_minor → handle_userfault(VM_UFFD_MINOR))', () => {
+  const m = model('uffd-continue-fault', 'v6.10');
+
+  it('userfaultfd_must_wait: a UFFDIO_CONTINUE between the MINOR fault and its queueing makes it retry, not sleep', () => {
+    const r = directed(m, [
+      ['cpu', 'handle_userfault:queue'],
+      ['resolver', null],
+      ['cpu', null],
+      ['puncher', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([1, 1]);
+    const mapped = at(r.events, 'resolver', /UFFDIO_CONTINUE: vpn 1 → folio \d+/);
+    const retry = at(r.events, 'cpu', /handle_userfault: vpn 1 already resolved \(userfaultfd_must_wait false\), retry/);
+    expect(mapped).toBeGreaterThan(at(r.events, 'cpu', /shmem_get_folio:minor/));
+    expect(retry).toBeGreaterThan(mapped);
+    expect(at(r.events, 'cpu', /load \d+ from vpn 1/)).toBeGreaterThan(retry);
+  });
+});
+
 describe('argument and registration checks', () => {
   const text = `name: uffd-wp-errors
 description: ioctls a VMA's registration refuses
