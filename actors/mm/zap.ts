@@ -4,7 +4,9 @@
  * zap_page_range_single brackets it with mmu_notifier_invalidate_range_start/end.
  * __unmap_hugepage_range does the same for huge pmds under the huge PTL (the pmd lock).
  * Simplified: the mmu_gather batch is flushed per PTE (the folio reference is dropped right after
- * its PTE is cleared, still under the PTL, instead of after tlb_finish_mmu).
+ * its PTE is cleared, still under the PTL, instead of after tlb_finish_mmu). PTE markers as in
+ * zap_nonpresent_ptes, and a uffd-wp PTE of a file VMA leaves a marker (v6.13); other non-present
+ * entries are cleared.
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
@@ -13,10 +15,45 @@ import { PG_dirty } from '../../src/kernel/defs.js';
 import { pte_dirty } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
-import { pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear, set_pmd } from '../../src/kernel/pgtable.js';
+import { pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear, set_pmd, set_pte_at } from '../../src/kernel/pgtable.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
-import { vm_normal_folio } from './common.js';
+import { vm_flags, vm_normal_folio, vma_attached } from './common.js';
+import type { Ctx } from '../../src/engine/ctx.js';
+import { VM_UFFD_WP } from '../../src/kernel/defs.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
+import { is_pte_marker, pte_marker_uffd_wp, pte_uffd_wp, UFFD_WP_MARKER } from '../../src/kernel/pte-marker.js';
 import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
+
+/**
+ * zap_drop_markers(details): only unmap_vmas (munmap, exit) passes ZAP_FLAG_DROP_MARKER; its VMA is
+ * detached by then (v6.12 order), every other zap's VMA is attached.
+ */
+const zap_drop_markers = (k: Ctx, K: Kernel, vma: number): boolean => !vma_attached(k.w, K, vma);
+
+/**
+ * zap_install_uffd_wp_if_needed → pte_install_uffd_wp_if_needed (mm/memory.c, v6.13): a zapped
+ * uffd-wp PTE of a file VMA registered VM_UFFD_WP leaves a uffd-wp marker ("the page/swap cache
+ * could exist"), unless the zap drops markers.
+ */
+function zap_install_uffd_wp_if_needed(k: Ctx, K: Kernel, vma: number, t: number, vpn: number, pteval: number): void {
+  if (K.vma(vma).memfd < 0 || zap_drop_markers(k, K, vma)) return;
+  if (!(vm_flags(k.w, K, vma) & VM_UFFD_WP) || !(pte_uffd_wp(pteval) || pte_marker_uffd_wp(pteval))) return;
+  set_pte_at(k, K, t, pte_index(vpn), UFFD_WP_MARKER);
+  k.note(() => `zap_pte_range: vpn ${vpn} keeps a uffd-wp marker`);
+}
+
+/**
+ * zap_nonpresent_ptes for a PTE marker: a uffd-wp marker of a file VMA stays unless the zap drops
+ * markers (anon: always dropped); a poison marker stays unless should_zap_cows (even_cows).
+ */
+function zap_marker(k: Ctx, K: Kernel, vma: number, t: number, vpn: number, pte: number, even_cows: number): 'next_pte' {
+  const keep = pte_marker_uffd_wp(pte) ? K.vma(vma).memfd >= 0 && !zap_drop_markers(k, K, vma) : !even_cows;
+  if (keep) return 'next_pte';
+  ptep_get_and_clear(k, K, t, pte_index(vpn)); // clear_not_present_full_ptes
+  k.note(() => `zap_pte_range: vpn ${vpn} ${pte_marker_uffd_wp(pte) ? 'uffd-wp' : 'poison'} marker dropped`);
+  zap_install_uffd_wp_if_needed(k, K, vma, t, vpn, pte);
+  return 'next_pte';
+}
 
 /**
  * unmap_page_range over [start, end) of a VMA: args [mm, vma, start vpn, end vpn, even_cows].
@@ -46,9 +83,12 @@ export const zap_page_range = kproc(
     },
     pte: (k, l) => {
       const K = kern(k);
-      const f = vm_normal_folio(ptep_get(k, K, l.t, pte_index(l.vpn)));
+      const cur = ptep_get(k, K, l.t, pte_index(l.vpn));
+      if (is_pte_marker(cur)) return zap_marker(k, K, l.vma, l.t, l.vpn, cur, l.even_cows);
+      const f = vm_normal_folio(cur);
       if (f >= 0 && !l.even_cows && folio_test_anon(k.w, K, f) && K.vma(l.vma).memfd >= 0) return 'next_pte'; // keep COWed pages
       const old = ptep_get_and_clear(k, K, l.t, pte_index(l.vpn));
+      zap_install_uffd_wp_if_needed(k, K, l.vma, l.t, l.vpn, old);
       l.f = vm_normal_folio(old);
       if (l.f < 0) return 'next_pte';
       if (pte_dirty(old)) folio_set_flag(k.w, K, l.f, PG_dirty);

@@ -215,6 +215,55 @@ describe('MINOR faults (shmem_get_folio_gfp: userfaultfd_minor → handle_userfa
   });
 });
 
+describe('zap keeps uffd-wp state of file VMAs (zap_nonpresent_ptes, zap_install_uffd_wp_if_needed)', () => {
+  const text = `name: uffd-wp-zap
+description: MADV_DONTNEED of a uffd-wp protected shmem page, then munmap
+world:
+  memfds:
+    shm: { pages: 4, populated: [0, 1] }
+  mms:
+    P:
+      vmas:
+        buf: { memfd: shm, pages: 4, shared: true, populated: [0], uffd: [wp] }
+actors:
+  - name: t
+    mm: P
+    ops:
+      - { op: uffdio_writeprotect, vma: buf, page: 0, pages: 2, mode: [wp] }
+      - { op: madvise_dontneed, vma: buf, page: 0, pages: 2 }
+      - { op: read, vma: buf, page: 0 }
+      - { op: munmap, vma: buf }
+variants:
+  default:
+    description: v6.13
+    expect: []
+`;
+  const withMunmap = buildModel(parseScenario(text, 'inline.yaml'), 'default');
+  const noMunmap = buildModel(parseScenario(text.replace('      - { op: munmap, vma: buf }\n', ''), 'inline.yaml'), 'default');
+
+  it('DONTNEED leaves a marker for the protected page and keeps the marker of the none one; the load maps uffd-wp through it', () => {
+    const r = directed(noMunmap, [['t', null]]);
+    expect(r.verdict).toBeNull();
+    expect(notes(r.events)).toContain('t: change_pte_range: vpn 0..1 uffd-wp protected (2 changed)');
+    expect(notes(r.events)).toContain('t: zap_pte_range: vpn 0 keeps a uffd-wp marker');
+    expect(at(r.events, 't', /handle_pte_marker:start/)).toBeGreaterThan(at(r.events, 't', /keeps a uffd-wp marker/));
+    expect(at(r.events, 't', /load \d+ from vpn 0/)).toBeGreaterThan(at(r.events, 't', /finish_fault: vpn 0/));
+    expect(pteOf(r.w, r.K, 'buf', 0) & (_PAGE_UFFD_WP | _PAGE_RW)).toBe(_PAGE_UFFD_WP);
+    expect(pteOf(r.w, r.K, 'buf', 1)).toBe(UFFD_WP_MARKER);
+    expect(notes(r.events).some((n) => n.includes('marker dropped'))).toBe(false);
+  });
+
+  it('munmap (unmap_vmas: ZAP_FLAG_DROP_MARKER) drops the uffd-wp PTE and the marker', () => {
+    const r = directed(withMunmap, [['t', null]]);
+    expect(r.verdict).toBeNull();
+    expect(notes(r.events).filter((n) => n.includes('keeps a uffd-wp marker'))).toEqual(['t: zap_pte_range: vpn 0 keeps a uffd-wp marker']);
+    expect(notes(r.events).filter((n) => n.includes('marker dropped'))).toEqual(['t: zap_pte_range: vpn 1 uffd-wp marker dropped']);
+    expect(at(r.events, 't', /vpn 1 uffd-wp marker dropped/)).toBeGreaterThan(at(r.events, 't', /munmap:/));
+    expect(pteOf(r.w, r.K, 'buf', 0)).toBe(0);
+    expect(pteOf(r.w, r.K, 'buf', 1)).toBe(0);
+  });
+});
+
 describe('argument and registration checks', () => {
   const text = `name: uffd-wp-errors
 description: ioctls a VMA's registration refuses
