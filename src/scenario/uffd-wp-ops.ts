@@ -1,9 +1,11 @@
 /**
  * userfaultfd write-protect operations of the scenario vocabulary (actors/uffd/writeprotect.ts):
- * UFFDIO_WRITEPROTECT over pages of a VMA, and the kernel-history switches of the uffd-wp paths
- * (change_pmd_prepare's pgtable allocation failure, fork's copy of a uffd-wp PTE marker).
+ * UFFDIO_WRITEPROTECT over pages of a VMA, mprotect (actors/mm/mprotect.ts, through the same
+ * change_protection), and the kernel-history switches of the uffd-wp paths (change_pmd_prepare's
+ * pgtable allocation failure, fork's copy of a uffd-wp PTE marker, mremap's uffd-wp clearing).
  */
 import { Schema } from 'effect';
+import { mprotect } from '../../actors/mm/mprotect.js';
 import { mwriteprotect_range, UFFDIO_WRITEPROTECT_MODE_DONTWAKE, UFFDIO_WRITEPROTECT_MODE_WP } from '../../actors/uffd/writeprotect.js';
 import { MAX_PC } from '../kernel/defs.js';
 import { KERNEL } from '../kernel/kernel.js';
@@ -43,6 +45,27 @@ registerOp({
   },
 });
 
+registerOp({
+  name: 'mprotect',
+  doc: 'mprotect a whole VMA to PROT_READ (write: false) or PROT_READ|PROT_WRITE (write: true): mprotect_fixup → change_protection under mmap_write_lock',
+  fields: { vma: Name, write: Schema.Boolean },
+  refs: { vma: 'vma' },
+  compile: (a: { vma: string; write: boolean }, env: CompileEnv) => {
+    const K = KERNEL.find(env.b);
+    if (!K) throw new Error('mprotect needs a `world` section');
+    const v = env.names.vma.get(a.vma) as VmaId;
+    const memfd = K.vma(v).memfd;
+    if (memfd >= 0 && K.mapping(memfd).hugetlb) throw new Error(`mprotect: VMA ${a.vma} maps a hugetlb memfd; hugetlb_change_protection is not modelled`);
+    return { op: 'call', call: bind(mprotect, { mm: K.vma(v).mm, vma: v, write: a.write ? 1 : 0 }) };
+  },
+});
+
+registerSwitch(
+  'uffd_clear_wp_on_mremap',
+  'move_ptes / move_normal_pmd as fixed by "mm: clear uffd-wp PTE/PMD state on mremap()" (0cef0bb836e3, v6.13): moving a VMA registered with userfaultfd ' +
+    'without UFFD_FEATURE_EVENT_REMAP clears the uffd-wp bit of moved PTEs, drops uffd-wp markers, and refuses move_normal_pmd (the PTEs go one by one); ' +
+    'off: the PTEs and the whole table move as they are',
+);
 registerSwitch(
   'uffd_wp_pgtable_alloc_enomem',
   'change_pmd_prepare as fixed by "mm/uffd: detect pgtable allocation failures" (d1751118c886, v6.3): a failed pte_alloc while write-protecting a file VMA ends ' +

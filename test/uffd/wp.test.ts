@@ -355,7 +355,7 @@ describe('a failed pte_alloc while write-protecting a file VMA (d1751118c886)', 
     if (!f) throw new Error('no finding');
     const r = replay(m, encodeToken(f.choices));
     expect(r.verdict).toEqual(f.verdict);
-    expect(r.verdict?.message).toBe('WARNING at mwriteprotect_range:alloced: WARN_ON(WARN_ON_ONCE(pte_alloc(vma->vm_mm, pmd)) in change_pmd_prepare)');
+    expect(r.verdict?.message).toBe('WARNING at change_protection:alloced: WARN_ON(WARN_ON_ONCE(pte_alloc(vma->vm_mm, pmd)) in change_pmd_prepare)');
     expect(at(r.events, 'monitor', /change_pmd_prepare: pte_alloc for pmd 1 failed \(error dropped/)).toBeGreaterThan(at(r.events, 'cpu', /finish_fault: vpn 0/));
   });
 
@@ -375,6 +375,55 @@ describe('a failed pte_alloc while write-protecting a file VMA (d1751118c886)', 
     expect(rets(r.events, 'mwriteprotect_range')).toEqual([0]);
     expect(pteOf(r.w, r.K, 'buf', 4)).toBe(UFFD_WP_MARKER);
     expect(at(r.events, 'cpu', /SIGBUS at vpn 0/)).toBeGreaterThan(0);
+  });
+
+  it('fixed: DFS completes without a verdict', () => {
+    const d = dfsOf(model(NAME, 'fixed'));
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
+
+describe('mremap keeps the uffd-wp bit in a VMA without VM_UFFD_WP (0cef0bb836e3, Fixes: 63b2d4174c4a)', () => {
+  const NAME = 'uffd-wp-mremap';
+  const protectFirst = [
+    ['monitor', null],
+    ['mover', null],
+  ] as const;
+
+  it('v6.12: DFS finds page_table_check_pte_flags WARN; the witness protects, moves the whole table, then mprotect makes the PTE writable', () => {
+    const m = model(NAME, 'v6.12');
+    const d = dfsOf(m);
+    expect(d.findings.map((f) => f.verdict.code)).toEqual(['warn']);
+    const f = d.findings[0];
+    if (!f) throw new Error('no finding');
+    const r = replay(m, encodeToken(f.choices));
+    expect(r.verdict).toEqual(f.verdict);
+    expect(r.verdict?.message).toBe('WARNING at change_protection:ptes: WARN_ON(pte_write(pte) with pte_uffd_wp(pte) in page_table_check_pte_flags)');
+    const wp = at(r.events, 'monitor', /change_pte_range: vpn 0\.\.0 uffd-wp protected \(1 changed\)/);
+    const moved = at(r.events, 'mover', /move_normal_pmd: table \d+ moved from pmd 0 to pmd 1/);
+    const warn = at(r.events, 'mover', /WARNING at change_protection:ptes/);
+    expect(wp).toBeGreaterThan(0);
+    expect(moved).toBeGreaterThan(wp);
+    expect(warn).toBeGreaterThan(moved);
+  });
+
+  it('fixed: the same schedule takes the PTE path, clears the bit, and mprotect makes the page writable', () => {
+    const r = directed(model(NAME, 'fixed'), protectFirst);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mwriteprotect_range')).toEqual([0]);
+    expect(notes(r.events).some((n) => /move_normal_pmd: table \d+ moved/.test(n))).toBe(false);
+    expect(at(r.events, 'mover', /move_ptes: PTEs of table \d+ moved to table \d+/)).toBeGreaterThan(0);
+    expect(pteOf(r.w, r.K, 'dst', 0) & (_PAGE_UFFD_WP | _PAGE_RW)).toBe(_PAGE_RW);
+  });
+
+  it('fixed: a protect after the mremap finds no VMA (-ENOENT)', () => {
+    const r = directed(model(NAME, 'fixed'), [
+      ['mover', null],
+      ['monitor', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mwriteprotect_range')).toEqual([ENOENT]);
   });
 
   it('fixed: DFS completes without a verdict', () => {
