@@ -17,6 +17,7 @@ import { worldNames } from './world.js';
 // Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
 import './uffd-ops.js';
+import './thp-ops.js';
 import './msg-ops.js';
 import './udmabuf-ops.js';
 import './pipeline-ops.js';
