@@ -11,7 +11,7 @@ import { MAX_PC } from '../kernel/defs.js';
 import { type Kernel, KERNEL } from '../kernel/kernel.js';
 import type { VmaId } from '../kernel/ids.js';
 import { bind } from '../engine/proc.js';
-import { type CompileEnv, registerOp } from './ops.js';
+import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
@@ -66,3 +66,9 @@ registerOp({
     return { op: 'call', call: bind(split_folio, { mm: K.vma(v).mm, vma: v, vpn: K.vpn(v, a.page ?? 0) }) };
   },
 });
+
+registerSwitch(
+  'before_fix_collapse_pte_mapped_thp_vs_uffd',
+  'collapse_pte_mapped_thp as before "mm/khugepaged: fix collapse_pte_mapped_thp() versus uffd" (a98460494b16, v6.5; Fixes: 1043173eb5eb): ' +
+    'the PTE lock is dropped after the PTEs are cleared and the pmd lock taken only to retract the table, also for a uffd-armed private VMA; off (the default): the fixed code',
+);

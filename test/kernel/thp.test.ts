@@ -227,3 +227,64 @@ describe("split_folio's refcount condition (mm-thp-split-folio)", () => {
     expect(d.findings).toEqual([]);
   });
 });
+
+describe('mm/khugepaged: fix collapse_pte_mapped_thp() versus uffd (a98460494b16, Fixes: 1043173eb5eb)', () => {
+  const NAME = 'mm-thp-collapse-vs-uffd-copy';
+  /** resolver prepares dst's anon_vma and stops before installing; collapser runs until the PTE lock is dropped after step 2; then the copy; then the retraction. */
+  const race = [
+    ['resolver', 'mfill_atomic:pmd'],
+    ['collapser', 'collapse_pte_mapped_thp:pml4'],
+    ['resolver', null],
+    ['collapser', null],
+  ] as const;
+
+  it('v6.5-rc1: DFS finds the anonymous PTE freed with the retracted table; the witness replays to it', () => {
+    const m = model(NAME, 'v6.5-rc1');
+    const d = dfsOf(m);
+    expect(d.findings.map((f) => f.verdict.code)).toEqual(['invariant']);
+    const f = d.findings[0];
+    if (!f) throw new Error('no finding');
+    const r = replay(m, encodeToken(f.choices));
+    expect(r.verdict).toEqual(f.verdict);
+    expect(r.verdict?.message).toMatch(/^pte_free_defer of page table \d+ whose PTE 1 still maps a page/);
+    const skipped = at(r.events, 'collapser', /retract_page_tables: dst has an anon_vma, skipped/);
+    const cleared = at(r.events, 'collapser', /collapse_pte_mapped_thp: \d+ PTE\(s\) of folio \d+ cleared/);
+    const copied = at(r.events, 'resolver', /UFFDIO_COPY: vpn 1 → folio \d+/);
+    const retracted = at(r.events, 'collapser', /collapse_pte_mapped_thp: pmd 0 table \d+ retracted under mmap_lock read/);
+    expect(skipped).toBeGreaterThan(0);
+    expect(cleared).toBeGreaterThan(skipped);
+    expect(copied).toBeGreaterThan(cleared);
+    expect(retracted).toBeGreaterThan(copied);
+  });
+
+  it('v6.5-rc1: the directed schedule — the PTE lock is dropped after step 2, UFFDIO_COPY fills page 1, step 4 retracts the table with it', () => {
+    const r = directed(model(NAME, 'v6.5-rc1'), race);
+    expect(r.verdict?.code).toBe('invariant');
+    expect(rets(r.events, 'mfill_atomic')).toEqual([1]);
+    // the collapser held no pmd lock while it cleared the PTEs
+    const cleared = at(r.events, 'collapser', /PTE\(s\) of folio \d+ cleared/);
+    const pml = r.events.findIndex((e) => e.k === 'lock' && e.t === 'collapser' && e.op === 'acquire' && e.lock === 'P.page_table_lock');
+    expect(pml).toBeGreaterThan(cleared);
+  });
+
+  it('fixed: the pmd lock is taken first and the PTE lock kept: the same schedule gives UFFDIO_COPY -EAGAIN after the retraction', () => {
+    const r = directed(model(NAME, 'fixed'), [
+      ['resolver', 'mfill_atomic:pmd'],
+      ['collapser', 'collapse_pte_mapped_thp:refs'],
+      ['resolver', null],
+      ['collapser', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(rets(r.events, 'mfill_atomic')).toEqual([EAGAIN]);
+    const pml = r.events.findIndex((e) => e.k === 'lock' && e.t === 'collapser' && e.op === 'acquire' && e.lock === 'P.page_table_lock');
+    expect(pml).toBeGreaterThan(0);
+    expect(pml).toBeLessThan(at(r.events, 'collapser', /PTE\(s\) of folio \d+ cleared/));
+    expect(notes(r.events)).toContain('resolver: mfill_atomic_install_pte: no PTE table at vpn 1, -EAGAIN');
+  });
+
+  it('fixed: DFS completes without a verdict', () => {
+    const d = dfsOf(model(NAME, 'fixed'));
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
