@@ -34,7 +34,7 @@ import {
 } from '../khugepaged/common.js';
 import { khugepaged_scan_file } from '../khugepaged/file.js';
 import { mmap_write_unlock, vm_flags, vma_attached, vma_start_write } from './common.js';
-import { type MmId, type VmaId } from '../../src/kernel/ids.js';
+import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 /** madvise(MADV_HUGEPAGE) over a VMA: args [mm, vma]; 0 or -ENOMEM (unmapped). */
 export const madvise_hugepage = kproc(
