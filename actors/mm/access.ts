@@ -11,11 +11,10 @@ import {
   EFAULT,
   FAULT_FLAG_ALLOW_RETRY,
   FAULT_FLAG_WRITE,
-  is_huge_zero_pmd,
+  huge_pmd_pfn,
   is_zero_pfn,
   pfn_folio,
   pmd_is_table,
-  pmd_pfn,
   pmd_table,
   pmd_trans_huge,
   pte_pfn,
@@ -24,7 +23,6 @@ import {
   VM_FAULT_ERROR,
   VM_FAULT_RETRY,
   VM_WRITE,
-  ZERO_PFN,
 } from '../../src/kernel/defs.js';
 import { folio_data, folio_write_data } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
@@ -50,7 +48,7 @@ export const cpu_access = kproc(
       const pte = huge ? v : pmd_is_table(v) ? m.get(K.pteSlot(pmd_table(v), pte_index(l.vpn))) : 0;
       if (!huge && !pte_present(pte)) return 'fault';
       if (l.write && !pte_write(pte)) return 'fault';
-      const pfn = huge ? (is_huge_zero_pmd(v) ? ZERO_PFN : pmd_pfn(v) + pte_index(l.vpn)) : pte_pfn(pte);
+      const pfn = huge ? huge_pmd_pfn(v, pte_index(l.vpn)) : pte_pfn(pte);
       if (is_zero_pfn(pfn)) {
         k.note(() => `load vpn ${l.vpn}: zero page`);
         return k.ret(0);

@@ -133,6 +133,8 @@ export const mk_huge_pmd = (pfn: number, flags: number): number => (pfn << 8) | 
 /** The huge zero pmd (set_huge_zero_folio): read-only, every sub-page reads as the zero page. */
 export const HUGE_ZERO_PMD = mk_huge_pmd(ZERO_PFN, 0);
 export const is_huge_zero_pmd = (v: number): boolean => pmd_trans_huge(v) && pmd_pfn(v) === ZERO_PFN;
+/** The pfn a huge pmd maps at sub-page `i` (the zero page for every sub-page of the huge zero pmd). */
+export const huge_pmd_pfn = (v: number, i: number): number => (is_huge_zero_pmd(v) ? ZERO_PFN : pmd_pfn(v) + i);
 
 // ---------------------------------------------------------------------------------------------
 // Object states.
