@@ -28,7 +28,8 @@
  * anon_vma under mmap_read_lock); no
  * mmap_changing, no memcg charge, no UFFDIO_COPY_MODE_WP, no hugetlb (mfill_atomic_hugetlb: the loader rejects a hugetlb dst), no
  * -ENOENT copy retry (copy_from_user never faults here: the source value is given), pmd_bad not
- * modelled; the three lockless reads of *dst_pmd after __pte_alloc are one step.
+ * modelled; the lockless reads of *dst_pmd after __pte_alloc are one step (v6.10: pmd_trans_huge and the
+ * two BUG_ONs), or two with `uffd_fix_checks_for_huge_pmds` alone (the re-read, then the BUG_ONs).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import {

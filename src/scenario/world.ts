@@ -10,6 +10,7 @@
  *       P:
  *         vmas:
  *           src: { pages: 4, populated: [0], uffd: [missing] }          # anonymous
+ *           heap: { pages: 4, thp: true }                               # anonymous, MADV_HUGEPAGE (THP faults)
  *           buf: { memfd: guest, shared: true, pages: 4, populated: [0], mirror: { name: gpu, pages: 2 } }
  *           dev: { memfd: guest, shared: true, pfnmap: true, pages: 2, populated: [0] }
  */
