@@ -288,3 +288,50 @@ describe('mm/khugepaged: fix collapse_pte_mapped_thp() versus uffd (a98460494b16
     expect(d.findings).toEqual([]);
   });
 });
+
+describe('a THP fault in a userfaultfd MISSING VMA', () => {
+  const text = `name: thp-uffd-missing
+description: the read fault finds pmd_none under the pmd lock and delivers the fault to userland
+world:
+  mms:
+    P:
+      vmas:
+        heap: { pages: 4, thp: true, uffd: [missing] }
+actors:
+  - name: cpu
+    mm: P
+    ops:
+      - { op: read, vma: heap, page: 1 }
+  - name: resolver
+    mm: P
+    ops:
+      - { op: uffdio_copy, vma: heap, page: 1, value: 4 }
+variants:
+  default:
+    description: fault, then UFFDIO_COPY
+    switches: { uffd_fill_pmd_checks_v6_11: true }
+    expect: []
+`;
+  const m = buildModel(parseScenario(text, 'inline.yaml'), 'default');
+
+  it('do_huge_pmd_anonymous_page frees its table, handle_userfault sleeps; UFFDIO_COPY maps a PTE and the load reads it', () => {
+    const r = directed(m, [
+      ['cpu', null],
+      ['resolver', null],
+      ['cpu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const queued = at(r.events, 'cpu', /handle_userfault: vpn 1 queued to userfaultfd/);
+    expect(queued).toBeGreaterThan(0);
+    expect(r.events.slice(0, queued).some((e) => e.k === 'step' && e.t === 'cpu' && e.at === 'do_huge_pmd_anonymous_page:uffd_unlock')).toBe(true);
+    const copied = at(r.events, 'resolver', /UFFDIO_COPY: vpn 1 → folio \d+/);
+    expect(copied).toBeGreaterThan(queued);
+    expect(at(r.events, 'cpu', /load 4 from vpn 1: folio \d+/)).toBeGreaterThan(copied);
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
