@@ -12,11 +12,11 @@ const [file = '', variant = 'default', strategy = 'random', workers = '1', runs 
 const model = modelFor(file, variant);
 const target = { file, variant, model, expected: [], mustComplete: false };
 const timeMs = Number(budget) > 0 ? Number(budget) : Number.POSITIVE_INFINITY;
-const o = { ...DEFAULTS, strategy: strategy as StrategyName, runs: Number.isFinite(timeMs) ? 1e12 : Number(runs), chunk: 2500, coverage: false, split: Number(split), timeMs };
+const o = { ...DEFAULTS, strategy: strategy as StrategyName, runs: Number.isFinite(timeMs) ? 1e12 : Number(runs), chunk: 2500, coverage: false, split: Number(split), timeMs, workers: Number(workers) };
 const runner = makeRunner(Number(workers));
 await explore(target, { ...o, runs: 5000, timeMs: Number.POSITIVE_INFINITY, maxStates: 5000 }, runner.run); // warm up workers and JIT
 const t0 = process.hrtime.bigint();
 const r = await explore(target, o, runner.run);
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 await runner.close();
-process.stdout.write(`${JSON.stringify({ ms, runs: r.runs, digest: JSON.stringify([r.findings, r.distinctStates, r.runs, r.steps]) })}\n`);
+process.stdout.write(`${JSON.stringify({ ms, runs: r.runs, digest: JSON.stringify([r.findings, r.distinctStates, r.complete]), parallel: r.parallel })}\n`);
