@@ -22,6 +22,8 @@ const Name = Schema.String.check(Schema.isMinLength(1));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
 const Pages = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_PC }));
 const Size = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC }));
+/** `vma_lock: true`: fault under the per-VMA read lock first (CONFIG_PER_VMA_LOCK, actors/mm/vma-fault.ts). */
+const VmaLock = Schema.optional(Schema.Boolean);
 const Value = Schema.Int.check(Schema.isBetween({ minimum: -1_000_000, maximum: 1_000_000 }));
 
 const vmaId = (env: CompileEnv, name: string): VmaId => env.names.vma.get(name) as VmaId;
@@ -34,11 +36,11 @@ for (const op of ['read', 'write'] as const) {
   registerOp({
     name: op,
     doc: `a user-space ${op === 'read' ? 'load from' : 'store to'} a page of a VMA; faults on a miss${op === 'write' ? ' or a read-only PTE; `value` is what gets stored' : ''}`,
-    fields: op === 'write' ? { vma: Name, page: Page, value: Schema.optional(Value) } : { vma: Name, page: Page },
+    fields: op === 'write' ? { vma: Name, page: Page, value: Schema.optional(Value), vma_lock: VmaLock } : { vma: Name, page: Page, vma_lock: VmaLock },
     refs: { vma: 'vma' },
-    compile: (a: { vma: string; page: number; value?: number }, env) => {
+    compile: (a: { vma: string; page: number; value?: number; vma_lock?: boolean }, env) => {
       const v = vmaId(env, a.vma);
-      return { op: 'call', call: bind(cpu_access, { mm: mmOf(env, v), vma: v, page: a.page, write: op === 'write' ? 1 : 0, value: a.value ?? 1 }) };
+      return { op: 'call', call: bind(cpu_access, { mm: mmOf(env, v), vma: v, page: a.page, write: op === 'write' ? 1 : 0, value: a.value ?? 1, vl: a.vma_lock ? 1 : 0 }) };
     },
   });
 }
