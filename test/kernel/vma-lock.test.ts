@@ -1,0 +1,76 @@
+/**
+ * The per-VMA-lock fault path (actors/mm/vma-fault.ts: do_user_addr_fault → lock_vma_under_rcu,
+ * v6.4) and "fork: lock VMAs of the parent process when forking" (fb49c455323f, Fixes: 0bff0aaea03e)
+ * on both sides of the fix.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeToken } from '../../src/explore/token.js';
+import { dfsOf } from '../helpers.js';
+import { at, directed, model, notes, replay } from '../uffd/helpers.js';
+
+const FORK = 'mm-vma-lock-fork';
+// the fork has copied table 0 (page 0 write-protected in the parent) and locked the child's table 1;
+// the writer then stores to pages 0 and 4; the fork finishes; the child checks what it got
+const race = [
+  ['forker', 'fork_mm:dst_unlock'],
+  ['forker', 'fork_mm:src_map'],
+  ['writer', null],
+  ['forker', null],
+  ['writer', null],
+  ['child', null],
+] as const;
+
+const lockEvents = (events: ReturnType<typeof directed>['events'], t: string): string[] =>
+  events.flatMap((e) => (e.k === 'lock' && e.t === t ? [`${e.op} ${e.lock}`] : []));
+
+describe('fork vs a per-VMA-lock fault in the parent', () => {
+  it('fixed: vma_start_read fails on the write-locked VMA, the fault falls back to mmap_read_lock and waits for the fork', () => {
+    const r = directed(model(FORK, 'fixed'), race);
+    expect(r.verdict).toBeNull();
+    expect(lockEvents(r.events, 'forker')).toContain('acquire buf.vm_lock');
+    const refused = at(r.events, 'writer', /lock_vma_under_rcu: vpn 0: vma_start_read: write-locked \(vm_lock_seq == mm_lock_seq\), fall back to mmap_lock/);
+    const blocked = r.events.findIndex((e) => e.k === 'lock' && e.t === 'writer' && e.op === 'block' && e.lock === 'P.mmap_lock');
+    const forkDone = r.events.findIndex((e) => e.k === 'lock' && e.t === 'forker' && e.op === 'release' && e.lock === 'P.mmap_lock');
+    const got = r.events.findIndex((e) => e.k === 'lock' && e.t === 'writer' && e.op === 'acquire' && e.lock === 'P.mmap_lock');
+    expect(refused).toBeGreaterThan(0);
+    expect(blocked).toBeGreaterThan(refused);
+    expect(forkDone).toBeGreaterThan(blocked);
+    expect(got).toBeGreaterThan(forkDone);
+    // the fault runs under mmap_lock after the fork: the child sees neither store
+    expect(notes(r.events)).toContain('child: fork snapshot: the child sees 0 of 2 stores, a prefix');
+  });
+
+  it('v6.4: the same schedule takes the VMA read lock during the fork; the child sees the store to page 4 but not the one to page 0', () => {
+    const r = directed(model(FORK, 'v6.4'), race);
+    expect(r.verdict?.code).toBe('invariant');
+    expect(r.verdict?.message).toBe("fork snapshot: the child sees the parent's store of 6 to page 4 but not the earlier store of 5 to page 0 (reads 0)");
+    const shared = at(r.events, 'forker', /copy_present_pte: vpn 0 folio 0 shared with the child, write-protected in both/);
+    const locked = at(r.events, 'writer', /lock_vma_under_rcu: vpn 0 VMA read-locked, handle_mm_fault\(FAULT_FLAG_VMA_LOCK\)/);
+    const cow = at(r.events, 'writer', /wp_page_copy: vpn 0 → new folio \d+ \(was 0\)/);
+    const store4 = at(r.events, 'writer', /store 6 to vpn 4: folio 1/);
+    const copied4 = at(r.events, 'forker', /copy_present_pte: vpn 4 folio 1 shared with the child/);
+    expect(locked).toBeGreaterThan(shared);
+    expect(cow).toBeGreaterThan(locked);
+    expect(store4).toBeGreaterThan(cow);
+    expect(copied4).toBeGreaterThan(store4);
+    // no mmap_lock for the writer: the fork held it for write throughout
+    expect(lockEvents(r.events, 'writer')).not.toContain('acquire P.mmap_lock');
+  });
+
+  it('v6.4: DFS finds the invariant; its witness replays to the same verdict', () => {
+    const m = model(FORK, 'v6.4');
+    const d = dfsOf(m);
+    expect(d.findings.map((f) => f.verdict.code)).toEqual(['invariant']);
+    const f = d.findings[0];
+    if (!f) throw new Error('no finding');
+    const r = replay(m, encodeToken(f.choices));
+    expect(r.verdict).toEqual(f.verdict);
+    expect(notes(r.events).some((n) => n.startsWith('writer: lock_vma_under_rcu: vpn 0 VMA read-locked'))).toBe(true);
+  });
+
+  it('fixed: DFS completes without a verdict', () => {
+    const d = dfsOf(model(FORK, 'fixed'));
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
