@@ -150,17 +150,18 @@ registerOp({
   name: 'mremap',
   doc:
     'mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a whole one-pmd VMA onto `to`, a VMA declared unpopulated that stands for the one copy_vma creates ' +
-    '(same size, same memfd and offset; no other actor may touch it before): move_page_tables (move_normal_pmd / move_huge_pmd / move_ptes) under mmap_write_lock and the rmap locks; `no_move_pmd`: an architecture without CONFIG_HAVE_MOVE_PMD (move_ptes only)',
-  fields: { vma: Name, to: Name, no_move_pmd: Schema.optional(Schema.Boolean) },
+    '(same size, same memfd and offset; no other actor may touch it before): move_page_tables (move_normal_pmd / move_huge_pmd / move_ptes) under mmap_write_lock and the rmap locks; `no_move_pmd`: an architecture without CONFIG_HAVE_MOVE_PMD (move_ptes only); ' +
+    '`dontunmap`: MREMAP_DONTUNMAP (the old VMA stays, emptied; unlink_anon_vmas clears its anon_vma)',
+  fields: { vma: Name, to: Name, no_move_pmd: Schema.optional(Schema.Boolean), dontunmap: Schema.optional(Schema.Boolean) },
   refs: { vma: 'vma', to: 'vma' },
-  compile: (a: { vma: string; to: string; no_move_pmd?: boolean }, env) => {
+  compile: (a: { vma: string; to: string; no_move_pmd?: boolean; dontunmap?: boolean }, env) => {
     const K = kernelOf(env);
     const o = K.vma(vmaId(env, a.vma));
     const n = K.vma(vmaId(env, a.to));
     if (o.mm !== n.mm) throw new Error(`mremap: ${a.vma} and ${a.to} must be VMAs of one process`);
     if (o.pages !== n.pages || o.pages !== 4 || o.memfd !== n.memfd || o.pgoff !== n.pgoff || o.hugetlb_vma_lock >= 0)
       throw new Error(`mremap: ${a.vma} and ${a.to} must be one pmd (4 pages) each, non-hugetlb, mapping the same memfd at the same offset (or both anonymous)`);
-    return { op: 'call', call: bind(mremap_move, { mm: o.mm, old: vmaId(env, a.vma), nw: vmaId(env, a.to), noMovePmd: a.no_move_pmd ? 1 : 0 }) };
+    return { op: 'call', call: bind(mremap_move, { mm: o.mm, old: vmaId(env, a.vma), nw: vmaId(env, a.to), noMovePmd: a.no_move_pmd ? 1 : 0, dontunmap: a.dontunmap ? 1 : 0 }) };
   },
 });
 

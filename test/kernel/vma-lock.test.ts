@@ -74,3 +74,48 @@ describe('fork vs a per-VMA-lock fault in the parent', () => {
     expect(d.findings).toEqual([]);
   });
 });
+
+const ANON = 'mm-vma-lock-anon-vma';
+// cpu looks the VMA up (anon_vma set) and stops before vma_start_read; mremap(MREMAP_DONTUNMAP)
+// moves the table and unlinks the old VMA's anon_vma; cpu goes on
+const anonRace = [
+  ['cpu', 'do_user_addr_fault_vma:start_read'],
+  ['mover', null],
+  ['cpu', null],
+] as const;
+
+describe('lock_vma_under_rcu vs mremap(MREMAP_DONTUNMAP): the anon_vma check', () => {
+  it('v6.4: checked before vma_start_read, the fault reaches anon_vma_prepare with only the VMA lock', () => {
+    const r = directed(model(ANON, 'v6.4'), anonRace);
+    expect(r.verdict?.code).toBe('invariant');
+    expect(r.verdict?.message).toBe('__anon_vma_prepare of VMA old under the VMA lock without mmap_lock (find_mergeable_anon_vma reads unlocked neighbouring VMAs)');
+    const unlinked = at(r.events, 'mover', /move_vma: MREMAP_DONTUNMAP, unlink_anon_vmas\(old\): vma->anon_vma = NULL/);
+    const locked = at(r.events, 'cpu', /lock_vma_under_rcu: vpn 1 VMA read-locked/);
+    expect(unlinked).toBeGreaterThan(0);
+    expect(locked).toBeGreaterThan(unlinked);
+  });
+
+  it('fixed: the same schedule finds no anon_vma under the VMA lock and falls back to mmap_lock', () => {
+    const r = directed(model(ANON, 'fixed'), anonRace);
+    expect(r.verdict).toBeNull();
+    expect(notes(r.events)).toContain('cpu: lock_vma_under_rcu: vpn 1: no anon_vma, fall back to mmap_lock');
+    const ev = r.events;
+    const endRead = ev.findIndex((e) => e.k === 'lock' && e.t === 'cpu' && e.op === 'release' && e.lock === 'old.vm_lock');
+    const mmap = ev.findIndex((e) => e.k === 'lock' && e.t === 'cpu' && e.op === 'acquire' && e.lock === 'P.mmap_lock');
+    expect(endRead).toBeGreaterThan(0);
+    expect(mmap).toBeGreaterThan(endRead);
+    expect(notes(r.events)).toContain('cpu: do_anonymous_page: vpn 1 → folio 1');
+  });
+
+  it('v6.4: DFS finds the invariant and its witness replays to it; fixed: DFS completes clean', () => {
+    const m = model(ANON, 'v6.4');
+    const d = dfsOf(m);
+    expect(d.findings.map((f) => f.verdict.code)).toEqual(['invariant']);
+    const f = d.findings[0];
+    if (!f) throw new Error('no finding');
+    expect(replay(m, encodeToken(f.choices)).verdict).toEqual(f.verdict);
+    const fixed = dfsOf(model(ANON, 'fixed'));
+    expect(fixed.complete).toBe(true);
+    expect(fixed.findings).toEqual([]);
+  });
+});
