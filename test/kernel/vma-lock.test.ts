@@ -119,3 +119,59 @@ describe('lock_vma_under_rcu vs mremap(MREMAP_DONTUNMAP): the anon_vma check', (
     expect(fixed.findings).toEqual([]);
   });
 });
+
+describe('lock_vma_under_rcu against munmap: every way vma_start_read fails, and the fallback', () => {
+  const m = model('mm-vma-lock-fault', 'v6.4');
+
+  it("down_read_trylock fails behind munmap's queued vma_start_write; the fault falls back to mmap_read_lock and gets SIGSEGV", () => {
+    const r = directed(m, [
+      ['cpu1', 'do_user_addr_fault_vma:locked'],
+      ['unmapper', null],
+      ['cpu0', null],
+      ['cpu1', null],
+      ['unmapper', null],
+      ['cpu0', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const queued = r.events.findIndex((e) => e.k === 'lock' && e.t === 'unmapper' && e.op === 'block' && e.lock === 'buf.vm_lock');
+    const refused = at(r.events, 'cpu0', /lock_vma_under_rcu: vpn 1: vma_start_read: down_read_trylock failed, fall back to mmap_lock/);
+    expect(queued).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(queued);
+    expect(notes(r.events)).toContain('cpu1: load vpn 2: zero page');
+    expect(notes(r.events)).toContain('cpu0: SIGSEGV at vpn 1');
+  });
+
+  it('the VMA detached between the lookup and vma_start_read: vma_end_read, retry, no VMA, mmap_lock, SIGSEGV', () => {
+    const r = directed(m, [
+      ['cpu0', 'do_user_addr_fault_vma:start_read'],
+      ['unmapper', 'munmap:unmap'],
+      ['cpu0', null],
+      ['unmapper', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const ev = r.events;
+    const reads = ev.flatMap((e, i) => (e.k === 'lock' && e.t === 'cpu0' && e.lock === 'buf.vm_lock' ? [`${e.op}@${i}`] : []));
+    expect(reads.map((s) => s.split('@')[0])).toEqual(['acquire', 'release']);
+    const retry = at(ev, 'cpu0', /lock_vma_under_rcu: vpn 1: no VMA, fall back to mmap_lock/);
+    expect(retry).toBeGreaterThan(Number(reads[1]?.split('@')[1]));
+    expect(notes(ev)).toContain('cpu0: SIGSEGV at vpn 1');
+  });
+
+  it('a fault after vma_start_write (the VMA write-locked) falls back without touching the VMA rwsem', () => {
+    const r = directed(m, [
+      ['unmapper', 'munmap:detach'],
+      ['cpu0', null],
+      ['unmapper', null],
+      ['cpu0', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(notes(r.events)).toContain('cpu0: lock_vma_under_rcu: vpn 1: vma_start_read: write-locked (vm_lock_seq == mm_lock_seq), fall back to mmap_lock');
+    expect(r.events.some((e) => e.k === 'lock' && e.t === 'cpu0' && e.lock === 'buf.vm_lock')).toBe(false);
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
