@@ -35,7 +35,7 @@ const mmOf = (env: CompileEnv, vma: VmaId): MmId => kernelOf(env).vma(vma).mm;
 for (const op of ['read', 'write'] as const) {
   registerOp({
     name: op,
-    doc: `a user-space ${op === 'read' ? 'load from' : 'store to'} a page of a VMA; faults on a miss${op === 'write' ? ' or a read-only PTE; `value` is what gets stored' : ''}`,
+    doc: `a user-space ${op === 'read' ? 'load from' : 'store to'} a page of a VMA; faults on a miss${op === 'write' ? ' or a read-only PTE; `value` is what gets stored' : ''}; \`vma_lock\`: fault under the per-VMA read lock first (CONFIG_PER_VMA_LOCK, v6.4)`,
     fields: op === 'write' ? { vma: Name, page: Page, value: Schema.optional(Value), vma_lock: VmaLock } : { vma: Name, page: Page, vma_lock: VmaLock },
     refs: { vma: 'vma' },
     compile: (a: { vma: string; page: number; value?: number; vma_lock?: boolean }, env) => {
@@ -47,12 +47,12 @@ for (const op of ['read', 'write'] as const) {
 
 registerOp({
   name: 'madvise_dontneed',
-  doc: 'madvise(MADV_DONTNEED) over pages of a VMA (default: all of it)',
-  fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages) },
+  doc: 'madvise(MADV_DONTNEED) over pages of a VMA (default: all of it); `vma_lock`: under the per-VMA read lock first (v6.16 MADVISE_VMA_READ_LOCK)',
+  fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages), vma_lock: VmaLock },
   refs: { vma: 'vma' },
-  compile: (a: { vma: string; page?: number; pages?: number }, env) => {
+  compile: (a: { vma: string; page?: number; pages?: number; vma_lock?: boolean }, env) => {
     const v = vmaId(env, a.vma);
-    return { op: 'call', call: bind(madvise_dontneed, { mm: mmOf(env, v), vma: v, page: a.page ?? 0, pages: a.pages ?? MAX_PC }) };
+    return { op: 'call', call: bind(madvise_dontneed, { mm: mmOf(env, v), vma: v, page: a.page ?? 0, pages: a.pages ?? MAX_PC, vl: a.vma_lock ? 1 : 0 }) };
   },
 });
 

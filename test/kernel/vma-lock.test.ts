@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeToken } from '../../src/explore/token.js';
 import { dfsOf } from '../helpers.js';
-import { at, directed, model, notes, replay } from '../uffd/helpers.js';
+import { at, directed, model, notes, replay, rets } from '../uffd/helpers.js';
 
 const FORK = 'mm-vma-lock-fork';
 // the fork has copied table 0 (page 0 write-protected in the parent) and locked the child's table 1;
@@ -167,6 +167,46 @@ describe('lock_vma_under_rcu against munmap: every way vma_start_read fails, and
     expect(r.verdict).toBeNull();
     expect(notes(r.events)).toContain('cpu0: lock_vma_under_rcu: vpn 1: vma_start_read: write-locked (vm_lock_seq == mm_lock_seq), fall back to mmap_lock');
     expect(r.events.some((e) => e.k === 'lock' && e.t === 'cpu0' && e.lock === 'buf.vm_lock')).toBe(false);
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
+
+describe('MADV_DONTNEED under the per-VMA read lock (v6.16)', () => {
+  const m = model('mm-vma-lock-madvise', 'v6.16');
+
+  it('zaps under the VMA read lock alone; the store then faults under the VMA lock too', () => {
+    const r = directed(m, [
+      ['zapper', null],
+      ['writer', null],
+      ['unmapper', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const zapped = at(r.events, 'zapper', /madvise: MADV_DONTNEED under the VMA read lock of buf/);
+    const faulted = at(r.events, 'writer', /lock_vma_under_rcu: vpn 0 VMA read-locked/);
+    expect(zapped).toBeGreaterThan(0);
+    expect(faulted).toBeGreaterThan(zapped);
+    expect(r.events.some((e) => e.k === 'lock' && (e.t === 'zapper' || e.t === 'writer') && e.lock === 'P.mmap_lock')).toBe(false);
+    expect(at(r.events, 'writer', /store 9 to vpn 0: folio \d+/)).toBeGreaterThan(faulted);
+  });
+
+  it("munmap's vma_start_write sends madvise to mmap_read_lock, which waits for the unmap: -ENOMEM", () => {
+    const r = directed(m, [
+      ['unmapper', 'munmap:detach'],
+      ['zapper', null],
+      ['unmapper', null],
+      ['zapper', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const refused = at(r.events, 'zapper', /madvise: try_vma_read_lock: vma_start_read: write-locked \(vm_lock_seq == mm_lock_seq\), mmap_read_lock/);
+    const blocked = r.events.findIndex((e) => e.k === 'lock' && e.t === 'zapper' && e.op === 'block' && e.lock === 'P.mmap_lock');
+    expect(refused).toBeGreaterThan(0);
+    expect(blocked).toBeGreaterThan(refused);
+    expect(rets(r.events, 'madvise_dontneed')).toEqual([-12]);
   });
 
   it('DFS completes without a verdict', () => {
