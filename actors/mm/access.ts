@@ -3,7 +3,7 @@
  * step: the walk is atomic with respect to page-table freeing and TLB shootdown (the zapper frees
  * folios only after its flush). A miss or a write to a read-only PTE faults: arch fault handler →
  * mmap_read_lock → find_vma / access check → handle_mm_fault, then the instruction is retried.
- * With `vl` (CONFIG_PER_VMA_LOCK, v6.4+) the fault first tries the per-VMA read lock
+ * With `vl` or the switch `per_vma_lock` (CONFIG_PER_VMA_LOCK, x86 v6.4+) the fault first tries the per-VMA read lock
  * (do_user_addr_fault_vma, vma-fault.ts) and takes mmap_lock only when that falls back (lock_mmap:).
  * Simplified: no TLB; a store writes `value` into the folio's data word (what a later reader or
  * importer would see).
@@ -35,6 +35,9 @@ import { handle_mm_fault } from './fault.js';
 import { do_user_addr_fault_vma, VMA_FAULT_LOCK_MMAP } from './vma-fault.js';
 import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
+/** CONFIG_PER_VMA_LOCK for every user fault of the scenario (the op field `vma_lock` does it for one access). */
+const PER_VMA_LOCK = 'per_vma_lock';
+
 /** cpu_access: args [mm, vma, page, write, value, vl (per-VMA-lock fault first)]; returns 0, or -EFAULT (SIGSEGV/SIGBUS delivered). */
 export const cpu_access = kproc(
   'cpu_access',
@@ -62,7 +65,7 @@ export const cpu_access = kproc(
       return k.ret(0);
     },
     fault: (k, l) => {
-      if (l.vl) return k.call(do_user_addr_fault_vma, { mm: l.mm, vma: l.vma, vpn: l.vpn, write: l.write }, 'vma_faulted');
+      if (l.vl || k.sw(PER_VMA_LOCK)) return k.call(do_user_addr_fault_vma, { mm: l.mm, vma: l.vma, vpn: l.vpn, write: l.write }, 'vma_faulted');
       return k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED;
     },
     vma_faulted: (k) => (k.rv === VMA_FAULT_LOCK_MMAP ? 'lock_mmap' : k.rv < 0 ? k.ret(EFAULT) : 'walk'),

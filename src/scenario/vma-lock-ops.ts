@@ -47,6 +47,10 @@ registerOp({
 });
 
 registerSwitch(
+  'per_vma_lock',
+  'CONFIG_PER_VMA_LOCK (on by default on x86 since v6.4): every user fault (read/write, the guest driver) tries lock_vma_under_rcu first; off: the mmap_lock fault only (or per access with `vma_lock: true`)',
+);
+registerSwitch(
   'fork_lock_parent_vmas',
   'dup_mmap write-locks each parent VMA (vma_start_write) before copying it ("fork: lock VMAs of the parent process when forking", fb49c455323f, v6.5-rc1); off: v6.4',
 );

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeToken } from '../../src/explore/token.js';
+import { buildModel } from '../../src/scenario/build.js';
+import { parseScenario } from '../../src/scenario/load.js';
 import { dfsOf } from '../helpers.js';
 import { at, directed, model, notes, replay, rets } from '../uffd/helpers.js';
 
@@ -213,5 +215,26 @@ describe('MADV_DONTNEED under the per-VMA read lock (v6.16)', () => {
     const d = dfsOf(m);
     expect(d.complete).toBe(true);
     expect(d.findings).toEqual([]);
+  });
+});
+
+describe('the per_vma_lock switch', () => {
+  const yaml = (on: boolean): string =>
+    [
+      'name: per-vma-lock-switch',
+      'description: a store to a missing page',
+      'world: { mms: { P: { vmas: { buf: { pages: 4, populated: [0] } } } } }',
+      'actors: [ { name: cpu, mm: P, ops: [ { op: write, vma: buf, page: 1, value: 2 } ] } ]',
+      `variants: { v: { expect: [], switches: { per_vma_lock: ${on} } } }`,
+    ].join('\n');
+  const faults = (on: boolean) => directed(buildModel(parseScenario(yaml(on), 'switch.yaml'), 'v'), []).events;
+
+  it('sends a store without `vma_lock` through lock_vma_under_rcu; without the switch it takes mmap_lock', () => {
+    const on = faults(true);
+    expect(notes(on)).toContain('cpu: lock_vma_under_rcu: vpn 1 VMA read-locked, handle_mm_fault(FAULT_FLAG_VMA_LOCK)');
+    expect(on.some((e) => e.k === 'lock' && e.lock === 'P.mmap_lock')).toBe(false);
+    const off = faults(false);
+    expect(off.some((e) => e.k === 'call' && e.proc === 'do_user_addr_fault_vma')).toBe(false);
+    expect(off.some((e) => e.k === 'lock' && e.op === 'acquire' && e.lock === 'P.mmap_lock')).toBe(true);
   });
 });
