@@ -78,11 +78,16 @@ export const do_user_addr_fault_vma = kproc(
       const r = k.rv;
       if (k.WARN_ON((r & VM_FAULT_RETRY) !== 0, 'VM_FAULT_RETRY from a handler under the VMA lock (not modelled in v6.4)')) return ENDED;
       if (!k.up_read(kern(k).vma(l.vma).vma_lock)) return ENDED; // vma_end_read
-      return r & VM_FAULT_ERROR ? k.ret(EFAULT) : k.ret(VMA_FAULT_DONE);
+      if (r & VM_FAULT_ERROR) {
+        k.note(() => `SIGBUS at vpn ${l.vpn}`); // done: mm_fault_error
+        return k.ret(EFAULT);
+      }
+      return k.ret(VMA_FAULT_DONE);
     },
   },
 );
 
+/** inval: count_vm_vma_lock_event(VMA_LOCK_ABORT), return NULL: the caller goes to lock_mmap. */
 function inval(k: Ctx, vpn: number, why: string): typeof JUMPED {
   k.note(() => `lock_vma_under_rcu: vpn ${vpn}: ${why}, fall back to mmap_lock`);
   return k.ret(VMA_FAULT_LOCK_MMAP);
