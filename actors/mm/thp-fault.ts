@@ -35,7 +35,7 @@ import { type Kernel, kern, type Mem } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_alloc_one, pte_free, set_pmd } from '../../src/kernel/pgtable.js';
 import { pgtable_trans_huge_deposit } from '../khugepaged/common.js';
-import { anon_vma_prepare, userfaultfd_missing, vm_flags } from './common.js';
+import { fault_anon_vma_prepare, userfaultfd_missing, vm_flags } from './common.js';
 import { handle_userfault } from './userfault.js';
 import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 
@@ -60,7 +60,7 @@ export const do_huge_pmd_anonymous_page = kproc(
   {
     start: (k, l) => {
       const K = kern(k);
-      anon_vma_prepare(k, K, l.vma); // vmf_anon_prepare
+      if (!fault_anon_vma_prepare(k, K, l.vma, l.flags)) return ENDED; // vmf_anon_prepare
       if (!(l.flags & FAULT_FLAG_WRITE)) {
         // "pgtable = pte_alloc_one(vma->vm_mm)"; zero_folio = mm_get_huge_zero_folio(vma->vm_mm)
         l.t = pte_alloc_one(k, K, l.mm, pmd_index(l.haddr));

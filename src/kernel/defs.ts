@@ -41,6 +41,7 @@ export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
 export const FAULT_FLAG_WRITE = 0x1;
 export const FAULT_FLAG_ALLOW_RETRY = 0x4; // VM_FAULT_RETRY may be returned with mmap_lock dropped
 export const FAULT_FLAG_REMOTE = 0x80; // GUP-driven fault
+export const FAULT_FLAG_VMA_LOCK = 0x1000; // the fault holds the per-VMA read lock, not mmap_lock (v6.4+)
 
 /**
  * vm_flags (include/linux/mm.h values where they fit in 31 bits; VM_UFFD_MINOR, bit 38 in the
