@@ -13,10 +13,10 @@ import {
   EFAULT,
   FAULT_FLAG_ALLOW_RETRY,
   FAULT_FLAG_WRITE,
+  huge_pmd_pfn,
   is_zero_pfn,
   pfn_folio,
   pmd_is_table,
-  pmd_pfn,
   pmd_table,
   pmd_trans_huge,
   pte_pfn,
@@ -54,7 +54,7 @@ export const cpu_access = kproc(
       const pte = huge ? v : pmd_is_table(v) ? m.get(K.pteSlot(pmd_table(v), pte_index(l.vpn))) : 0;
       if (!huge && !pte_present(pte)) return 'fault';
       if (l.write && !pte_write(pte)) return 'fault';
-      const pfn = huge ? pmd_pfn(v) + pte_index(l.vpn) : pte_pfn(pte);
+      const pfn = huge ? huge_pmd_pfn(v, pte_index(l.vpn)) : pte_pfn(pte);
       if (is_zero_pfn(pfn)) {
         k.note(() => `load vpn ${l.vpn}: zero page`);
         return k.ret(0);

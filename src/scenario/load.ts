@@ -18,6 +18,7 @@ import { worldNames } from './world.js';
 import './mm-ops.js';
 import './vma-lock-ops.js';
 import './uffd-ops.js';
+import './thp-ops.js';
 import './msg-ops.js';
 import './udmabuf-ops.js';
 import './pipeline-ops.js';
