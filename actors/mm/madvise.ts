@@ -11,6 +11,12 @@
  * (whole VMAs only), no unlink_anon_vmas (no anon_vma
  * chains in the model: nothing walks anon rmap through an unmapped VMA), no hugetlb-specific
  * hugetlb_free_pgd_range, no mmu_gather batching (each table is freed as its pmd is cleared).
+ *
+ * MADV_DONTNEED since v6.14 passes zap_details.reclaim_pt (switch config_pt_reclaim: empty PTE
+ * tables are freed, pt-reclaim.ts); since v6.17 ("mm: use per_vma lock for MADV_DONTNEED",
+ * a6fde7add78d; switch madvise_dontneed_per_vma_lock) madvise_lock tries lock_vma_under_rcu first
+ * (refused for a range past the VMA's end or a userfaultfd-armed VMA) and falls back to
+ * mmap_read_lock.
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { EINVAL, ENOMEM, PTRS_PER_PTE, VM_LOCKED, VM_PFNMAP } from '../../src/kernel/defs.js';
@@ -19,18 +25,36 @@ import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pte_free_defer } from '../../src/kernel/pgtable.js';
 import { pmd_table } from '../../src/kernel/defs.js';
 import { downgradeWrite } from '../../src/locks/downgrade.js';
-import { mmap_write_unlock, vm_flags, vma_attached, vma_end_write_all, vma_start_write } from './common.js';
+import { lock_vma_under_rcu, mmap_write_unlock, vm_flags, vma_attached, vma_end_write_all, vma_start_write } from './common.js';
+import { CONFIG_PT_RECLAIM } from './pt-reclaim.js';
 import { zap_page_range_single } from './zap.js';
+import { userfaultfd_armed } from '../uffd/common.js';
 import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 const FREE_BEFORE_UNLINK = 'bug_munmap_free_pgtables_before_unlink';
+/** MADV_DONTNEED under the per-VMA lock (v6.17, a6fde7add78d "mm: use per_vma lock for MADV_DONTNEED"). */
+export const DONTNEED_PER_VMA_LOCK = 'madvise_dontneed_per_vma_lock';
 
-/** madvise(MADV_DONTNEED): args [mm, vma, first page, pages]; 0, -EINVAL or -ENOMEM (unmapped). */
+/**
+ * madvise(MADV_DONTNEED): args [mm, vma, first page, pages, resched: the VMA page at which
+ * need_resched() is seen in zap_pte_range, -1 for none]; 0, -EINVAL or -ENOMEM (unmapped).
+ * `vlock` is 1 while the VMA read lock (not mmap_lock) is held.
+ */
 export const madvise_dontneed = kproc(
   'madvise_dontneed',
-  'mm/madvise.c: madvise_dontneed_single_vma → mm/memory.c: zap_page_range_single',
-  (a: { mm: MmId; vma: VmaId; page: number; pages: number }) => ({ mm: a.mm, vma: a.vma, page: a.page, pages: a.pages, ret: 0 }),
+  'mm/madvise.c: madvise_lock, madvise_dontneed_single_vma → mm/memory.c: zap_page_range_single',
+  (a: { mm: MmId; vma: VmaId; page: number; pages: number; resched?: number }) => ({ mm: a.mm, vma: a.vma, page: a.page, pages: a.pages, resched: a.resched ?? -1, ret: 0, vlock: 0 }),
   {
+    vma_lock: (k, l) => {
+      // madvise_lock → try_vma_read_lock: lock_vma_under_rcu; the range must lie inside the VMA and
+      // the VMA not be userfaultfd-armed, else vma_end_read and take mmap_read_lock
+      const K = kern(k);
+      if (!k.sw(DONTNEED_PER_VMA_LOCK)) return 'lock';
+      if (!lock_vma_under_rcu(k, K, l.vma)) return 'lock';
+      if (l.page + l.pages > K.vma(l.vma).pages || userfaultfd_armed(k.w, K, l.vma)) return k.up_read(K.vma(l.vma).vma_lock) ? 'lock' : ENDED;
+      l.vlock = 1;
+      return 'check';
+    },
     lock: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED),
     check: (k, l) => {
       const K = kern(k);
@@ -52,9 +76,12 @@ export const madvise_dontneed = kproc(
       return k.down_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem) ? 'zap' : BLOCKED;
     },
     zap: (k, l) => {
+      // madvise_dontneed_single_vma: struct zap_details details = { .reclaim_pt = true, .even_cows = true }
       const K = kern(k);
       const end = Math.min(l.page + l.pages, K.vma(l.vma).pages);
-      return k.call(zap_page_range_single, { mm: l.mm, vma: l.vma, start: K.vpn(l.vma, l.page), end: K.vpn(l.vma, end), even_cows: 1 }, 'zapped');
+      const reclaim = k.sw(CONFIG_PT_RECLAIM) && K.vma(l.vma).hugetlb_vma_lock < 0 ? 1 : 0;
+      const resched = l.resched >= 0 ? K.vpn(l.vma, l.resched) : -1;
+      return k.call(zap_page_range_single, { mm: l.mm, vma: l.vma, start: K.vpn(l.vma, l.page), end: K.vpn(l.vma, end), even_cows: 1, reclaim, resched }, 'zapped');
     },
     zapped: (k, l) => (kern(k).vma(l.vma).hugetlb_vma_lock >= 0 ? 'i_mmap_unlock' : 'unlock'),
     i_mmap_unlock: (k, l) => {
@@ -62,7 +89,11 @@ export const madvise_dontneed = kproc(
       return k.up_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem) ? 'hugetlb_vma_unlock' : ENDED;
     },
     hugetlb_vma_unlock: (k, l) => (k.up_write(kern(k).vma(l.vma).hugetlb_vma_lock) ? 'unlock' : ENDED),
-    unlock: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? k.ret(l.ret) : ENDED),
+    // madvise_unlock: vma_end_read or mmap_read_unlock
+    unlock: (k, l) => {
+      const K = kern(k);
+      return (l.vlock ? k.up_read(K.vma(l.vma).vma_lock) : k.up_read(K.mm(l.mm).mmap_lock)) ? k.ret(l.ret) : ENDED;
+    },
   },
 );
 

@@ -45,12 +45,14 @@ for (const op of ['read', 'write'] as const) {
 
 registerOp({
   name: 'madvise_dontneed',
-  doc: 'madvise(MADV_DONTNEED) over pages of a VMA (default: all of it)',
-  fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages) },
+  doc:
+    'madvise(MADV_DONTNEED) over pages of a VMA (default: all of it); with config_pt_reclaim the PTE tables it empties are freed; ' +
+    '`need_resched_at`: the page at which zap_pte_range sees need_resched() once (drops the PTL, cond_resched, retries)',
+  fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages), need_resched_at: Schema.optional(Page) },
   refs: { vma: 'vma' },
-  compile: (a: { vma: string; page?: number; pages?: number }, env) => {
+  compile: (a: { vma: string; page?: number; pages?: number; need_resched_at?: number }, env) => {
     const v = vmaId(env, a.vma);
-    return { op: 'call', call: bind(madvise_dontneed, { mm: mmOf(env, v), vma: v, page: a.page ?? 0, pages: a.pages ?? MAX_PC }) };
+    return { op: 'call', call: bind(madvise_dontneed, { mm: mmOf(env, v), vma: v, page: a.page ?? 0, pages: a.pages ?? kernelOf(env).vma(v).pages - (a.page ?? 0), resched: a.need_resched_at ?? -1 }) };
   },
 });
 
