@@ -50,7 +50,10 @@ export const madvise_dontneed = kproc(
       // the VMA not be userfaultfd-armed, else vma_end_read and take mmap_read_lock
       const K = kern(k);
       if (!k.sw(DONTNEED_PER_VMA_LOCK)) return 'lock';
-      if (!lock_vma_under_rcu(k, K, l.vma)) return 'lock';
+      if (!lock_vma_under_rcu(k, K, l.vma)) {
+        k.note(() => 'madvise_lock: lock_vma_under_rcu failed, mmap_read_lock');
+        return 'lock';
+      }
       if (l.page + l.pages > K.vma(l.vma).pages || userfaultfd_armed(k.w, K, l.vma)) return k.up_read(K.vma(l.vma).vma_lock) ? 'lock' : ENDED;
       l.vlock = 1;
       return 'check';

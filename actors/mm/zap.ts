@@ -70,7 +70,7 @@ export const zap_page_range = kproc(
     // retry: the PTL was dropped midway (need_resched); map and lock the table again
     retry: (k, l) => k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'relocked'),
     relocked: (k, l) => {
-      if (k.rv === 0) return 'pmd'; // if (!pte) return addr: zap_pmd_range looks at the pmd again
+      if (k.rv === 0) return endPteRange(l); // if (!pte) return addr: zap_pmd_range looks at the pmd again
       l.t = pmd_table(k.rv);
       return 'pte';
     },
@@ -79,7 +79,7 @@ export const zap_page_range = kproc(
       return 'pmd';
     },
     locked: (k, l) => {
-      if (k.rv === 0) return 'pmd'; // the table went away: look at the pmd again
+      if (k.rv === 0) return endPteRange(l); // the table went away: look at the pmd again
       l.t = pmd_table(k.rv);
       return 'pte';
     },
@@ -130,13 +130,12 @@ export const zap_page_range = kproc(
       if (!pte_unmap_unlock(k, kern(k), l.t)) return ENDED;
       if (l.vpn < l.tend) return 'retry'; // if (addr != end) { cond_resched(); goto retry; }
       l.t = NO_TABLE;
-      if (!l.can) return 'pmd';
-      if (l.direct) {
-        free_pte(k, kern(k), pmd_table(l.pmdval));
-        l.pmdval = 0;
-        return 'pmd';
-      }
-      return k.call(try_to_free_pte, { mm: l.mm, pmd: pmd_index(l.start) }, 'pmd');
+      if (!l.can) return endPteRange(l);
+      const pmd = pmd_index(l.start);
+      const direct = l.direct;
+      if (direct) free_pte(k, kern(k), pmd_table(l.pmdval));
+      endPteRange(l);
+      return direct ? 'pmd' : k.call(try_to_free_pte, { mm: l.mm, pmd }, 'pmd');
     },
     // huge pmd (hugetlb): huge_pte_lock, huge_ptep_get_and_clear, hugetlb_remove_rmap, put
     huge_lock: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? 'huge_clear' : BLOCKED),
@@ -163,6 +162,16 @@ export const zap_page_range = kproc(
     },
   },
 );
+
+/** zap_pte_range returns: its locals are dead until the next table (so they add no states). */
+function endPteRange(l: { start: number; tend: number; can: number; direct: number; pmdval: number }): 'pmd' {
+  l.start = 0;
+  l.tend = 0;
+  l.can = 0;
+  l.direct = 0;
+  l.pmdval = 0;
+  return 'pmd';
+}
 
 /**
  * zap_page_range_single / unmap_hugepage_range: the notifier-bracketed unmap of [start, end) in
