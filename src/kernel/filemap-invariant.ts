@@ -7,7 +7,7 @@
  * an `fs` file (build.ts).
  */
 import type { Invariant } from '../engine/model.js';
-import { pfn_folio, pmd_is_table, pmd_table, pte_pfn, pte_present, pte_special, PTE_SHIFT, PTRS_PER_PTE, VM_SHARED } from './defs.js';
+import { pfn_folio, pmd_is_table, pmd_table, pte_pfn, pte_present, pte_special, PTE_SHIFT, VM_SHARED } from './defs.js';
 import { type Kernel, VMA_ATTACHED, VMA_FLAGS } from './kernel.js';
 
 /** Every present PTE of an attached shared file VMA maps the folio cached at its index. */
