@@ -156,3 +156,57 @@ describe('khugepaged collapse vs PT reclaim under the per-VMA lock', () => {
     }
   });
 });
+
+describe('who must recheck the pmd: UFFDIO_MOVE and GUP-fast against PT reclaim', () => {
+  const MOVE = 'mm-uffd-move-vs-pt-reclaim';
+  /** mover has mapped and checked the dst table without its PTL; cpu empties and reclaims it. */
+  const race = [
+    ['mover', 'move_pages_pte:present'],
+    ['cpu', null],
+    ['mover', null],
+  ] as const;
+
+  it('pte_same only: the moved PTE is written into the reclaimed (RCU-deferred) dst table', () => {
+    const r = directed(model(MOVE, 'pte-same-only'), race);
+    expect(r.verdict?.code).toBe('invariant');
+    expect(r.verdict?.message).toMatch(/^write of PTE 0 into rcu-deferred page table \d+ \(set_pte_at into a detached table\)$/);
+    expect(at(r.events, 'cpu', /free_pte: empty PTE table \d+ freed/)).toBeGreaterThan(0);
+  });
+
+  it('v6.14: the dst_pmdval recheck fails, -EAGAIN, and the retried move lands in a new table', () => {
+    const r = directed(model(MOVE, 'v6.14'), race);
+    expect(r.verdict).toBeNull();
+    const freed = at(r.events, 'cpu', /free_pte: empty PTE table \d+ freed/);
+    const again = r.events.findIndex((e, i) => i > freed && e.k === 'ret' && e.t === 'mover' && e.proc === 'move_pages_pte' && e.rv === -11);
+    expect(freed).toBeGreaterThan(0);
+    expect(again).toBeGreaterThan(freed);
+    expect(rets(r.events, 'userfaultfd_move')).toEqual([0]);
+  });
+
+  it('DFS: pte-same-only finds the invariant (and v6.13\'s sanity WARN), its witness replays; v6.14 completes clean', () => {
+    const m = model(MOVE, 'pte-same-only');
+    const d = dfsOf(m);
+    expect(d.findings.map((f) => f.verdict.code).sort()).toEqual(['invariant', 'warn']);
+    for (const f of d.findings) expect(replay(m, encodeToken(f.choices)).verdict).toEqual(f.verdict);
+    const c = dfsOf(model(MOVE, 'v6.14'));
+    expect(c.complete).toBe(true);
+    expect(c.findings).toEqual([]);
+  });
+
+  it('GUP-fast: the pmd recheck after the pin sees the reclaimed table and backs off; DFS clean', () => {
+    const GUP = 'mm-gup-fast-vs-pt-reclaim';
+    const r = directed(model(GUP, 'pt-reclaim'), [
+      ['gup', 'pin_user_pages_fast:recheck'],
+      ['cpu', null],
+      ['gup', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const freed = at(r.events, 'cpu', /zap_pte_range: try_get_and_clear_pmd cleared pmd 0/);
+    expect(freed).toBeGreaterThan(0);
+    // the table stays RCU-deferred while gup is inside its lockless walk
+    expect(r.events.some((e) => e.k === 'call' && e.t === 'gup' && e.proc === 'pin_user_pages')).toBe(true);
+    const d = dfsOf(model(GUP, 'pt-reclaim'));
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
