@@ -101,3 +101,25 @@ describe('fault-around and invalidate_lock', () => {
     }
   });
 });
+
+describe('shmem: fault-around without invalidate_lock', () => {
+  const SHMEM = 'mm-shmem-fault-around-vs-punch';
+
+  it('a fault inside the hole being punched waits on shmem_falloc, not on invalidate_lock; neither side takes invalidate_lock', () => {
+    const r = directed(model(SHMEM, 'default'), [
+      ['punch', 'punch_hole:remove'],
+      ['cpu', null],
+      ['punch', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    expect(r.events.some((e) => e.k === 'lock' && e.lock === 'file.invalidate_lock')).toBe(false);
+    expect(notes(r.events)).toContain('cpu: shmem_falloc_wait: index 1 is being punched, waiting');
+    expect(notes(r.events).some((x) => x.startsWith('cpu: filemap_map_pages: vpn 2 → folio'))).toBe(true);
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(model(SHMEM, 'default'));
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
