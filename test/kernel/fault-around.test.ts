@@ -123,3 +123,19 @@ describe('shmem: fault-around without invalidate_lock', () => {
     expect(d.findings).toEqual([]);
   });
 });
+
+
+describe('invalidate_lock in the lock-order graph', () => {
+  it('mmap_lock → invalidate_lock → folio_lock (filemap_fault) and i_rwsem → invalidate_lock → i_mmap_rwsem (punch): no cycle, no rank violation', () => {
+    const m = model(NAME, 'default');
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    const names = m.classes;
+    // lockdep keys are class << 2 | subclass
+    const edges = d.graph.edges.map((e) => `${names[e.from >> 2]} -> ${names[e.to >> 2]}`);
+    for (const e of ['mmap_lock -> invalidate_lock', 'invalidate_lock -> folio_lock', 'i_rwsem -> invalidate_lock', 'invalidate_lock -> i_mmap_rwsem'])
+      expect(edges).toContain(e);
+    expect(d.graph.cycles()).toEqual([]);
+    expect(d.graph.violations).toEqual([]);
+  });
+});
