@@ -5,6 +5,7 @@
 import { DONTNEED_PER_VMA_LOCK } from '../../actors/mm/madvise.js';
 import { CONFIG_PT_RECLAIM, PT_RECLAIM_FIX } from '../../actors/mm/pt-reclaim.js';
 import { COLLAPSE_CHECK_PMD_FIRST } from '../../actors/khugepaged/anon-collapse.js';
+import { NO_PMD_RECHECK } from '../../actors/khugepaged/retract.js';
 import { registerSwitch } from './ops.js';
 
 registerSwitch(
@@ -19,4 +20,8 @@ registerSwitch(DONTNEED_PER_VMA_LOCK, 'MADV_DONTNEED under lock_vma_under_rcu, m
 registerSwitch(
   COLLAPSE_CHECK_PMD_FIRST,
   'collapse_huge_page calls check_pmd_still_valid before vma_start_write (v6.5..v6.17-rc1); off: after it, as "mm: fix the race between collapse and PT_RECLAIM under per-vma lock" (Aug 2025, Fixes: a6fde7add78d) ordered them',
+);
+registerSwitch(
+  NO_PMD_RECHECK,
+  'retract_page_tables without the check_pmd_state recheck under the pmd lock (v6.5..v6.13; "mm: khugepaged: recheck pmd state in retract_page_tables()", v6.14, came with PT reclaim)',
 );

@@ -210,3 +210,38 @@ describe('who must recheck the pmd: UFFDIO_MOVE and GUP-fast against PT reclaim'
     expect(d.findings).toEqual([]);
   });
 });
+
+describe('who must recheck the pmd: retract_page_tables against PT reclaim', () => {
+  const NAME = 'mm-retract-vs-pt-reclaim';
+  /** retract found buf's pmd a table and stops before the pmd lock; MADV_DONTNEED reclaims it. */
+  const race = [
+    ['khugepaged', 'retract_page_tables:pml'],
+    ['cpu', null],
+    ['khugepaged', null],
+  ] as const;
+
+  it('v6.13 text: under the pmd lock the pmd is none, and retract would lock and free pmd_pgtable of it', () => {
+    const r = directed(model(NAME, 'no-recheck'), race);
+    expect(r.verdict?.code).toBe('invariant');
+    expect(r.verdict?.message).toBe('retract_page_tables: pte_lockptr of none pmd 0 under the pmd lock (v6.13: no recheck; its table was freed meanwhile)');
+    expect(at(r.events, 'cpu', /free_pte: empty PTE table 0 freed/)).toBeGreaterThan(0);
+  });
+
+  it('v6.14: check_pmd_state under the pmd lock sees pmd_none and skips the VMA', () => {
+    const r = directed(model(NAME, 'v6.14'), race);
+    expect(r.verdict).toBeNull();
+    expect(notes(r.events).some((x) => x.includes('retracted'))).toBe(false);
+  });
+
+  it('DFS: no-recheck finds the invariant and its witness replays; v6.14 completes clean', () => {
+    const m = model(NAME, 'no-recheck');
+    const d = dfsOf(m);
+    expect(d.findings.map((f) => f.verdict.code)).toEqual(['invariant']);
+    const f = d.findings[0];
+    if (!f) throw new Error('no finding');
+    expect(replay(m, encodeToken(f.choices)).verdict).toEqual(f.verdict);
+    const c = dfsOf(model(NAME, 'v6.14'));
+    expect(c.complete).toBe(true);
+    expect(c.findings).toEqual([]);
+  });
+});
