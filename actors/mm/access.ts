@@ -32,17 +32,30 @@ import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index } from '../../src/kernel/pgtable.js';
 import { vm_flags, vma_attached } from './common.js';
 import { handle_mm_fault } from './fault.js';
+import { FAULT_FLAG_AROUND } from './filemap.js';
 import { do_user_addr_fault_vma, VMA_FAULT_LOCK_MMAP } from './vma-fault.js';
 import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 /** CONFIG_PER_VMA_LOCK for every user fault of the scenario (the op field `vma_lock` does it for one access). */
 const PER_VMA_LOCK = 'per_vma_lock';
 
-/** cpu_access: args [mm, vma, page, write, value, vl (per-VMA-lock fault first)]; returns 0, or -EFAULT (SIGSEGV/SIGBUS delivered). */
+/**
+ * cpu_access: args [mm, vma, page, write, value, and optionally vl: a per-VMA-lock fault first,
+ * around: fault with FAULT_FLAG_AROUND (filemap.ts)]; returns 0, or -EFAULT (SIGSEGV/SIGBUS delivered).
+ */
 export const cpu_access = kproc(
   'cpu_access',
   'arch/x86/mm/fault.c: do_user_addr_fault → mm/memory.c: handle_mm_fault (user load/store)',
-  (a: { mm: MmId; vma: VmaId; page: number; write: number; value: number; vl?: number }) => ({ mm: a.mm, vma: a.vma, vpn: 0, write: a.write, value: a.value, page: a.page, vl: a.vl ?? 0 }),
+  (a: { mm: MmId; vma: VmaId; page: number; write: number; value: number; vl?: number; around?: number }) => ({
+    mm: a.mm,
+    vma: a.vma,
+    vpn: 0,
+    write: a.write,
+    value: a.value,
+    page: a.page,
+    vl: a.vl ?? 0,
+    around: a.around ? FAULT_FLAG_AROUND : 0,
+  }),
   {
     walk: (k, l) => {
       const K = kern(k);
@@ -75,7 +88,7 @@ export const cpu_access = kproc(
       const K = kern(k);
       // find_vma + access_error
       if (!vma_attached(k.w, K, l.vma) || (l.write && !(vm_flags(k.w, K, l.vma) & VM_WRITE))) return 'segv';
-      const flags = FAULT_FLAG_ALLOW_RETRY | (l.write ? FAULT_FLAG_WRITE : 0);
+      const flags = FAULT_FLAG_ALLOW_RETRY | (l.write ? FAULT_FLAG_WRITE : 0) | l.around;
       return k.call(handle_mm_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: flags }, 'faulted');
     },
     faulted: (k) => {

@@ -8,7 +8,14 @@
  * Simplified: the mmu_gather batch is flushed per PTE (the folio reference is dropped right after
  * its PTE is cleared, still under the PTL, instead of after tlb_finish_mmu). PTE markers as in
  * zap_nonpresent_ptes, and a uffd-wp PTE of a file VMA leaves a marker (v6.13); other non-present
- * entries are cleared.
+ * entries are cleared; a kept or installed marker makes the table non-empty (any_skipped).
+ *
+ * Page-table reclaim (v6.14, pt-reclaim.ts): with `reclaim` (zap_details.reclaim_pt, MADV_DONTNEED
+ * under config_pt_reclaim) a zap_pte_range over a whole table frees it once empty: the fast path
+ * try_get_and_clear_pmd under the PTL, else try_to_free_pte's recheck. need_resched() is a
+ * scenario parameter (`resched`: the vpn at which it is seen true once, the PTL dropped, cond_resched,
+ * `goto retry`); force_break (a full mmu_gather batch) is not modelled. The two sides of "mm:
+ * pgtable: fix incorrect reclaim of non-empty PTE pages" are the switch pt_reclaim_fix_incorrect_reclaim.
  */
 import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
@@ -23,6 +30,7 @@ import { pgtable_trans_huge_withdraw } from '../khugepaged/common.js';
 import { split_huge_pmd } from '../khugepaged/split.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
 import { vm_flags, vm_normal_folio, vma_attached } from './common.js';
+import { free_pte, PT_RECLAIM_FIX, try_get_and_clear_pmd, try_to_free_pte } from './pt-reclaim.js';
 import { VM_UFFD_WP } from '../../src/kernel/defs.js';
 import type { Kernel } from '../../src/kernel/kernel.js';
 import { is_pte_marker, pte_marker_uffd_wp, pte_uffd_wp, UFFD_WP_MARKER } from '../../src/kernel/pte-marker.js';
@@ -39,24 +47,25 @@ const zap_drop_markers = (k: Ctx, K: Kernel, vma: number): boolean => !vma_attac
  * uffd-wp PTE of a file VMA registered VM_UFFD_WP leaves a uffd-wp marker ("the page/swap cache
  * could exist"), unless the zap drops markers.
  */
-function zap_install_uffd_wp_if_needed(k: Ctx, K: Kernel, vma: number, t: number, vpn: number, pteval: number): void {
-  if (K.vma(vma).memfd < 0 || zap_drop_markers(k, K, vma)) return;
-  if (!(vm_flags(k.w, K, vma) & VM_UFFD_WP) || !(pte_uffd_wp(pteval) || pte_marker_uffd_wp(pteval))) return;
+function zap_install_uffd_wp_if_needed(k: Ctx, K: Kernel, vma: number, t: number, vpn: number, pteval: number): boolean {
+  if (K.vma(vma).memfd < 0 || zap_drop_markers(k, K, vma)) return false;
+  if (!(vm_flags(k.w, K, vma) & VM_UFFD_WP) || !(pte_uffd_wp(pteval) || pte_marker_uffd_wp(pteval))) return false;
   set_pte_at(k, K, t, pte_index(vpn), UFFD_WP_MARKER);
   k.note(() => `zap_pte_range: vpn ${vpn} keeps a uffd-wp marker`);
+  return true;
 }
 
 /**
  * zap_nonpresent_ptes for a PTE marker: a uffd-wp marker of a file VMA stays unless the zap drops
- * markers (anon: always dropped); a poison marker stays unless should_zap_cows (even_cows).
+ * markers (anon: always dropped); a poison marker stays unless should_zap_cows (even_cows). True
+ * when the PTE still holds a marker (the table is not empty).
  */
-function zap_marker(k: Ctx, K: Kernel, vma: number, t: number, vpn: number, pte: number, even_cows: number): 'next_pte' {
+function zap_marker(k: Ctx, K: Kernel, vma: number, t: number, vpn: number, pte: number, even_cows: number): boolean {
   const keep = pte_marker_uffd_wp(pte) ? K.vma(vma).memfd >= 0 && !zap_drop_markers(k, K, vma) : !even_cows;
-  if (keep) return 'next_pte';
+  if (keep) return true;
   ptep_get_and_clear(k, K, t, pte_index(vpn)); // clear_not_present_full_ptes
   k.note(() => `zap_pte_range: vpn ${vpn} ${pte_marker_uffd_wp(pte) ? 'uffd-wp' : 'poison'} marker dropped`);
-  zap_install_uffd_wp_if_needed(k, K, vma, t, vpn, pte);
-  return 'next_pte';
+  return zap_install_uffd_wp_if_needed(k, K, vma, t, vpn, pte);
 }
 
 /**
@@ -81,14 +90,32 @@ function zap_huge_pmd_locked(k: Ctx, mm: number, vma: number, pmd: number, v: nu
 }
 
 /**
- * unmap_page_range over [start, end) of a VMA: args [mm, vma, start vpn, end vpn, even_cows].
+ * unmap_page_range over [start, end) of a VMA: args [mm, vma, start vpn, end vpn, even_cows, and
+ * optionally reclaim (zap_details.reclaim_pt) and resched (need_resched() seen at that vpn)].
  * With even_cows = 0 (unmap_mapping_range of a file), anon COW folios in private mappings stay
- * (zap_details / should_zap_folio).
+ * (zap_details / should_zap_folio). Locals of zap_pte_range: `start`/`tend` its range in the
+ * current table, `can` can_reclaim_pt, `direct` direct_reclaim, `pmdval` what the fast path cleared.
  */
 export const zap_page_range = kproc(
   'zap_page_range',
   'mm/memory.c: unmap_page_range → zap_pmd_range → zap_pte_range; mm/hugetlb.c: __unmap_hugepage_range',
-  (a: { mm: MmId; vma: VmaId; vpn: number; end: number; even_cows: number }) => ({ mm: a.mm, vma: a.vma, vpn: a.vpn, end: a.end, even_cows: a.even_cows, t: NO_TABLE, f: NO_FOLIO, huge: 0 }),
+  (a: { mm: MmId; vma: VmaId; vpn: number; end: number; even_cows: number; reclaim?: number; resched?: number }) => ({
+    mm: a.mm,
+    vma: a.vma,
+    vpn: a.vpn,
+    end: a.end,
+    even_cows: a.even_cows,
+    reclaim: a.reclaim ?? 0,
+    resched: a.resched ?? -1,
+    t: NO_TABLE,
+    f: NO_FOLIO,
+    huge: 0,
+    start: 0,
+    tend: 0,
+    can: 0,
+    direct: 0,
+    pmdval: 0,
+  }),
   {
     pmd: (k, l) => {
       if (l.vpn >= l.end) return k.ret(0);
@@ -102,25 +129,51 @@ export const zap_page_range = kproc(
         return 'huge_lock';
       }
       if (pmd_none(v) || !pmd_is_table(v)) return 'next_pmd';
+      // zap_pte_range: can_reclaim_pt = reclaim_pt_is_enabled(start, end, details) (a whole table);
+      // direct_reclaim = false (v6.14-rc1) / true (the fix)
+      l.start = l.vpn;
+      l.tend = Math.min(l.end, (pmd_index(l.vpn) + 1) * PTRS_PER_PTE);
+      l.can = l.reclaim && l.tend - l.start >= PTRS_PER_PTE ? 1 : 0;
+      l.direct = k.sw(PT_RECLAIM_FIX) ? 1 : 0;
       return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked');
+    },
+    // retry: the PTL was dropped midway (need_resched); map and lock the table again
+    retry: (k, l) => k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'relocked'),
+    relocked: (k, l) => {
+      if (k.rv === 0) return endPteRange(l); // if (!pte) return addr: zap_pmd_range looks at the pmd again
+      l.t = pmd_table(k.rv);
+      return 'pte';
     },
     next_pmd: (_k, l) => {
       l.vpn = (pmd_index(l.vpn) + 1) * PTRS_PER_PTE;
       return 'pmd';
     },
     locked: (k, l) => {
-      if (k.rv === 0) return 'pmd'; // the table went away: look at the pmd again
+      if (k.rv === 0) return endPteRange(l); // the table went away: look at the pmd again
       l.t = pmd_table(k.rv);
       return 'pte';
     },
     pte: (k, l) => {
       const K = kern(k);
+      if (l.vpn === l.resched) {
+        // if (need_resched()) { direct_reclaim = false (the fix); break; }
+        l.resched = -1;
+        if (k.sw(PT_RECLAIM_FIX)) l.direct = 0;
+        k.note(() => `zap_pte_range: need_resched() at vpn ${l.vpn}: drop the PTL, cond_resched, retry`);
+        return 'unlock';
+      }
       const cur = ptep_get(k, K, l.t, pte_index(l.vpn));
-      if (is_pte_marker(cur)) return zap_marker(k, K, l.vma, l.t, l.vpn, cur, l.even_cows);
+      if (is_pte_marker(cur)) {
+        if (zap_marker(k, K, l.vma, l.t, l.vpn, cur, l.even_cows)) l.can = 0; // any_skipped
+        return 'next_pte';
+      }
       const f = vm_normal_folio(cur);
-      if (f >= 0 && !l.even_cows && folio_test_anon(k.w, K, f) && K.vma(l.vma).memfd >= 0) return 'next_pte'; // keep COWed pages
+      if (f >= 0 && !l.even_cows && folio_test_anon(k.w, K, f) && K.vma(l.vma).memfd >= 0) {
+        l.can = 0; // any_skipped
+        return 'next_pte';
+      } // keep COWed pages
       const old = ptep_get_and_clear(k, K, l.t, pte_index(l.vpn));
-      zap_install_uffd_wp_if_needed(k, K, l.vma, l.t, l.vpn, old);
+      if (zap_install_uffd_wp_if_needed(k, K, l.vma, l.t, l.vpn, old)) l.can = 0; // *any_skipped = zap_install_uffd_wp_if_needed(...)
       l.f = vm_normal_folio(old);
       if (l.f < 0) return 'next_pte';
       if (pte_dirty(old)) folio_set_flag(k.w, K, l.f, PG_dirty);
@@ -136,15 +189,29 @@ export const zap_page_range = kproc(
       l.f = NO_FOLIO;
       return 'next_pte';
     },
-    next_pte: (_k, l) => {
+    next_pte: (k, l) => {
       l.vpn++;
       if (l.vpn < l.end && pte_index(l.vpn) !== 0) return 'pte';
+      return l.can && (l.direct || !k.sw(PT_RECLAIM_FIX)) ? 'fast' : 'unlock';
+    },
+    // Fast path: if (can_reclaim_pt [&& direct_reclaim] && addr == end) direct_reclaim = try_get_and_clear_pmd()
+    fast: (k, l) => {
+      const K = kern(k);
+      l.pmdval = try_get_and_clear_pmd(k, K, l.mm, pmd_index(l.start));
+      l.direct = l.pmdval ? 1 : 0;
+      k.note(() => (l.direct ? `zap_pte_range: try_get_and_clear_pmd cleared pmd ${pmd_index(l.start)} (table ${l.t})` : 'zap_pte_range: pmd lock busy, slow path'));
       return 'unlock';
     },
     unlock: (k, l) => {
       if (!pte_unmap_unlock(k, kern(k), l.t)) return ENDED;
+      if (l.vpn < l.tend) return 'retry'; // if (addr != end) { cond_resched(); goto retry; }
       l.t = NO_TABLE;
-      return 'pmd';
+      if (!l.can) return endPteRange(l);
+      const pmd = pmd_index(l.start);
+      const direct = l.direct;
+      if (direct) free_pte(k, kern(k), pmd_table(l.pmdval));
+      endPteRange(l);
+      return direct ? 'pmd' : k.call(try_to_free_pte, { mm: l.mm, pmd }, 'pmd');
     },
     // huge pmd (hugetlb): huge_pte_lock, huge_ptep_get_and_clear, hugetlb_remove_rmap, put
     huge_lock: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? 'huge_clear' : BLOCKED),
@@ -173,17 +240,35 @@ export const zap_page_range = kproc(
   },
 );
 
+/** zap_pte_range returns: its locals are dead until the next table (so they add no states). */
+function endPteRange(l: { start: number; tend: number; can: number; direct: number; pmdval: number }): 'pmd' {
+  l.start = 0;
+  l.tend = 0;
+  l.can = 0;
+  l.direct = 0;
+  l.pmdval = 0;
+  return 'pmd';
+}
+
 /**
  * zap_page_range_single / unmap_hugepage_range: the notifier-bracketed unmap of [start, end) in
- * one VMA. Args [mm, vma, start vpn, end vpn, even_cows].
+ * one VMA. Args [mm, vma, start vpn, end vpn, even_cows, optionally reclaim and resched as above].
  */
 export const zap_page_range_single = kproc(
   'zap_page_range_single',
   'mm/memory.c: zap_page_range_single (mm/hugetlb.c: unmap_hugepage_range)',
-  (a: { mm: MmId; vma: VmaId; start: number; end: number; even_cows: number }) => ({ mm: a.mm, vma: a.vma, start: a.start, end: a.end, even_cows: a.even_cows }),
+  (a: { mm: MmId; vma: VmaId; start: number; end: number; even_cows: number; reclaim?: number; resched?: number }) => ({
+    mm: a.mm,
+    vma: a.vma,
+    start: a.start,
+    end: a.end,
+    even_cows: a.even_cows,
+    reclaim: a.reclaim ?? 0,
+    resched: a.resched ?? -1,
+  }),
   {
     start: (k, l) => k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.start, end: l.end }, 'zap'),
-    zap: (k, l) => k.call(zap_page_range, { mm: l.mm, vma: l.vma, vpn: l.start, end: l.end, even_cows: l.even_cows }, 'end'),
+    zap: (k, l) => k.call(zap_page_range, { mm: l.mm, vma: l.vma, vpn: l.start, end: l.end, even_cows: l.even_cows, reclaim: l.reclaim, resched: l.resched }, 'end'),
     end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.start, end: l.end }, 'done'),
     done: (k) => k.ret(0),
   },

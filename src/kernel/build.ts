@@ -24,6 +24,7 @@ import {
 } from './defs.js';
 import type { KernelDesc, VmaDesc } from './desc.js';
 import { cachesHoldLiveFolios, deviceMapsWhatCpuMaps, noMappedFreedFolio, refcountCoversMapsAndPins } from './invariants.js';
+import { fileMapsCachedFolio } from './filemap-invariant.js';
 import {
   initMem,
   Kernel,
@@ -168,6 +169,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
 
   b.invariants.push(noMappedFreedFolio(K), refcountCoversMapsAndPins(K), cachesHoldLiveFolios(K));
   if (K.mirrors.length > 0) b.invariants.push(deviceMapsWhatCpuMaps(K));
+  if (K.mappings.some((m) => m.fs)) b.invariants.push(fileMapsCachedFolio(K));
   b.orderRule = makeOrderRule(b.classes);
   return b.provide(KERNEL, K);
 }

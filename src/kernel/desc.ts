@@ -5,7 +5,7 @@
 
 export interface MemfdDesc {
   readonly name: string;
-  readonly kind: 'shmem' | 'hugetlb';
+  readonly kind: 'shmem' | 'hugetlb' | 'fs';
   /** i_size in the mapping's pages (2 MB huge pages for hugetlb). */
   readonly pages: number;
   readonly seals: number;

@@ -17,6 +17,8 @@ import { worldNames } from './world.js';
 // Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
 import './vma-lock-ops.js';
+import './ptreclaim-ops.js';
+import './filemap-ops.js';
 import './uffd-ops.js';
 import './thp-ops.js';
 import './msg-ops.js';

@@ -47,12 +47,16 @@ for (const op of ['read', 'write'] as const) {
 
 registerOp({
   name: 'madvise_dontneed',
-  doc: 'madvise(MADV_DONTNEED) over pages of a VMA (default: all of it); `vma_lock`: under the per-VMA read lock first (v6.16 MADVISE_VMA_READ_LOCK)',
-  fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages), vma_lock: VmaLock },
+  doc:
+    'madvise(MADV_DONTNEED) over pages of a VMA (default: all of it); with config_pt_reclaim the PTE tables it empties are freed; ' +
+    '`need_resched_at`: the page at which zap_pte_range sees need_resched() once (drops the PTL, cond_resched, retries); ' +
+    '`vma_lock`: under the per-VMA read lock first (v6.17 MADVISE_VMA_READ_LOCK; the switch madvise_dontneed_per_vma_lock does it for every call)',
+  fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages), need_resched_at: Schema.optional(Page), vma_lock: VmaLock },
   refs: { vma: 'vma' },
-  compile: (a: { vma: string; page?: number; pages?: number; vma_lock?: boolean }, env) => {
+  compile: (a: { vma: string; page?: number; pages?: number; need_resched_at?: number; vma_lock?: boolean }, env) => {
     const v = vmaId(env, a.vma);
-    return { op: 'call', call: bind(madvise_dontneed, { mm: mmOf(env, v), vma: v, page: a.page ?? 0, pages: a.pages ?? MAX_PC, vl: a.vma_lock ? 1 : 0 }) };
+    const pages = a.pages ?? kernelOf(env).vma(v).pages - (a.page ?? 0);
+    return { op: 'call', call: bind(madvise_dontneed, { mm: mmOf(env, v), vma: v, page: a.page ?? 0, pages, resched: a.need_resched_at ?? -1, vl: a.vma_lock ? 1 : 0 }) };
   },
 });
 

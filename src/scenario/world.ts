@@ -31,8 +31,11 @@ const Count = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 1, m
 export const SealName = Schema.Literals(['F_SEAL_SEAL', 'F_SEAL_SHRINK', 'F_SEAL_GROW', 'F_SEAL_WRITE', 'F_SEAL_FUTURE_WRITE']);
 
 export const MemfdSpec = Schema.Struct({
-  /** shmem (default) or hugetlb (2 MB pages). */
-  kind: Schema.optional(Schema.Literals(['shmem', 'hugetlb'])),
+  /**
+   * shmem (default), hugetlb (2 MB pages), or fs: a regular file of a filesystem that uses the
+   * mapping's invalidate_lock (filemap_fault; hole punch under filemap_invalidate_lock).
+   */
+  kind: Schema.optional(Schema.Literals(['shmem', 'hugetlb', 'fs'])),
   /** i_size in pages. */
   pages: Pages,
   seals: Schema.optional(Schema.Array(SealName)),

@@ -178,8 +178,8 @@ describe('lock_vma_under_rcu against munmap: every way vma_start_read fails, and
   });
 });
 
-describe('MADV_DONTNEED under the per-VMA read lock (v6.16)', () => {
-  const m = model('mm-vma-lock-madvise', 'v6.16');
+describe('MADV_DONTNEED under the per-VMA read lock (v6.17)', () => {
+  const m = model('mm-vma-lock-madvise', 'v6.17');
 
   it('zaps under the VMA read lock alone; the store then faults under the VMA lock too', () => {
     const r = directed(m, [
