@@ -207,9 +207,9 @@ export const do_swap_page = kproc(
         // __page_check_anon_rmap (mm/rmap.c)
         const av = m.get(K.fSlot(l.f, F_MAPPING)) - 1;
         const vav = anon_vma_prepare(k, K, l.vma);
-        if (k.BUG_ON(av !== vav, `folio_anon_vma(folio ${l.f}) is anon_vma ${av}, vma ${K.vma(l.vma).name}'s is ${vav}: __page_check_anon_rmap`)) return ENDED;
+        if (k.BUG_ON(av !== vav, `folio_anon_vma(folio)->root != vma->anon_vma->root (__page_check_anon_rmap: folio ${l.f}'s anon_vma ${av}, vma ${K.vma(l.vma).name}'s ${vav})`)) return ENDED;
         const idx = m.get(K.fSlot(l.f, F_INDEX));
-        if (k.BUG_ON(idx !== l.vpn, `page_pgoff(folio ${l.f}) ${idx} != linear_page_index(vma, address) ${l.vpn}: __page_check_anon_rmap`)) return ENDED;
+        if (k.BUG_ON(idx !== l.vpn, `page_pgoff(folio, page) != linear_page_index(vma, address) (__page_check_anon_rmap: folio ${l.f} index ${idx}, address ${l.vpn})`)) return ENDED;
         folio_add_rmap(m, K, l.f);
         if (excl) folio_set_flag(m, K, l.f, PG_anon | PG_anon_exclusive);
       }
