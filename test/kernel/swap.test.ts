@@ -6,8 +6,10 @@
  * userfaultfd_move and swap cache" (0ea148a79919).
  */
 import { describe, expect, it } from 'vitest';
+import { World } from '../../src/engine/world.js';
 import { encodeToken } from '../../src/explore/token.js';
-import { SWAP, swap_map } from '../../src/kernel/swap.js';
+import { SWAP, SWAP_HAS_CACHE, swap_map, swapMapMatchesPtes } from '../../src/kernel/swap.js';
+import { KERNEL } from '../../src/kernel/kernel.js';
 import { dfsOf } from '../helpers.js';
 import { at, directed, type Leg, model, notes, replay } from '../uffd/helpers.js';
 
@@ -72,6 +74,20 @@ describe('reclaim to swap and back (mm-swap-reclaim)', () => {
   });
 
   it('DFS completes without a verdict', () => provesClean('mm-swap-reclaim', 'default'));
+
+  it('the swap_map invariant fires on a count no swap PTE backs and on a cached folio without SWAP_HAS_CACHE', () => {
+    const w = new World(m, null);
+    const S = SWAP.of(m);
+    const check = swapMapMatchesPtes(KERNEL.of(m), S);
+    expect(check(w)).toBeNull();
+    w.set(S.slot(1, 0), 1);
+    expect(check(w)).toBe('swap slot 1: swap_map count 1 but 0 swap PTE(s) name it');
+    w.set(S.slot(1, 0), 0);
+    w.set(S.slot(1, 1), 1); // folio 0 in the swap cache at slot 1
+    expect(check(w)).toBe('swap slot 1: folio 0 in the swap cache without SWAP_HAS_CACHE');
+    w.set(S.slot(1, 0), SWAP_HAS_CACHE);
+    expect(check(w)).toBe('swap slot 1: swap-cache folio 0 lacks PG_swapcache or folio->swap');
+  });
 });
 
 describe('"mm/swap: fix race when skipping swapcache" (13ddaf26be32, Fixes: 0bcac06f27d7)', () => {
