@@ -73,6 +73,21 @@ describe('reclaim to swap and back (mm-swap-reclaim)', () => {
     expect(notes(r.events)).toContain('cpu: load 5 from vpn 0: folio 0');
   });
 
+  it('a pinned folio is not unmapped: folio_try_share_anon_rmap_pte fails, the PTE is restored and reclaim keeps the folio', () => {
+    const r = directed(m, [
+      ['pinner', 'pinner:op1'],
+      ['reclaimer', null],
+      ['pinner', null],
+      ['cpu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const refused = at(r.events, 'reclaimer', /try_to_unmap_one: folio 0 is pinned \(folio_try_share_anon_rmap_pte failed\): PTE restored, walk aborted/);
+    const kept = at(r.events, 'reclaimer', /shrink_folio_list: folio 0 still mapped after try_to_unmap: activate_locked/);
+    expect(refused).toBeGreaterThan(0);
+    expect(kept).toBeGreaterThan(refused);
+    expect(notes(r.events)).toContain('cpu: load 5 from vpn 0: folio 0');
+  });
+
   it('DFS completes without a verdict', () => provesClean('mm-swap-reclaim', 'default'));
 
   it('the swap_map invariant fires on a count no swap PTE backs and on a cached folio without SWAP_HAS_CACHE', () => {
