@@ -21,7 +21,7 @@ import { MAX_MIRROR_PAGES } from '../kernel/kernel.js';
 import { MAX_UB_PAGES } from '../kernel/udmabuf.js';
 import type { RefKind } from './ops.js';
 import { buildUdmabufWorld } from './udmabuf-world.js';
-import { buildSwap } from '../kernel/swap.js';
+import { buildSwapWorld, SwapSpec } from './swap-world.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
@@ -89,8 +89,8 @@ export const WorldSpec = Schema.Struct({
   /** udmabufs a udmabuf_create operation exports (drivers/dma-buf/udmabuf.c). */
   udmabufs: Schema.optional(Schema.Record(Name, UdmabufSpec)),
   mms: Schema.optional(Schema.Record(Name, MmSpec)),
-  /** A swap device (src/kernel/swap.ts): `slots` (default 2); `synchronous`: SWP_SYNCHRONOUS_IO (zram), do_swap_page may skip the swap cache. */
-  swap: Schema.optional(Schema.Struct({ slots: Schema.optional(Count(8)), synchronous: Schema.optional(Schema.Boolean) })),
+  /** A swap device and pages that start swapped out (swap-world.ts). */
+  swap: Schema.optional(SwapSpec),
   /** Pool sizes (defaults fit the declared objects). */
   pools: Schema.optional(
     Schema.Struct({
@@ -168,6 +168,6 @@ export function kernelDesc(w: WorldSpec): KernelDesc {
 export function buildWorld(b: ModelBuilder, w: WorldSpec): Partial<Record<RefKind, Map<string, number>>> {
   const K = buildKernel(b, kernelDesc(w));
   buildUdmabufWorld(b, K, w);
-  if (w.swap) buildSwap(b, K, w.swap.slots ?? 2, w.swap.synchronous ?? false);
+  if (w.swap) buildSwapWorld(b, K, w.swap);
   return { vma: new Map(K.vmaNames), memfd: new Map(K.mappingNames), mm: new Map(K.mmNames) };
 }

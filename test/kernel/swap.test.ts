@@ -109,7 +109,6 @@ describe('"mm/swap: fix race when skipping swapcache" (13ddaf26be32, Fixes: 0bca
   const NAME = 'mm-swap-skip-swapcache-race';
   /** reader reads the slot into folio A and stops before the PTL; writer swaps in B, frees the entry and stores 2; reclaim reuses the slot. */
   const race: Leg[] = [
-    ['reclaimer', 'reclaimer:op1'],
     ['reader', 'do_swap_page:lock'],
     ['writer', null],
     ['reclaimer', null],
@@ -134,7 +133,6 @@ describe('"mm/swap: fix race when skipping swapcache" (13ddaf26be32, Fixes: 0bca
 
   it('v6.8: the second swap-in fails swapcache_prepare and refaults until the first has mapped the page', () => {
     const r = directed(model(NAME, 'v6.8'), [
-      ['reclaimer', 'reclaimer:op1'],
       ['reader', 'do_swap_page:lock'],
       ['writer', 'handle_mm_fault:done'],
       ['reader', null],
@@ -194,7 +192,6 @@ describe('"mm: userfaultfd: fix race of userfaultfd_move and swap cache" (0ea148
   const NAME = 'uffd-move-swapcache-race';
   /** the lookup finds nothing; cpu swaps the page in; reclaim swaps it out again on the same slot, the folio kept in the swap cache. */
   const race: Leg[] = [
-    ['reclaimer', 'reclaimer:op1'],
     ['mover', 'move_pages_pte:move_swap'],
     ['cpu', 'cpu:op1'],
     ['reclaimer', 'shrink_folio_list:remove_mapping'],
@@ -210,7 +207,7 @@ describe('"mm: userfaultfd: fix race of userfaultfd_move and swap cache" (0ea148
     const r = directed(model(NAME, 'v6.15'), race);
     expect(r.verdict?.code).toBe('bug');
     const swapin = at(r.events, 'cpu', /__read_swap_cache_async: folio 0 added to the swap cache at slot 0/);
-    const again = r.events.findIndex((e, i) => i > swapin && e.k === 'note' && e.t === 'reclaimer' && /try_to_unmap_one: vpn 0 now swap entry \(slot 0/.test(e.text));
+    const again = at(r.events, 'reclaimer', /try_to_unmap_one: vpn 0 now swap entry \(slot 0/);
     const moved = at(r.events, 'mover', /move_swap_pte: swap entry \(slot 0\) moved to dst vpn 4$/);
     expect(swapin).toBeGreaterThan(0);
     expect(again).toBeGreaterThan(swapin);
