@@ -21,7 +21,8 @@ import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { is_huge_zero_pmd, pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
 import { folio_put, folio_remove_rmap, folio_set_flag, folio_test_anon } from '../../src/kernel/folio.js';
-import { PG_dirty } from '../../src/kernel/defs.js';
+import { is_swap_pte, PG_dirty } from '../../src/kernel/defs.js';
+import { swap_free, swapOf, swp_offset } from '../../src/kernel/swap.js';
 import { pte_dirty } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
@@ -173,6 +174,7 @@ export const zap_page_range = kproc(
         return 'next_pte';
       } // keep COWed pages
       const old = ptep_get_and_clear(k, K, l.t, pte_index(l.vpn));
+      if (is_swap_pte(old)) swap_free(k, swapOf(k), swp_offset(old)); // free_swap_and_cache (the swap-cache folio stays)
       if (zap_install_uffd_wp_if_needed(k, K, l.vma, l.t, l.vpn, old)) l.can = 0; // *any_skipped = zap_install_uffd_wp_if_needed(...)
       l.f = vm_normal_folio(old);
       if (l.f < 0) return 'next_pte';

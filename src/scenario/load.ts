@@ -25,6 +25,7 @@ import './msg-ops.js';
 import './udmabuf-ops.js';
 import './pipeline-ops.js';
 import './test-ops.js';
+import './swap-ops.js';
 
 export { type DecodedOp, decodeOps } from './decode-ops.js';
 
