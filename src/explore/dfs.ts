@@ -7,7 +7,8 @@
  */
 import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
-import { fingerprint, type World } from '../engine/world.js';
+import { stateKeyOf } from '../engine/state-key.js';
+import type { World } from '../engine/world.js';
 import { BoundedOrder } from './bounded-order.js';
 import { livelockAt, livelockMessage } from './livelock.js';
 import { NO_SLEEP, type Node, PlainOrder, type SearchOrder, SKIP, SKIP_CUT, type SleepSet, type VisitedSet } from './order.js';
@@ -62,11 +63,14 @@ export interface DfsResult {
   stoppedBy: 'signal' | 'max-memory' | 'budget' | 'max-states' | 'max-steps' | null;
 }
 
-/** The order `opts` asks for: bounded when a preemption bound is given, else POR unless turned off. */
+/**
+ * The order `opts` asks for: bounded when a preemption bound is given, else POR unless turned off
+ * or the scenario asks for symmetry (sleep sets are sets of concrete threads; plain DFS then).
+ */
 export function orderFor(w: World, opts: DfsOptions): SearchOrder {
   if (opts.order) return opts.order;
   if (Number.isFinite(opts.preemptions)) return new BoundedOrder(opts.preemptions);
-  if (opts.por !== false && w.nthreads <= 31) return new PorOrder(w.nthreads, w.mem.length + w.nthreads);
+  if (opts.por !== false && w.nthreads <= 31 && !w.model.reduction?.groups.length) return new PorOrder(w.nthreads, w.mem.length + w.nthreads);
   return new PlainOrder();
 }
 
@@ -87,7 +91,9 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const key = new Uint32Array(2);
   const buf = new Int32Array(w.nthreads);
   const clockEvery = opts.clockEvery ?? 4096;
-  const cycles = w.nthreads <= 31;
+  // Under a view or symmetry a key names several states: a back edge is no concrete cycle.
+  const cycles = w.nthreads <= 31 && !w.model.reduction;
+  const keyOf = stateKeyOf(w.model);
   const stack: Node[] = [];
 
   /** Keep the first witness of each verdict code, stamped with the time it was found. */
@@ -138,7 +144,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
 
   /** The node for the state just reached, or null if there is nothing (more) to explore from it. */
   const expand = (last: number, preemptions: number, sleep: SleepSet): Node | null => {
-    fingerprint(w, w.threads, key);
+    keyOf(w, key);
     order.key(key, preemptions, last);
     const slot = visited.put(key[0] as number, key[1] as number, sleep.mask);
     if (slot >= 0) {
