@@ -127,6 +127,8 @@ export interface ExploreResult {
   coverage?: { proc: string; cite: string; reached: string[]; unreached: string[] }[];
   /** Set when the exploration failed with an internal error (a model that throws, a task past its time limit). */
   internal?: string;
+  /** The scenario's `view:` or `symmetric:` reduction: what it means for these results (set by the CLI). */
+  warnings?: string[];
 }
 
 export interface Progress {

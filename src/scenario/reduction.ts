@@ -129,7 +129,7 @@ function symmetryOf(model: Model, spec: ScenarioSpec): Reduction {
     });
   }
   groups = groups.map((g) => [...g].sort((a, b) => a - b));
-  const symmetry = symmetryLayout(model);
+  const symmetry = groups.length ? symmetryLayout(model) : null;
   const shown = groups.map((g) => g.map((t) => names[t]).join(', ')).join('; ');
   return {
     view: null,
