@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: engine throughput on dining philosophers 3..5 (steps/s and executions/s per
- * strategy, DFS distinct states/s, bytes per visited state) and the speed-up of 2 workers over 1.
+ * strategy, DFS distinct states/s, bytes per visited state), the speed-up of 2 workers over 1, and
+ * mmsim's DFS beside Spin on the scaled remap-vs-khugepaged race (./spin.ts; skipped without spin/gcc).
  * Figures are medians of a few rounds in one process; compare ratios within one run on a noisy machine.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { limitsBench } from './limits.js';
 import { mmBench } from './mm.js';
+import { spinBench } from './spin.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1));
@@ -144,6 +146,7 @@ async function main() {
   console.log(`| the catalogue: \`explore --all\` (every variant, whole process) | ${c.ms1} ms | ${c.ms2} ms | ${c.ratio.toFixed(2)}x | ${c.same} |`);
   await mmBench();
   limitsBench();
+  spinBench();
 }
 
 main().catch((e) => {
