@@ -4,7 +4,8 @@
  * on the Promela model of the same race at the same granularity (bench/promela/remap-vs-khugepaged.pml,
  * `spin -DNFAULT=N -a`, `gcc -O2 -DSAFETY`, `./pan`). Per N and side: states, transitions, time to
  * verdict (the whole process: node start-up and model build, or spin + gcc + pan) and time to prove
- * (the search alone), for rfc-v2 (no bug: a proof); then the time to the first bug of the variant
+ * (the search alone), for rfc-v2 (no bug: a proof); the same with every thread loading page 1, where
+ * mmsim's `symmetric: auto` applies (Spin: -DSAMEPAGE); then the time to the first bug of the variant
  * khugepaged-mmap-read (-DKHUGEPAGED_MMAP_READ; mmsim's DFS goes on after it for the other verdicts,
  * pan stops at the first). A side stops at BUDGET_S seconds (default 60) or
  * BUDGET_STATES states (default 15M; Spin's memory is capped at the same number of states' worth);
@@ -37,9 +38,12 @@ interface Side {
 
 const onPath = (cmd: string, arg: string): boolean => spawnSync(cmd, [arg], { encoding: 'utf8' }).status === 0;
 
+/** The scaled scenario; `same`: every faulting thread loads page 1, declared `symmetric: auto`. */
+const text = (n: number, same: boolean): string => (same ? `${scenario(n).replace(/page: \d+ \}/g, 'page: 1 }')}symmetric: auto\n` : scenario(n));
+
 /** In a child process: one DFS of the scaled scenario; JSON on stdout. */
-function mmsimChild(n: number, variant: string): void {
-  const model = buildModel(parseScenario(scenario(n), 'faulting.yaml'), variant);
+function mmsimChild(n: number, variant: string, same: boolean): void {
+  const model = buildModel(parseScenario(text(n, same), 'faulting.yaml'), variant);
   const w = new World(model, null);
   const t0 = performance.now();
   const r = dfs(w, { maxSteps: 2000, maxStates: BUDGET_STATES, preemptions: Number.POSITIVE_INFINITY, deadline: Date.now() + BUDGET_S * 1000 });
@@ -49,9 +53,10 @@ function mmsimChild(n: number, variant: string): void {
   process.stdout.write(JSON.stringify({ states: r.distinct, transitions: r.steps, proveMs: first ?? proveMs, stopped: r.complete || first !== null ? null : r.stoppedBy, verdict }));
 }
 
-function mmsim(n: number, variant: string): Side {
+function mmsim(n: number, variant: string, same = false): Side {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--max-old-space-size=4096', fileURLToPath(import.meta.url), '--mmsim', String(n), variant], { encoding: 'utf8' });
+  const args = ['--max-old-space-size=4096', fileURLToPath(import.meta.url), '--mmsim', String(n), variant, same ? 'same' : 'mixed'];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   const wholeMs = performance.now() - t0;
   if (r.status !== 0) return { states: 0, transitions: 0, proveMs: 0, wholeMs, stopped: `failed: ${r.stderr.split('\n')[0]}`, verdict: '-' };
   return { ...(JSON.parse(r.stdout) as Omit<Side, 'wholeMs'>), wholeMs };
@@ -117,6 +122,23 @@ export function spinBench(max = 4): void {
     console.log(`| ${n} | ${m ? cell(m) : 'not run (budget hit at a smaller N) | | |'} | ${s ? cell(s) : 'not run (budget hit at a smaller N) | | |'} | ${ratio} | ${growth} |`);
     prev = m && s ? [m.states, s.states] : null;
   }
+  console.log('\n### The same with every faulting thread loading page 1 (-DSAMEPAGE): mmsim plain, mmsim with `symmetric: auto`, Spin\n');
+  console.log('| N | mmsim states | mmsim prove | symmetric states | symmetric prove | spin states | spin prove | x per thread plain / symmetric / spin |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const stopped = { plain: false, sym: false, spin: false };
+  let last: [number, number, number] | null = null;
+  for (let n = 0; n <= max; n++) {
+    const p: Side | null = stopped.plain ? null : mmsim(n, 'rfc-v2', false);
+    const y: Side | null = stopped.sym ? null : mmsim(n, 'rfc-v2', true);
+    const s: Side | null = stopped.spin ? null : spin(n, ['-DSAMEPAGE']);
+    const c = (x: Side | null) => (x ? `${x.states}${x.stopped ? ` (stopped: ${x.stopped})` : ''} | ${ms(x.proveMs)}` : 'not run | ');
+    const g = (x: Side | null, i: number) => (x && !x.stopped && last ? (x.states / (last[i] as number)).toFixed(1) : '-');
+    console.log(`| ${n} | ${c(p)} | ${c(y)} | ${c(s)} | ${g(p, 0)} / ${g(y, 1)} / ${g(s, 2)} |`);
+    last = [p?.states ?? 0, y?.states ?? 0, s?.states ?? 0];
+    stopped.plain ||= !p || p.stopped !== null;
+    stopped.sym ||= !y || y.stopped !== null;
+    stopped.spin ||= !s || s.stopped !== null;
+  }
   console.log('\n### khugepaged-mmap-read (collapse under mmap_read_lock; -DKHUGEPAGED_MMAP_READ): time to the first bug\n');
   console.log('| N | mmsim verdicts | mmsim states | mmsim whole | mmsim first bug | spin verdict | spin states | spin whole | spin first bug |');
   console.log('|---|---|---|---|---|---|---|---|---|');
@@ -128,6 +150,6 @@ export function spinBench(max = 4): void {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  if (process.argv[2] === '--mmsim') mmsimChild(Number(process.argv[3]), process.argv[4] ?? 'rfc-v2');
+  if (process.argv[2] === '--mmsim') mmsimChild(Number(process.argv[3]), process.argv[4] ?? 'rfc-v2', process.argv[5] === 'same');
   else spinBench(Number(process.argv[2] ?? 4));
 }

@@ -7,7 +7,7 @@
  *               (actors/uffd/remap-rfc.ts, remap-rfc-pte.ts, remap-rfc-movers.ts; split_huge_pmd)
  *   khugepaged  one anon pass over src: scan under mmap_read_lock and the PTL, then collapse_huge_page
  *               under mmap_write_lock (actors/khugepaged/anon.ts, anon-collapse.ts)
- *   fault[i]    a user load of src page 1 + i % 3: lockless walk, then mmap_read_lock and
+ *   fault[i]    a user load of src page 1 + i % 3 (-DSAMEPAGE: page 1): lockless walk, then mmap_read_lock and
  *               do_anonymous_page (zero page) (actors/mm/access.ts, fault.ts, anon-fault.ts)
  * One Promela statement per lock operation and per pmd/pte access; what mmsim does between two
  * scheduling points (locals, folio fields, mmu-notifier counters) is folded into the statement it
@@ -302,7 +302,11 @@ init {
     run mover();
     run khugepaged();
     do
+#ifdef SAMEPAGE
+    :: i < NFAULT -> run fault(1); i++
+#else
     :: i < NFAULT -> run fault(1 + i % 3); i++
+#endif
     :: else -> break
     od
   }

@@ -85,7 +85,7 @@ function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] {
 export function dfs(w: World, opts: DfsOptions): DfsResult {
   const t0 = opts.t0 ?? Date.now();
   const order = orderFor(w, opts);
-  const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues, opts.maxStates, opts.maxBytes);
+  const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues);
   const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited, stoppedBy: null };
   const seen = new Set<string>();
   const key = new Uint32Array(2);

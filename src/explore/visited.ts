@@ -1,10 +1,7 @@
 /**
  * A set of 64-bit fingerprints in one typed array (open addressing, 8 bytes a slot, load ≤ 3/4:
- * 10.7 to 21 bytes a state when it doubles, up to 43 right after a fourfold step), with an
- * optional 32-bit value per entry (sleep sets, for POR).
- * It starts small (a small search allocates and clears little) and grows fourfold below 4M slots,
- * twice as fast as doubling, never past what `expected` entries need or fourfold past `maxBytes`:
- * fewer rehashes of a large search. `addAll(packed, limit)` stops at `limit` entries (a bounded count: a lower bound then).
+ * 10.7 to 21 bytes a state), with an optional 32-bit value per entry (sleep sets, for POR).
+ * `addAll(packed, limit)` stops at `limit` entries (a bounded count: a lower bound then).
  */
 export class FingerprintSet {
   private table: Uint32Array;
@@ -12,16 +9,7 @@ export class FingerprintSet {
   private mask: number;
   size = 0;
 
-  /**
-   * `expected`: entries the set will hold at most (a search's maxStates), and `maxBytes` the memory
-   * it may take (--max-memory): a growth step goes past neither (but always at least doubles).
-   */
-  constructor(
-    capacityPow2 = 1 << 12,
-    withValues = false,
-    private readonly expected = Number.POSITIVE_INFINITY,
-    private readonly maxBytes = Number.POSITIVE_INFINITY,
-  ) {
+  constructor(capacityPow2 = 1 << 12, withValues = false) {
     this.table = new Uint32Array(capacityPow2 * 2);
     this.vals = withValues ? new Uint32Array(capacityPow2) : null;
     this.mask = capacityPow2 - 1;
@@ -111,7 +99,8 @@ export class FingerprintSet {
 
   /** Grow once so that `n` entries fit without further growth. */
   reserve(n: number): void {
-    const cap = capacityFor(n, this.mask + 1);
+    let cap = this.mask + 1;
+    while (n * 4 > cap * 3) cap *= 2;
     if (cap !== this.mask + 1) this.rehash(cap);
   }
 
@@ -130,9 +119,7 @@ export class FingerprintSet {
   }
 
   private grow(): void {
-    const cap = this.mask + 1;
-    const step = cap < FAST_GROWTH_BELOW && this.byteLength * 4 <= this.maxBytes ? cap * 4 : cap * 2;
-    this.rehash(Math.max(cap * 2, Math.min(step, capacityFor(this.expected + 1, cap))));
+    this.rehash((this.mask + 1) * 2);
   }
 
   private rehash(cap: number): void {
@@ -145,14 +132,4 @@ export class FingerprintSet {
     for (let i = 0; i < old.length; i += 2)
       if (old[i] !== 0 || old[i + 1] !== 0) this.put(old[i] as number, old[i + 1] as number, oldVals ? (oldVals[i >> 1] as number) : 0);
   }
-}
-
-/** Slots below which the table grows fourfold (4M slots: 32 MB of keys). */
-const FAST_GROWTH_BELOW = 1 << 22;
-
-/** The smallest power of two, at least `from`, holding `n` entries at load ≤ 3/4 (capped at 2^30). */
-function capacityFor(n: number, from: number): number {
-  let cap = from;
-  while (n * 4 > cap * 3 && cap < 1 << 30) cap *= 2;
-  return cap;
 }
