@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/spin.js [MAX_THREADS]` (and the last part of `npm run bench`): the scaled
+ * `node dist/bench/spin.js [MAX_THREADS] [mixed|same|bug]` (and the last part of `npm run bench`): the scaled
  * remap-vs-khugepaged race with 0..MAX_THREADS (default 4) faulting threads, mmsim's DFS beside Spin
  * on the Promela model of the same race at the same granularity (bench/promela/remap-vs-khugepaged.pml,
  * `spin -DNFAULT=N -a`, `gcc -O2 -DSAFETY`, `./pan`). Per N and side: states, transitions, time to
@@ -7,9 +7,9 @@
  * (the search alone), for rfc-v2 (no bug: a proof); the same with every thread loading page 1, where
  * mmsim's `symmetric: auto` applies (Spin: -DSAMEPAGE); then the time to the first bug of the variant
  * khugepaged-mmap-read (-DKHUGEPAGED_MMAP_READ; mmsim's DFS goes on after it for the other verdicts,
- * pan stops at the first). A side stops at BUDGET_S seconds (default 60) or
- * BUDGET_STATES states (default 15M; Spin's memory is capped at the same number of states' worth);
- * the row then says so. Without `spin` or `gcc` on PATH it prints one line and exits 0.
+ * pan stops at the first). A side stops at BUDGET_S seconds (default 60); mmsim also at BUDGET_STATES
+ * states (default 15M) and pan at a memory cap of that many 160-byte states (pan has no state
+ * bound; its states are smaller, so it may store more); the row then says so. Without `spin` or `gcc` on PATH it prints one line and exits 0.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,14 +36,24 @@ interface Side {
   verdict: string;
 }
 
+/** pan's memory cap: BUDGET_STATES states of 160 bytes (a < 128-byte vector plus hash-table overhead). */
+const memLimitMb = (): number => Math.ceil((BUDGET_STATES * 160) / 2 ** 20);
+
 const onPath = (cmd: string, arg: string): boolean => spawnSync(cmd, [arg], { encoding: 'utf8' }).status === 0;
 
-/** The scaled scenario; `same`: every faulting thread loads page 1, declared `symmetric: auto`. */
-const text = (n: number, same: boolean): string => (same ? `${scenario(n).replace(/page: \d+ \}/g, 'page: 1 }')}symmetric: auto\n` : scenario(n));
+/** How the faulting threads are made: pages 1 + i % 3; all page 1; all page 1 and `symmetric: auto`. */
+type Shape = 'mixed' | 'same' | 'symmetric';
+
+/** The scaled scenario of `faulting.ts` in the given shape. */
+function text(n: number, shape: Shape): string {
+  if (shape === 'mixed') return scenario(n);
+  const same = scenario(n).replace(/page: \d+ \}/g, 'page: 1 }');
+  return shape === 'same' ? same : `${same}symmetric: auto\n`;
+}
 
 /** In a child process: one DFS of the scaled scenario; JSON on stdout. */
-function mmsimChild(n: number, variant: string, same: boolean): void {
-  const model = buildModel(parseScenario(text(n, same), 'faulting.yaml'), variant);
+function mmsimChild(n: number, variant: string, shape: Shape): void {
+  const model = buildModel(parseScenario(text(n, shape), 'faulting.yaml'), variant);
   const w = new World(model, null);
   const t0 = performance.now();
   const r = dfs(w, { maxSteps: 2000, maxStates: BUDGET_STATES, preemptions: Number.POSITIVE_INFINITY, deadline: Date.now() + BUDGET_S * 1000 });
@@ -53,9 +63,9 @@ function mmsimChild(n: number, variant: string, same: boolean): void {
   process.stdout.write(JSON.stringify({ states: r.distinct, transitions: r.steps, proveMs: first ?? proveMs, stopped: r.complete || first !== null ? null : r.stoppedBy, verdict }));
 }
 
-function mmsim(n: number, variant: string, same = false): Side {
+function mmsim(n: number, variant: string, shape: Shape = 'mixed'): Side {
   const t0 = performance.now();
-  const args = ['--max-old-space-size=4096', fileURLToPath(import.meta.url), '--mmsim', String(n), variant, same ? 'same' : 'mixed'];
+  const args = ['--max-old-space-size=4096', fileURLToPath(import.meta.url), '--mmsim', String(n), variant, shape];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   const wholeMs = performance.now() - t0;
   if (r.status !== 0) return { states: 0, transitions: 0, proveMs: 0, wholeMs, stopped: `failed: ${r.stderr.split('\n')[0]}`, verdict: '-' };
@@ -69,8 +79,7 @@ function spin(n: number, defines: string[]): Side {
     const t0 = performance.now();
     const gen = spawnSync('spin', [`-DNFAULT=${n}`, ...defines, '-a', MODEL], { cwd: dir, encoding: 'utf8' });
     if (gen.status !== 0) throw new Error(`spin -a failed: ${gen.stdout}${gen.stderr}`);
-    // 16-byte-aligned vectors of < 128 bytes here: cap the memory at BUDGET_STATES states' worth
-    const memMb = Math.ceil((BUDGET_STATES * 160) / 2 ** 20);
+    const memMb = memLimitMb();
     const cc = spawnSync('gcc', ['-O2', '-DSAFETY', '-DVECTORSZ=1024', `-DMEMLIM=${memMb}`, '-o', 'pan', 'pan.c'], { cwd: dir, encoding: 'utf8' });
     if (cc.status !== 0) throw new Error(`gcc failed: ${cc.stderr}`);
     const pan = spawnSync('./pan', ['-m100000', '-w26'], { cwd: dir, encoding: 'utf8', timeout: BUDGET_S * 1000, killSignal: 'SIGINT' });
@@ -96,17 +105,10 @@ function spin(n: number, defines: string[]): Side {
 }
 
 const ms = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`);
-const cell = (s: Side): string => `${s.states}${s.stopped ? ` (stopped: ${s.stopped})` : ''} | ${s.transitions} | ${ms(s.wholeMs)} | ${ms(s.proveMs)}`;
+const cell = (s: Side): string => `${s.states || '-'}${s.stopped ? ` (stopped: ${s.stopped})` : ''} | ${s.transitions} | ${ms(s.wholeMs)} | ${ms(s.proveMs)}`;
 
-/** The side-by-side tables (markdown), or one line when spin or gcc is missing. */
-export function spinBench(max = 4): void {
-  if (!onPath('spin', '-V') || !onPath('gcc', '--version')) {
-    console.log('\nSpin bench skipped: `spin` and `gcc` must be on PATH (Debian: apt-get install spin gcc).');
-    return;
-  }
-  const version = spawnSync('spin', ['-V'], { encoding: 'utf8' }).stdout.trim();
-  console.log(`\n### Scaled uffd-remap-vs-khugepaged / rfc-v2 with N faulting threads: mmsim DFS beside ${version}\n`);
-  console.log(`Budget per side: ${BUDGET_S} s or ${BUDGET_STATES} states. Verdict = whole process; prove = the search alone.\n`);
+/** Pages 1 + i % 3: mmsim's DFS and Spin side by side, with growth per added thread. */
+function mixedTable(max: number): void {
   console.log('| N | mmsim states | mmsim trans | mmsim verdict | mmsim prove | spin states | spin trans | spin verdict | spin prove | states mmsim/spin | x per thread mmsim / spin |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   let prev: [number, number] | null = null;
@@ -122,16 +124,19 @@ export function spinBench(max = 4): void {
     console.log(`| ${n} | ${m ? cell(m) : 'not run (budget hit at a smaller N) | | |'} | ${s ? cell(s) : 'not run (budget hit at a smaller N) | | |'} | ${ratio} | ${growth} |`);
     prev = m && s ? [m.states, s.states] : null;
   }
-  console.log('\n### The same with every faulting thread loading page 1 (-DSAMEPAGE): mmsim plain, mmsim with `symmetric: auto`, Spin\n');
+}
+
+/** Every thread on page 1: mmsim without and with `symmetric: auto`, and Spin (-DSAMEPAGE). */
+function samePageTable(max: number): void {
   console.log('| N | mmsim states | mmsim prove | symmetric states | symmetric prove | spin states | spin prove | x per thread plain / symmetric / spin |');
   console.log('|---|---|---|---|---|---|---|---|');
   const stopped = { plain: false, sym: false, spin: false };
   let last: [number, number, number] | null = null;
   for (let n = 0; n <= max; n++) {
-    const p: Side | null = stopped.plain ? null : mmsim(n, 'rfc-v2', false);
-    const y: Side | null = stopped.sym ? null : mmsim(n, 'rfc-v2', true);
+    const p: Side | null = stopped.plain ? null : mmsim(n, 'rfc-v2', 'same');
+    const y: Side | null = stopped.sym ? null : mmsim(n, 'rfc-v2', 'symmetric');
     const s: Side | null = stopped.spin ? null : spin(n, ['-DSAMEPAGE']);
-    const c = (x: Side | null) => (x ? `${x.states}${x.stopped ? ` (stopped: ${x.stopped})` : ''} | ${ms(x.proveMs)}` : 'not run | ');
+    const c = (x: Side | null) => (x ? `${x.states || '-'}${x.stopped ? ` (stopped: ${x.stopped})` : ''} | ${ms(x.proveMs)}` : 'not run | ');
     const g = (x: Side | null, i: number) => (x && !x.stopped && last ? (x.states / (last[i] as number)).toFixed(1) : '-');
     console.log(`| ${n} | ${c(p)} | ${c(y)} | ${c(s)} | ${g(p, 0)} / ${g(y, 1)} / ${g(s, 2)} |`);
     last = [p?.states ?? 0, y?.states ?? 0, s?.states ?? 0];
@@ -139,7 +144,10 @@ export function spinBench(max = 4): void {
     stopped.sym ||= !y || y.stopped !== null;
     stopped.spin ||= !s || s.stopped !== null;
   }
-  console.log('\n### khugepaged-mmap-read (collapse under mmap_read_lock; -DKHUGEPAGED_MMAP_READ): time to the first bug\n');
+}
+
+/** khugepaged-mmap-read: the time to the first bug on each side. */
+function bugTable(max: number): void {
   console.log('| N | mmsim verdicts | mmsim states | mmsim whole | mmsim first bug | spin verdict | spin states | spin whole | spin first bug |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const n of [0, Math.min(1, max)]) {
@@ -149,7 +157,27 @@ export function spinBench(max = 4): void {
   }
 }
 
+/** The side-by-side tables (markdown; `only` one of mixed, same, bug), or one line when spin or gcc is missing. */
+export function spinBench(max = 4, only?: string): void {
+  if (!onPath('spin', '-V') || !onPath('gcc', '--version')) {
+    console.log('\nSpin bench skipped: `spin` and `gcc` must be on PATH (Debian: apt-get install spin gcc).');
+    return;
+  }
+  const version = spawnSync('spin', ['-V'], { encoding: 'utf8' }).stdout.trim();
+  console.log(`\n### Scaled uffd-remap-vs-khugepaged / rfc-v2 with N faulting threads: mmsim DFS beside ${version}\n`);
+  console.log(`Budget per side: ${BUDGET_S} s; mmsim ${BUDGET_STATES} states, pan ${memLimitMb()} MB. Verdict = whole process; prove = the search alone.\n`);
+  if (!only || only === 'mixed') mixedTable(max);
+  if (!only || only === 'same') {
+    console.log('\n### The same with every faulting thread loading page 1 (-DSAMEPAGE): mmsim plain, mmsim with `symmetric: auto`, Spin\n');
+    samePageTable(max);
+  }
+  if (!only || only === 'bug') {
+    console.log('\n### khugepaged-mmap-read (collapse under mmap_read_lock; -DKHUGEPAGED_MMAP_READ): time to the first bug\n');
+    bugTable(max);
+  }
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  if (process.argv[2] === '--mmsim') mmsimChild(Number(process.argv[3]), process.argv[4] ?? 'rfc-v2', process.argv[5] === 'same');
-  else spinBench(Number(process.argv[2] ?? 4));
+  if (process.argv[2] === '--mmsim') mmsimChild(Number(process.argv[3]), process.argv[4] ?? 'rfc-v2', (process.argv[5] ?? 'mixed') as Shape);
+  else spinBench(Number(process.argv[2] ?? 4), process.argv[3]);
 }
