@@ -3,6 +3,12 @@
  *
  * madvise_dontneed_single_vma (mm/madvise.c): under mmap_lock read, zap_page_range_single, which
  * for hugetlb first takes the hugetlb VMA lock and i_mmap_rwsem for write (__hugetlb_zap_begin).
+ * With `vl` (v6.16, "mm: madvise: use per_vma lock for MADV_DONTNEED"): madvise_lock leaves
+ * MADVISE_VMA_READ_LOCK to madvise_walk_vmas → try_vma_read_lock: lock_vma_under_rcu (v6.16:
+ * vma_start_read refused while the VMA is write-locked or a writer waits; a detached VMA → retry),
+ * then "Must span only a single VMA; uffd and remote processes are unsupported" → vma_end_read and
+ * mmap_read_lock (lock_mode = MADVISE_MMAP_READ_LOCK); the zap then runs under the VMA read lock
+ * alone. Simplified: the range is always inside the VMA (the op clamps it), the caller is local.
  * munmap (v6.12 mm/vma.c do_vmi_align_munmap / vms_complete_munmap_vmas): mmap_lock write,
  * vma_start_write, detach, mmap_write_downgrade, unmap_vmas (notifier-bracketed zap), free_pgtables
  * (unlink_file_vma under i_mmap_rwsem write, then the pmds cleared and the tables freed after an RCU
@@ -14,7 +20,9 @@
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { EINVAL, ENOMEM, PTRS_PER_PTE, VM_LOCKED, VM_PFNMAP } from '../../src/kernel/defs.js';
-import { kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
+import { kern, VMA_ATTACHED, VMA_IMMAP, VMA_WRITE_LOCKED } from '../../src/kernel/kernel.js';
+import type { Ctx } from '../../src/engine/ctx.js';
+import { userfaultfd_armed } from '../uffd/common.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pte_free_defer } from '../../src/kernel/pgtable.js';
 import { pmd_table } from '../../src/kernel/defs.js';
@@ -29,9 +37,27 @@ const FREE_BEFORE_UNLINK = 'bug_munmap_free_pgtables_before_unlink';
 export const madvise_dontneed = kproc(
   'madvise_dontneed',
   'mm/madvise.c: madvise_dontneed_single_vma → mm/memory.c: zap_page_range_single',
-  (a: { mm: MmId; vma: VmaId; page: number; pages: number }) => ({ mm: a.mm, vma: a.vma, page: a.page, pages: a.pages, ret: 0 }),
+  (a: { mm: MmId; vma: VmaId; page: number; pages: number; vl?: number }) => ({ mm: a.mm, vma: a.vma, page: a.page, pages: a.pages, ret: 0, vl: a.vl ?? 0, vlocked: 0 }),
   {
-    lock: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED),
+    lock: (k, l) => {
+      if (!l.vl) return k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED;
+      // try_vma_read_lock → lock_vma_under_rcu: mas_walk
+      if (!vma_attached(k.w, kern(k), l.vma)) return madv_fallback(k, 'no VMA');
+      return 'vma_start_read';
+    },
+    vma_start_read: (k, l) => {
+      const K = kern(k);
+      if (k.w.get(K.vmaSlot(l.vma, VMA_WRITE_LOCKED))) return madv_fallback(k, 'vma_start_read: write-locked (vm_lock_seq == mm_lock_seq)');
+      if (!k.down_read_trylock(K.vma(l.vma).vma_lock)) return madv_fallback(k, 'vma_start_read: a writer waits');
+      // "Check if the VMA got isolated after we found it": retry the lookup
+      if (!vma_attached(k.w, K, l.vma)) return k.up_read(K.vma(l.vma).vma_lock) ? 'lock' : ENDED;
+      if (userfaultfd_armed(k.w, K, l.vma)) return k.up_read(K.vma(l.vma).vma_lock) ? madv_fallback(k, 'userfaultfd_armed') : ENDED;
+      l.vlocked = 1;
+      k.note(() => `madvise: MADV_DONTNEED under the VMA read lock of ${K.vma(l.vma).name}`);
+      return 'check';
+    },
+    // take_mmap_read_lock: mmap_read_lock(mm); lock_mode = MADVISE_MMAP_READ_LOCK
+    mmap_fallback: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED),
     check: (k, l) => {
       const K = kern(k);
       // madvise_walk_vmas: an unmapped range → -ENOMEM
@@ -62,9 +88,16 @@ export const madvise_dontneed = kproc(
       return k.up_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem) ? 'hugetlb_vma_unlock' : ENDED;
     },
     hugetlb_vma_unlock: (k, l) => (k.up_write(kern(k).vma(l.vma).hugetlb_vma_lock) ? 'unlock' : ENDED),
-    unlock: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? k.ret(l.ret) : ENDED),
+    // madvise_unlock (mmap_read_unlock), or vma_end_read under MADVISE_VMA_READ_LOCK
+    unlock: (k, l) => (k.up_read(l.vlocked ? kern(k).vma(l.vma).vma_lock : kern(k).mm(l.mm).mmap_lock) ? k.ret(l.ret) : ENDED),
   },
 );
+
+/** try_vma_read_lock's take_mmap_read_lock: a note, then mmap_read_lock. */
+function madv_fallback(k: Ctx, why: string): 'mmap_fallback' {
+  k.note(() => `madvise: try_vma_read_lock: ${why}, mmap_read_lock`);
+  return 'mmap_fallback';
+}
 
 /**
  * munmap of a whole VMA: args [mm, vma]; 0 (also when already unmapped: do_vmi_munmap finds no VMA). v6.12 mm/vma.c:

@@ -2,21 +2,47 @@
  * Unmapping (mm/memory.c, mm/hugetlb.c): unmap_page_range → zap_pte_range clears PTEs under the
  * PTL (taken through pte_offset_map_lock), removes the rmap and drops the mapping's reference;
  * zap_page_range_single brackets it with mmu_notifier_invalidate_range_start/end.
- * __unmap_hugepage_range does the same for huge pmds under the huge PTL (the pmd lock).
+ * __unmap_hugepage_range does the same for huge pmds under the huge PTL (the pmd lock), and so
+ * does zap_huge_pmd for a THP pmd (freeing an anonymous one's deposited table); a THP pmd of an
+ * anonymous VMA only partly in the range is split first (zap_pmd_range → __split_huge_pmd).
  * Simplified: the mmu_gather batch is flushed per PTE (the folio reference is dropped right after
  * its PTE is cleared, still under the PTL, instead of after tlb_finish_mmu).
  */
+import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
+import { is_huge_zero_pmd, pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
 import { folio_put, folio_remove_rmap, folio_set_flag, folio_test_anon } from '../../src/kernel/folio.js';
 import { PG_dirty } from '../../src/kernel/defs.js';
 import { pte_dirty } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
-import { pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear, set_pmd } from '../../src/kernel/pgtable.js';
+import { pmd_index, pmdp_get, pte_free, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear, set_pmd } from '../../src/kernel/pgtable.js';
+import { pgtable_trans_huge_withdraw } from '../khugepaged/common.js';
+import { split_huge_pmd } from '../khugepaged/split.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
 import { vm_normal_folio } from './common.js';
 import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
+
+/**
+ * zap_huge_pmd's work under the pmd lock (mm/huge_memory.c, v6.10–v6.12), after
+ * pmdp_huge_get_and_clear_full: the huge zero pmd and an anonymous THP free their deposited table
+ * (zap_deposited_table: pgtable_trans_huge_withdraw + pte_free); a file THP has none on x86
+ * (arch_needs_pgtable_deposit). A missing deposit is a verdict (the fault or collapse leaked it).
+ */
+function zap_huge_pmd_locked(k: Ctx, mm: number, vma: number, pmd: number, v: number, f: number): void {
+  const K = kern(k);
+  if (!is_huge_zero_pmd(v) && !(f >= 0 && folio_test_anon(k.w, K, f))) {
+    k.note(() => `zap_huge_pmd: pmd ${pmd} unmapped file THP folio ${f}`);
+    return;
+  }
+  const t = pgtable_trans_huge_withdraw(k, mm, pmd);
+  if (t < 0) {
+    k.violated(`zap_huge_pmd: anonymous huge pmd ${pmd} of ${K.vma(vma).name} has no deposited page table to free`);
+    return;
+  }
+  pte_free(k.w, K, t);
+  k.note(() => `zap_huge_pmd: pmd ${pmd} ${is_huge_zero_pmd(v) ? 'huge zero page' : `THP folio ${f}`} unmapped, deposited table ${t} freed`);
+}
 
 /**
  * unmap_page_range over [start, end) of a VMA: args [mm, vma, start vpn, end vpn, even_cows].
@@ -30,8 +56,15 @@ export const zap_page_range = kproc(
   {
     pmd: (k, l) => {
       if (l.vpn >= l.end) return k.ret(0);
-      const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.vpn));
-      if (pmd_trans_huge(v)) return 'huge_lock';
+      const K = kern(k);
+      const v = pmdp_get(k.w, K, l.mm, pmd_index(l.vpn));
+      if (pmd_trans_huge(v)) {
+        // zap_pmd_range: a THP range not covered whole is split first (__split_huge_pmd), then zapped by PTEs
+        const h = K.vma(l.vma);
+        const partial = l.vpn % PTRS_PER_PTE !== 0 || l.end < l.vpn + PTRS_PER_PTE;
+        if (partial && h.memfd < 0 && h.hugetlb_vma_lock < 0) return k.call(split_huge_pmd, { mm: l.mm, vma: l.vma, address: l.vpn }, 'pmd');
+        return 'huge_lock';
+      }
       if (pmd_none(v) || !pmd_is_table(v)) return 'next_pmd';
       return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked');
     },
@@ -82,8 +115,9 @@ export const zap_page_range = kproc(
       l.f = NO_FOLIO;
       if (pmd_trans_huge(v)) {
         set_pmd(k.w, K, l.mm, pmd_index(l.vpn), 0);
-        l.f = pfn_folio(pmd_pfn(v));
-        k.note(() => `__unmap_hugepage_range: vpn ${l.vpn} unmapped hugetlb folio ${l.f}`);
+        l.f = is_huge_zero_pmd(v) ? NO_FOLIO : pfn_folio(pmd_pfn(v));
+        if (K.vma(l.vma).hugetlb_vma_lock >= 0) k.note(() => `__unmap_hugepage_range: vpn ${l.vpn} unmapped hugetlb folio ${l.f}`);
+        else zap_huge_pmd_locked(k, l.mm, l.vma, pmd_index(l.vpn), v, l.f);
       }
       return 'huge_rmap';
     },

@@ -10,6 +10,7 @@ import {
   PTRS_PER_PTE,
   VM_DONTDUMP,
   VM_DONTEXPAND,
+  VM_HUGEPAGE,
   VM_HUGETLB,
   VM_MAYSHARE,
   VM_MAYWRITE,
@@ -157,6 +158,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
     if (v.shared) flags |= VM_SHARED | VM_MAYSHARE;
     if (hugetlb) flags |= VM_HUGETLB;
     if (v.pfnmap) flags |= VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+    if (v.thp) flags |= VM_HUGEPAGE;
     for (const u of v.uffd ?? []) flags |= UFFD_FLAGS[u];
     m.set(h.base + VMA_FLAGS, flags);
     m.set(h.base + VMA_ATTACHED, 1);

@@ -30,6 +30,8 @@ export interface VmaDesc {
   readonly shared?: boolean;
   readonly write?: boolean;
   readonly pfnmap?: boolean;
+  /** VM_HUGEPAGE (MADV_HUGEPAGE): anonymous faults may map THPs and the huge zero page. */
+  readonly thp?: boolean;
   readonly uffd?: readonly ('missing' | 'minor' | 'wp')[];
   /** Pages mapped at the start (anon: a fresh exclusive folio; file: the page-cache folio). */
   readonly populated?: readonly number[];
