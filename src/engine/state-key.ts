@@ -41,6 +41,12 @@ export type KeyFn = (w: World, out: Uint32Array) => void;
 
 const plain: KeyFn = (w, out) => fingerprint(w, w.threads, out);
 
+/** Whether the model's key merges states that differ (a view, or a symmetry group). */
+export function reduces(model: Model): boolean {
+  const r = model.reduction;
+  return r !== undefined && (r.view !== null || r.groups.length > 0);
+}
+
 /** The key function of a model: the fingerprint unless the scenario asked for a view or symmetry. */
 export function stateKeyOf(model: Model): KeyFn {
   const r = model.reduction;

@@ -7,7 +7,7 @@
  */
 import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
-import { stateKeyOf } from '../engine/state-key.js';
+import { reduces, stateKeyOf } from '../engine/state-key.js';
 import type { World } from '../engine/world.js';
 import { BoundedOrder } from './bounded-order.js';
 import { livelockAt, livelockMessage } from './livelock.js';
@@ -103,7 +103,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const clockEvery = opts.clockEvery ?? 4096;
   const edges = opts.edges ?? null;
   // Under a view or symmetry a key names several states: a back edge is no concrete cycle.
-  const cycles = w.nthreads <= 31 && !w.model.reduction;
+  const cycles = w.nthreads <= 31 && !reduces(w.model);
   const keyOf = stateKeyOf(w.model);
   const stack: Node[] = [];
 
