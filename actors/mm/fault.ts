@@ -20,6 +20,8 @@ import { hugetlb_fault } from './hugetlb.js';
 import { huge_pmd_set_accessed, wp_huge_pmd } from './huge-fault.js';
 import { do_huge_pmd_anonymous_page, thp_vma_allowable } from './thp-fault.js';
 import { do_wp_page } from './wp-fault.js';
+import { is_pte_marker } from '../../src/kernel/pte-marker.js';
+import { handle_pte_marker } from './pte-marker.js';
 import { do_swap_page } from './swap-in.js';
 import { type MmId, type VmaId, NO_TABLE } from '../../src/kernel/ids.js';
 
@@ -70,13 +72,17 @@ export const handle_mm_fault = kproc(
         pte_unmap(k, K);
         return 'missing';
       }
+      if (is_pte_marker(l.orig)) {
+        pte_unmap(k, K); // do_swap_page → handle_pte_marker
+        return k.call(handle_pte_marker, { mm: l.mm, vma: l.vma, vpn: l.vpn, orig: l.orig, flags: l.flags }, 'done');
+      }
       if (is_swap_pte(l.orig)) {
         pte_unmap(k, K);
         return k.call(do_swap_page, { mm: l.mm, vma: l.vma, vpn: l.vpn, orig: l.orig, flags: l.flags }, 'done');
       }
       if (!pte_present(l.orig)) {
         pte_unmap(k, K);
-        k.note(() => `handle_pte_fault: migration entry or marker at ${l.vpn} (migration_entry_wait not modelled), retry`);
+        k.note(() => `handle_pte_fault: migration entry at ${l.vpn} (migration_entry_wait not modelled), retry`);
         return k.ret(0);
       }
       return 'lock';

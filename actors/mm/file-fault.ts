@@ -11,6 +11,7 @@ import {
   _PAGE_DIRTY,
   _PAGE_RW,
   _PAGE_SPECIAL,
+  FAULT_FLAG_ORIG_PTE_VALID,
   FAULT_FLAG_WRITE,
   folio_pfn,
   mk_pte,
@@ -25,6 +26,7 @@ import {
   VM_WRITE,
 } from '../../src/kernel/defs.js';
 import { filemap_get_folio } from '../../src/kernel/filemap.js';
+import { pte_mkuffd_wp, UFFD_WP_MARKER } from '../../src/kernel/pte-marker.js';
 import { folio_add_new_anon_rmap, folio_add_rmap, folio_alloc, folio_data, folio_put, folio_unlock, folio_write_data } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
@@ -100,8 +102,10 @@ export const do_fault = kproc(
       return 'check';
     },
     check: (k, l) => {
-      // if (!pte_none(ptep_get(vmf->pte))) → VM_FAULT_NOPAGE (someone else mapped it)
-      if (!pte_none(ptep_get(k, kern(k), l.t, pte_index(l.vpn)))) {
+      // vmf_pte_changed → VM_FAULT_NOPAGE (someone else mapped it): with FAULT_FLAG_ORIG_PTE_VALID
+      // (a fault on a uffd-wp marker) !pte_same(orig), else !pte_none
+      const cur = ptep_get(k, kern(k), l.t, pte_index(l.vpn));
+      if (l.flags & FAULT_FLAG_ORIG_PTE_VALID ? cur !== UFFD_WP_MARKER : !pte_none(cur)) {
         l.ret = VM_FAULT_NOPAGE;
         return 'unlock_release';
       }
@@ -111,13 +115,16 @@ export const do_fault = kproc(
       // set_pte_range: rmap, then the PTE; the fault's folio reference becomes the mapping's
       const K = kern(k);
       const write = (l.flags & FAULT_FLAG_WRITE) !== 0;
+      // vmf_orig_pte_uffd_wp: a fault on a uffd-wp marker maps the page uffd-wp protected
+      let pte: number;
       if (l.nf >= 0) {
         folio_add_new_anon_rmap(k.w, K, l.nf, l.vma, l.vpn);
-        set_pte_at(k, K, l.t, pte_index(l.vpn), mk_pte(folio_pfn(l.nf), _PAGE_RW | _PAGE_DIRTY));
+        pte = mk_pte(folio_pfn(l.nf), _PAGE_RW | _PAGE_DIRTY);
       } else {
         folio_add_rmap(k.w, K, l.f);
-        set_pte_at(k, K, l.t, pte_index(l.vpn), mk_pte(folio_pfn(l.f), filePteFlags(vm_flags(k.w, K, l.vma), write)));
+        pte = mk_pte(folio_pfn(l.f), filePteFlags(vm_flags(k.w, K, l.vma), write));
       }
+      set_pte_at(k, K, l.t, pte_index(l.vpn), l.flags & FAULT_FLAG_ORIG_PTE_VALID ? pte_mkuffd_wp(pte) : pte);
       k.note(() => `finish_fault: vpn ${l.vpn} → folio ${l.nf >= 0 ? `${l.nf} (COW of ${l.f})` : l.f}`);
       return 'unlock';
     },

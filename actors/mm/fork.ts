@@ -16,8 +16,9 @@
  * for the mm dup_mm creates; nothing may touch it before the fork); the child's VMAs share the
  * parent's anon_vma (for anon_vma_fork); MMF_HAS_PINNED is taken as set (folio_needs_cow_for_dma =
  * folio_maybe_dma_pinned); the PTE loop of one table is one step under both PTLs; huge pmds
- * (copy_huge_pmd) and non-present PTEs (copy_nonpresent_pte) are not modelled and end the run with
- * a `warn` verdict; no TLB (flush_tlb_mm is implicit); no write_protect_seq for GUP-fast.
+ * (copy_huge_pmd) and non-present PTEs other than PTE markers (copy_nonpresent_pte) are not
+ * modelled and end the run with a `warn` verdict; a child VMA without VM_UFFD_WP (dup_userfaultfd
+ * without UFFD_FEATURE_EVENT_FORK) gets its PTEs' uffd-wp bit cleared; no TLB (flush_tlb_mm is implicit); no write_protect_seq for GUP-fast.
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import {
@@ -54,13 +55,37 @@ import {
   folio_test,
   folio_write_data,
 } from '../../src/kernel/folio.js';
-import { kern, VMA_ANON_VMA } from '../../src/kernel/kernel.js';
+import { type Kernel, kern, VMA_ANON_VMA } from '../../src/kernel/kernel.js';
+import type { Ctx } from '../../src/engine/ctx.js';
+import { is_pte_marker, make_pte_marker, PTE_MARKER_POISONED, PTE_MARKER_UFFD_WP, pte_clear_uffd_wp, pte_marker_get } from '../../src/kernel/pte-marker.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmdp_get, pte_offset_map, pte_offset_map_lock, pte_unmap, pte_unmap_unlock, set_pte_at } from '../../src/kernel/pgtable.js';
 import { userfaultfd_wp } from '../uffd/common.js';
 import { mmap_write_unlock, vm_flags, vm_normal_folio, vma_start_write } from './common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
 import { type MmId, NO_TABLE } from '../../src/kernel/ids.js';
+
+/**
+ * copy_nonpresent_pte for a PTE marker; false when the run ended (a WARN). Before "mm/uffd: fix pte
+ * marker when fork() without fork event" (49d6d7fb6313, v6.2, Fixes: c56d1b62cce8): "We're copying
+ * the pgtable should only because dst_vma has uffd-wp enabled, do sanity check."
+ * WARN_ON_ONCE(!userfaultfd_wp(dst_vma)); set_pte_at(dst_mm, addr, dst_pte, pte). Fixed (switch
+ * `uffd_fix_pte_marker_fork`): the uffd-wp marker is copied only if userfaultfd_wp(dst_vma), as
+ * copy_pte_marker (v6.5+) does, which also keeps a poison marker.
+ */
+function copy_pte_marker(k: Ctx, K: Kernel, dst: number, dt: number, i: number, pte: number): boolean {
+  const wp = userfaultfd_wp(k.w, K, dst);
+  if (!k.sw('uffd_fix_pte_marker_fork')) {
+    k.note(() => `copy_nonpresent_pte: pte marker at index ${i} copied to the child${wp ? '' : ', whose VMA is not VM_UFFD_WP'}`);
+    if (k.WARN_ON(!wp, 'WARN_ON_ONCE(!userfaultfd_wp(dst_vma)) in copy_nonpresent_pte')) return false;
+    set_pte_at(k, K, dt, i, pte);
+    return true;
+  }
+  const marker = pte_marker_get(pte) & (PTE_MARKER_POISONED | (wp ? PTE_MARKER_UFFD_WP : 0));
+  if (marker) set_pte_at(k, K, dt, i, make_pte_marker(marker));
+  k.note(() => `copy_pte_marker: pte marker at index ${i} ${marker ? 'copied to' : 'dropped in'} the child`);
+  return true;
+}
 
 /** "fork: lock VMAs of the parent process when forking" (fb49c455323f, v6.5-rc1; Fixes: 0bff0aaea03e):
  * vma_start_write(mpnt) at the top of dup_mmap's VMA loop; off: v6.4, the parent's VMAs are not
@@ -145,6 +170,10 @@ export const fork_mm = kproc(
         if (vpn < K.vma(l.src).start || vpn >= K.vma(l.src).end) continue;
         let pte = m.get(K.pteSlot(l.st, i));
         if (pte_none(pte)) continue;
+        if (is_pte_marker(pte)) {
+          if (!copy_pte_marker(k, K, l.dst, l.dt, i, pte)) return ENDED;
+          continue;
+        }
         if (k.WARN_ON(!pte_present(pte), 'copy_nonpresent_pte not modelled')) return ENDED;
         const f = vm_normal_folio(pte);
         if (f >= 0 && folio_test(m, K, f, PG_anon)) {
@@ -176,6 +205,7 @@ export const fork_mm = kproc(
           pte = pte_wrprotect(pte);
         }
         if (flags & VM_SHARED) pte &= ~_PAGE_DIRTY; // pte_mkclean in the child
+        if (!userfaultfd_wp(m, K, l.dst)) pte = pte_clear_uffd_wp(pte); // __copy_present_ptes
         set_pte_at(k, K, l.dt, i, pte);
         k.note(() => `copy_present_pte: vpn ${vpn} folio ${f} shared with the child${l.cow ? ', write-protected in both' : ''}`);
       }

@@ -26,6 +26,9 @@
  * only (no deposited table, no rmap change); the PTE loop of move_ptes is one step under both PTLs;
  * no TLB (flush_tlb_range is a note); do_vmi_munmap of the emptied old range is detach +
  * unlink_file_vma (a table left by the PTE path is not freed); anonymous VMAs keep folio->index.
+ * With `uffd_clear_wp_on_mremap` ("mm: clear uffd-wp PTE/PMD state on mremap()", 0cef0bb836e3,
+ * v6.13) a VMA registered with userfaultfd (no UFFD_FEATURE_EVENT_REMAP is modelled) refuses
+ * move_normal_pmd and move_ptes clears the uffd-wp bit and drops uffd-wp markers.
  *
  * `dontunmap` (MREMAP_DONTUNMAP, move_vma v6.4): the old VMA stays mapped (empty); "anon_vma links
  * of the old vma is no longer needed after its page table has been moved": unlink_anon_vmas, which
@@ -35,11 +38,12 @@
 import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { ENOMEM, is_pmd_migration_entry, PTRS_PER_PTE, pmd_is_table, pmd_none, pmd_table, pmd_trans_huge } from '../../src/kernel/defs.js';
-import { kern, VMA_ANON_VMA, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
+import { type Kernel, kern, VMA_ANON_VMA, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
+import { pte_clear_uffd_wp, pte_marker_uffd_wp } from '../../src/kernel/pte-marker.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmd_populate, pmdp_get, pte_offset_map, pte_offset_map_lock, pte_unmap, pte_unmap_unlock, ptep_get_and_clear, set_pmd, set_pte_at } from '../../src/kernel/pgtable.js';
-import { anon_vma_lock, pmdText, vma_anon_vma } from '../uffd/common.js';
-import { mmap_write_unlock, vma_start_write } from './common.js';
+import { anon_vma_lock, pmdText, VM_UFFD_FLAGS, vma_anon_vma } from '../uffd/common.js';
+import { mmap_write_unlock, vm_flags, vma_start_write } from './common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
 import { type MmId, NO_TABLE } from '../../src/kernel/ids.js';
 
@@ -51,6 +55,17 @@ function move_pgt_dispatch(k: Ctx, l: { huge: number; noMovePmd: number; again: 
   if (!l.huge && l.noMovePmd) return 'fallback';
   k.note(() => `move_page_tables: old pmd ${pmd_index(l.os)} is ${pmdText(v)} → move_pgt_entry(${l.huge ? 'HPAGE_PMD' : 'NORMAL_PMD'})`);
   return 'rmap_lock';
+}
+
+/**
+ * vma_has_uffd_without_event_remap(old vma) as "mm: clear uffd-wp PTE/PMD state on mremap()"
+ * (0cef0bb836e3, v6.13, Fixes: 63b2d4174c4a) uses it (switch `uffd_clear_wp_on_mremap`; no
+ * UFFD_FEATURE_EVENT_REMAP is modelled, so any registration counts); off, v6.12: move_ptes's
+ * `set_pte_at(mm, new_addr, new_pte, pte)` keeps the uffd-wp bit and markers, and move_normal_pmd
+ * moves the whole table.
+ */
+function need_clear_uffd_wp(k: Ctx, K: Kernel, old: number): boolean {
+  return k.sw('uffd_clear_wp_on_mremap') && (vm_flags(k.w, K, old) & VM_UFFD_FLAGS) !== 0;
 }
 
 /** mremap_move: args [mm, old vma, new vma, no_move_pmd]; 0 or a negative errno. no_move_pmd: an
@@ -98,6 +113,11 @@ export const mremap_move = kproc(
     normal_check: (k, l) => {
       const K = kern(k);
       if (k.WARN_ON(!pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.ns))), '!pmd_none(*new_pmd)')) return ENDED;
+      if (need_clear_uffd_wp(k, K, l.old)) {
+        // 0cef0bb836e3: "we need to ensure that the uffd-wp state is cleared from all pgtables ... treat the entry as not moved"
+        l.moved = 0;
+        return 'rmap_unlock';
+      }
       return 'pml';
     },
     pml: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? (l.huge ? 'move_huge' : 'move_normal') : BLOCKED),
@@ -200,9 +220,11 @@ export const mremap_move = kproc(
     pt_new_lock: (k, l) => (k.spin_lock(kern(k).ptlOf(l.nt), 1) ? 'pt_move' : BLOCKED), // spin_lock_nested(new_ptl, SINGLE_DEPTH_NESTING)
     pt_move: (k, l) => {
       const K = kern(k);
+      const clear = need_clear_uffd_wp(k, K, l.old);
       for (let i = 0; i < PTRS_PER_PTE; i++) {
         const p = ptep_get_and_clear(k, K, l.t, i);
-        if (p !== 0) set_pte_at(k, K, l.nt, i, p); // move_pte / move_soft_dirty_pte
+        if (p === 0 || (clear && pte_marker_uffd_wp(p))) continue; // 0cef0bb836e3: pte_clear(mm, new_addr, new_pte)
+        set_pte_at(k, K, l.nt, i, clear ? pte_clear_uffd_wp(p) : p); // move_pte / move_soft_dirty_pte
       }
       k.note(() => `move_ptes: PTEs of table ${l.t} moved to table ${l.nt}; flush_tlb_range`);
       l.moved = 1; // this extent is done

@@ -5,7 +5,7 @@
  * large folios, the final i_size recheck after allocation, fault-around (filemap_map_pages).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { EINVAL, ENOMEM, FAULT_FLAG_ALLOW_RETRY, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_RETRY, VM_FAULT_SIGBUS } from '../../src/kernel/defs.js';
+import { EINVAL, ENOMEM, FAULT_FLAG_ALLOW_RETRY, VM_FAULT_NOPAGE, VM_FAULT_OOM, VM_FAULT_RETRY, VM_FAULT_SIGBUS, VM_UFFD_MINOR } from '../../src/kernel/defs.js';
 import { filemap_add_folio, filemap_get_folio, i_size } from '../../src/kernel/filemap.js';
 import { folio_alloc, folio_get, folio_lock, folio_mapping, folio_put, folio_trylock, folio_try_get, folio_unlock } from '../../src/kernel/folio.js';
 import { kern, M_FALLOC_END, M_FALLOC_START, M_WAITQ } from '../../src/kernel/kernel.js';
@@ -57,7 +57,7 @@ export const shmem_get_folio = kproc(
       const K = kern(k);
       folio_put(k, K, l.f);
       l.f = NO_FOLIO;
-      return k.call(handle_userfault, { mm: l.mm, vma: l.vma, vpn: K.vpn(l.vma, l.index - K.vma(l.vma).pgoff), flags: l.flags }, 'uffd');
+      return k.call(handle_userfault, { mm: l.mm, vma: l.vma, vpn: K.vpn(l.vma, l.index - K.vma(l.vma).pgoff), flags: l.flags, reason: VM_UFFD_MINOR }, 'uffd');
     },
     uffd: (k) => k.ret(-(SHMEM_FAULT_TYPE | k.rv)),
     alloc: (k, l) => {

@@ -1,7 +1,8 @@
 /**
  * Write faults on a present read-only PTE (mm/memory.c), called by handle_mm_fault (fault.ts) with
  * the PTL held: do_wp_page makes the page writable in place where it may, else wp_page_copy copies
- * it (copy-on-write).
+ * it (copy-on-write). A uffd-wp protected PTE in a VM_UFFD_WP VMA goes to handle_userfault
+ * (VM_UFFD_WP) first (v6.x do_wp_page: userfaultfd_pte_wp; UFFD_FEATURE_WP_ASYNC not modelled).
  */
 import {
   _PAGE_DIRTY,
@@ -15,7 +16,10 @@ import {
   VM_FAULT_OOM,
   VM_MAYSHARE,
   VM_SHARED,
+  VM_UFFD_WP,
 } from '../../src/kernel/defs.js';
+import { pte_uffd_wp } from '../../src/kernel/pte-marker.js';
+import { handle_userfault } from './userfault.js';
 import {
   folio_add_new_anon_rmap,
   folio_alloc,
@@ -50,6 +54,8 @@ export const do_wp_page = kproc(
     start: (k, l) => {
       const K = kern(k);
       const m = k.w;
+      // userfaultfd_pte_wp(vma, pte): the PTE is uffd-wp protected → pte_unmap_unlock, handle_userfault(VM_UFFD_WP)
+      if (vm_flags(m, K, l.vma) & VM_UFFD_WP && pte_uffd_wp(l.orig)) return 'uffd_unlock';
       l.f = vm_normal_folio(l.orig);
       const reuse = (vm_flags(m, K, l.vma) & (VM_SHARED | VM_MAYSHARE)) !== 0 || (l.f >= 0 && folio_test_anon(m, K, l.f) && (PageAnonExclusive(m, K, l.f) || folio_ref_count(m, K, l.f) === 1));
       if (reuse) {
@@ -64,6 +70,10 @@ export const do_wp_page = kproc(
     unlock: (k, l) => {
       pte_unmap_unlock(k, kern(k), l.t);
       return k.ret(0);
+    },
+    uffd_unlock: (k, l) => {
+      pte_unmap_unlock(k, kern(k), l.t);
+      return k.call(handle_userfault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags, reason: VM_UFFD_WP }, 'done');
     },
     copy_unlock: (k, l) => {
       pte_unmap_unlock(k, kern(k), l.t);

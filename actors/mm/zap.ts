@@ -6,7 +6,9 @@
  * does zap_huge_pmd for a THP pmd (freeing an anonymous one's deposited table); a THP pmd of an
  * anonymous VMA only partly in the range is split first (zap_pmd_range → __split_huge_pmd).
  * Simplified: the mmu_gather batch is flushed per PTE (the folio reference is dropped right after
- * its PTE is cleared, still under the PTL, instead of after tlb_finish_mmu).
+ * its PTE is cleared, still under the PTL, instead of after tlb_finish_mmu). PTE markers as in
+ * zap_nonpresent_ptes, and a uffd-wp PTE of a file VMA leaves a marker (v6.13); other non-present
+ * entries are cleared; a kept or installed marker makes the table non-empty (any_skipped).
  *
  * Page-table reclaim (v6.14, pt-reclaim.ts): with `reclaim` (zap_details.reclaim_pt, MADV_DONTNEED
  * under config_pt_reclaim) a zap_pte_range over a whole table frees it once empty: the fast path
@@ -24,13 +26,48 @@ import { swap_free, swapOf, swp_offset } from '../../src/kernel/swap.js';
 import { pte_dirty } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
-import { pmd_index, pmdp_get, pte_free, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear, set_pmd } from '../../src/kernel/pgtable.js';
+import { pmd_index, pmdp_get, pte_free, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, ptep_get_and_clear, set_pmd, set_pte_at } from '../../src/kernel/pgtable.js';
 import { pgtable_trans_huge_withdraw } from '../khugepaged/common.js';
 import { split_huge_pmd } from '../khugepaged/split.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
-import { vm_normal_folio } from './common.js';
+import { vm_flags, vm_normal_folio, vma_attached } from './common.js';
 import { free_pte, PT_RECLAIM_FIX, try_get_and_clear_pmd, try_to_free_pte } from './pt-reclaim.js';
+import { VM_UFFD_WP } from '../../src/kernel/defs.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
+import { is_pte_marker, pte_marker_uffd_wp, pte_uffd_wp, UFFD_WP_MARKER } from '../../src/kernel/pte-marker.js';
 import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
+
+/**
+ * zap_drop_markers(details): only unmap_vmas (munmap, exit) passes ZAP_FLAG_DROP_MARKER; its VMA is
+ * detached by then (v6.12 order), every other zap's VMA is attached.
+ */
+const zap_drop_markers = (k: Ctx, K: Kernel, vma: number): boolean => !vma_attached(k.w, K, vma);
+
+/**
+ * zap_install_uffd_wp_if_needed → pte_install_uffd_wp_if_needed (mm/memory.c, v6.13): a zapped
+ * uffd-wp PTE of a file VMA registered VM_UFFD_WP leaves a uffd-wp marker ("the page/swap cache
+ * could exist"), unless the zap drops markers.
+ */
+function zap_install_uffd_wp_if_needed(k: Ctx, K: Kernel, vma: number, t: number, vpn: number, pteval: number): boolean {
+  if (K.vma(vma).memfd < 0 || zap_drop_markers(k, K, vma)) return false;
+  if (!(vm_flags(k.w, K, vma) & VM_UFFD_WP) || !(pte_uffd_wp(pteval) || pte_marker_uffd_wp(pteval))) return false;
+  set_pte_at(k, K, t, pte_index(vpn), UFFD_WP_MARKER);
+  k.note(() => `zap_pte_range: vpn ${vpn} keeps a uffd-wp marker`);
+  return true;
+}
+
+/**
+ * zap_nonpresent_ptes for a PTE marker: a uffd-wp marker of a file VMA stays unless the zap drops
+ * markers (anon: always dropped); a poison marker stays unless should_zap_cows (even_cows). True
+ * when the PTE still holds a marker (the table is not empty).
+ */
+function zap_marker(k: Ctx, K: Kernel, vma: number, t: number, vpn: number, pte: number, even_cows: number): boolean {
+  const keep = pte_marker_uffd_wp(pte) ? K.vma(vma).memfd >= 0 && !zap_drop_markers(k, K, vma) : !even_cows;
+  if (keep) return true;
+  ptep_get_and_clear(k, K, t, pte_index(vpn)); // clear_not_present_full_ptes
+  k.note(() => `zap_pte_range: vpn ${vpn} ${pte_marker_uffd_wp(pte) ? 'uffd-wp' : 'poison'} marker dropped`);
+  return zap_install_uffd_wp_if_needed(k, K, vma, t, vpn, pte);
+}
 
 /**
  * zap_huge_pmd's work under the pmd lock (mm/huge_memory.c, v6.10–v6.12), after
@@ -126,13 +163,19 @@ export const zap_page_range = kproc(
         k.note(() => `zap_pte_range: need_resched() at vpn ${l.vpn}: drop the PTL, cond_resched, retry`);
         return 'unlock';
       }
-      const f = vm_normal_folio(ptep_get(k, K, l.t, pte_index(l.vpn)));
+      const cur = ptep_get(k, K, l.t, pte_index(l.vpn));
+      if (is_pte_marker(cur)) {
+        if (zap_marker(k, K, l.vma, l.t, l.vpn, cur, l.even_cows)) l.can = 0; // any_skipped
+        return 'next_pte';
+      }
+      const f = vm_normal_folio(cur);
       if (f >= 0 && !l.even_cows && folio_test_anon(k.w, K, f) && K.vma(l.vma).memfd >= 0) {
         l.can = 0; // any_skipped
         return 'next_pte';
       } // keep COWed pages
       const old = ptep_get_and_clear(k, K, l.t, pte_index(l.vpn));
       if (is_swap_pte(old)) swap_free(k, swapOf(k), swp_offset(old)); // free_swap_and_cache (the swap-cache folio stays)
+      if (zap_install_uffd_wp_if_needed(k, K, l.vma, l.t, l.vpn, old)) l.can = 0; // *any_skipped = zap_install_uffd_wp_if_needed(...)
       l.f = vm_normal_folio(old);
       if (l.f < 0) return 'next_pte';
       if (pte_dirty(old)) folio_set_flag(k.w, K, l.f, PG_dirty);

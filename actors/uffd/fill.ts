@@ -1,7 +1,8 @@
 /**
  * The userfaultfd fill ioctls (mm/userfaultfd.c, v6.10, and v6.11 with switch
- * `uffd_fill_pmd_checks_v6_11`): UFFDIO_COPY, UFFDIO_ZEROPAGE and UFFDIO_CONTINUE through
- * mfill_atomic, then wake_userfault (fs/userfaultfd.c: userfaultfd_copy / _zeropage / _continue).
+ * `uffd_fill_pmd_checks_v6_11`): UFFDIO_COPY (with UFFDIO_COPY_MODE_WP), UFFDIO_ZEROPAGE,
+ * UFFDIO_CONTINUE and UFFDIO_POISON (v6.6+) through mfill_atomic, then wake_userfault
+ * (fs/userfaultfd.c: userfaultfd_copy / _zeropage / _continue / _poison).
  *
  * mfill_atomic per page: the dst pmd checks (mm_alloc_pmd; pmd_trans_huge → -EEXIST; __pte_alloc;
  * the recheck), then mfill_atomic_pte: CONTINUE, else by VM_SHARED: a private dst (anonymous or
@@ -9,7 +10,10 @@
  * (mfill_atomic_pte_zeropage), shmem COPY/ZEROPAGE (shmem_mfill_atomic_pte), CONTINUE
  * (mfill_atomic_pte_continue: shmem_get_folio(SGP_NOALLOC), -EFAULT when the page cache has no
  * folio), all installing through mfill_atomic_install_pte (pte_offset_map_lock → -EAGAIN when the
- * table is gone; a non-none PTE under the PTL → -EEXIST).
+ * table is gone; a PTE neither none nor a marker under the PTL → -EEXIST, "We allow to overwrite a
+ * pte marker"; MFILL_ATOMIC_WP → pte_mkuffd_wp, -EINVAL in a VMA not registered VM_UFFD_WP), and
+ * POISON (mfill_atomic_pte_poison: a PTE_MARKER_POISONED marker under the PTL, -EFAULT past
+ * i_size, -EEXIST unless pte_none: "Refuse to overwrite any PTE, even a PTE marker").
  *
  * The pmd checks, v6.10 (before "userfaultfd: fix checks for huge PMDs", 71c186efc1b2, patch 1 of
  * the series, and "userfaultfd: don't BUG_ON() if khugepaged yanks our page table", 4828d207dc51,
@@ -26,7 +30,7 @@
  * uffd_mfill_lock (v6.9+: lock_vma_under_rcu, else mmap_read_lock + down_read(vm_lock)); a private
  * dst gets its anon_vma in one step under the VMA lock (uffd_lock_vma drops it and prepares the
  * anon_vma under mmap_read_lock); no
- * mmap_changing, no memcg charge, no UFFDIO_COPY_MODE_WP, no hugetlb (mfill_atomic_hugetlb: the loader rejects a hugetlb dst), no
+ * mmap_changing, no memcg charge, no UFFDIO_CONTINUE_MODE_WP, no hugetlb (mfill_atomic_hugetlb: the loader rejects a hugetlb dst), no
  * -ENOENT copy retry (copy_from_user never faults here: the source value is given), pmd_bad not
  * modelled; the lockless reads of *dst_pmd after __pte_alloc are one step (v6.10: pmd_trans_huge and the
  * two BUG_ONs), or two with `uffd_fix_checks_for_huge_pmds` alone (the re-read, then the BUG_ONs).
@@ -50,9 +54,11 @@ import {
   pmd_trans_huge,
   pte_none,
   VM_SHARED,
+  VM_UFFD_WP,
   VM_WRITE,
   ZERO_PFN,
 } from '../../src/kernel/defs.js';
+import { make_pte_marker, PTE_MARKER_POISONED, pte_mkuffd_wp, pte_none_mostly } from '../../src/kernel/pte-marker.js';
 import { filemap_add_folio, filemap_get_folio, filemap_remove_folio, i_size } from '../../src/kernel/filemap.js';
 import { folio_add_new_anon_rmap, folio_add_rmap, folio_alloc, folio_get, folio_lock, folio_mapping, folio_put, folio_trylock, folio_try_get, folio_unlock, folio_write_data } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
@@ -67,7 +73,10 @@ import { type MmId, type VmaId, NO_FOLIO, NO_MEMFD, NO_TABLE } from '../../src/k
 export const MFILL_ATOMIC_COPY = 0;
 export const MFILL_ATOMIC_ZEROPAGE = 1;
 export const MFILL_ATOMIC_CONTINUE = 2;
-const MODE_NAME = ['UFFDIO_COPY', 'UFFDIO_ZEROPAGE', 'UFFDIO_CONTINUE'];
+export const MFILL_ATOMIC_POISON = 3;
+const MODE_NAME = ['UFFDIO_COPY', 'UFFDIO_ZEROPAGE', 'UFFDIO_CONTINUE', 'UFFDIO_POISON'];
+/** UFFDIO_COPY_MODE_WP (include/uapi/linux/userfaultfd.h): mfill_atomic's MFILL_ATOMIC_WP. */
+export const UFFDIO_COPY_MODE_WP = 1 << 1;
 
 const pmd_present = (v: number): boolean => !pmd_none(v) && !is_pmd_migration_entry(v);
 
@@ -123,6 +132,8 @@ export const mfill_atomic = kproc(
       // is_vm_hugetlb_page → mfill_atomic_hugetlb is not modelled; the scenario loader rejects such a dst
       if (!anon && K.mapping(K.vma(l.vma).memfd).hugetlb) throw new Error(`internal: mfill_atomic into hugetlb VMA ${l.vma} (rejected at load time)`);
       if (!(flags & VM_UFFD_FLAGS)) l.err = ENOENT;
+      // "don't allow a wrprotect copy if the userfaultfd didn't register as WP"
+      else if (l.umode & UFFDIO_COPY_MODE_WP && !(flags & VM_UFFD_WP)) l.err = EINVAL;
       else if (anon && l.mode === MFILL_ATOMIC_CONTINUE) l.err = EINVAL;
       if (l.err) return 'unlock';
       if (!(flags & VM_SHARED)) anon_vma_prepare(k, K, l.vma); // uffd_lock_vma: anon_vma_prepare of a private dst
@@ -183,6 +194,7 @@ export const mfill_atomic = kproc(
     fill: (k, l) => {
       const K = kern(k);
       if (l.mode === MFILL_ATOMIC_CONTINUE) return 'cont_lookup';
+      if (l.mode === MFILL_ATOMIC_POISON) return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.dst + l.done) }, 'poison_locked');
       if (!(vm_flags(k.w, K, l.vma) & VM_SHARED)) {
         if (l.mode === MFILL_ATOMIC_ZEROPAGE) return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.dst + l.done) }, 'zero_locked');
         return 'anon_alloc';
@@ -220,6 +232,25 @@ export const mfill_atomic = kproc(
       return 'zero_unlock';
     },
     zero_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? (l.err ? 'unlock' : 'next') : ENDED),
+    // mfill_atomic_pte_poison: "if (!dst_pte) goto out" with -EAGAIN
+    poison_locked: (k, l) => {
+      if (k.rv === 0) {
+        l.err = EAGAIN;
+        return 'unlock';
+      }
+      l.t = pmd_table(k.rv);
+      return 'poison_set';
+    },
+    poison_set: (k, l) => {
+      const K = kern(k);
+      const i = pte_index(l.dst + l.done);
+      // mfill_file_over_size; then "Refuse to overwrite any PTE, even a PTE marker (e.g. UFFD WP)"
+      if (!vma_is_anonymous(K, l.vma) && K.linear_page_index(l.vma, l.dst + l.done) >= i_size(k.w, K, K.vma(l.vma).memfd)) l.err = EFAULT;
+      else if (!pte_none(ptep_get(k, K, l.t, i))) l.err = EEXIST;
+      else set_pte_at(k, K, l.t, i, make_pte_marker(PTE_MARKER_POISONED));
+      k.note(() => `mfill_atomic_pte_poison: vpn ${l.dst + l.done} ${l.err === EEXIST ? 'not none, -EEXIST' : l.err ? 'beyond i_size, -EFAULT' : '→ poison marker'}`);
+      return 'zero_unlock';
+    },
     // shmem_mfill_atomic_pte: shmem_alloc_folio, copy (or clear for ZEROPAGE), __folio_set_locked,
     // shmem_add_to_page_cache (-EEXIST when the index is populated), then install
     shmem_alloc: (k, l) => {
@@ -299,7 +330,7 @@ export const mfill_atomic = kproc(
         k.note(() => `mfill_atomic_install_pte: vpn ${vpn} beyond i_size under the PTL, -EFAULT`);
         return 'install_unlock';
       }
-      if (!pte_none(ptep_get(k, K, l.t, i))) {
+      if (!pte_none_mostly(ptep_get(k, K, l.t, i))) {
         l.err = EEXIST;
         k.note(() => `mfill_atomic_install_pte: vpn ${vpn} not none under the PTL, -EEXIST`);
         return 'install_unlock';
@@ -310,8 +341,10 @@ export const mfill_atomic = kproc(
       const writable = flags & VM_WRITE && !(inCache && !(flags & VM_SHARED));
       if (inCache) folio_add_rmap(k.w, K, l.f);
       else folio_add_new_anon_rmap(k.w, K, l.f, l.vma, vpn);
-      set_pte_at(k, K, l.t, i, mk_pte(folio_pfn(l.f), _PAGE_DIRTY | (writable ? _PAGE_RW : 0)));
-      k.note(() => `${MODE_NAME[l.mode]}: vpn ${vpn} → folio ${l.f}`);
+      const pte = mk_pte(folio_pfn(l.f), _PAGE_DIRTY | (writable ? _PAGE_RW : 0));
+      // "if (flags & MFILL_ATOMIC_WP) _dst_pte = pte_mkuffd_wp(_dst_pte)"
+      set_pte_at(k, K, l.t, i, l.umode & UFFDIO_COPY_MODE_WP ? pte_mkuffd_wp(pte) : pte);
+      k.note(() => `${MODE_NAME[l.mode]}: vpn ${vpn} → folio ${l.f}${l.umode & UFFDIO_COPY_MODE_WP ? ' (uffd-wp)' : ''}`);
       return 'install_unlock';
     },
     install_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? (l.err ? 'install_fail' : 'installed') : ENDED),
@@ -339,7 +372,7 @@ export const mfill_atomic = kproc(
     },
     // mfill_atomic's out_unlock: uffd_mfill_unlock (vma_end_read)
     unlock: (k, l) => (k.up_read(kern(k).vma(l.vma).vma_lock) ? 'wake' : ENDED),
-    // userfaultfd_copy & co: wake the range unless DONTWAKE (COPY/ZEROPAGE only when something was filled)
+    // userfaultfd_copy & co: wake the range unless DONTWAKE (only when something was filled)
     wake: (k, l) => {
       if (l.done > 0 && !(l.umode & UFFDIO_MODE_DONTWAKE)) wake_userfault(k, kern(k), l.mm);
       return k.ret(l.done > 0 ? l.done : l.err);

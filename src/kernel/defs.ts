@@ -30,17 +30,19 @@ export const EBADFD = -77;
 /** vm_fault_t bits (include/linux/mm_types.h). */
 export const VM_FAULT_OOM = 0x1;
 export const VM_FAULT_SIGBUS = 0x2;
+export const VM_FAULT_HWPOISON = 0x10; // a poisoned page (or a UFFDIO_POISON marker): SIGBUS BUS_MCEERR_AR
 export const VM_FAULT_SIGSEGV = 0x40;
 export const VM_FAULT_NOPAGE = 0x100;
 export const VM_FAULT_LOCKED = 0x200;
 export const VM_FAULT_RETRY = 0x400; // the mmap_lock was released by the fault handler
 export const VM_FAULT_FALLBACK = 0x800; // a huge pmd was split: handle the fault at PTE level
-export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
+export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON;
 
 /** FAULT_FLAG_* (include/linux/mm_types.h). */
 export const FAULT_FLAG_WRITE = 0x1;
 export const FAULT_FLAG_ALLOW_RETRY = 0x4; // VM_FAULT_RETRY may be returned with mmap_lock dropped
 export const FAULT_FLAG_REMOTE = 0x80; // GUP-driven fault
+export const FAULT_FLAG_ORIG_PTE_VALID = 0x800; // vmf->orig_pte is a uffd-wp marker (handle_pte_marker → do_pte_missing)
 export const FAULT_FLAG_VMA_LOCK = 0x1000; // the fault holds the per-VMA read lock, not mmap_lock (v6.4+)
 
 /**

@@ -1,10 +1,11 @@
 /**
  * userfaultfd fill operations of the scenario vocabulary (actors/uffd/fill.ts): UFFDIO_COPY,
- * UFFDIO_ZEROPAGE and UFFDIO_CONTINUE into a VMA of the actor's process, and their version switch.
+ * UFFDIO_ZEROPAGE, UFFDIO_CONTINUE and UFFDIO_POISON into a VMA of the actor's process, and their
+ * version switch.
  */
 import { Schema } from 'effect';
 import { UFFDIO_MODE_DONTWAKE } from '../../actors/uffd/common.js';
-import { MFILL_ATOMIC_CONTINUE, MFILL_ATOMIC_COPY, MFILL_ATOMIC_ZEROPAGE, mfill_atomic } from '../../actors/uffd/fill.js';
+import { MFILL_ATOMIC_CONTINUE, MFILL_ATOMIC_COPY, MFILL_ATOMIC_POISON, MFILL_ATOMIC_ZEROPAGE, mfill_atomic, UFFDIO_COPY_MODE_WP } from '../../actors/uffd/fill.js';
 import { MAX_PC } from '../kernel/defs.js';
 import { KERNEL } from '../kernel/kernel.js';
 import type { VmaId } from '../kernel/ids.js';
@@ -16,24 +17,30 @@ const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1
 const Pages = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_PC }));
 const Value = Schema.Int.check(Schema.isBetween({ minimum: -1_000_000, maximum: 1_000_000 }));
 const Mode = Schema.Array(Schema.Literals(['dontwake']));
+const CopyMode = Schema.Array(Schema.Literals(['dontwake', 'wp']));
 
 interface FillArgs {
   readonly vma: string;
   readonly page?: number;
   readonly pages?: number;
   readonly value?: number;
-  readonly mode?: readonly 'dontwake'[];
+  readonly mode?: readonly ('dontwake' | 'wp')[];
 }
 
 for (const [op, mode, what] of [
-  ['uffdio_copy', MFILL_ATOMIC_COPY, 'UFFDIO_COPY: fill missing pages with a copy (`value` is the source data); anonymous (mfill_atomic_pte_copy) or shmem (shmem_mfill_atomic_pte)'],
+  [
+    'uffdio_copy',
+    MFILL_ATOMIC_COPY,
+    'UFFDIO_COPY: fill missing pages with a copy (`value` is the source data); anonymous (mfill_atomic_pte_copy) or shmem (shmem_mfill_atomic_pte); mode wp is UFFDIO_COPY_MODE_WP (the PTE is installed uffd-wp protected)',
+  ],
   ['uffdio_zeropage', MFILL_ATOMIC_ZEROPAGE, 'UFFDIO_ZEROPAGE: map the zero page (anonymous) or a zeroed page-cache folio (shmem)'],
   ['uffdio_continue', MFILL_ATOMIC_CONTINUE, 'UFFDIO_CONTINUE: map the page-cache folio already there (shmem, MINOR mode; -EFAULT when missing)'],
+  ['uffdio_poison', MFILL_ATOMIC_POISON, 'UFFDIO_POISON: install a poison marker in none PTEs (mfill_atomic_pte_poison, -EEXIST otherwise); a fault on it is VM_FAULT_HWPOISON (SIGBUS)'],
 ] as const) {
   registerOp({
     name: op,
     doc: `${what}; mfill_atomic with its dst pmd checks, then wakes the faulting threads unless mode has dontwake`,
-    fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages), value: Schema.optional(Value), mode: Schema.optional(Mode) },
+    fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages), value: Schema.optional(Value), mode: Schema.optional(op === 'uffdio_copy' ? CopyMode : Mode) },
     refs: { vma: 'vma' },
     compile: (a: FillArgs, env: CompileEnv) => {
       const K = KERNEL.find(env.b);
@@ -43,7 +50,7 @@ for (const [op, mode, what] of [
       // mfill_atomic: is_vm_hugetlb_page(dst_vma) → mfill_atomic_hugetlb, which the model does not have
       if (memfd >= 0 && K.mapping(memfd).hugetlb)
         throw new Error(`${op}: VMA ${a.vma} maps a hugetlb memfd; UFFDIO_COPY/ZEROPAGE/CONTINUE into a hugetlb VMA is not modelled (mfill_atomic_hugetlb)`);
-      const umode = (a.mode ?? []).length ? UFFDIO_MODE_DONTWAKE : 0;
+      const umode = (a.mode?.includes('dontwake') ? UFFDIO_MODE_DONTWAKE : 0) | (a.mode?.includes('wp') ? UFFDIO_COPY_MODE_WP : 0);
       return { op: 'call', call: bind(mfill_atomic, { mm: K.vma(v).mm, vma: v, dst: K.vpn(v, a.page ?? 0), pages: a.pages ?? 1, mode, umode, value: a.value ?? 1 }) };
     },
   });

@@ -17,6 +17,7 @@ import { bind } from '../engine/proc.js';
 import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
 import type { VmaId } from '../kernel/ids.js';
 import './uffd-fill-ops.js';
+import './uffd-wp-ops.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
