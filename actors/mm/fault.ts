@@ -3,13 +3,13 @@
  * to do_anonymous_page (anon-fault.ts) or do_fault (file-fault.ts), a write to a read-only PTE to
  * do_wp_page (wp-fault.ts), and a hugetlb VMA to hugetlb_fault (hugetlb.ts). Callers hold mmap_lock
  * for read; a VM_FAULT_RETRY result means the handler released it (FAULT_FLAG_ALLOW_RETRY). Not
- * modelled: swap-in (do_swap_page), migration-entry waits (return 0 and let the caller retry),
+ * modelled: swap-in (do_swap_page; its migration-entry branch is: migration_entry_wait, return 0),
  * create_huge_pmd on an empty pmd (the fault falls back to PTEs, as with THP disabled), fault-around.
  * A fault on a huge pmd goes to huge_pmd_set_accessed or wp_huge_pmd (huge-fault.ts); after
  * VM_FAULT_FALLBACK (the pmd was split) it continues at PTE level, as __handle_mm_fault does.
  */
 import { BLOCKED } from '../../src/engine/proc.js';
-import { FAULT_FLAG_WRITE, is_pmd_migration_entry, pmd_none, pmd_table, pmd_trans_huge, pte_mkdirty, pte_none, pte_present, pte_write, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
+import { FAULT_FLAG_WRITE, is_migration_entry, is_pmd_migration_entry, pmd_none, pmd_table, pmd_trans_huge, pte_mkdirty, pte_none, pte_present, pte_write, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
@@ -18,6 +18,7 @@ import { do_fault } from './file-fault.js';
 import { hugetlb_fault } from './hugetlb.js';
 import { huge_pmd_set_accessed, wp_huge_pmd } from './huge-fault.js';
 import { do_wp_page } from './wp-fault.js';
+import { migration_entry_wait, pmd_migration_entry_wait } from './migrate-entry.js';
 import { type MmId, type VmaId, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** handle_mm_fault(vma, address, flags): args [mm, vma, vpn, flags]; returns vm_fault_t. */
@@ -37,10 +38,7 @@ export const handle_mm_fault = kproc(
         if (write && !pte_write(v)) return k.call(wp_huge_pmd, { mm: l.mm, vma: l.vma, vpn: l.vpn, orig: v }, 'huge_wp');
         return k.call(huge_pmd_set_accessed, { mm: l.mm, vpn: l.vpn, orig: v, write: write ? 1 : 0 }, 'done');
       }
-      if (is_pmd_migration_entry(v)) {
-        k.note(() => `handle_mm_fault: migration pmd at ${l.vpn} (pmd_migration_entry_wait not modelled), retry`);
-        return k.ret(0);
-      }
+      if (is_pmd_migration_entry(v)) return k.call(pmd_migration_entry_wait, { mm: l.mm, vpn: l.vpn }, 'done'); // is_swap_pmd: wait, return 0
       return 'map';
     },
     huge_wp: (k) => (k.rv & VM_FAULT_FALLBACK ? 'pte_fault' : k.ret(k.rv)),
@@ -65,6 +63,7 @@ export const handle_mm_fault = kproc(
       }
       if (!pte_present(l.orig)) {
         pte_unmap(k, K);
+        if (is_migration_entry(l.orig)) return k.call(migration_entry_wait, { mm: l.mm, vpn: l.vpn }, 'done'); // do_swap_page
         k.note(() => `handle_pte_fault: swap/migration entry at ${l.vpn} (do_swap_page not modelled), retry`);
         return k.ret(0);
       }

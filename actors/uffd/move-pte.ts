@@ -7,8 +7,7 @@
  * its anon_vma (dropping the maps to sleep), and hands the PTE to move_present_pte, move_swap_pte
  * or move_zeropage_pte (move-pte-movers.ts).
  *
- * Simplified: split_folio is not modelled (a large source folio fails the move with -EBUSY);
- * migration_entry_wait returns at once.
+ * Simplified: split_folio is not modelled (a large source folio fails the move with -EBUSY).
  */
 import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
@@ -35,6 +34,7 @@ import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, ptep_get } from '../../src/kernel/pgtable.js';
 import { vm_normal_folio } from '../mm/common.js';
+import { migration_entry_wait } from '../mm/migrate-entry.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { anon_vma_lock, folio_get_anon_vma, folio_test_large, pmdText, pteText, UFFDIO_MODE_ALLOW_SRC_HOLES } from './common.js';
 import { move_present_pte, move_swap_pte, move_zeropage_pte, RECHECK_DST_PMD } from './move-pte-movers.js';
@@ -193,12 +193,13 @@ export const move_pages_pte = kproc(
     swap: (k, l) => {
       if (is_migration_entry(l.osrc)) {
         unmapBoth(k, l);
-        return fail(k, l, EAGAIN, 'out', 'migration entry: migration_entry_wait (returns at once here)');
+        return k.call(migration_entry_wait, { mm: l.mm, vpn: l.sa }, 'migration_waited');
       }
       if (!is_swap_pte(l.osrc)) return fail(k, l, EFAULT, 'out', `src PTE is ${pteText(l.osrc)}`);
       if (!(l.osrc & _PAGE_SWP_EXCLUSIVE)) return fail(k, l, EBUSY, 'out', 'swap entry not exclusive');
       return k.call(move_swap_pte, { mm: l.mm, da: l.da, sa: l.sa, dt: l.dt, st: l.st, odst: l.odst, osrc: l.osrc, dval: l.dval }, 'result');
     },
+    migration_waited: (k, l) => fail(k, l, EAGAIN, 'out', 'src PTE was a migration entry: migration_entry_wait, then -EAGAIN'),
     result: (k, l) => {
       l.err = k.rv;
       return 'out';

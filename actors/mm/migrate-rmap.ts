@@ -1,0 +1,220 @@
+/**
+ * The two rmap walks of migration (v6.8): try_to_migrate (mm/rmap.c: try_to_migrate →
+ * rmap_walk_anon → try_to_migrate_one; mm/huge_memory.c: set_pmd_migration_entry) replaces every
+ * mapping of a locked anon folio by a migration entry, and remove_migration_ptes (mm/migrate.c:
+ * remove_migration_ptes → remove_migration_pte; mm/huge_memory.c: remove_migration_pmd) replaces
+ * the migration entries by mappings of the new folio (or of the old one when the migration failed).
+ *
+ * Both walk the VMAs of the folio's anon_vma under anon_vma_lock_read; try_to_migrate_one
+ * brackets each VMA with mmu_notifier_invalidate_range_start/end (remove_migration_pte needs no
+ * invalidation: the entries were not present). An anon-exclusive page that may be pinned
+ * (folio_try_share_anon_rmap_pte/_pmd fails) stops the walk with its mapping restored: a pinned
+ * page cannot migrate. Simplified: anonymous folios only; PG_anon_exclusive is per folio; no
+ * young/soft-dirty/uffd-wp bits; the PTEs of one folio in one table are converted in one step
+ * (page_vma_mapped_walk holds the PTL across them); no TLB batching (TTU_BATCH_FLUSH).
+ */
+import { BLOCKED, ENDED } from '../../src/engine/proc.js';
+import {
+  _PAGE_DIRTY,
+  _PAGE_RW,
+  _PAGE_SWP_EXCLUSIVE,
+  folio_pfn,
+  is_migration_entry,
+  is_pmd_migration_entry,
+  mk_huge_pmd,
+  mk_migration_pte,
+  mk_pte,
+  PG_anon_exclusive,
+  PG_dirty,
+  pfn_folio,
+  pmd_is_table,
+  pmd_pfn,
+  pmd_table,
+  pmd_trans_huge,
+  pte_dirty,
+  pte_pfn,
+  pte_present,
+  pte_write,
+} from '../../src/kernel/defs.js';
+import { folio_add_rmap, folio_get, folio_maybe_dma_pinned, folio_put, folio_remove_rmap, folio_set_flag, folio_clear_flag, folio_test, PageAnonExclusive } from '../../src/kernel/folio.js';
+import { F_INDEX, F_MAPPING, F_ORDER, type Kernel, kern, type Mem, VMA_ATTACHED } from '../../src/kernel/kernel.js';
+import { kproc } from '../../src/kernel/kproc.js';
+import { pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pmd, set_pte_at } from '../../src/kernel/pgtable.js';
+import type { Ctx } from '../../src/engine/ctx.js';
+import { anon_vma_lock, vma_anon_vma } from '../uffd/common.js';
+import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
+import { mk_pmd_migration } from './migrate-entry.js';
+import { type FolioId, NO_TABLE, NO_VMA, type VmaId } from '../../src/kernel/ids.js';
+
+const nr_pages = (m: Mem, K: Kernel, f: number): number => 1 << m.get(K.fSlot(f, F_ORDER));
+
+/** The next attached VMA after `from` that shares anon_vma `av` and covers the folio's address, or -1. */
+function nextAnonVma(m: Mem, K: Kernel, av: number, from: number, vpn: number): number {
+  for (let v = from; v < K.vmas.length; v++) {
+    const h = K.vmas[v];
+    if (!h || vma_anon_vma(m, K, v) !== av || m.get(K.vmaSlot(v, VMA_ATTACHED)) === 0) continue;
+    if (vpn >= h.start && vpn < h.end) return v;
+  }
+  return -1;
+}
+
+/** make_{writable,readable_exclusive,readable}_migration_entry + make_migration_entry_dirty bits. */
+function migrationFlags(pteval: number, anonExclusive: boolean): number {
+  return (pte_write(pteval) ? _PAGE_RW : anonExclusive ? _PAGE_SWP_EXCLUSIVE : 0) | (pte_dirty(pteval) ? _PAGE_DIRTY : 0);
+}
+
+/** folio_try_share_anon_rmap_pte/_pmd: fails (true) when the folio may be pinned; else clears PageAnonExclusive. */
+function folio_try_share_anon_rmap(k: Ctx, K: Kernel, f: number): boolean {
+  if (folio_maybe_dma_pinned(k.w, K, f)) return true;
+  folio_clear_flag(k.w, K, f, PG_anon_exclusive);
+  return false;
+}
+
+/** try_to_migrate(folio): args [folio] (locked, anonymous); 1 when every mapping became a migration entry. */
+export const try_to_migrate = kproc(
+  'try_to_migrate',
+  'mm/rmap.c: try_to_migrate → rmap_walk_anon → try_to_migrate_one',
+  (a: { f: FolioId }) => ({ f: a.f, av: -1, j: 0, vma: NO_VMA, vpn: 0, nr: 1, t: NO_TABLE, ok: 1 }),
+  {
+    start: (k, l) => {
+      const K = kern(k);
+      l.av = k.w.get(K.fSlot(l.f, F_MAPPING)) - 1;
+      l.vpn = k.w.get(K.fSlot(l.f, F_INDEX));
+      l.nr = nr_pages(k.w, K, l.f);
+      return 'lock';
+    },
+    lock: (k, l) => (k.down_read(anon_vma_lock(kern(k), l.av)) ? 'vma' : BLOCKED), // anon_vma_lock_read
+    vma: (k, l) => {
+      const v = nextAnonVma(k.w, kern(k), l.av, l.j, l.vpn);
+      if (v < 0 || !l.ok) return 'unlock';
+      l.j = v + 1;
+      l.vma = v as VmaId;
+      // mmu_notifier_range_init(MMU_NOTIFY_CLEAR, ..., address, address + folio_size(folio))
+      return k.call(mmu_notifier_invalidate_range_start, { mm: kern(k).vma(l.vma).mm, start: l.vpn, end: l.vpn + l.nr }, 'walk');
+    },
+    walk: (k, l) => {
+      const K = kern(k);
+      const mm = K.vma(l.vma).mm;
+      // page_vma_mapped_walk: a huge pmd is checked under the pmd lock, a table under the PTL
+      if (pmd_trans_huge(pmdp_get(k.w, K, mm, pmd_index(l.vpn)))) return 'pmd_lock';
+      return k.call(pte_offset_map_lock, { mm, pmd: pmd_index(l.vpn) }, 'ptes');
+    },
+    pmd_lock: (k, l) => (k.spin_lock(kern(k).mm(kern(k).vma(l.vma).mm).page_table_lock) ? 'pmd_set' : BLOCKED),
+    pmd_set: (k, l) => {
+      // set_pmd_migration_entry: pmdp_invalidate, folio_try_share_anon_rmap_pmd, the entry, rmap, put
+      const K = kern(k);
+      const mm = K.vma(l.vma).mm;
+      const v = pmdp_get(k.w, K, mm, pmd_index(l.vpn));
+      if (!pmd_trans_huge(v) || pfn_folio(pmd_pfn(v)) !== l.f) return 'pmd_unlock';
+      const excl = PageAnonExclusive(k.w, K, l.f);
+      if (excl && folio_try_share_anon_rmap(k, K, l.f)) {
+        l.ok = 0; // -EBUSY: the pmd is restored (set_pmd_at(pmdval))
+        k.note(() => `set_pmd_migration_entry: folio ${l.f} may be pinned: not migrated`);
+        return 'pmd_unlock';
+      }
+      if (pte_dirty(v)) folio_set_flag(k.w, K, l.f, PG_dirty);
+      set_pmd(k.w, K, mm, pmd_index(l.vpn), mk_pmd_migration(pmd_pfn(v), migrationFlags(v, excl)));
+      folio_remove_rmap(k, K, l.f);
+      folio_put(k, K, l.f);
+      k.note(() => `set_pmd_migration_entry: pmd ${pmd_index(l.vpn)} of folio ${l.f} → migration entry`);
+      return 'pmd_unlock';
+    },
+    pmd_unlock: (k, l) => (k.spin_unlock(kern(k).mm(kern(k).vma(l.vma).mm).page_table_lock) ? 'notify_end' : ENDED),
+    ptes: (k, l) => {
+      if (k.rv === 0) return 'notify_end'; // not mapped here
+      const K = kern(k);
+      l.t = pmd_table(k.rv);
+      // PageAnonExclusive is per folio here: shared once, before the first PTE is converted
+      const excl = PageAnonExclusive(k.w, K, l.f);
+      for (let i = 0; i < l.nr; i++) {
+        const idx = pte_index(l.vpn + i);
+        const pteval = ptep_get(k, K, l.t, idx);
+        if (!pte_present(pteval) || pfn_folio(pte_pfn(pteval)) !== l.f) continue;
+        // ptep_clear_flush, then folio_try_share_anon_rmap_pte for an exclusive page
+        if (excl && PageAnonExclusive(k.w, K, l.f) && folio_try_share_anon_rmap(k, K, l.f)) {
+          l.ok = 0; // set_pte_at(pteval): restored; ret = false
+          k.note(() => `try_to_migrate_one: folio ${l.f} may be pinned: not migrated`);
+          break;
+        }
+        if (pte_dirty(pteval)) folio_set_flag(k.w, K, l.f, PG_dirty);
+        set_pte_at(k, K, l.t, idx, mk_migration_pte(pte_pfn(pteval), migrationFlags(pteval, excl)));
+        folio_remove_rmap(k, K, l.f);
+        folio_put(k, K, l.f);
+        k.note(() => `try_to_migrate_one: vpn ${l.vpn + i} of folio ${l.f} → migration entry`);
+      }
+      return 'pte_unlock';
+    },
+    pte_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? 'notify_end' : ENDED),
+    notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: kern(k).vma(l.vma).mm, start: l.vpn, end: l.vpn + l.nr }, 'vma'),
+    unlock: (k, l) => (k.up_read(anon_vma_lock(kern(k), l.av)) ? k.ret(l.ok) : ENDED),
+  },
+);
+
+/** The present mapping remove_migration_pte/_pmd builds from a migration entry (pte flag bits). */
+function restoredFlags(m: Mem, K: Kernel, entry: number, dst: number): number {
+  return (entry & _PAGE_RW ? _PAGE_RW : 0) | (entry & _PAGE_DIRTY && folio_test(m, K, dst, PG_dirty) ? _PAGE_DIRTY : 0);
+}
+
+/** rmap add of a restored mapping: RMAP_EXCLUSIVE unless the entry was a readable (shared) one. */
+function addRestoredRmap(m: Mem, K: Kernel, entry: number, dst: number): void {
+  folio_get(m, K, dst);
+  folio_add_rmap(m, K, dst);
+  if (entry & (_PAGE_RW | _PAGE_SWP_EXCLUSIVE)) folio_set_flag(m, K, dst, PG_anon_exclusive);
+}
+
+/** remove_migration_ptes(src, dst, false): args [src, dst]; migration entries of src → mappings of dst. */
+export const remove_migration_ptes = kproc(
+  'remove_migration_ptes',
+  'mm/migrate.c: remove_migration_ptes → rmap_walk → remove_migration_pte (mm/huge_memory.c: remove_migration_pmd)',
+  (a: { src: FolioId; dst: FolioId }) => ({ src: a.src, dst: a.dst, av: -1, j: 0, vma: NO_VMA, vpn: 0, nr: 1, t: NO_TABLE }),
+  {
+    start: (k, l) => {
+      const K = kern(k);
+      l.av = k.w.get(K.fSlot(l.dst, F_MAPPING)) - 1;
+      l.vpn = k.w.get(K.fSlot(l.dst, F_INDEX));
+      l.nr = nr_pages(k.w, K, l.src);
+      return 'lock';
+    },
+    lock: (k, l) => (k.down_read(anon_vma_lock(kern(k), l.av)) ? 'vma' : BLOCKED),
+    vma: (k, l) => {
+      const K = kern(k);
+      const v = nextAnonVma(k.w, K, l.av, l.j, l.vpn);
+      if (v < 0) return 'unlock';
+      l.j = v + 1;
+      l.vma = v as VmaId;
+      const pmdv = pmdp_get(k.w, K, K.vma(l.vma).mm, pmd_index(l.vpn));
+      if (is_pmd_migration_entry(pmdv)) return 'pmd_lock';
+      if (!pmd_is_table(pmdv)) return 'vma';
+      return k.call(pte_offset_map_lock, { mm: K.vma(l.vma).mm, pmd: pmd_index(l.vpn) }, 'ptes');
+    },
+    pmd_lock: (k, l) => (k.spin_lock(kern(k).mm(kern(k).vma(l.vma).mm).page_table_lock) ? 'pmd_restore' : BLOCKED),
+    pmd_restore: (k, l) => {
+      const K = kern(k);
+      const mm = K.vma(l.vma).mm;
+      const v = pmdp_get(k.w, K, mm, pmd_index(l.vpn));
+      if (is_pmd_migration_entry(v) && pfn_folio(pmd_pfn(v)) === l.src) {
+        addRestoredRmap(k.w, K, v, l.dst);
+        set_pmd(k.w, K, mm, pmd_index(l.vpn), mk_huge_pmd(folio_pfn(l.dst), restoredFlags(k.w, K, v, l.dst)));
+        k.note(() => `remove_migration_pmd: pmd ${pmd_index(l.vpn)} → folio ${l.dst}`);
+      }
+      return 'pmd_unlock';
+    },
+    pmd_unlock: (k, l) => (k.spin_unlock(kern(k).mm(kern(k).vma(l.vma).mm).page_table_lock) ? 'vma' : ENDED),
+    ptes: (k, l) => {
+      if (k.rv === 0) return 'vma';
+      const K = kern(k);
+      l.t = pmd_table(k.rv);
+      for (let i = 0; i < l.nr; i++) {
+        const idx = pte_index(l.vpn + i);
+        const entry = ptep_get(k, K, l.t, idx);
+        if (!is_migration_entry(entry) || pfn_folio(pte_pfn(entry)) !== l.src) continue;
+        addRestoredRmap(k.w, K, entry, l.dst);
+        set_pte_at(k, K, l.t, idx, mk_pte(folio_pfn(l.dst) + i, restoredFlags(k.w, K, entry, l.dst)));
+        k.note(() => `remove_migration_pte: vpn ${l.vpn + i} → folio ${l.dst}`);
+      }
+      return 'pte_unlock';
+    },
+    pte_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? 'vma' : ENDED),
+    unlock: (k, l) => (k.up_read(anon_vma_lock(kern(k), l.av)) ? k.ret(0) : ENDED),
+  },
+);

@@ -1,0 +1,57 @@
+/**
+ * Migration of an anonymous folio (actors/mm/migrate.ts): try_to_migrate to migration entries, a
+ * fault meeting one waits in migration_entry_wait until the folio is unlocked and then sees the new
+ * folio; the scenario's DFS is complete and clean.
+ */
+import { describe, expect, it } from 'vitest';
+import { folio_pfn, is_migration_entry, pte_pfn } from '../../src/kernel/defs.js';
+import { dfsOf } from '../helpers.js';
+import { at, directed, model, notes, rets } from '../uffd/helpers.js';
+
+describe('a store meets a migration entry', () => {
+  const m = model('mm-migrate-fault', 'default');
+
+  it('faults, waits in migration_entry_wait until the folio is unlocked, retries and stores into the new folio', () => {
+    const r = directed(m, [
+      ['kcompactd', 'migrate_pages:move'],
+      ['cpu', null],
+      ['kcompactd', null],
+      ['cpu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const n = notes(r.events);
+    expect(n).toContain('kcompactd: try_to_migrate_one: vpn 0 of folio 0 → migration entry');
+    expect(n).toContain('cpu: migration_entry_wait: vpn 0 is a migration entry of folio 0: wait for its unlock');
+    const blocked = r.events.findIndex((e) => e.k === 'lock' && e.t === 'cpu' && e.op === 'block');
+    expect(blocked).toBeGreaterThan(0);
+    expect(at(r.events, 'kcompactd', /remove_migration_pte: vpn 0 → folio 1/)).toBeGreaterThan(blocked);
+    expect(n).toContain('cpu: store 7 to vpn 0: folio 1');
+    expect(n).toContain('cpu: check_read: vpn 0 holds 7 as expected');
+    expect(rets(r.events, 'migrate_pages')).toEqual([0]);
+    expect(n).toContain('kcompactd: folio 0 freed');
+  });
+
+  it('a store before the unmap is copied to the new folio', () => {
+    const r = directed(m, [
+      ['cpu', 'check_read:access'],
+      ['kcompactd', null],
+      ['cpu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const n = notes(r.events);
+    expect(n).toContain('cpu: store 7 to vpn 0: folio 0');
+    expect(n).toContain('kcompactd: migrate_folio: folio 0 copied to folio 1');
+    expect(n).toContain('cpu: check_read: vpn 0 holds 7 as expected');
+    const K = r.K;
+    const t = r.w.get(K.pmdSlot(0, 0)) >>> 8;
+    const pte = r.w.get(K.pteSlot(t, 0));
+    expect(is_migration_entry(pte)).toBe(false);
+    expect(pte_pfn(pte)).toBe(folio_pfn(1));
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
