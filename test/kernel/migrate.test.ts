@@ -55,3 +55,71 @@ describe('a store meets a migration entry', () => {
     expect(d.findings).toEqual([]);
   });
 });
+
+describe('a pinned page does not migrate; GUP waits on a migration entry', () => {
+  const m = model('mm-migrate-pin', 'default');
+
+  it('a pin taken after isolation makes try_to_migrate_one restore the PTE; every pass fails and the folio is put back', () => {
+    const r = directed(m, [
+      ['migrator', 'migrate_pages:batch'],
+      ['pinner', 'cpu_access:walk'],
+      ['migrator', null],
+      ['pinner', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const n = notes(r.events);
+    expect(n).toContain('pinner: pinned folio 0 (pincount 1)');
+    expect(n).toContain('migrator: try_to_migrate_one: folio 0 may be pinned: not migrated');
+    expect(n).toContain('migrator: migrate_pages: folio 0 not migrated: put back');
+    expect(rets(r.events, 'migrate_pages')).toEqual([1]);
+    expect(rets(r.events, 'try_to_migrate').length).toBe(10); // 3 MIGRATE_ASYNC + 7 MIGRATE_SYNC passes
+    expect(n).toContain('pinner: check_read: vpn 0 holds 5 as expected');
+  });
+
+  it('pin_user_pages meets the migration entry: follow_page_pte fails, the fault waits in migration_entry_wait, the retry pins the new folio', () => {
+    const r = directed(m, [
+      ['migrator', 'migrate_pages:move'],
+      ['pinner', null],
+      ['migrator', null],
+      ['pinner', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const n = notes(r.events);
+    expect(n).toContain('pinner: migration_entry_wait: vpn 0 is a migration entry of folio 0: wait for its unlock');
+    expect(at(r.events, 'pinner', /pinned folio 1/)).toBeGreaterThan(at(r.events, 'migrator', /migrate_pages: folio 0 migrated/));
+    expect(rets(r.events, 'migrate_pages')).toEqual([0]);
+    expect(rets(r.events, 'pin_user_pages')).toEqual([1]);
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
+
+describe('UFFDIO_MOVE meets a migration entry', () => {
+  const m = model('mm-migrate-uffd-move', 'default');
+
+  it('move_pages_pte waits in migration_entry_wait, returns -EAGAIN, and the retry moves the new folio', () => {
+    const r = directed(m, [
+      ['mover', 'userfaultfd_move:start'],
+      ['migrator', 'migrate_pages:move'],
+      ['mover', null],
+      ['migrator', null],
+      ['mover', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const n = notes(r.events);
+    expect(n).toContain('mover: migration_entry_wait: vpn 0 is a migration entry of folio 0: wait for its unlock');
+    expect(n).toContain('mover: move_pages_pte: src PTE was a migration entry: migration_entry_wait, then -EAGAIN: -11');
+    expect(rets(r.events, 'move_pages_pte')).toEqual([-11, 0]);
+    expect(n).toContain('mover: check_read: vpn 4 holds 3 as expected');
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
