@@ -25,6 +25,14 @@ import { type FolioId, type MmId, NO_FOLIO, NO_TABLE } from '../../src/kernel/id
 /** swp_entry_to_pmd(make_*_migration_entry(pfn)): a pmd migration entry with the PTE flag bits. */
 export const mk_pmd_migration = (pfn: number, flags = 0): number => (pfn << 8) | PMD_MIGRATION | flags;
 
+/**
+ * pmd_mkinvalid of a pmd migration entry on arm64 (PMD_PRESENT_INVALID set): pmd_present() and
+ * pmd_leaf() are true for it, and pmd_page() reads the swap entry's bits as a pfn. Only
+ * __split_huge_pmd_locked before 3a5a8d343e1c writes it (actors/khugepaged/split.ts).
+ */
+export const PMD_MIGRATION_INVALID = 5;
+export const pmd_mkinvalid_migration = (v: number): number => (v & ~7) | PMD_MIGRATION_INVALID;
+
 /** Whether a folio's lock is held (PG_locked), read from world data. */
 export const folioLocked = (w: World, K: Kernel, f: number): boolean => w.get(lslot(w, K.folioLock[f] as number, L_OWNER)) !== 0;
 

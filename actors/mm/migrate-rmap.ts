@@ -31,6 +31,7 @@ import {
   pmd_pfn,
   pmd_table,
   pmd_trans_huge,
+  pmd_type,
   pte_dirty,
   pte_pfn,
   pte_present,
@@ -43,7 +44,7 @@ import { pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, 
 import type { Ctx } from '../../src/engine/ctx.js';
 import { anon_vma_lock, vma_anon_vma } from '../uffd/common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
-import { mk_pmd_migration } from './migrate-entry.js';
+import { mk_pmd_migration, PMD_MIGRATION_INVALID } from './migrate-entry.js';
 import { type FolioId, NO_TABLE, NO_VMA, type VmaId } from '../../src/kernel/ids.js';
 
 const nr_pages = (m: Mem, K: Kernel, f: number): number => 1 << m.get(K.fSlot(f, F_ORDER));
@@ -74,7 +75,7 @@ function folio_try_share_anon_rmap(k: Ctx, K: Kernel, f: number): boolean {
 export const try_to_migrate = kproc(
   'try_to_migrate',
   'mm/rmap.c: try_to_migrate → rmap_walk_anon → try_to_migrate_one',
-  (a: { f: FolioId }) => ({ f: a.f, av: -1, j: 0, vma: NO_VMA, vpn: 0, nr: 1, t: NO_TABLE, ok: 1 }),
+  (a: { f: FolioId }) => ({ f: a.f, av: -1, j: 0, vma: NO_VMA, vpn: 0, nr: 1, t: NO_TABLE, ok: 1, split: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
@@ -97,14 +98,16 @@ export const try_to_migrate = kproc(
       const mm = K.vma(l.vma).mm;
       // page_vma_mapped_walk: a huge pmd is checked under the pmd lock, a table under the PTL
       if (pmd_trans_huge(pmdp_get(k.w, K, mm, pmd_index(l.vpn)))) return 'pmd_lock';
-      return k.call(pte_offset_map_lock, { mm, pmd: pmd_index(l.vpn) }, 'ptes');
+      return 'pte_walk';
     },
+    pte_walk: (k, l) => k.call(pte_offset_map_lock, { mm: kern(k).vma(l.vma).mm, pmd: pmd_index(l.vpn) }, 'ptes'),
     pmd_lock: (k, l) => (k.spin_lock(kern(k).mm(kern(k).vma(l.vma).mm).page_table_lock) ? 'pmd_set' : BLOCKED),
     pmd_set: (k, l) => {
       // set_pmd_migration_entry: pmdp_invalidate, folio_try_share_anon_rmap_pmd, the entry, rmap, put
       const K = kern(k);
       const mm = K.vma(l.vma).mm;
       const v = pmdp_get(k.w, K, mm, pmd_index(l.vpn));
+      l.split = pmd_is_table(v) ? 1 : 0; // THP pmd was split under us: handle on pte level
       if (!pmd_trans_huge(v) || pfn_folio(pmd_pfn(v)) !== l.f) return 'pmd_unlock';
       const excl = PageAnonExclusive(k.w, K, l.f);
       if (excl && folio_try_share_anon_rmap(k, K, l.f)) {
@@ -119,7 +122,10 @@ export const try_to_migrate = kproc(
       k.note(() => `set_pmd_migration_entry: pmd ${pmd_index(l.vpn)} of folio ${l.f} → migration entry`);
       return 'pmd_unlock';
     },
-    pmd_unlock: (k, l) => (k.spin_unlock(kern(k).mm(kern(k).vma(l.vma).mm).page_table_lock) ? 'notify_end' : ENDED),
+    pmd_unlock: (k, l) => {
+      if (!k.spin_unlock(kern(k).mm(kern(k).vma(l.vma).mm).page_table_lock)) return ENDED;
+      return l.split ? 'pte_walk' : 'notify_end';
+    },
     ptes: (k, l) => {
       if (k.rv === 0) return 'notify_end'; // not mapped here
       const K = kern(k);
@@ -166,7 +172,7 @@ function addRestoredRmap(m: Mem, K: Kernel, entry: number, dst: number): void {
 export const remove_migration_ptes = kproc(
   'remove_migration_ptes',
   'mm/migrate.c: remove_migration_ptes → rmap_walk → remove_migration_pte (mm/huge_memory.c: remove_migration_pmd)',
-  (a: { src: FolioId; dst: FolioId }) => ({ src: a.src, dst: a.dst, av: -1, j: 0, vma: NO_VMA, vpn: 0, nr: 1, t: NO_TABLE }),
+  (a: { src: FolioId; dst: FolioId }) => ({ src: a.src, dst: a.dst, av: -1, j: 0, vma: NO_VMA, vpn: 0, nr: 1, t: NO_TABLE, split: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
@@ -182,16 +188,18 @@ export const remove_migration_ptes = kproc(
       if (v < 0) return 'unlock';
       l.j = v + 1;
       l.vma = v as VmaId;
+      // page_vma_mapped_walk(PVMW_MIGRATION): what looks like a leaf is checked under the pmd lock
       const pmdv = pmdp_get(k.w, K, K.vma(l.vma).mm, pmd_index(l.vpn));
-      if (is_pmd_migration_entry(pmdv)) return 'pmd_lock';
-      if (!pmd_is_table(pmdv)) return 'vma';
-      return k.call(pte_offset_map_lock, { mm: K.vma(l.vma).mm, pmd: pmd_index(l.vpn) }, 'ptes');
+      if (is_pmd_migration_entry(pmdv) || pmd_type(pmdv) === PMD_MIGRATION_INVALID) return 'pmd_lock';
+      return pmd_is_table(pmdv) ? 'pte_walk' : 'vma';
     },
+    pte_walk: (k, l) => k.call(pte_offset_map_lock, { mm: kern(k).vma(l.vma).mm, pmd: pmd_index(l.vpn) }, 'ptes'),
     pmd_lock: (k, l) => (k.spin_lock(kern(k).mm(kern(k).vma(l.vma).mm).page_table_lock) ? 'pmd_restore' : BLOCKED),
     pmd_restore: (k, l) => {
       const K = kern(k);
       const mm = K.vma(l.vma).mm;
       const v = pmdp_get(k.w, K, mm, pmd_index(l.vpn));
+      l.split = pmd_is_table(v) ? 1 : 0; // THP pmd was split under us: handle on pte level
       if (is_pmd_migration_entry(v) && pfn_folio(pmd_pfn(v)) === l.src) {
         addRestoredRmap(k.w, K, v, l.dst);
         set_pmd(k.w, K, mm, pmd_index(l.vpn), mk_huge_pmd(folio_pfn(l.dst), restoredFlags(k.w, K, v, l.dst)));
@@ -199,7 +207,10 @@ export const remove_migration_ptes = kproc(
       }
       return 'pmd_unlock';
     },
-    pmd_unlock: (k, l) => (k.spin_unlock(kern(k).mm(kern(k).vma(l.vma).mm).page_table_lock) ? 'vma' : ENDED),
+    pmd_unlock: (k, l) => {
+      if (!k.spin_unlock(kern(k).mm(kern(k).vma(l.vma).mm).page_table_lock)) return ENDED;
+      return l.split ? 'pte_walk' : 'vma';
+    },
     ptes: (k, l) => {
       if (k.rv === 0) return 'vma';
       const K = kern(k);

@@ -3,11 +3,14 @@
  * PTL (taken through pte_offset_map_lock), removes the rmap and drops the mapping's reference;
  * zap_page_range_single brackets it with mmu_notifier_invalidate_range_start/end.
  * __unmap_hugepage_range does the same for huge pmds under the huge PTL (the pmd lock).
+ * A PTE migration entry is cleared (zap_nonpresent_ptes: no rmap, no reference to drop); a THP or
+ * pmd migration entry zapped in part is split first (zap_pmd_range → __split_huge_pmd).
  * Simplified: the mmu_gather batch is flushed per PTE (the folio reference is dropped right after
  * its PTE is cleared, still under the PTL, instead of after tlb_finish_mmu).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
+import { HPAGE_PMD_NR, is_pmd_migration_entry, pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
+import { split_huge_pmd } from '../khugepaged/split.js';
 import { folio_put, folio_remove_rmap, folio_set_flag, folio_test_anon } from '../../src/kernel/folio.js';
 import { PG_dirty } from '../../src/kernel/defs.js';
 import { pte_dirty } from '../../src/kernel/defs.js';
@@ -30,7 +33,12 @@ export const zap_page_range = kproc(
   {
     pmd: (k, l) => {
       if (l.vpn >= l.end) return k.ret(0);
-      const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.vpn));
+      const K = kern(k);
+      const v = pmdp_get(k.w, K, l.mm, pmd_index(l.vpn));
+      // zap_pmd_range: a THP or pmd migration entry not zapped whole is split first (__split_huge_pmd)
+      const partial = l.vpn % HPAGE_PMD_NR !== 0 || l.end - l.vpn < HPAGE_PMD_NR;
+      if ((pmd_trans_huge(v) || is_pmd_migration_entry(v)) && K.vma(l.vma).hugetlb_vma_lock < 0 && partial)
+        return k.call(split_huge_pmd, { mm: l.mm, vma: l.vma, address: l.vpn }, 'pmd');
       if (pmd_trans_huge(v)) return 'huge_lock';
       if (pmd_none(v) || !pmd_is_table(v)) return 'next_pmd';
       return k.call(pte_offset_map_lock, { mm: l.mm, pmd: pmd_index(l.vpn) }, 'locked');

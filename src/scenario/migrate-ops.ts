@@ -11,7 +11,7 @@ import { MAX_PC } from '../kernel/defs.js';
 import { KERNEL } from '../kernel/kernel.js';
 import type { VmaId } from '../kernel/ids.js';
 import { bind } from '../engine/proc.js';
-import { type CompileEnv, registerOp } from './ops.js';
+import { type CompileEnv, registerOp, registerSwitch } from './ops.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
@@ -52,3 +52,12 @@ registerOp({
     return { op: 'call', call: bind(check_read, { mm: K.vma(v).mm, vma: v, page: a.page, value: a.value }) };
   },
 });
+
+registerSwitch(
+  'uffd_move_pmd_migration_entry_fix',
+  'move_pages checks pmd_present(*src_pmd) before pmd_folio and splits a pmd migration entry ("userfaultfd: fix a crash in UFFDIO_MOVE when PMD is a migration entry", aba6faec0103, v6.17); off: the folio of a migration pmd is read (a bogus folio)',
+);
+registerSwitch(
+  'split_pmd_gup_fast_race_fix',
+  '__split_huge_pmd_locked calls pmdp_invalidate only for a present pmd ("mm: fix race between __split_huge_pmd_locked() and GUP-fast", 3a5a8d343e1c, v6.10); off: v6.9, a migration pmd is invalidated first and looks present (arm64) to GUP-fast until pmd_populate',
+);
