@@ -2,7 +2,8 @@
  * check_read: a user load that must see a given value (the scenario's check that what was
  * written is what a later load reads, e.g. across a migration). The access faults the page in
  * (cpu_access); the next step walks the page table like the MMU and compares the folio's data;
- * a page unmapped again in between (a migration entry, a zap) is accessed again.
+ * a page unmapped again in between (a migration entry, a zap) is accessed again. The data word is
+ * per folio (a THP has one) and khugepaged's collapse does not copy it: check small folios only.
  */
 import { is_zero_pfn, pfn_folio, pmd_is_table, pmd_pfn, pmd_table, pmd_trans_huge, pte_pfn, pte_present } from '../../src/kernel/defs.js';
 import { folio_data } from '../../src/kernel/folio.js';

@@ -9,7 +9,7 @@
  * its PTE is cleared, still under the PTL, instead of after tlb_finish_mmu).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { HPAGE_PMD_NR, is_pmd_migration_entry, pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
+import { HPAGE_PMD_NR, is_migration_entry, is_pmd_migration_entry, pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
 import { split_huge_pmd } from '../khugepaged/split.js';
 import { folio_put, folio_remove_rmap, folio_set_flag, folio_test_anon } from '../../src/kernel/folio.js';
 import { PG_dirty } from '../../src/kernel/defs.js';
@@ -57,6 +57,7 @@ export const zap_page_range = kproc(
       const f = vm_normal_folio(ptep_get(k, K, l.t, pte_index(l.vpn)));
       if (f >= 0 && !l.even_cows && folio_test_anon(k.w, K, f) && K.vma(l.vma).memfd >= 0) return 'next_pte'; // keep COWed pages
       const old = ptep_get_and_clear(k, K, l.t, pte_index(l.vpn));
+      if (is_migration_entry(old)) k.note(() => `zap_nonpresent_ptes: vpn ${l.vpn} migration entry cleared`);
       l.f = vm_normal_folio(old);
       if (l.f < 0) return 'next_pte';
       if (pte_dirty(old)) folio_set_flag(k.w, K, l.f, PG_dirty);

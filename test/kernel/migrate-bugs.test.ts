@@ -87,6 +87,9 @@ describe('mm: fix race between __split_huge_pmd_locked() and GUP-fast (3a5a8d343
     expect(r.verdict).toBeNull();
     const n = notes(r.events);
     expect(n.some((x) => /^zapper: split_huge_pmd: migration pmd 0 → table \d+ with 4 PTE migration entries$/.test(x))).toBe(true);
+    expect(n).toContain('zapper: zap_nonpresent_ptes: vpn 1 migration entry cleared');
+    const restored = n.filter((x) => /^migrator: remove_migration_pte: vpn \d → folio \d+$/.test(x)).map((x) => Number(x.split('vpn ')[1]?.[0]));
+    expect(restored).toEqual([0, 2, 3]); // the zapped page stays unmapped
     expect(n).toContain('pinner: gup_fast: vpn 0 not pinnable locklessly');
     expect(n.some((x) => /^pinner: migration_entry_wait: vpn 0 is a migration entry of folio \d+: wait for its unlock$/.test(x))).toBe(true);
     expect(rets(r.events, 'migrate_pages')).toEqual([0]);

@@ -123,3 +123,25 @@ describe('UFFDIO_MOVE meets a migration entry', () => {
     expect(d.findings).toEqual([]);
   });
 });
+
+describe("khugepaged's scan meets a migration entry", () => {
+  const m = model('mm-migrate-vs-khugepaged', 'default');
+
+  it('hpage_collapse_scan_pmd stops at the migration entry (SCAN_PTE_NON_PRESENT), the migration completes', () => {
+    const r = directed(m, [
+      ['migrator', 'migrate_pages:move'],
+      ['khugepaged', null],
+      ['migrator', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const n = notes(r.events);
+    expect(n).toContain('khugepaged: khugepaged: SCAN_PTE_NON_PRESENT');
+    expect(rets(r.events, 'migrate_pages')).toEqual([0]);
+  });
+
+  it('DFS completes without a verdict', () => {
+    const d = dfsOf(m);
+    expect(d.complete).toBe(true);
+    expect(d.findings).toEqual([]);
+  });
+});
