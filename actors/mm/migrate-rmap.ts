@@ -1,6 +1,6 @@
 /**
  * The two rmap walks of migration (v6.8): try_to_migrate (mm/rmap.c: try_to_migrate →
- * rmap_walk_anon → try_to_migrate_one; mm/huge_memory.c: set_pmd_migration_entry) replaces every
+ * rmap_walk_anon / rmap_walk_file → try_to_migrate_one; mm/huge_memory.c: set_pmd_migration_entry) replaces every
  * mapping of a locked anon folio by a migration entry, and remove_migration_ptes (mm/migrate.c:
  * remove_migration_ptes → remove_migration_pte; mm/huge_memory.c: remove_migration_pmd) replaces
  * the migration entries by mappings of the new folio (or of the old one when the migration failed).
@@ -9,7 +9,8 @@
  * brackets each VMA with mmu_notifier_invalidate_range_start/end (remove_migration_pte needs no
  * invalidation: the entries were not present). An anon-exclusive page that may be pinned
  * (folio_try_share_anon_rmap_pte/_pmd fails) stops the walk with its mapping restored: a pinned
- * page cannot migrate. Simplified: anonymous folios only; PG_anon_exclusive is per folio; no
+ * page cannot migrate. A file (shmem) folio is walked through i_mmap under i_mmap_lock_read
+ * (rmap_walk_file). Simplified: PTE-mapped file folios only; PG_anon_exclusive is per folio; no
  * young/soft-dirty/uffd-wp bits; the PTEs of one folio in one table are converted in one step
  * (page_vma_mapped_walk holds the PTL across them); no TLB batching (TTU_BATCH_FLUSH).
  */
@@ -37,8 +38,19 @@ import {
   pte_present,
   pte_write,
 } from '../../src/kernel/defs.js';
-import { folio_add_rmap, folio_get, folio_maybe_dma_pinned, folio_put, folio_remove_rmap, folio_set_flag, folio_clear_flag, folio_test, PageAnonExclusive } from '../../src/kernel/folio.js';
-import { F_INDEX, F_MAPPING, F_ORDER, type Kernel, kern, type Mem, VMA_ATTACHED } from '../../src/kernel/kernel.js';
+import {
+  folio_add_rmap,
+  folio_clear_flag,
+  folio_get,
+  folio_maybe_dma_pinned,
+  folio_put,
+  folio_remove_rmap,
+  folio_set_flag,
+  folio_test,
+  folio_test_anon,
+  PageAnonExclusive,
+} from '../../src/kernel/folio.js';
+import { F_INDEX, F_MAPPING, F_ORDER, type Kernel, kern, type Mem, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pmd, set_pte_at } from '../../src/kernel/pgtable.js';
 import type { Ctx } from '../../src/engine/ctx.js';
@@ -49,14 +61,35 @@ import { type FolioId, NO_TABLE, NO_VMA, type VmaId } from '../../src/kernel/ids
 
 const nr_pages = (m: Mem, K: Kernel, f: number): number => 1 << m.get(K.fSlot(f, F_ORDER));
 
-/** The next attached VMA after `from` that shares anon_vma `av` and covers the folio's address, or -1. */
-function nextAnonVma(m: Mem, K: Kernel, av: number, from: number, vpn: number): number {
-  for (let v = from; v < K.vmas.length; v++) {
+/** The rmap lock of a folio's mapping (`F_MAPPING`): anon_vma_lock_read or i_mmap_lock_read. */
+export function rmapLock(m: Mem, K: Kernel, f: number): number {
+  const mapping = m.get(K.fSlot(f, F_MAPPING)) - 1;
+  return folio_test_anon(m, K, f) ? anon_vma_lock(K, mapping) : K.mapping(mapping).i_mmap_rwsem;
+}
+
+/**
+ * rmap_walk_anon / rmap_walk_file: from cursor `l.j`, the next attached VMA mapping the folio
+ * (sharing its anon_vma, or in the file's i_mmap over its index); sets l.vma, l.vpn, l.j. False when done.
+ */
+function nextVma(m: Mem, K: Kernel, f: number, l: { j: number; vma: VmaId; vpn: number }): boolean {
+  const mapping = m.get(K.fSlot(f, F_MAPPING)) - 1;
+  const index = m.get(K.fSlot(f, F_INDEX));
+  const anon = folio_test_anon(m, K, f);
+  const list = anon ? null : K.mapping(mapping).vmas;
+  const n = anon ? K.vmas.length : (list as readonly VmaId[]).length;
+  for (; l.j < n; l.j++) {
+    const v = anon ? l.j : ((list as readonly VmaId[])[l.j] as number);
     const h = K.vmas[v];
-    if (!h || vma_anon_vma(m, K, v) !== av || m.get(K.vmaSlot(v, VMA_ATTACHED)) === 0) continue;
-    if (vpn >= h.start && vpn < h.end) return v;
+    if (!h || m.get(K.vmaSlot(v, VMA_ATTACHED)) === 0) continue;
+    if (anon ? vma_anon_vma(m, K, v) !== mapping : m.get(K.vmaSlot(v, VMA_IMMAP)) === 0) continue;
+    const vpn = anon ? index : h.start + (index - h.pgoff); // vma_address
+    if (vpn < h.start || vpn >= h.end) continue;
+    l.vma = v as VmaId;
+    l.vpn = vpn;
+    l.j++;
+    return true;
   }
-  return -1;
+  return false;
 }
 
 /** make_{writable,readable_exclusive,readable}_migration_entry + make_migration_entry_dirty bits. */
@@ -71,25 +104,21 @@ function folio_try_share_anon_rmap(k: Ctx, K: Kernel, f: number): boolean {
   return false;
 }
 
-/** try_to_migrate(folio): args [folio] (locked, anonymous); 1 when every mapping became a migration entry. */
+/** try_to_migrate(folio): args [folio] (locked); 1 when every mapping became a migration entry. */
 export const try_to_migrate = kproc(
   'try_to_migrate',
-  'mm/rmap.c: try_to_migrate → rmap_walk_anon → try_to_migrate_one',
-  (a: { f: FolioId }) => ({ f: a.f, av: -1, j: 0, vma: NO_VMA, vpn: 0, nr: 1, t: NO_TABLE, ok: 1, split: 0 }),
+  'mm/rmap.c: try_to_migrate → rmap_walk_anon / rmap_walk_file → try_to_migrate_one',
+  (a: { f: FolioId }) => ({ f: a.f, rmap: 0, j: 0, vma: NO_VMA, vpn: 0, nr: 1, t: NO_TABLE, ok: 1, split: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
-      l.av = k.w.get(K.fSlot(l.f, F_MAPPING)) - 1;
-      l.vpn = k.w.get(K.fSlot(l.f, F_INDEX));
+      l.rmap = rmapLock(k.w, K, l.f);
       l.nr = nr_pages(k.w, K, l.f);
       return 'lock';
     },
-    lock: (k, l) => (k.down_read(anon_vma_lock(kern(k), l.av)) ? 'vma' : BLOCKED), // anon_vma_lock_read
+    lock: (k, l) => (k.down_read(l.rmap) ? 'vma' : BLOCKED), // anon_vma_lock_read / i_mmap_lock_read
     vma: (k, l) => {
-      const v = nextAnonVma(k.w, kern(k), l.av, l.j, l.vpn);
-      if (v < 0 || !l.ok) return 'unlock';
-      l.j = v + 1;
-      l.vma = v as VmaId;
+      if (!l.ok || !nextVma(k.w, kern(k), l.f, l)) return 'unlock';
       // mmu_notifier_range_init(MMU_NOTIFY_CLEAR, ..., address, address + folio_size(folio))
       return k.call(mmu_notifier_invalidate_range_start, { mm: kern(k).vma(l.vma).mm, start: l.vpn, end: l.vpn + l.nr }, 'walk');
     },
@@ -152,7 +181,7 @@ export const try_to_migrate = kproc(
     },
     pte_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? 'notify_end' : ENDED),
     notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: kern(k).vma(l.vma).mm, start: l.vpn, end: l.vpn + l.nr }, 'vma'),
-    unlock: (k, l) => (k.up_read(anon_vma_lock(kern(k), l.av)) ? k.ret(l.ok) : ENDED),
+    unlock: (k, l) => (k.up_read(l.rmap) ? k.ret(l.ok) : ENDED),
   },
 );
 
@@ -165,29 +194,25 @@ function restoredFlags(m: Mem, K: Kernel, entry: number, dst: number): number {
 function addRestoredRmap(m: Mem, K: Kernel, entry: number, dst: number): void {
   folio_get(m, K, dst);
   folio_add_rmap(m, K, dst);
-  if (entry & (_PAGE_RW | _PAGE_SWP_EXCLUSIVE)) folio_set_flag(m, K, dst, PG_anon_exclusive);
+  if (folio_test_anon(m, K, dst) && entry & (_PAGE_RW | _PAGE_SWP_EXCLUSIVE)) folio_set_flag(m, K, dst, PG_anon_exclusive);
 }
 
 /** remove_migration_ptes(src, dst, false): args [src, dst]; migration entries of src → mappings of dst. */
 export const remove_migration_ptes = kproc(
   'remove_migration_ptes',
   'mm/migrate.c: remove_migration_ptes → rmap_walk → remove_migration_pte (mm/huge_memory.c: remove_migration_pmd)',
-  (a: { src: FolioId; dst: FolioId }) => ({ src: a.src, dst: a.dst, av: -1, j: 0, vma: NO_VMA, vpn: 0, nr: 1, t: NO_TABLE, split: 0 }),
+  (a: { src: FolioId; dst: FolioId }) => ({ src: a.src, dst: a.dst, rmap: 0, j: 0, vma: NO_VMA, vpn: 0, nr: 1, t: NO_TABLE, split: 0 }),
   {
     start: (k, l) => {
       const K = kern(k);
-      l.av = k.w.get(K.fSlot(l.dst, F_MAPPING)) - 1;
-      l.vpn = k.w.get(K.fSlot(l.dst, F_INDEX));
+      l.rmap = rmapLock(k.w, K, l.dst); // rmap_walk(dst): dst->mapping is src's
       l.nr = nr_pages(k.w, K, l.src);
       return 'lock';
     },
-    lock: (k, l) => (k.down_read(anon_vma_lock(kern(k), l.av)) ? 'vma' : BLOCKED),
+    lock: (k, l) => (k.down_read(l.rmap) ? 'vma' : BLOCKED),
     vma: (k, l) => {
       const K = kern(k);
-      const v = nextAnonVma(k.w, K, l.av, l.j, l.vpn);
-      if (v < 0) return 'unlock';
-      l.j = v + 1;
-      l.vma = v as VmaId;
+      if (!nextVma(k.w, K, l.dst, l)) return 'unlock';
       // page_vma_mapped_walk(PVMW_MIGRATION): what looks like a leaf is checked under the pmd lock
       const pmdv = pmdp_get(k.w, K, K.vma(l.vma).mm, pmd_index(l.vpn));
       if (is_pmd_migration_entry(pmdv) || pmd_type(pmdv) === PMD_MIGRATION_INVALID) return 'pmd_lock';
@@ -226,6 +251,6 @@ export const remove_migration_ptes = kproc(
       return 'pte_unlock';
     },
     pte_unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? 'vma' : ENDED),
-    unlock: (k, l) => (k.up_read(anon_vma_lock(kern(k), l.av)) ? k.ret(0) : ENDED),
+    unlock: (k, l) => (k.up_read(l.rmap) ? k.ret(0) : ENDED),
   },
 );

@@ -1,5 +1,5 @@
 /**
- * Migration of one anonymous folio (mm/migrate.c, v6.8): a folio isolated as compaction or NUMA
+ * Migration of one folio, anonymous or shmem (mm/migrate.c, v6.8): a folio isolated as compaction or NUMA
  * balancing isolates it (isolate_migratepages_block: folio_try_get, the racy "pinned anon page"
  * pre-check, folio_isolate_lru), then migrate_pages → migrate_pages_batch (MIGRATE_ASYNC:
  * NR_MAX_MIGRATE_PAGES_RETRY = 10 passes; MIGRATE_SYNC: migrate_pages_sync, first a MIGRATE_ASYNC
@@ -11,14 +11,16 @@
  * try_to_migrate; a folio still mapped (pinned) is undone (remove_migration_ptes(src, src), unlock,
  * free dst) and retried. Move passes (migrate_folio_move → move_to_new_folio → migrate_folio →
  * folio_migrate_mapping): an anon folio without mapping must have exactly the isolation reference
- * (folio_ref_count != expected_count → -EAGAIN, retried with the migration entries in place); then
+ * (folio_ref_count != expected_count → -EAGAIN, retried with the migration entries in place), a
+ * page-cache folio the isolation and cache references (folio_ref_freeze, the i_pages slot replaced); then
  * folio_migrate_copy, remove_migration_ptes(src, dst), unlock and put dst, unlock src and drop the
  * isolation reference (the old folio is freed). After the last move pass, migrate_pages_batch's
  * cleanup undoes the folio (migrate_folio_undo_src/_dst) and it is put back.
  *
- * Simplified: one anonymous folio per call (no batch of several folios, no split of large folios:
- * try_split_folio), the folio is named by the page it maps at the op's address (a PFN walker's
- * choice), anon_vmas are never freed (no folio_get_anon_vma reference), returns 0 or the number
+ * Simplified: one folio per call (no batch of several folios, no split of large folios:
+ * try_split_folio; no hugetlb, no swap cache, no file THPs), the folio is named by the page it maps
+ * at the op's address or, for a shmem VMA, the page-cache folio there (a PFN walker's choice); the
+ * freeze, the i_pages store and the unfreeze are one step under an implicit xa_lock; anon_vmas are never freed (no folio_get_anon_vma reference), returns 0 or the number
  * of folios not migrated (1), or -errno.
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
@@ -26,6 +28,7 @@ import { EBUSY, ENOENT, ENOMEM, PG_anon, PG_dirty, PG_uptodate, pfn_folio, pmd_i
 import {
   folio_alloc,
   folio_data,
+  folio_get,
   folio_mapcount,
   folio_mapped,
   folio_put,
@@ -37,7 +40,8 @@ import {
   folio_unlock,
   folio_write_data,
 } from '../../src/kernel/folio.js';
-import { F_FLAGS, F_INDEX, F_MAPPING, F_ORDER, kern } from '../../src/kernel/kernel.js';
+import { F_FLAGS, F_INDEX, F_MAPPING, F_ORDER, F_REF, kern } from '../../src/kernel/kernel.js';
+import { filemap_get_folio } from '../../src/kernel/filemap.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index } from '../../src/kernel/pgtable.js';
 import { vm_normal_folio } from './common.js';
@@ -75,14 +79,16 @@ export const migrate_pages = kproc(
       const K = kern(k);
       const vpn = K.vpn(l.vma, l.page);
       const v = pmdp_get(k.w, K, l.mm, pmd_index(vpn));
-      const f = pmd_trans_huge(v) ? pfn_folio(pmd_pfn(v)) : pmd_is_table(v) ? vm_normal_folio(k.w.get(K.pteSlot(pmd_table(v), pte_index(vpn)))) : -1;
-      if (f < 0 || !folio_test_anon(k.w, K, f) || !folio_try_get(k.w, K, f)) {
-        k.note(() => `migrate_pages: no anonymous folio mapped at vpn ${vpn}`);
+      const memfd = K.vma(l.vma).memfd;
+      let f = pmd_trans_huge(v) ? pfn_folio(pmd_pfn(v)) : pmd_is_table(v) ? vm_normal_folio(k.w.get(K.pteSlot(pmd_table(v), pte_index(vpn)))) : -1;
+      if (f < 0 && memfd >= 0) f = filemap_get_folio(k.w, K, memfd, K.linear_page_index(l.vma, vpn)); // a cached page not mapped
+      if (f < 0 || !folio_try_get(k.w, K, f)) {
+        k.note(() => `migrate_pages: no folio at vpn ${vpn}`);
         return k.ret(ENOENT);
       }
       l.f = f as FolioId;
       // isolate_migratepages_block: "Migration will fail if an anonymous page is pinned in memory"
-      if (folio_ref_count(k.w, K, f) - 1 > folio_mapcount(k.w, K, f)) {
+      if (folio_test_anon(k.w, K, f) && folio_ref_count(k.w, K, f) - 1 > folio_mapcount(k.w, K, f)) {
         k.note(() => `isolate_migratepages_block: folio ${f} has extra references (pinned?): not isolated`);
         folio_put(k, K, f);
         return k.ret(EBUSY);
@@ -131,16 +137,30 @@ export const migrate_pages = kproc(
     move: (k, l) => {
       const K = kern(k);
       const m = k.w;
-      // folio_migrate_mapping, anon without mapping: if (folio_ref_count(folio) != expected_count) return -EAGAIN
-      if (folio_ref_count(m, K, l.f) !== 1) {
-        k.note(() => `folio_migrate_mapping: folio ${l.f} refcount ${folio_ref_count(m, K, l.f)} != 1: -EAGAIN`);
+      // folio_migrate_mapping: anon without mapping, if (folio_ref_count(folio) != expected_count)
+      // return -EAGAIN; a page-cache folio is frozen at the isolation + cache references under
+      // the xa_lock (folio_ref_freeze fails → -EAGAIN), replaced in i_pages by dst (which takes the
+      // cache reference) and unfrozen to expected_count - nr (one step here)
+      // folio_mapping: NULL for anon and for a truncated page-cache folio (then as anon: 1)
+      const file = !folio_test_anon(m, K, l.f) && m.get(K.fSlot(l.f, F_MAPPING)) !== 0;
+      const expected = file ? 2 : 1;
+      if (folio_ref_count(m, K, l.f) !== expected) {
+        k.note(() => `folio_migrate_mapping: folio ${l.f} refcount ${folio_ref_count(m, K, l.f)} != ${expected}: -EAGAIN`);
         return ++l.pass < l.nr_pass ? 'move' : 'undo';
       }
-      // newfolio->index/mapping = folio's; folio_migrate_copy: folio_copy + folio_migrate_flags
+      const index = m.get(K.fSlot(l.f, F_INDEX));
       m.set(K.fSlot(l.dst, F_MAPPING), m.get(K.fSlot(l.f, F_MAPPING)));
-      m.set(K.fSlot(l.dst, F_INDEX), m.get(K.fSlot(l.f, F_INDEX)));
+      m.set(K.fSlot(l.dst, F_INDEX), index);
+      if (file) {
+        m.set(K.pcSlot(m.get(K.fSlot(l.f, F_MAPPING)) - 1, index), l.dst + 1); // xas_store(&xas, newfolio)
+        folio_get(m, K, l.dst); // folio_ref_add(newfolio, nr): the cache reference
+        m.set(K.fSlot(l.f, F_REF), expected - 1); // folio_ref_unfreeze(folio, expected_count - nr)
+      }
+      // folio_migrate_copy: folio_copy + folio_migrate_flags
       m.set(K.fSlot(l.dst, F_FLAGS), m.get(K.fSlot(l.dst, F_FLAGS)) | (m.get(K.fSlot(l.f, F_FLAGS)) & (PG_anon | PG_uptodate | PG_dirty)));
       folio_write_data(m, K, l.dst, folio_data(m, K, l.f));
+      // move_to_new_folio: "For pagecache folios, src->mapping must be cleared before src is freed"
+      if (file) m.set(K.fSlot(l.f, F_MAPPING), 0);
       k.note(() => `migrate_folio: folio ${l.f} copied to folio ${l.dst}`);
       if (!l.mapped) return 'done_dst';
       return k.call(remove_migration_ptes, { src: l.f, dst: l.dst }, 'done_dst');

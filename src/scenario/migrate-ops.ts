@@ -17,24 +17,25 @@ const Name = Schema.String.check(Schema.isMinLength(1));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
 const Value = Schema.Int.check(Schema.isBetween({ minimum: -1_000_000, maximum: 1_000_000 }));
 
-function anonVma(op: string, env: CompileEnv, name: string): VmaId {
+function migratableVma(op: string, env: CompileEnv, name: string): VmaId {
   const K = KERNEL.find(env.b);
   if (!K) throw new Error(`${op} needs a \`world\` section`);
   const v = env.names.vma.get(name) as VmaId;
-  if (K.vma(v).memfd >= 0) throw new Error(`${op}: VMA ${name} maps a memfd; only anonymous folios are migrated in this model`);
+  const memfd = K.vma(v).memfd;
+  if (memfd >= 0 && K.mapping(memfd).hugetlb) throw new Error(`${op}: VMA ${name} maps a hugetlb memfd; hugetlb migration is not modelled`);
   return v;
 }
 
 registerOp({
   name: 'migrate',
   doc:
-    'migrate_pages of the anonymous folio mapped at a page (as compaction, NUMA balancing or move_pages(2) would): isolate, ' +
+    'migrate_pages of the folio (anonymous, or shmem: mapped there or in the page cache) at a page (as compaction, NUMA balancing or move_pages(2) would): isolate, ' +
     'folio lock (mode async: trylock only), try_to_migrate to migration entries, folio_migrate_mapping refcount check, copy, ' +
     'remove_migration_ptes; retried over the kernel passes (async: 10; sync: 3 async + 7 sync)',
   fields: { vma: Name, page: Page, mode: Schema.optional(Schema.Literals(['async', 'sync'])) },
   refs: { vma: 'vma' },
   compile: (a: { vma: string; page: number; mode?: 'async' | 'sync' }, env) => {
-    const v = anonVma('migrate', env, a.vma);
+    const v = migratableVma('migrate', env, a.vma);
     const mm = (KERNEL.find(env.b) as NonNullable<ReturnType<typeof KERNEL.find>>).vma(v).mm;
     return { op: 'call', call: bind(migrate_pages, { mm, vma: v, page: a.page, mode: a.mode === 'sync' ? MIGRATE_SYNC : MIGRATE_ASYNC }) };
   },

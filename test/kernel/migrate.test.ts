@@ -145,3 +145,35 @@ describe("khugepaged's scan meets a migration entry", () => {
     expect(d.findings).toEqual([]);
   });
 });
+
+describe('a shmem folio migrates through i_mmap and the page cache', () => {
+  const m = model('mm-migrate-shmem', 'default');
+
+  it('try_to_migrate under i_mmap_rwsem, the page cache slot moves to the new folio, the load waits on the entry and reads the new folio', () => {
+    const r = directed(m, [
+      ['cpu', 'check_read:access'],
+      ['kcompactd', 'migrate_pages:move'],
+      ['cpu', null],
+      ['kcompactd', null],
+      ['cpu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const n = notes(r.events);
+    const rmap = r.events.findIndex((e) => e.k === 'lock' && e.t === 'kcompactd' && e.op === 'acquire' && e.lock === 'shm.i_mmap_rwsem');
+    expect(rmap).toBeGreaterThan(0);
+    expect(n).toContain('kcompactd: try_to_migrate_one: vpn 0 of folio 0 → migration entry');
+    expect(n).toContain('cpu: migration_entry_wait: vpn 0 is a migration entry of folio 0: wait for its unlock');
+    expect(n).toContain('cpu: load 4 from vpn 0: folio 1');
+    expect(n).toContain('cpu: check_read: vpn 0 holds 4 as expected');
+    expect(n).toContain('kcompactd: folio 0 freed');
+    expect(r.w.get(r.K.pcSlot(0, 0))).toBe(2); // i_pages[0] = folio 1
+  });
+
+  it('DFS completes without a verdict, also against a hole punch', () => {
+    for (const name of ['mm-migrate-shmem', 'mm-migrate-shmem-vs-punch']) {
+      const d = dfsOf(model(name, 'default'));
+      expect(d.complete).toBe(true);
+      expect(d.findings).toEqual([]);
+    }
+  }, 60_000);
+});
