@@ -169,6 +169,24 @@ describe('a shmem folio migrates through i_mmap and the page cache', () => {
     expect(r.w.get(r.K.pcSlot(0, 0))).toBe(2); // i_pages[0] = folio 1
   });
 
+  it('a hole punch clears the migration entry, then waits for the folio lock; its reference fails folio_migrate_mapping, and the punched folio is freed', () => {
+    const p = model('mm-migrate-shmem-vs-punch', 'default');
+    const r = directed(p, [
+      ['kcompactd', 'migrate_pages:move'],
+      ['qemu', null],
+      ['kcompactd', null],
+      ['qemu', null],
+    ]);
+    expect(r.verdict).toBeNull();
+    const n = notes(r.events);
+    expect(n).toContain('qemu: zap_nonpresent_ptes: vpn 0 migration entry cleared');
+    expect(n).toContain('kcompactd: folio_migrate_mapping: folio 0 refcount 3 != 2: -EAGAIN');
+    expect(n).toContain('kcompactd: migrate_pages: folio 0 not migrated: put back');
+    expect(rets(r.events, 'migrate_pages')).toEqual([1]);
+    expect(n.filter((x) => x === 'kcompactd: folio 0 freed' || x === 'qemu: folio 0 freed').length).toBe(1);
+    expect(r.w.get(r.K.pcSlot(0, 0))).toBe(0); // the hole
+  });
+
   it('DFS completes without a verdict, also against a hole punch', () => {
     for (const name of ['mm-migrate-shmem', 'mm-migrate-shmem-vs-punch']) {
       const d = dfsOf(model(name, 'default'));
