@@ -104,6 +104,7 @@ function one(w: World, tid: number): boolean {
     if (pc === undefined) throw new Error(`${f.proc.name}: step ${f.proc.labels[f.pc]} jumps to unknown label ${r}`);
     const forward = pc > f.pc;
     f.pc = pc;
+    if (!forward) w.backJumps++;
     return forward && !isProgressLabel(r);
   }
   if (r === JUMPED && t.frames.length === 0) {
@@ -115,7 +116,11 @@ function one(w: World, tid: number): boolean {
   // reaches is a progress label.
   const fs = t.frames;
   const g = fs[fs.length - 1];
-  if (g === undefined || r !== JUMPED || (fs.length > depth && f.pc <= pc0)) return false;
+  if (g === undefined || r !== JUMPED) return false;
+  if (fs.length > depth && f.pc <= pc0) {
+    w.backJumps++;
+    return false;
+  }
   return !isProgressLabel(g.proc.labels[g.pc] as string);
 }
 
