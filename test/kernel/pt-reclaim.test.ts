@@ -132,14 +132,14 @@ describe('khugepaged collapse vs PT reclaim under the per-VMA lock', () => {
   it('fixed: vma_start_write first; MADV_DONTNEED is refused the VMA lock, waits on mmap_lock and zaps the huge pmd', () => {
     const r = directed(model(NAME, 'fixed'), [
       ['khugepaged', 'collapse_huge_page:check_pmd'],
-      ['cpu', 'madvise_dontneed:lock'],
+      ['cpu', 'madvise_dontneed:mmap_fallback'],
       ['khugepaged', null],
       ['cpu', null],
     ]);
     expect(r.verdict).toBeNull();
-    expect(notes(r.events)).toContain('cpu: madvise_lock: lock_vma_under_rcu failed, mmap_read_lock');
+    expect(notes(r.events)).toContain('cpu: madvise: try_vma_read_lock: vma_start_read: write-locked (vm_lock_seq == mm_lock_seq), mmap_read_lock');
     expect(notes(r.events)).toContain('khugepaged: collapse_huge_page: SCAN_SUCCEED');
-    expect(at(r.events, 'cpu', /__unmap_hugepage_range: vpn 0 unmapped/)).toBeGreaterThan(0);
+    expect(at(r.events, 'cpu', /zap_huge_pmd: pmd 0 THP folio \d+ unmapped/)).toBeGreaterThan(0);
   });
 
   it('v6.17-rc1: DFS finds the invariant and the witness replays; v6.16 and fixed complete clean', () => {
