@@ -8,6 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { World } from '../src/engine/world.js';
 import { dfs } from '../src/explore/dfs.js';
 import { buildModel } from '../src/scenario/build.js';
@@ -24,9 +25,10 @@ interface Figures {
   verdicts: string;
 }
 
-function scenario(faulting: number): string {
+/** The scaled scenario with `faulting` extra threads (variants rfc-v2 and khugepaged-mmap-read). */
+export function scenario(faulting: number): string {
   const actors = Array.from({ length: faulting }, (_, i) => `  - name: fault${i}\n    mm: P\n    ops:\n      - { op: read, vma: src, page: ${1 + (i % 3)} }\n`).join('');
-  return `name: remap-vs-khugepaged-${faulting}\ndescription: bench\nworld:\n  mms:\n    P:\n      vmas:\n        src: { pages: 4, populated: [0] }\n        dst: { pages: 4, uffd: [missing] }\nactors:\n  - name: mover\n    mm: P\n    ops:\n      - { op: uffdio_remap, dst: dst, src: src, pages: 1 }\n  - name: khugepaged\n    mm: P\n    ops:\n      - { op: khugepaged_anon, vma: src }\n${actors}variants:\n  rfc-v2: { expect: [], complete: true }\n`;
+  return `name: remap-vs-khugepaged-${faulting}\ndescription: bench\nworld:\n  mms:\n    P:\n      vmas:\n        src: { pages: 4, populated: [0] }\n        dst: { pages: 4, uffd: [missing] }\nactors:\n  - name: mover\n    mm: P\n    ops:\n      - { op: uffdio_remap, dst: dst, src: src, pages: 1 }\n  - name: khugepaged\n    mm: P\n    ops:\n      - { op: khugepaged_anon, vma: src }\n${actors}variants:\n  rfc-v2: { expect: [], complete: true }\n  khugepaged-mmap-read: { switches: { khugepaged_anon_mmap_read: true }, expect: [bug, invariant] }\n`;
 }
 
 function measure(faulting: number): Figures {
@@ -63,7 +65,7 @@ function main(): void {
     console.log(`| ${n} | ${bcol}${r.states} | ${r.transitions} | ${r.complete ? 'yes' : 'NO'} | ${r.cpu.toFixed(2)} | ${prev ? (r.states / prev).toFixed(1) : '-'} | ${r.verdicts} |`);
     prev = r.states;
   }
-  console.log('\nSpin: not run (no Promela model in this bench yet).');
+  console.log('\nSpin beside these figures: `node dist/bench/spin.js` (bench/promela/remap-vs-khugepaged.pml).');
 }
 
-main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: engine throughput on dining philosophers 3..5 (steps/s and executions/s per
- * strategy, DFS distinct states/s, bytes per visited state) and the speed-up of 2 workers over 1.
+ * strategy, DFS distinct states/s, bytes per visited state), the speed-up of 2 workers over 1, and
+ * mmsim's DFS beside Spin on the scaled remap-vs-khugepaged race (./spin.ts; skipped without spin/gcc).
  * Figures are medians of a few rounds in one process; compare ratios within one run on a noisy machine.
  */
 import { spawnSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import { limitsBench } from './limits.js';
 import { mmBench } from './mm.js';
 import { parallelBench } from './parallel.js';
+import { spinBench } from './spin.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1));
@@ -118,6 +120,7 @@ async function main() {
   await parallelBench();
   await mmBench();
   limitsBench();
+  spinBench();
 }
 
 main().catch((e) => {

@@ -1,16 +1,17 @@
 /**
  * The page-fault core (mm/memory.c): handle_mm_fault → handle_pte_fault, which sends a missing PTE
- * to do_anonymous_page (anon-fault.ts) or do_fault (file-fault.ts), a write to a read-only PTE to
+ * to do_anonymous_page (anon-fault.ts) or do_fault (file-fault.ts), a swap PTE to do_swap_page (swap-in.ts), a write to a read-only PTE to
  * do_wp_page (wp-fault.ts), and a hugetlb VMA to hugetlb_fault (hugetlb.ts). Callers hold mmap_lock
  * for read; a VM_FAULT_RETRY result means the handler released it (FAULT_FLAG_ALLOW_RETRY). Not
- * modelled: swap-in (do_swap_page; its migration-entry branch is: migration_entry_wait, return 0),
+ * modelled: fault-around. A migration entry goes to migration_entry_wait (migrate-entry.ts), then 0,
+ * as do_swap_page's migration-entry branch.
  * fault-around. create_huge_pmd on an empty pmd: an anonymous VM_HUGEPAGE VMA goes to
  * do_huge_pmd_anonymous_page (thp-fault.ts); any other VMA falls back to PTEs (no file THP faults).
  * A fault on a huge pmd goes to huge_pmd_set_accessed or wp_huge_pmd (huge-fault.ts); after
  * VM_FAULT_FALLBACK (the pmd was split) it continues at PTE level, as __handle_mm_fault does.
  */
 import { BLOCKED } from '../../src/engine/proc.js';
-import { FAULT_FLAG_WRITE, is_migration_entry, is_pmd_migration_entry, pmd_none, pmd_table, pmd_trans_huge, pte_mkdirty, pte_none, pte_present, pte_write, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
+import { FAULT_FLAG_WRITE, is_migration_entry, is_pmd_migration_entry, is_swap_pte, pmd_none, pmd_table, pmd_trans_huge, pte_mkdirty, pte_none, pte_present, pte_write, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
@@ -21,6 +22,7 @@ import { huge_pmd_set_accessed, wp_huge_pmd } from './huge-fault.js';
 import { do_huge_pmd_anonymous_page, thp_vma_allowable } from './thp-fault.js';
 import { do_wp_page } from './wp-fault.js';
 import { migration_entry_wait, pmd_migration_entry_wait } from './migrate-entry.js';
+import { do_swap_page } from './swap-in.js';
 import { type MmId, type VmaId, NO_TABLE } from '../../src/kernel/ids.js';
 
 /** handle_mm_fault(vma, address, flags): args [mm, vma, vpn, flags]; returns vm_fault_t. */
@@ -67,10 +69,14 @@ export const handle_mm_fault = kproc(
         pte_unmap(k, K);
         return 'missing';
       }
+      if (is_swap_pte(l.orig)) {
+        pte_unmap(k, K);
+        return k.call(do_swap_page, { mm: l.mm, vma: l.vma, vpn: l.vpn, orig: l.orig, flags: l.flags }, 'done');
+      }
       if (!pte_present(l.orig)) {
         pte_unmap(k, K);
         if (is_migration_entry(l.orig)) return k.call(migration_entry_wait, { mm: l.mm, vpn: l.vpn }, 'done'); // do_swap_page
-        k.note(() => `handle_pte_fault: swap/migration entry at ${l.vpn} (do_swap_page not modelled), retry`);
+        k.note(() => `handle_pte_fault: marker at ${l.vpn} (not modelled), retry`);
         return k.ret(0);
       }
       return 'lock';

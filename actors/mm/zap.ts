@@ -21,7 +21,8 @@ import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { is_huge_zero_pmd, is_migration_entry, is_pmd_migration_entry, pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
 import { folio_put, folio_remove_rmap, folio_set_flag, folio_test_anon } from '../../src/kernel/folio.js';
-import { PG_dirty } from '../../src/kernel/defs.js';
+import { is_swap_pte, PG_dirty } from '../../src/kernel/defs.js';
+import { swap_free, swapOf, swp_offset } from '../../src/kernel/swap.js';
 import { pte_dirty } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
@@ -134,6 +135,7 @@ export const zap_page_range = kproc(
       } // keep COWed pages
       const old = ptep_get_and_clear(k, K, l.t, pte_index(l.vpn));
       if (is_migration_entry(old)) k.note(() => `zap_nonpresent_ptes: vpn ${l.vpn} migration entry cleared`);
+      if (is_swap_pte(old)) swap_free(k, swapOf(k), swp_offset(old)); // free_swap_and_cache (the swap-cache folio stays)
       l.f = vm_normal_folio(old);
       if (l.f < 0) return 'next_pte';
       if (pte_dirty(old)) folio_set_flag(k.w, K, l.f, PG_dirty);

@@ -7,7 +7,7 @@
  * takes no PTL) is caught by the recheck after the clear, which puts the PTE back.
  *
  * Variant switch move_no_pin_recheck: remove that post-clear recheck (a planted regression).
- * Simplified: get_swap_device always succeeds and there is no swap cache.
+ * Simplified: get_swap_device always succeeds.
  */
 import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
@@ -18,8 +18,10 @@ import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, ptep_get, ptep_get_and_clear, set_pte_at } from '../../src/kernel/pgtable.js';
 import { first_of, folio_move_anon_rmap, folio_test_large, moved_pte, pmdText, second_of } from './common.js';
 import type { FolioId, MmId, TableId, VmaId } from '../../src/kernel/ids.js';
+import { folio_swap, folio_test_swapcache, SWAP_HAS_CACHE, swap_map, swapOf, swp_offset } from '../../src/kernel/swap.js';
 
 const NO_PIN_RECHECK = 'move_no_pin_recheck';
+const SWAPCACHE_RACE = 'uffd_move_swapcache_race';
 export const RECHECK_DST_PMD = 'uffd_move_recheck_dst_pmd';
 
 /** The double_pt_lock / double_pt_unlock / is_pte_pages_stable steps shared by the three movers. */
@@ -98,12 +100,28 @@ export const move_present_pte = kproc(
   },
 );
 
-/** move_swap_pte: args [mm, dst vpn, src vpn, dst table, src table, orig dst, orig src, dst pmdval]. */
+/**
+ * move_swap_pte: args [mm, dst vma, dst vpn, src vpn, dst table, src table, orig dst, orig src, dst
+ * pmdval, swap-cache folio or -1 (locked by the caller)]. With uffd_move_swapcache (c50f8e6053b0) a
+ * swap-cache folio's anon rmap and index follow the PTE to dst. With uffd_move_swapcache_race
+ * ("mm: userfaultfd: fix race of userfaultfd_move and swap cache", 0ea148a79919, v6.16; Fixes:
+ * adef440691ba): first -EAGAIN if the folio left the swap cache or now caches another entry, and
+ * when no folio was found, -EAGAIN if SWAP_HAS_CACHE is set under the PTLs (a folio swapped in and
+ * out again with the same entry while the lookup was stale).
+ */
 export const move_swap_pte = kproc(
   'move_swap_pte',
   'mm/userfaultfd.c: move_swap_pte',
-  (a: { mm: MmId; da: number; sa: number; dt: TableId; st: TableId; odst: number; osrc: number; dval: number }) => ({ mm: a.mm, da: a.da, sa: a.sa, dt: a.dt, st: a.st, odst: a.odst, osrc: a.osrc, dval: a.dval, err: 0 }),
+  (a: { mm: MmId; dvma: VmaId; da: number; sa: number; dt: TableId; st: TableId; odst: number; osrc: number; dval: number; f: FolioId }) => ({ mm: a.mm, dvma: a.dvma, da: a.da, sa: a.sa, dt: a.dt, st: a.st, odst: a.odst, osrc: a.osrc, dval: a.dval, f: a.f, err: 0 }),
   {
+    // check if the folio still belongs to the target swap entry after acquiring the lock
+    check: (k, l) => {
+      if (l.f < 0 || !k.sw(SWAPCACHE_RACE)) return 'lock1';
+      const K = kern(k);
+      if (folio_test_swapcache(k.w, K, l.f) && folio_swap(k.w, swapOf(k), l.f) === swp_offset(l.osrc)) return 'lock1';
+      k.note(() => `move_swap_pte: folio ${l.f} is no longer the swap-cache folio of slot ${swp_offset(l.osrc)}: -EAGAIN`);
+      return k.ret(EAGAIN);
+    },
     ...dptl,
     stable: (k, l) => {
       if (!is_pte_pages_stable(k, l)) {
@@ -111,7 +129,16 @@ export const move_swap_pte = kproc(
         return 'unlock1';
       }
       const K = kern(k);
+      if (l.f >= 0) {
+        // the src_folio resides in the swapcache: update its index and mapping to dst_vma
+        folio_move_anon_rmap(k.w, K, l.f, l.dvma, l.da);
+      } else if (k.sw(SWAPCACHE_RACE) && swap_map(k.w, swapOf(k), swp_offset(l.osrc)) & SWAP_HAS_CACHE) {
+        k.note(() => `move_swap_pte: slot ${swp_offset(l.osrc)} has SWAP_HAS_CACHE under the PTLs: -EAGAIN`);
+        l.err = EAGAIN;
+        return 'unlock1';
+      }
       set_pte_at(k, K, l.dt, pte_index(l.da), ptep_get_and_clear(k, K, l.st, pte_index(l.sa)));
+      k.note(() => `move_swap_pte: swap entry (slot ${swp_offset(l.osrc)}) moved to dst vpn ${l.da}${l.f >= 0 ? ` with swap-cache folio ${l.f}` : ''}`);
       return 'unlock1';
     },
   },

@@ -7,6 +7,12 @@
  * its anon_vma (dropping the maps to sleep), and hands the PTE to move_present_pte, move_swap_pte
  * or move_zeropage_pte (move-pte-movers.ts).
  *
+ * With switch uffd_move_swapcache ("mm: fix kernel BUG when userfaultfd_move encounters swapcache",
+ * c50f8e6053b0, v6.14; Fixes: adef440691ba) a swap source PTE is looked up in the swap cache: a
+ * cached folio is locked (trylock, else drop the maps, folio_lock, retry) and handed to
+ * move_swap_pte, which moves its anon rmap and index with the PTE; off (v6.8..v6.13) the swap PTE
+ * alone is moved.
+ *
  * Simplified: split_folio is not modelled (a large source folio fails the move with -EBUSY).
  */
 import type { Ctx } from '../../src/engine/ctx.js';
@@ -39,8 +45,10 @@ import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start 
 import { anon_vma_lock, folio_get_anon_vma, folio_test_large, pmdText, pteText, UFFDIO_MODE_ALLOW_SRC_HOLES } from './common.js';
 import { move_present_pte, move_swap_pte, move_zeropage_pte, RECHECK_DST_PMD } from './move-pte-movers.js';
 import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
+import { swap_cache_get_folio, swapOf, swp_offset } from '../../src/kernel/swap.js';
 
 const V6_9 = 'uffd_move_v6_9';
+const SWAPCACHE = 'uffd_move_swapcache';
 
 /** move_pages_pte: args [mm, dst vma, src vma, dst vpn, src vpn, mode]; 0 or -errno. */
 export const move_pages_pte = kproc(
@@ -197,9 +205,27 @@ export const move_pages_pte = kproc(
       }
       if (!is_swap_pte(l.osrc)) return fail(k, l, EFAULT, 'out', `src PTE is ${pteText(l.osrc)}`);
       if (!(l.osrc & _PAGE_SWP_EXCLUSIVE)) return fail(k, l, EBUSY, 'out', 'swap entry not exclusive');
-      return k.call(move_swap_pte, { mm: l.mm, da: l.da, sa: l.sa, dt: l.dt, st: l.st, odst: l.odst, osrc: l.osrc, dval: l.dval }, 'result');
+      // c50f8e6053b0: verify the existence of the swapcache (get_swap_device succeeds here)
+      if (k.sw(SWAPCACHE) && l.f < 0) return 'swapcache';
+      return 'move_swap';
     },
     migration_waited: (k, l) => fail(k, l, EAGAIN, 'out', 'src PTE was a migration entry: migration_entry_wait, then -EAGAIN'),
+    swapcache: (k, l) => {
+      const K = kern(k);
+      const f = swap_cache_get_folio(k.w, K, swapOf(k), swp_offset(l.osrc)); // filemap_get_folio(swap_address_space(entry), ...)
+      if (f < 0) return 'move_swap';
+      if (folio_test_large(k.w, K, f)) {
+        folio_put(k, K, f);
+        return fail(k, l, EBUSY, 'out', `swap-cache folio ${f} is large`);
+      }
+      l.f = f;
+      l.fpte = l.osrc;
+      l.locked = folio_trylock(k, K, f) ? 1 : 0;
+      k.note(() => `move_pages_pte: swap entry (slot ${swp_offset(l.osrc)}) has folio ${f} in the swap cache${l.locked ? '' : ': trylock failed, sleep on the folio lock and retry'}`);
+      return l.locked ? 'move_swap' : 'unmap_for_folio';
+    },
+    move_swap: (k, l) =>
+      k.call(move_swap_pte, { mm: l.mm, dvma: l.dvma, da: l.da, sa: l.sa, dt: l.dt, st: l.st, odst: l.odst, osrc: l.osrc, dval: l.dval, f: l.f }, 'result'),
     result: (k, l) => {
       l.err = k.rv;
       return 'out';

@@ -104,6 +104,10 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
       const target = { file: sc.file, variant, params: ps, model, expected: v.expect, mustComplete: v.complete === true };
       r = await explore(target, o, runner.run, progress$);
       r.startupMs = poolStartMs + built;
+      if (model.reduction) {
+        r.warnings = [...model.reduction.warnings];
+        for (const w of r.warnings) process.stderr.write(`mmsim: ${shown(sc.file)} / ${variant}: warning: ${w}\n`);
+      }
     } catch (e) {
       // A model that throws or a task past its time limit fails its own variant, not the others.
       if (e instanceof UsageError) throw e;

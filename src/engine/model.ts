@@ -6,6 +6,7 @@ import type { LockId } from '../locks/ids.js';
 import { Layout } from './layout.js';
 import type { NoArgs, Proc } from './proc.js';
 import { LOCK_FIELDS, type LockDef, type LockKind, THREAD_FIELDS } from '../locks/space.js';
+import type { Reduction } from './state-key.js';
 import type { World } from './world.js';
 import type { Protocol } from '../../machines/protocol.js';
 import { ACTOR_FIELDS, FENCE_FIELDS } from './mailbox-layout.js';
@@ -49,6 +50,8 @@ export interface Model {
   /** Fence names (index = fence id) and the base of their records; -1 when none. */
   readonly fences: readonly string[];
   readonly fenceBase: number;
+  /** The scenario's `view:` or `symmetric:` reduction of the state key (./state-key.ts), if any. */
+  readonly reduction?: Reduction;
 }
 
 /**

@@ -83,6 +83,13 @@ function hashThread(t: ThreadState, seed: number): void {
   laneB = b;
 }
 
+/** One thread's two lanes hashed from `seed` (uncached): the state keys of ./state-key.ts. */
+export function threadLanes(t: ThreadState, seed: number, out: Uint32Array): void {
+  hashThread(t, seed);
+  out[0] = laneA;
+  out[1] = laneB;
+}
+
 /** The 64-bit fingerprint of memory plus threads, as two unsigned 32-bit lanes. */
 export function fingerprint(m: Memory, threads: readonly ThreadState[], out: Uint32Array): void {
   let a = m.h0;

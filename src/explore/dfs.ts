@@ -7,7 +7,8 @@
  */
 import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
-import { fingerprint, type World } from '../engine/world.js';
+import { reduces, stateKeyOf } from '../engine/state-key.js';
+import type { World } from '../engine/world.js';
 import { BoundedOrder } from './bounded-order.js';
 import { livelockAt, livelockMessage } from './livelock.js';
 import { NO_SLEEP, type Node, PlainOrder, type SearchOrder, SKIP, SKIP_CUT, type SleepSet, type VisitedSet } from './order.js';
@@ -71,11 +72,14 @@ export interface DfsResult {
   stoppedBy: 'signal' | 'max-memory' | 'budget' | 'max-states' | 'max-steps' | null;
 }
 
-/** The order `opts` asks for: bounded when a preemption bound is given, else POR unless turned off. */
+/**
+ * The order `opts` asks for: bounded when a preemption bound is given, else POR unless turned off
+ * or the scenario asks for symmetry (sleep sets are sets of concrete threads; plain DFS then).
+ */
 export function orderFor(w: World, opts: DfsOptions): SearchOrder {
   if (opts.order) return opts.order;
   if (Number.isFinite(opts.preemptions)) return new BoundedOrder(opts.preemptions);
-  if (opts.por !== false && w.nthreads <= 31) return new PorOrder(w.nthreads, w.mem.length + w.nthreads);
+  if (opts.por !== false && w.nthreads <= 31 && !w.model.reduction?.groups.length) return new PorOrder(w.nthreads, w.mem.length + w.nthreads);
   return new PlainOrder();
 }
 
@@ -98,7 +102,9 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const buf = new Int32Array(w.nthreads);
   const clockEvery = opts.clockEvery ?? 4096;
   const edges = opts.edges ?? null;
-  const cycles = w.nthreads <= 31;
+  // Under a view or symmetry a key names several states: a back edge is no concrete cycle.
+  const cycles = w.nthreads <= 31 && !reduces(w.model);
+  const keyOf = stateKeyOf(w.model);
   const stack: Node[] = [];
 
   /** Keep the first witness of each verdict code, stamped with the time it was found. */
@@ -151,7 +157,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
 
   /** The node for the state just reached, or null if there is nothing (more) to explore from it. */
   const expand = (last: number, preemptions: number, sleep: SleepSet, from: number): Node | null => {
-    fingerprint(w, w.threads, key);
+    keyOf(w, key);
     order.key(key, preemptions, last);
     const slot = from < 0 && opts.rootSlot !== undefined ? -1 : visited.put(key[0] as number, key[1] as number, sleep.mask);
     const at = slot >= 0 ? slot : from < 0 && opts.rootSlot !== undefined ? opts.rootSlot : ((visited as VisitedSet).lastSlot ?? -1);

@@ -7,7 +7,8 @@ import type { Subject } from 'rxjs';
 import type { Verdict, VerdictCode } from '../engine/events.js';
 import { enabled, step } from '../engine/exec.js';
 import type { Model } from '../engine/model.js';
-import { fingerprint, World } from '../engine/world.js';
+import { stateKeyOf } from '../engine/state-key.js';
+import { World } from '../engine/world.js';
 import { LockGraph } from '../locks/lockdep.js';
 import { formatCycle } from '../locks/splat.js';
 import { parallelDfs } from './parallel-dfs.js';
@@ -139,6 +140,8 @@ export interface ExploreResult {
   parallel?: string;
   /** Set when the exploration failed with an internal error (a model that throws, a task past its time limit). */
   internal?: string;
+  /** The scenario's `view:` or `symmetric:` reduction: what it means for these results (set by the CLI). */
+  warnings?: string[];
 }
 
 export interface Progress {
@@ -406,12 +409,13 @@ export function frontier(model: Model, split: number, maxSteps: number, states: 
   const initial = w.snapshot();
   const buf = new Int32Array(w.nthreads);
   const fp = new Uint32Array(2);
+  const keyOf = stateKeyOf(model);
   const visit = (prefix: number[]): void => {
     w.restore(initial);
     w.steps = 0;
     let used = 0;
     for (;;) {
-      fingerprint(w, w.threads, fp);
+      keyOf(w, fp);
       states.add(fp[0] as number, fp[1] as number);
       const n = enabled(w, buf);
       if (n === 0 || w.steps >= maxSteps) return void out.push(prefix);

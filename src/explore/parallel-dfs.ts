@@ -24,7 +24,8 @@
  */
 import { enabled, step } from '../engine/exec.js';
 import type { Model } from '../engine/model.js';
-import { fingerprint, World } from '../engine/world.js';
+import { stateKeyOf } from '../engine/state-key.js';
+import { World } from '../engine/world.js';
 import { LockGraph } from '../locks/lockdep.js';
 import type { ExploreOptions, Runner } from './explore.js';
 import { SharedVisitedSet } from './shared-visited.js';
@@ -55,6 +56,7 @@ function splitTree(model: Model, split: number, maxSteps: number, set: SharedVis
   const initial = w.snapshot();
   const buf = new Int32Array(w.nthreads);
   const key = new Uint32Array(2);
+  const keyOf = stateKeyOf(model);
   let stop: string | null = null;
   let backJumps = 0;
   const visit = (prefix: number[], from: number): void => {
@@ -66,7 +68,7 @@ function splitTree(model: Model, split: number, maxSteps: number, set: SharedVis
     let fresh = prefix.length === 0;
     for (;;) {
       if (fresh) {
-        fingerprint(w, w.threads, key);
+        keyOf(w, key);
         const old = set.put(key[0] as number, key[1] as number, 0);
         const slot = old >= 0 ? old : set.lastSlot;
         if (at >= 0) log.add(at, slot);

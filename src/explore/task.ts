@@ -7,7 +7,8 @@ import { enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import type { Model } from '../engine/model.js';
 import type { Proc } from '../engine/proc.js';
-import { fingerprint, World } from '../engine/world.js';
+import { stateKeyOf } from '../engine/state-key.js';
+import { World } from '../engine/world.js';
 import { type Edge, LockGraph, type RuleViolation } from '../locks/lockdep.js';
 import { type DfsResult, dfs } from './dfs.js';
 import { PlainOrder } from './order.js';
@@ -236,13 +237,14 @@ function runRuns(w: World, task: Task, t0: number): TaskResult {
   const findings: TaskFinding[] = [];
   const visited = new FingerprintSet();
   const fp = new Uint32Array(2);
+  const keyOf = stateKeyOf(w.model);
   let runs = 0;
   let steps = 0;
   let complete = true;
   let stoppedBy: TaskStop | null = null;
   const cap = task.stateCap ?? 1 << 22;
   const observe = task.coverage ? () => {
-    fingerprint(w, w.threads, fp);
+    keyOf(w, fp);
     if (visited.size < cap) visited.add(fp[0] as number, fp[1] as number);
   } : null;
   for (let run = task.runStart; run < task.runStart + task.runCount; run++) {

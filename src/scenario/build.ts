@@ -9,6 +9,7 @@ import type { Scenario } from './load.js';
 import type { CompileEnv, RefKind } from './ops.js';
 import { buildWorld } from './world.js';
 import { ProtocolSpecError, scenarioProtocols } from './protocols.js';
+import { withReduction } from './reduction.js';
 
 const KINDS: Record<string, LockKind> = {
   spinlock: LockKind.Spin,
@@ -90,5 +91,5 @@ export function buildModel(sc: Scenario, variant: string): Model {
     const tid = b.thread(a.name, compileScript(a.name, ops, kinds()));
     if (protocol) b.protocol(tid, protocol);
   });
-  return b.build();
+  return withReduction(b.build(), spec);
 }

@@ -26,6 +26,7 @@ import './msg-ops.js';
 import './udmabuf-ops.js';
 import './pipeline-ops.js';
 import './test-ops.js';
+import './swap-ops.js';
 
 export { type DecodedOp, decodeOps } from './decode-ops.js';
 
@@ -121,8 +122,11 @@ export function scenarioWarnings(sc: Scenario, maxBytes = DEFAULT_MAX_FILE_BYTES
   const read = readYaml(decodeBytes(readBounded(sc.file, maxBytes), sc.file), sc.file);
   const bySwitches = new Map(Object.values(sc.spec.variants).map((v) => [switchKey(v.switches), v.switches ?? {}] as const));
   const expanded = [...new Set([...bySwitches.values()].map((sw) => expand(sc.spec, sw)))];
-  return semanticChecks(expanded)
-    .warnings.map((p) => ({ ...p, ...read.locate(p.path) }))
+  const reductions: Problem[] = [];
+  if (sc.spec.view) reductions.push({ path: 'view', message: "an abstraction that may hide bugs: only the parts of the state it names are hashed, and a complete search is complete with respect to the view" });
+  if (sc.spec.symmetric) reductions.push({ path: 'symmetric', message: 'states that differ only by renaming interchangeable actors are explored once; DFS runs without POR and without livelock detection' });
+  return [...semanticChecks(expanded).warnings, ...reductions]
+    .map((p) => ({ ...p, ...read.locate(p.path) }))
     .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 

@@ -106,6 +106,16 @@ export const GenerateSpec = Schema.Struct({
   n: PositiveInt(12),
 });
 
+/** One part of the state a `view:` hashes: a region, a field or record of one, a lock, an actor's stack. */
+export const ViewEntry = Schema.String.check(
+  Schema.isPattern(/^(actors(\.pc)?|actor:[^\s:]+?(\.pc)?|lock:\S+|[A-Za-z_][\w.-]*(\[\d+\])?(\.[A-Za-z_]\w*)?)$/, {
+    expected: 'a region (`folio`), a field of every record (`folio.refcount`), a record (`pgtable[0]`), `lock:NAME`, `actors`, `actors.pc`, `actor:NAME` or `actor:NAME.pc`',
+  }),
+);
+
+/** Groups of interchangeable actors: one group as a list of names, several as a list of lists, or `auto`. */
+export const SymmetricSpec = Schema.Union([Schema.Literal('auto'), Schema.Array(Name).check(Schema.isMinLength(2)), Schema.Array(Schema.Array(Name).check(Schema.isMinLength(2)))]);
+
 /** A scenario file, as a whole. */
 export const ScenarioSpec = Schema.Struct({
   name: PrintableName,
@@ -125,6 +135,14 @@ export const ScenarioSpec = Schema.Struct({
   actors: Schema.optional(Schema.Array(ActorSpec).check(Schema.isMaxLength(16)).annotate({ description: 'the threads and agents, each a list of operations' })),
   variants: Schema.Record(PrintableName, VariantSpec).annotate({ description: 'named variants (switch settings) and the verdicts each must find' }),
   explore: Schema.optional(ExploreSpec),
+  /** Hash only these parts of the state (like TLC's VIEW): an abstraction that may hide bugs. */
+  view: Schema.optional(
+    Schema.Array(ViewEntry).check(Schema.isMinLength(1), Schema.isMaxLength(200)).annotate({ description: "hash only these parts of the state (like TLC's VIEW): an abstraction that may hide bugs; `complete` then means complete with respect to the view" }),
+  ),
+  /** Actors that run the same operations on the same objects: states that differ by renaming them are one. */
+  symmetric: Schema.optional(
+    SymmetricSpec.annotate({ description: 'interchangeable actors (the same operations with the same arguments): a list of names, a list of such lists, or `auto` (detected from the actors)' }),
+  ),
 });
 
 export type ScenarioSpec = typeof ScenarioSpec.Type;

@@ -22,6 +22,7 @@ import { MAX_MIRROR_PAGES } from '../kernel/kernel.js';
 import { MAX_UB_PAGES } from '../kernel/udmabuf.js';
 import type { RefKind } from './ops.js';
 import { buildUdmabufWorld } from './udmabuf-world.js';
+import { buildSwapWorld, SwapSpec } from './swap-world.js';
 import { ensureThpFaults } from '../../actors/mm/thp-deposit.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
@@ -95,6 +96,8 @@ export const WorldSpec = Schema.Struct({
   /** udmabufs a udmabuf_create operation exports (drivers/dma-buf/udmabuf.c). */
   udmabufs: Schema.optional(Schema.Record(Name, UdmabufSpec)),
   mms: Schema.optional(Schema.Record(Name, MmSpec)),
+  /** A swap device and pages that start swapped out (swap-world.ts). */
+  swap: Schema.optional(SwapSpec),
   /** Pool sizes (defaults fit the declared objects). */
   pools: Schema.optional(
     Schema.Struct({
@@ -174,6 +177,7 @@ export function kernelDesc(w: WorldSpec): KernelDesc {
 export function buildWorld(b: ModelBuilder, w: WorldSpec): Partial<Record<RefKind, Map<string, number>>> {
   const K = buildKernel(b, kernelDesc(w));
   buildUdmabufWorld(b, K, w);
+  if (w.swap) buildSwapWorld(b, K, w.swap);
   if (Object.values(w.mms ?? {}).some((mm) => Object.values(mm.vmas).some((v) => v.thp))) ensureThpFaults(b);
   return { vma: new Map(K.vmaNames), memfd: new Map(K.mappingNames), mm: new Map(K.mmNames) };
 }
