@@ -4,10 +4,29 @@
  * whole pmd. Anonymous: withdraw the deposited table, fill it with the sub-pages and populate the
  * pmd (the folio stays large, mapped by HPAGE_PMD_NR PTEs). File: just clear the pmd (the pages
  * refault). The huge zero pmd (__split_huge_zero_page_pmd): the withdrawn table gets a special
- * zero-page PTE per sub-page. Simplified: no freeze (migration entries), no soft-dirty / uffd-wp bits.
+ * zero-page PTE per sub-page. A pmd migration entry (anon) becomes a table of PTE migration entries;
+ * before 3a5a8d343e1c (switch split_pmd_gup_fast_race_fix) it is first pmdp_invalidate'd (arm64: it
+ * then looks present to lockless walkers until pmd_populate). Simplified: no freeze, no soft-dirty /
+ * uffd-wp bits.
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { _PAGE_SPECIAL, HPAGE_PMD_NR, is_huge_zero_pmd, is_pmd_migration_entry, mk_pte, pfn_folio, pmd_pfn, pmd_trans_huge, ZERO_PFN } from '../../src/kernel/defs.js';
+import {
+  _PAGE_DIRTY,
+  _PAGE_RW,
+  _PAGE_SPECIAL,
+  _PAGE_SWP_EXCLUSIVE,
+  HPAGE_PMD_NR,
+  is_huge_zero_pmd,
+  is_pmd_migration_entry,
+  mk_migration_pte,
+  mk_pte,
+  pfn_folio,
+  pmd_pfn,
+  pmd_trans_huge,
+  ZERO_PFN,
+} from '../../src/kernel/defs.js';
+import type { Ctx } from '../../src/engine/ctx.js';
+import { pmd_mkinvalid_migration } from '../mm/migrate-entry.js';
 import { folio_put, folio_remove_rmap } from '../../src/kernel/folio.js';
 import { F_MAPCOUNT, F_REF, kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
@@ -17,11 +36,35 @@ import { pmdText, vma_is_anonymous } from '../uffd/common.js';
 import { pgtable_trans_huge_withdraw } from './common.js';
 import { type MmId, type VmaId, NO_FOLIO } from '../../src/kernel/ids.js';
 
+/** "mm: fix race between __split_huge_pmd_locked() and GUP-fast" (3a5a8d343e1c, v6.10): no pmdp_invalidate of a migration pmd. */
+export const SPLIT_GUP_FAST_FIX = 'split_pmd_gup_fast_race_fix';
+
+/**
+ * The pmd_migration branch of __split_huge_pmd_locked (anon): withdraw the deposited table, one
+ * migration entry per sub-page (writable / readable-exclusive / readable, dirty as the pmd entry),
+ * pmd_populate; no reference or rmap changes (a migration entry holds neither).
+ */
+function splitMigrationPmd(k: Ctx, l: { mm: MmId; haddr: number; old: number }): 'unlock' {
+  const K = kern(k);
+  const m = k.w;
+  const pmd = pmd_index(l.haddr);
+  const t = pgtable_trans_huge_withdraw(k, l.mm, pmd);
+  if (t < 0) {
+    k.violated(`split_huge_pmd: migration pmd ${pmd} of an anonymous VMA has no deposited page table`);
+    return 'unlock';
+  }
+  const flags = l.old & (_PAGE_RW | _PAGE_SWP_EXCLUSIVE | _PAGE_DIRTY);
+  for (let i = 0; i < HPAGE_PMD_NR; i++) m.set(K.pteSlot(t, i), mk_migration_pte(pmd_pfn(l.old) + i, flags));
+  pmd_populate(m, K, l.mm, pmd, t);
+  k.note(() => `split_huge_pmd: migration pmd ${pmd} → table ${t} with ${HPAGE_PMD_NR} PTE migration entries`);
+  return 'unlock';
+}
+
 /** split_huge_pmd(vma, pmd, address): args [mm, vma, vpn]; returns 0. */
 export const split_huge_pmd = kproc(
   'split_huge_pmd',
   'mm/huge_memory.c: __split_huge_pmd → __split_huge_pmd_locked',
-  (a: { mm: MmId; vma: VmaId; address: number }) => ({ mm: a.mm, vma: a.vma, haddr: a.address - (a.address % HPAGE_PMD_NR), f: NO_FOLIO }),
+  (a: { mm: MmId; vma: VmaId; address: number }) => ({ mm: a.mm, vma: a.vma, haddr: a.address - (a.address % HPAGE_PMD_NR), f: NO_FOLIO, old: 0 }),
   {
     notify: (k, l) => k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.haddr, end: l.haddr + HPAGE_PMD_NR }, 'lock'),
     lock: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? 'split' : BLOCKED),
@@ -31,10 +74,16 @@ export const split_huge_pmd = kproc(
       const pmd = pmd_index(l.haddr);
       const v = pmdp_get(m, K, l.mm, pmd);
       // split_huge_pmd_locked: only a huge (or migration) pmd is split; a table means someone beat us
-      if (!pmd_trans_huge(v)) {
-        if (is_pmd_migration_entry(v)) k.note(() => 'split_huge_pmd: migration pmd (not modelled), left as is');
-        return 'unlock';
+      if (is_pmd_migration_entry(v) && vma_is_anonymous(K, l.vma)) {
+        l.old = v;
+        if (k.sw(SPLIT_GUP_FAST_FIX)) return splitMigrationPmd(k, l);
+        // v6.9: old_pmd = pmdp_invalidate(vma, haddr, pmd) before the pmd_migration test: on
+        // arm64, pmd_mkinvalid of a swap pmd makes pmd_present() true until pmd_populate
+        set_pmd(m, K, l.mm, pmd, pmd_mkinvalid_migration(v));
+        k.note(() => `__split_huge_pmd_locked: pmdp_invalidate of migration pmd ${pmd}`);
+        return 'split_migration';
       }
+      if (!pmd_trans_huge(v)) return 'unlock';
       const f = pfn_folio(pmd_pfn(v));
       if (!vma_is_anonymous(K, l.vma)) {
         // file THP: pmdp_huge_clear_flush + folio_remove_rmap_pmd + folio_put; the PTEs refault
@@ -63,6 +112,7 @@ export const split_huge_pmd = kproc(
       k.note(() => `split_huge_pmd: pmd ${pmd} ${pmdText(v)} → table ${t} with ${HPAGE_PMD_NR} PTEs of large folio ${f}`);
       return 'unlock';
     },
+    split_migration: (k, l) => splitMigrationPmd(k, l),
     unlock: (k, l) => (k.spin_unlock(kern(k).mm(l.mm).page_table_lock) ? 'put' : ENDED),
     put: (k, l) => {
       if (l.f >= 0) folio_put(k, kern(k), l.f);

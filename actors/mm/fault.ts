@@ -3,14 +3,15 @@
  * to do_anonymous_page (anon-fault.ts) or do_fault (file-fault.ts), a swap PTE to do_swap_page (swap-in.ts), a write to a read-only PTE to
  * do_wp_page (wp-fault.ts), and a hugetlb VMA to hugetlb_fault (hugetlb.ts). Callers hold mmap_lock
  * for read; a VM_FAULT_RETRY result means the handler released it (FAULT_FLAG_ALLOW_RETRY). Not
- * modelled: migration-entry waits (return 0 and let the caller retry),
+ * modelled: fault-around. A migration entry goes to migration_entry_wait (migrate-entry.ts), then 0,
+ * as do_swap_page's migration-entry branch.
  * fault-around. create_huge_pmd on an empty pmd: an anonymous VM_HUGEPAGE VMA goes to
  * do_huge_pmd_anonymous_page (thp-fault.ts); any other VMA falls back to PTEs (no file THP faults).
  * A fault on a huge pmd goes to huge_pmd_set_accessed or wp_huge_pmd (huge-fault.ts); after
  * VM_FAULT_FALLBACK (the pmd was split) it continues at PTE level, as __handle_mm_fault does.
  */
 import { BLOCKED } from '../../src/engine/proc.js';
-import { FAULT_FLAG_WRITE, is_pmd_migration_entry, is_swap_pte, pmd_none, pmd_table, pmd_trans_huge, pte_mkdirty, pte_none, pte_present, pte_write, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
+import { FAULT_FLAG_WRITE, is_migration_entry, is_pmd_migration_entry, is_swap_pte, pmd_none, pmd_table, pmd_trans_huge, pte_mkdirty, pte_none, pte_present, pte_write, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
@@ -22,6 +23,7 @@ import { do_huge_pmd_anonymous_page, thp_vma_allowable } from './thp-fault.js';
 import { do_wp_page } from './wp-fault.js';
 import { is_pte_marker } from '../../src/kernel/pte-marker.js';
 import { handle_pte_marker } from './pte-marker.js';
+import { migration_entry_wait, pmd_migration_entry_wait } from './migrate-entry.js';
 import { do_swap_page } from './swap-in.js';
 import { type MmId, type VmaId, NO_TABLE } from '../../src/kernel/ids.js';
 
@@ -46,10 +48,7 @@ export const handle_mm_fault = kproc(
         if (write && !pte_write(v)) return k.call(wp_huge_pmd, { mm: l.mm, vma: l.vma, vpn: l.vpn, orig: v }, 'huge_wp');
         return k.call(huge_pmd_set_accessed, { mm: l.mm, vpn: l.vpn, orig: v, write: write ? 1 : 0 }, 'done');
       }
-      if (is_pmd_migration_entry(v)) {
-        k.note(() => `handle_mm_fault: migration pmd at ${l.vpn} (pmd_migration_entry_wait not modelled), retry`);
-        return k.ret(0);
-      }
+      if (is_pmd_migration_entry(v)) return k.call(pmd_migration_entry_wait, { mm: l.mm, vpn: l.vpn }, 'done'); // is_swap_pmd: wait, return 0
       return 'map';
     },
     huge_wp: (k) => (k.rv & VM_FAULT_FALLBACK ? 'pte_fault' : k.ret(k.rv)),
@@ -82,7 +81,8 @@ export const handle_mm_fault = kproc(
       }
       if (!pte_present(l.orig)) {
         pte_unmap(k, K);
-        k.note(() => `handle_pte_fault: migration entry at ${l.vpn} (migration_entry_wait not modelled), retry`);
+        if (is_migration_entry(l.orig)) return k.call(migration_entry_wait, { mm: l.mm, vpn: l.vpn }, 'done'); // do_swap_page
+        k.note(() => `handle_pte_fault: non-present entry at ${l.vpn} (not modelled), retry`);
         return k.ret(0);
       }
       return 'lock';

@@ -28,6 +28,7 @@ import {
   pmd_pfn,
   pmd_table,
   pmd_trans_huge,
+  pmd_type,
   pte_present,
   pte_special,
   pte_write,
@@ -45,6 +46,7 @@ import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, rcu_read_unlock } from '../../src/kernel/pgtable.js';
 import { vm_flags, vm_normal_folio, vma_attached } from './common.js';
 import { handle_mm_fault } from './fault.js';
+import { PMD_MIGRATION_INVALID } from './migrate-entry.js';
 import { shmem_get_folio } from './shmem.js';
 import { folio_put } from '../../src/kernel/folio.js';
 import { type FolioId, type MemfdId, type MmId, type VmaId, NO_FOLIO, NO_MM, NO_TABLE, NO_VMA } from '../../src/kernel/ids.js';
@@ -186,6 +188,9 @@ export const pin_user_pages_fast = kproc(
       const K = kern(k);
       if (l.page >= l.end) return 'irq_on';
       l.pmdval = pmdp_get(k.w, K, l.mm, pmd_index(K.vpn(l.vma, l.page))); // pmdp_get_lockless
+      // arm64: an invalidated pmd migration entry is pmd_present and pmd_leaf → gup_fast_pmd_leaf
+      if (pmd_type(l.pmdval) === PMD_MIGRATION_INVALID)
+        return k.violated(`gup_fast_pmd_leaf: pmd ${pmd_index(K.vpn(l.vma, l.page))} is a pmd_mkinvalid'd migration entry that looks present: pmd_page() reads the swap entry as a pfn (bogus folio grabbed)`);
       if (pmd_trans_huge(l.pmdval)) {
         // gup_fast_pmd_leaf: !pmd_access_permitted(orig, FOLL_WRITE) → give up
         if (l.write && !pte_write(l.pmdval)) return 'irq_on';

@@ -3,8 +3,10 @@
  * PTL (taken through pte_offset_map_lock), removes the rmap and drops the mapping's reference;
  * zap_page_range_single brackets it with mmu_notifier_invalidate_range_start/end.
  * __unmap_hugepage_range does the same for huge pmds under the huge PTL (the pmd lock), and so
- * does zap_huge_pmd for a THP pmd (freeing an anonymous one's deposited table); a THP pmd of an
- * anonymous VMA only partly in the range is split first (zap_pmd_range → __split_huge_pmd).
+ * does zap_huge_pmd for a THP pmd (freeing an anonymous one's deposited table); a THP pmd (or a pmd
+ * migration entry) of an anonymous VMA only partly in the range is split first (zap_pmd_range →
+ * __split_huge_pmd). A PTE migration entry is cleared (zap_nonpresent_ptes: no rmap, no reference
+ * to drop); a pmd migration entry zapped whole is left (zap_huge_pmd's migration branch is not modelled).
  * Simplified: the mmu_gather batch is flushed per PTE (the folio reference is dropped right after
  * its PTE is cleared, still under the PTL, instead of after tlb_finish_mmu). PTE markers as in
  * zap_nonpresent_ptes, and a uffd-wp PTE of a file VMA leaves a marker (v6.13); other non-present
@@ -19,7 +21,7 @@
  */
 import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { is_huge_zero_pmd, pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
+import { is_huge_zero_pmd, is_migration_entry, is_pmd_migration_entry, pmd_is_table, pmd_none, pmd_pfn, pmd_table, pmd_trans_huge, pfn_folio, PTRS_PER_PTE } from '../../src/kernel/defs.js';
 import { folio_put, folio_remove_rmap, folio_set_flag, folio_test_anon } from '../../src/kernel/folio.js';
 import { is_swap_pte, PG_dirty } from '../../src/kernel/defs.js';
 import { swap_free, swapOf, swp_offset } from '../../src/kernel/swap.js';
@@ -122,12 +124,12 @@ export const zap_page_range = kproc(
       if (l.vpn >= l.end) return k.ret(0);
       const K = kern(k);
       const v = pmdp_get(k.w, K, l.mm, pmd_index(l.vpn));
-      if (pmd_trans_huge(v)) {
-        // zap_pmd_range: a THP range not covered whole is split first (__split_huge_pmd), then zapped by PTEs
+      if (pmd_trans_huge(v) || is_pmd_migration_entry(v)) {
+        // zap_pmd_range: a THP (or swap pmd) range not covered whole is split first (__split_huge_pmd), then zapped by PTEs
         const h = K.vma(l.vma);
         const partial = l.vpn % PTRS_PER_PTE !== 0 || l.end < l.vpn + PTRS_PER_PTE;
         if (partial && h.memfd < 0 && h.hugetlb_vma_lock < 0) return k.call(split_huge_pmd, { mm: l.mm, vma: l.vma, address: l.vpn }, 'pmd');
-        return 'huge_lock';
+        if (pmd_trans_huge(v)) return 'huge_lock';
       }
       if (pmd_none(v) || !pmd_is_table(v)) return 'next_pmd';
       // zap_pte_range: can_reclaim_pt = reclaim_pt_is_enabled(start, end, details) (a whole table);
@@ -174,6 +176,7 @@ export const zap_page_range = kproc(
         return 'next_pte';
       } // keep COWed pages
       const old = ptep_get_and_clear(k, K, l.t, pte_index(l.vpn));
+      if (is_migration_entry(old)) k.note(() => `zap_nonpresent_ptes: vpn ${l.vpn} migration entry cleared`);
       if (is_swap_pte(old)) swap_free(k, swapOf(k), swp_offset(old)); // free_swap_and_cache (the swap-cache folio stays)
       if (zap_install_uffd_wp_if_needed(k, K, l.vma, l.t, l.vpn, old)) l.can = 0; // *any_skipped = zap_install_uffd_wp_if_needed(...)
       l.f = vm_normal_folio(old);

@@ -14,6 +14,7 @@ import { pmd_index, pmdp_get, set_pmd } from '../../src/kernel/pgtable.js';
 import { pgtable_trans_huge_deposit, pgtable_trans_huge_withdraw } from '../khugepaged/common.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { anon_vma_lock, folio_get_anon_vma, folio_move_anon_rmap } from './common.js';
+import { pmd_migration_entry_wait } from '../mm/migrate-entry.js';
 import { type MmId, type VmaId, NO_FOLIO } from '../../src/kernel/ids.js';
 
 const NO_PIN_RECHECK = 'move_no_pin_recheck';
@@ -28,7 +29,7 @@ export const move_pages_huge_pmd = kproc(
       const K = kern(k);
       l.sval = pmdp_get(k.w, K, l.mm, pmd_index(l.sa));
       if (!pmd_trans_huge(l.sval)) {
-        // a migration entry: migration_entry_wait_huge (returns at once here) and -EAGAIN; else -ENOENT
+        // a migration entry: pmd_migration_entry_wait and -EAGAIN; else -ENOENT
         l.err = is_pmd_migration_entry(l.sval) ? EAGAIN : ENOENT;
         return 'unlock_src';
       }
@@ -43,9 +44,11 @@ export const move_pages_huge_pmd = kproc(
     },
     unlock_src: (k, l) => {
       if (!k.spin_unlock(kern(k).mm(l.mm).page_table_lock)) return ENDED;
+      if (l.err === EAGAIN) return k.call(pmd_migration_entry_wait, { mm: l.mm, vpn: l.sa }, 'migration_waited');
       if (l.err) return k.ret(l.err);
       return k.call(mmu_notifier_invalidate_range_start, { mm: l.mm, start: l.sa, end: l.sa + HPAGE_PMD_NR }, 'flock');
     },
+    migration_waited: (k) => k.ret(EAGAIN),
     flock: (k, l) => (folio_lock(k, kern(k), l.f) ? 'av' : BLOCKED),
     av: (k, l) => {
       const K = kern(k);

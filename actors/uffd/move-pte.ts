@@ -13,8 +13,7 @@
  * move_swap_pte, which moves its anon rmap and index with the PTE; off (v6.8..v6.13) the swap PTE
  * alone is moved.
  *
- * Simplified: split_folio is not modelled (a large source folio fails the move with -EBUSY);
- * migration_entry_wait returns at once.
+ * Simplified: split_folio is not modelled (a large source folio fails the move with -EBUSY).
  */
 import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
@@ -41,6 +40,7 @@ import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_index, pmdp_get, pte_index, pte_offset_map_rw_nolock, pte_unmap, ptep_get } from '../../src/kernel/pgtable.js';
 import { vm_normal_folio } from '../mm/common.js';
+import { migration_entry_wait } from '../mm/migrate-entry.js';
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from '../mm/notifier.js';
 import { anon_vma_lock, folio_get_anon_vma, folio_test_large, pmdText, pteText, UFFDIO_MODE_ALLOW_SRC_HOLES } from './common.js';
 import { move_present_pte, move_swap_pte, move_zeropage_pte, RECHECK_DST_PMD } from './move-pte-movers.js';
@@ -201,7 +201,7 @@ export const move_pages_pte = kproc(
     swap: (k, l) => {
       if (is_migration_entry(l.osrc)) {
         unmapBoth(k, l);
-        return fail(k, l, EAGAIN, 'out', 'migration entry: migration_entry_wait (returns at once here)');
+        return k.call(migration_entry_wait, { mm: l.mm, vpn: l.sa }, 'migration_waited');
       }
       if (!is_swap_pte(l.osrc)) return fail(k, l, EFAULT, 'out', `src PTE is ${pteText(l.osrc)}`);
       if (!(l.osrc & _PAGE_SWP_EXCLUSIVE)) return fail(k, l, EBUSY, 'out', 'swap entry not exclusive');
@@ -209,6 +209,7 @@ export const move_pages_pte = kproc(
       if (k.sw(SWAPCACHE) && l.f < 0) return 'swapcache';
       return 'move_swap';
     },
+    migration_waited: (k, l) => fail(k, l, EAGAIN, 'out', 'src PTE was a migration entry: migration_entry_wait, then -EAGAIN'),
     swapcache: (k, l) => {
       const K = kern(k);
       const f = swap_cache_get_folio(k.w, K, swapOf(k), swp_offset(l.osrc)); // filemap_get_folio(swap_address_space(entry), ...)

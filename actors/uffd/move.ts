@@ -24,6 +24,7 @@ import {
   ENOENT,
   ESRCH,
   HPAGE_PMD_NR,
+  is_pmd_migration_entry,
   pfn_folio,
   pmd_none,
   pmd_pfn,
@@ -59,6 +60,7 @@ import { type MmId, NO_VMA, type VmaId } from '../../src/kernel/ids.js';
 
 const FILE = 'uffd_file_vmas';
 const PER_VMA_LOCKS = 'uffd_move_v6_9'; // per-VMA locks since v6.9
+const PMD_MIGRATION_FIX = 'uffd_move_pmd_migration_entry_fix'; // aba6faec0103, v6.17
 
 /** userfaultfd_move: args [mm, dst vpn, src vpn, pages, mode]; 0, -EAGAIN (short move) or -errno. */
 export const uffdio_move = kproc(
@@ -235,7 +237,16 @@ export const move_pages = kproc(
       const v = pmdp_get(k.w, K, l.mm, pmd_index(l.sa));
       if (!pmd_is_leafish(v)) return 'thp_unlock_pte'; // __pmd_trans_huge_lock: changed under us
       if (!covers_pmd(l.da, l.sa, l.ss + l.len) || !pmd_none(l.dval)) {
-        // Check if we can move the pmd without splitting it
+        // Check if we can move the pmd without splitting it. Before "userfaultfd: fix a crash in
+        // UFFDIO_MOVE when PMD is a migration entry" the folio is taken from *src_pmd even when it
+        // is a migration entry (pmd_folio of a swap pmd: a bogus struct folio); since, only if
+        // pmd_present, and a migration entry goes on to split_huge_pmd
+        if (is_pmd_migration_entry(v)) {
+          if (!k.sw(PMD_MIGRATION_FIX))
+            return k.violated(`move_pages: pmd_folio(*src_pmd) of a pmd migration entry (pmd ${pmd_index(l.sa)}): the swap entry is read as a pfn, PageAnonExclusive of a bogus folio`);
+          k.note(() => `move_pages: src pmd is a migration entry, the move does not cover it: split_huge_pmd`);
+          return 'thp_unlock_split';
+        }
         const f = pmd_trans_huge(v) ? pfn_folio(pmd_pfn(v)) : -1;
         if (f < 0 || !PageAnonExclusive(k.w, K, f)) {
           l.err = EBUSY;

@@ -24,6 +24,7 @@ import {
 } from './defs.js';
 import type { KernelDesc, VmaDesc } from './desc.js';
 import { cachesHoldLiveFolios, deviceMapsWhatCpuMaps, noMappedFreedFolio, refcountCoversMapsAndPins } from './invariants.js';
+import { migrationEntriesLocked } from './migration-invariant.js';
 import { fileMapsCachedFolio } from './filemap-invariant.js';
 import {
   initMem,
@@ -167,7 +168,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
     for (const p of v.populated ?? []) populate(m, K, h, p, flags);
   });
 
-  b.invariants.push(noMappedFreedFolio(K), refcountCoversMapsAndPins(K), cachesHoldLiveFolios(K));
+  b.invariants.push(noMappedFreedFolio(K), refcountCoversMapsAndPins(K), cachesHoldLiveFolios(K), migrationEntriesLocked(K));
   if (K.mirrors.length > 0) b.invariants.push(deviceMapsWhatCpuMaps(K));
   if (K.mappings.some((m) => m.fs)) b.invariants.push(fileMapsCachedFolio(K));
   b.orderRule = makeOrderRule(b.classes);

@@ -16,6 +16,7 @@ import { semanticChecks } from './semantic.js';
 import { worldNames } from './world.js';
 // Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
+import './migrate-ops.js';
 import './vma-lock-ops.js';
 import './ptreclaim-ops.js';
 import './filemap-ops.js';
