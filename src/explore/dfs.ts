@@ -9,6 +9,7 @@ import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import { fingerprint, type World } from '../engine/world.js';
 import { BoundedOrder } from './bounded-order.js';
+import { dpor } from './dpor.js';
 import { livelockAt, livelockMessage } from './livelock.js';
 import { NO_SLEEP, type Node, PlainOrder, type SearchOrder, SKIP, SKIP_CUT, type SleepSet, type VisitedSet } from './order.js';
 import { PorOrder } from './por-order.js';
@@ -30,6 +31,8 @@ export interface DfsOptions {
   readonly maxRuns?: number;
   readonly maxBytes?: number;
   readonly stop?: Int32Array;
+  /** Dynamic partial-order reduction instead of the order below (./dpor.ts; ignored when bounded or given an order). */
+  readonly dpor?: boolean;
   /** The search order (default: from `preemptions` and `por`). */
   readonly order?: SearchOrder;
   /** The visited set (default: a fresh FingerprintSet). */
@@ -79,6 +82,7 @@ function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] {
 }
 
 export function dfs(w: World, opts: DfsOptions): DfsResult {
+  if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false }));
   const t0 = opts.t0 ?? Date.now();
   const order = orderFor(w, opts);
   const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues);
