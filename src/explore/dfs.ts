@@ -82,7 +82,7 @@ function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] {
 }
 
 export function dfs(w: World, opts: DfsOptions): DfsResult {
-  if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false }));
+  if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false, por: true }));
   const t0 = opts.t0 ?? Date.now();
   const order = orderFor(w, opts);
   const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues);

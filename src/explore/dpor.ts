@@ -195,9 +195,11 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   const statusOf = (t: number) => w.threadBase + t * THREAD_STRIDE + T_STATUS;
   // Threads that wrote each slot while it was not watched, and threads whose writes were marked INV.
   const unmarked = new Int32Array(slots);
-  // futureRaces' per-slot last writer on the stack (valid where lastWStamp is the current stamp).
+  // futureRaces' per-slot last writer and last access on the stack (valid where lastWStamp is the current stamp).
   const lastW = new Int32Array(slots + 1);
   const lastWStamp = new Int32Array(slots + 1);
+  const lastA = new Int32Array(slots + 1);
+  const lastAStamp = new Int32Array(slots + 1);
   let wStamp = 0;
   let invWriters = 0;
 
@@ -480,6 +482,8 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
         search: for (let i = rs; i < end; i++) {
           const slot = A[i] as number;
           if (lastWStamp[slot] === st && (clock[(lastW[slot] as number) * T + q] as number) > j) continue;
+          // A slot j only read is shadowed by a later access it happens before (a future write meets that too).
+          if (i < ws && !writes(A, o, slot) && lastAStamp[slot] === st && (clock[(lastA[slot] as number) * T + q] as number) > j) continue;
           const b = slot % SB;
           const word = b >>> 5;
           const bit = b & 31;
@@ -495,9 +499,13 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
           }
         }
       }
-      for (let i = ws; i < end; i++) {
+      for (let i = rs; i < end; i++) {
         const slot = A[i] as number;
-        if (lastWStamp[slot] !== st) {
+        if (lastAStamp[slot] !== st) {
+          lastAStamp[slot] = st;
+          lastA[slot] = j;
+        }
+        if (i >= ws && lastWStamp[slot] !== st) {
           lastWStamp[slot] = st;
           lastW[slot] = j;
         }
