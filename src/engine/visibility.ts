@@ -62,10 +62,9 @@ export const isProgressLabel = (label: string): boolean => label.charCodeAt(0) =
 
 /**
  * The slots the invariants have read, for DPOR (src/explore/dpor.ts), which makes every two steps
- * that write such slots dependent: `slots` marks them (null: nobody watches), `grew` is set when a
- * new one is marked.
+ * that write such slots dependent: `slots` marks them (null: nobody watches).
  */
-export const invariantReads: { slots: Uint8Array | null; grew: boolean } = { slots: null, grew: false };
+export const invariantReads: { slots: Uint8Array | null } = { slots: null };
 
 /**
  * Watches the invariants' reads. Invariants are re-checked only after a transition that wrote a
@@ -82,10 +81,7 @@ export class InvariantGuard implements AccessRecorder {
   read(i: number): void {
     if (i >= this.kernelEnd) this.kernelOnly = false;
     const s = invariantReads.slots;
-    if (s !== null && s[i] === 0) {
-      s[i] = 1;
-      invariantReads.grew = true;
-    }
+    if (s !== null) s[i] = 1;
   }
 
   write(): void {

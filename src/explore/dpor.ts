@@ -1,54 +1,70 @@
 /**
  * Dynamic partial-order reduction: source sets with sleep sets (Abdulla, Aronis, Jonsson, Sagonas,
- * "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1), stateful. A search order of
- * its own (`--dpor`): from each state only the threads the races seen so far ask for are tried,
- * not every enabled one, so unlike the sleep-set POR (./por-order.ts) it skips states too.
+ * "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1), stateful. Selected with
+ * `--dpor` (DfsOptions.dpor): from each state only the threads the races seen so far ask for are
+ * tried, not every enabled one, so unlike the sleep-set POR (./por-order.ts) it skips states too.
  *
- * Terms (DESIGN: a transition is one thread's `invisible* visible` run, src/engine/visibility.ts):
+ * Terms (DESIGN: a transition is one thread's `invisible* visible` run, src/engine/visibility.ts;
+ * run-on steps are inside it, so DPOR sees one event per scheduling point, as the other orders do):
  * - an *event* is one transition on the stack; its footprint is what the transition read and wrote
  *   (memory slots, one mailbox pseudo-slot per thread), plus two additions: it reads its own
- *   thread's status slot (so waking a thread is dependent with the woken thread's next step: a step
- *   that enables another is never independent of it), and it writes the pseudo-slot INV when it
- *   wrote any slot an invariant has read (so steps that change what the invariants see stay in
- *   order, and every valuation of those slots along any run is met on an explored one: the
- *   invariants are checked on every such valuation). Two events are dependent when one writes what
- *   the other reads or writes.
- * - happens-before is kept as one vector clock per stack depth (positions on the stack, one
- *   Int32Array row per depth, no per-step objects). After each transition e, every earlier event e'
- *   of another thread that is dependent with e and not already before it through others is a race
- *   e' < e; v = the events after e' not after it, then e. If no initial of v (a thread whose first
- *   event in v has no predecessor in v) is in backtrack(pre(e')), one is added. A race where e'
- *   woke e's thread is not reversible and is skipped; any other race whose initials are not all
- *   enabled at pre(e') (it cannot happen by the rule above, but the model is not checked for it)
- *   adds every enabled thread there.
+ *   thread's status slot (a wake-up writes it, so waking a thread is dependent with the woken
+ *   thread's next step: a step that enables another is never independent of it), and it writes the
+ *   pseudo-slot INV when it wrote a slot an invariant reads (so steps that change what the
+ *   invariants see stay in order on every explored run, and every valuation of those slots that any
+ *   run reaches is reached on an explored one: invariants are checked on all of them). Two events
+ *   are dependent when one writes what the other reads or writes (./por-order.ts's relation).
+ * - happens-before is one vector clock per stack depth (Int32Array rows indexed by stack position;
+ *   no per-step objects). After each transition e, every earlier event e' of another thread that is
+ *   dependent with e and not already before it through others is a race e' < e; v = the events
+ *   after e' not after it, then e. Unless an initial of v (a thread whose first event in v has no
+ *   predecessor in v) is in backtrack(pre(e')) already, one is added (an awake one if any). A race
+ *   where e' woke e's thread is not reversible and is skipped; any other race with an initial not
+ *   enabled at pre(e') (the model would break the status-slot rule) adds every enabled thread.
  * - sleep sets as usual: after exploring thread p from a state, p sleeps in the later siblings'
  *   subtrees until a step dependent with p's step runs.
  *
  * Stateful where sound. States are cached (a 64-bit fingerprint set whose value is the state's
- * index). Meeting a cached state s that is no longer on the stack stops there, as plain DFS does,
- * but its future races with the stack are still needed (Yang et al., "Efficient stateful dynamic
- * partial order reduction", SPIN 2008): every state keeps a summary of the subtree explored from it
- * (threads that stepped there; 64-bit Bloom masks of the slots they touched and wrote). On meeting
- * s, each stack event e' that conflicts with the summary, with a summary thread it is not already
- * before, gets every enabled thread added at pre(e') (a superset of any source set: conservative).
- * A state met with a smaller sleep set than it was explored with is re-entered for the threads that
- * slept then (as ./por-order.ts does). Summaries are exact unions (no lost events) because a state's
- * subtree is finished when it leaves the stack, and no state is met while on the stack (below).
+ * index). Meeting a cached state s stops there, as plain DFS does, but s's future races with the
+ * stack are still needed (the problem Yang et al., "Efficient stateful dynamic partial order
+ * reduction", SPIN 2008, solve with a graph of the visible operations): every state keeps a summary
+ * of the subtree explored from it, per thread the slots its events there touched and wrote (bit
+ * sets, 64 words a state in all; slots past a thread's share fold onto the same bits, which only
+ * adds conflicts). On meeting s, a stack event e' gets every enabled thread added at pre(e') when
+ * some summary thread u is not already after e' (e' is not before u's last stack event) and u's set
+ * meets a slot of e' (a write of e' against u's touches, a read against u's writes) that no later
+ * stack event after e' shadows: a later writer of the slot that e' happens before is dependent with
+ * any future access and comes between them (for a slot e' only read, any later access). That is a
+ * superset of the source-set rule applied to every race between the stack and the events of any run
+ * from s, each of which is equivalent to an explored one. A state met with a smaller sleep set than
+ * it was explored with is re-entered for the threads that slept then (as ./por-order.ts does).
+ * Summaries are exact unions because a state's subtree is finished when it leaves the stack and no
+ * state is met while on it (below).
  *
  * Where it is sound, and the fall-backs that keep it so:
- * - the state graph must be acyclic: stateful DPOR with a cycle can ignore a thread forever, and a
- *   reduced graph need not keep the cycles livelock detection looks for. Every cycle of states
- *   contains a loop edge (a jump back; src/engine/exec.ts counts them), so the first loop edge a
- *   DPOR transition takes, or a cached state met while on the stack, abandons the DPOR search and
- *   runs the plain stateful DFS (the default order: sleep-set POR, which visits every state) from
- *   the start instead; the result says so (`order: dpor->dfs+por`), and counts both searches' steps.
- * - invariants: the INV slot above uses the slots the invariants read so far; a search during which
- *   they read a new slot is run again with the larger set (each round at least one slot more), so
- *   the last round ran with every slot any visited state's invariants read (same valuation of those
- *   slots, same reads, same verdict: unvisited states cannot read more).
+ * - cycles: stateful DPOR on a cyclic graph can ignore a thread forever, and the reduced graph need
+ *   not keep the cycles livelock detection looks for. A cycle of states needs some thread back in a
+ *   state of its own (frames, locals, inbox) it had before, through a loop edge (a jump back:
+ *   src/engine/exec.ts counts them). So the first DPOR transition that takes a loop edge and leaves
+ *   its thread in an own state it had earlier on the path (the task's prefix included), or that
+ *   meets a state still on the stack, abandons DPOR and runs the DFS with sleep sets (which visits
+ *   every state, so livelocks are found as by plain DFS) from the start instead; the result says so
+ *   (DporInfo.fellBack) and counts both searches' transitions. Loops whose locals move on (a PTE
+ *   index) cannot close a cycle and keep DPOR. The argument that DPOR reaches such a repetition when
+ *   one is reachable at all is the one for local states (each thread's sequence of own states on a
+ *   run is the same on every equivalent run); it is checked, not proven, for models with runs that
+ *   can never end: test/explore/dpor.test.ts compares every catalogue variant with plain DFS.
+ * - invariants: INV above uses the slots the invariants read on the initial state and along 64
+ *   seeded random runs. If they read another slot during the search, and a write of it by one
+ *   thread went unmarked while some other thread also wrote watched slots, the search runs again
+ *   with the larger set (each round at least one slot more); otherwise every marked footprint equals
+ *   the one the final set gives, so the round is the search with the final set. The last round thus
+ *   ran with every slot any visited state's invariants read (same valuation of those slots, same
+ *   reads, same verdict: states not visited cannot read more).
  * - deadlocks (no enabled thread) and step verdicts (bug, lock misuse, lockdep) are properties of
  *   maximal runs and single events: each Mazurkiewicz class of maximal runs is explored.
- * Replay tokens are the same choice lists as DFS (index among the enabled threads at each branch).
+ * Replay tokens are the same choice lists as DFS (index among the enabled threads at each branch
+ * point), so `mmsim replay` replays them unchanged; a fall-back's livelock lasso is plain DFS's.
  */
 import { checkStuck, enabled, loopEdges, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
@@ -108,10 +124,7 @@ class Recorder {
   }
 }
 
-const DBG_NOFUT = process.env.DBG_NOFUT === '1';
-const DBG_NOINV = process.env.DBG_NOINV === '1';
 
-export const STAT = { raceFull: 0, raceOne: 0, fut: 0, raceHad: 0 };
 /** Bit of slot `i` in a 64-bit Bloom mask (0..63). */
 const bloomBit = (i: number): number => Math.imul(i, 0x9e3779b1) >>> 26;
 
@@ -145,7 +158,6 @@ export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: D
     w.steps = steps0;
     w.choices.length = depth0;
     invariantReads.slots = watched;
-    invariantReads.grew = false;
     let r: Round;
     try {
       r = round(w, opts, watched, slots, findings, seen, prefixLocals);
@@ -221,9 +233,6 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   let lastPos = new Int32Array(cap * T);
   let sleepFp = new Int32Array(cap * T);
   let doneFp = new Int32Array(cap * T);
-  // The stepping thread's own state (frames, locals, inbox) hash after event d, for loop checks.
-  let locA = new Int32Array(cap);
-  let locB = new Int32Array(cap);
   const snaps: (Snapshot | null)[] = [];
 
   const grow = () => {
@@ -247,8 +256,6 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     lastPos = g32(lastPos, T);
     sleepFp = g32(sleepFp, T);
     doneFp = g32(doneFp, T);
-    locA = g32(locA, 1);
-    locB = g32(locB, 1);
     const s = new Float64Array(cap * 2);
     s.set(stepsAt);
     stepsAt = s;
@@ -326,7 +333,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     let inv = false;
     for (let i = 0; i < rec.nw; i++) {
       const s = rec.w[i] as number;
-      if (watched[s] === 1 && !DBG_NOINV) inv = true;
+      if (watched[s] === 1) inv = true;
       else unmarked[s] = (unmarked[s] as number) | (1 << p);
       A[k++] = s;
       const b = bloomBit(s);
@@ -442,14 +449,12 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     if ((initials & ~enj) !== 0) {
       // p was blocked at j and event j woke it: the race cannot be reversed.
       if ((initials & ~enj) === 1 << p && (first[p] as number) < 0 && writes(arena, fpOff[j] as number, statusOf(p))) return;
-      STAT.raceFull++;
       back[j] = (back[j] as number) | enj;
       return;
     }
-    if ((initials & (back[j] as number)) !== 0) { STAT.raceHad++; return; }
+    if ((initials & (back[j] as number)) !== 0) return;
     const awake = initials & ~(sleep[j] as number);
     const pick = awake !== 0 ? awake : initials;
-    STAT.raceOne++;
     back[j] = (back[j] as number) | (pick & -pick);
   };
 
@@ -492,7 +497,6 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
             const ub = x * SX + u * 2 * SW;
             const hit = i < ws ? (sumX[ub + SW + word] as number) >>> bit : (sumX[ub + word] as number) >>> bit;
             if ((hit & 1) !== 0) {
-              STAT.fut++;
               back[j] = (back[j] as number) | (en[j] as number);
               break search;
             }
@@ -513,12 +517,17 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     }
   };
 
-  /** Whether event d's thread, after event d, is in a state of its own it had earlier on this path. */
-  const repeats = (d: number): boolean => {
+  /**
+   * Whether event d's thread, after event d, is in a state of its own (hash lanes a, b) it had at
+   * an earlier state on this path: a stack node's (snapshots share thread states, hashed when the
+   * node was expanded) or the prefix's.
+   */
+  const repeats = (d: number, a: number, b: number): boolean => {
     const p = tid[d] as number;
-    const a = locA[d] as number;
-    const b = locB[d] as number;
-    for (let j = 0; j < d; j++) if (tid[j] === p && locA[j] === a && locB[j] === b) return true;
+    for (let j = 0; j <= d; j++) {
+      const t = (snaps[j] as Snapshot).threads[p] as ThreadState;
+      if ((t.ha | 0) === a && (t.hb | 0) === b) return true;
+    }
     const e = earlier[p] as number[];
     for (let i = 0; i < e.length; i += 2) if (e[i] === a && e[i + 1] === b) return true;
     return false;
@@ -558,17 +567,15 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     fingerprint(w, w.threads, key);
     const ka = key[0] as number;
     const kb = key[1] as number;
-    if (d >= 0) {
+    if (looped) {
       const th = w.threads[tid[d] as number] as ThreadState;
-      locA[d] = th.ha;
-      locB[d] = th.hb;
-      if (looped && repeats(d)) return -2;
+      if (repeats(d, th.ha | 0, th.hb | 0)) return -2;
     }
     const slot = visited.put(ka, kb, nstates);
     if (slot >= 0) {
       const x = visited.value(slot);
       if (open[x] === 1) return -2;
-      if (d >= 0 && !DBG_NOFUT) futureRaces(d, x);
+      if (d >= 0) futureRaces(d, x);
       const n = enabled(w, buf);
       let mask = 0;
       for (let i = 0; i < n; i++) mask |= 1 << (buf[i] as number);
@@ -623,7 +630,6 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   try {
     lastPos.fill(-1, 0, T);
     const r0 = expand(-1, 0, false);
-    for (let t = 0; t < T; t++) earlier[t]?.push((w.threads[t] as ThreadState).ha | 0, (w.threads[t] as ThreadState).hb | 0);
     if (r0 === -2) loop = true;
     while (depth >= 0 && !loop) {
       const d = depth;
@@ -746,7 +752,7 @@ function watchInvariants(w: World, watched: Uint8Array, maxSteps: number): void 
 const SUMMARY_WORDS = 64;
 
 /** Random runs that seed the invariants' read set. */
-const SEED_RUNS = 16;
+const SEED_RUNS = 64;
 
 /**
  * Each thread's own-state hashes (pairs of lanes) along the path from the initial state to `w`'s
