@@ -19,6 +19,7 @@ import { parseScenario } from '../src/scenario/load.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dporBench, dporTable } from './dpor.js';
 import { limitsBench } from './limits.js';
 import { mmBench } from './mm.js';
 
@@ -144,6 +145,8 @@ async function main() {
   console.log(`| the catalogue: \`explore --all\` (every variant, whole process) | ${c.ms1} ms | ${c.ms2} ms | ${c.ratio.toFixed(2)}x | ${c.same} |`);
   await mmBench();
   limitsBench();
+  console.log('\n### Every catalogue variant: plain DFS, sleep-set POR, DPOR (bench/dpor.ts)\n');
+  console.log(dporTable(dporBench(1)));
 }
 
 main().catch((e) => {
