@@ -212,6 +212,9 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   const lastWStamp = new Int32Array(slots + 1);
   const lastA = new Int32Array(slots + 1);
   const lastAStamp = new Int32Array(slots + 1);
+  // The slots the event being checked writes (marked with its stamp).
+  const ownW = new Int32Array(slots + 1);
+  let ownStamp = 0;
   let wStamp = 0;
   let invWriters = 0;
 
@@ -471,24 +474,41 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     const lrow = (d + 1) * T;
     const st = ++wStamp;
     const A = arena;
-    for (let j = d; j >= 0; j--) {
-      const q = tid[j] as number;
-      let cand = 0;
+    // Events of thread q below the position every summary thread's last stack event knows of q
+    // happen before all of them: nothing below the lowest such bound can race with the future.
+    let low = d + 1;
+    for (let q = 0; q < T; q++) {
+      let bound = d + 1;
       for (let u = 0; u < T; u++) {
         if (u === q || ((S >>> u) & 1) === 0) continue;
         const m = lastPos[lrow + u] as number;
-        if (m < 0 || (clock[m * T + q] as number) <= j) cand |= 1 << u;
+        const k = m < 0 ? 0 : (clock[m * T + q] as number);
+        if (k < bound) bound = k;
       }
+      if (bound < low) low = bound;
+    }
+    for (let j = d; j >= low; j--) {
+      const q = tid[j] as number;
       const o = fpOff[j] as number;
       const rs = o + F_HEAD;
       const ws = rs + (A[o + F_NR] as number);
       const end = ws + (A[o + F_NW] as number);
-      if (cand !== 0 && ((back[j] as number) | (en[j] as number)) !== back[j]) {
+      let cand = 0;
+      if (((back[j] as number) | (en[j] as number)) !== back[j]) {
+        for (let u = 0; u < T; u++) {
+          if (u === q || ((S >>> u) & 1) === 0) continue;
+          const m = lastPos[lrow + u] as number;
+          if (m < 0 || (clock[m * T + q] as number) <= j) cand |= 1 << u;
+        }
+      }
+      if (cand !== 0) {
+        const own = ++ownStamp;
+        for (let i = ws; i < end; i++) ownW[A[i] as number] = own;
         search: for (let i = rs; i < end; i++) {
           const slot = A[i] as number;
           if (lastWStamp[slot] === st && (clock[(lastW[slot] as number) * T + q] as number) > j) continue;
           // A slot j only read is shadowed by a later access it happens before (a future write meets that too).
-          if (i < ws && !writes(A, o, slot) && lastAStamp[slot] === st && (clock[(lastA[slot] as number) * T + q] as number) > j) continue;
+          if (i < ws && ownW[slot] !== own && lastAStamp[slot] === st && (clock[(lastA[slot] as number) * T + q] as number) > j) continue;
           const b = slot % SB;
           const word = b >>> 5;
           const bit = b & 31;
