@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { dporBench, dporTable } from './dpor.js';
 import { limitsBench } from './limits.js';
 import { mmBench } from './mm.js';
+import { parallelBench } from './parallel.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1));
@@ -85,32 +86,6 @@ function speedup(file: string, variant: string, strategy: string, runs: number) 
   return { ms1: Math.round(one.ms), ms2: Math.round(two.ms), ratio: one.ms / two.ms, same: one.digest === two.digest };
 }
 
-/** `mmsim explore --all` on 1 and 2 workers, each a fresh process (best of 3); same findings? */
-function catalogueSpeedup() {
-  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  const time = (workers: number) => {
-    let best = Number.POSITIVE_INFINITY;
-    let digest = '';
-    for (let i = 0; i < 3; i++) {
-      const t0 = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, [cli, 'explore', '--all', '--json', '--workers', String(workers)], { encoding: 'utf8' });
-      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
-      digest = r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => {
-          const o = JSON.parse(l);
-          return JSON.stringify([o.scenario, o.variant, o.findings, o.distinctStates, o.runs]);
-        })
-        .join('\n');
-    }
-    return { ms: best, digest };
-  };
-  const one = time(1);
-  const two = time(2);
-  return { ms1: Math.round(one.ms), ms2: Math.round(two.ms), ratio: one.ms / two.ms, same: one.digest === two.digest };
-}
-
 async function main() {
   console.log(`mmsim bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, node ${process.version}`);
   console.log('\n| scenario | strategy | steps/s | executions/s | distinct states/s | distinct states | bytes/visited state |');
@@ -141,8 +116,7 @@ async function main() {
   const f5 = philosophersFile(5);
   const rnd = speedup(f5, 'default', 'random', 200_000);
   console.log(`| random, 200k runs, philosophers-5 | ${rnd.ms1} ms | ${rnd.ms2} ms | ${rnd.ratio.toFixed(2)}x | ${rnd.same} |`);
-  const c = catalogueSpeedup();
-  console.log(`| the catalogue: \`explore --all\` (every variant, whole process) | ${c.ms1} ms | ${c.ms2} ms | ${c.ratio.toFixed(2)}x | ${c.same} |`);
+  await parallelBench();
   await mmBench();
   limitsBench();
   console.log('\n### Every catalogue variant: plain DFS, sleep-set POR, DPOR (bench/dpor.ts)\n');

@@ -11,6 +11,14 @@
  * around pmdp_collapse_flush, so that "holders of the mmap lock in read mode can only synchronize
  * against this by taking the right page table spinlock and rechecking the pmd value".
  *
+ * Switch collapse_check_pmd_before_vma_start_write — the order of v6.5..v6.17-rc1:
+ * check_pmd_still_valid, then vma_start_write. Safe while every PT_RECLAIM caller held mmap_lock;
+ * once MADV_DONTNEED ran under a per-VMA lock (v6.17-rc1, a6fde7add78d) it could free the table in
+ * between ("mm: fix the race between collapse and PT_RECLAIM under per-vma lock", Barry Song,
+ * Aug 2025, moved vma_start_write first: this model's default). pmdp_collapse_flush then returns a
+ * none pmd, pte_offset_map_lock(&_pmd) NULL (SCAN_PMD_NULL), and the failure path re-populates the
+ * pmd with pmd_pgtable(_pmd) of that none pmd: a verdict here.
+ *
  * Simplified: no swap-in, no LRU (every folio counts as on the LRU and young); PTE-mapped large
  * folios are not collapsed again (SCAN_PAGE_COMPOUND); the folio data word is not copied (the huge
  * folio starts with data 0).
@@ -71,6 +79,8 @@ import { check_pmd_state, revalidate } from './revalidate.js';
 import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 
 const READ_REWORK = 'khugepaged_anon_mmap_read';
+/** The pre-fix order (v6.5..v6.17-rc1): check_pmd_still_valid before vma_start_write. */
+export const COLLAPSE_CHECK_PMD_FIRST = 'collapse_check_pmd_before_vma_start_write';
 /** collapse_huge_page: args [mm, vma, haddr]; entered with mmap_lock read held, returns with it released. */
 export const collapse_huge_page = kproc(
   'collapse_huge_page',
@@ -107,11 +117,17 @@ export const collapse_huge_page = kproc(
     },
     reval_write: (k, l) => {
       l.r = revalidate(k, l.mm, l.vma);
+      if (l.r !== SCAN_SUCCEED) return 'out';
+      return k.sw(COLLAPSE_CHECK_PMD_FIRST) ? 'check_pmd_first' : 'vma_start_write';
+    },
+    // v6.5..v6.17-rc1: /* check if the pmd is still valid */ before vma_start_write(vma)
+    check_pmd_first: (k, l) => {
+      l.r = check_pmd_state(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.haddr))); // check_pmd_still_valid
       return l.r === SCAN_SUCCEED ? 'vma_start_write' : 'out';
     },
     vma_start_write: (k, l) => {
       if (!vma_start_write(k, kern(k), l.vma)) return BLOCKED; // write-locked until mmap_write_unlock
-      return 'check_pmd';
+      return k.sw(COLLAPSE_CHECK_PMD_FIRST) ? 'anon_vma_lock' : 'check_pmd';
     },
     check_pmd: (k, l) => {
       l.r = check_pmd_state(pmdp_get(k.w, kern(k), l.mm, pmd_index(l.haddr))); // check_pmd_still_valid
@@ -144,8 +160,10 @@ export const collapse_huge_page = kproc(
     // pte_offset_map_lock(mm, &_pmd, ...) on the stack copy: the detached table, under its own PTL
     map_old: (k, l) => {
       if (l.t < 0) {
+        // pte == NULL: result = SCAN_PMD_NULL, and the failure path below restores "the" table
         l.r = SCAN_PMD_NULL;
-        return 'av_unlock_fail';
+        k.note(() => `collapse_huge_page: pte_offset_map_lock(&_pmd) failed: _pmd is none (${scanName(l.r)})`);
+        return 'fail_pmd_lock';
       }
       k.rcu_read_lock();
       return 'lock_old';
@@ -196,6 +214,8 @@ export const collapse_huge_page = kproc(
     fail_populate: (k, l) => {
       const K = kern(k);
       if (k.BUG_ON(!pmd_none(pmdp_get(k.w, K, l.mm, pmd_index(l.haddr))), '!pmd_none(*pmd)')) return ENDED;
+      // pmd_populate(mm, pmd, pmd_pgtable(_pmd))
+      if (l.t < 0) return k.violated(`collapse_huge_page: pmd_populate of pmd ${pmd_index(l.haddr)} with pmd_pgtable of a none pmd (a bogus page table)`);
       pmd_populate(k.w, K, l.mm, pmd_index(l.haddr), l.t);
       return 'fail_pmd_unlock';
     },

@@ -91,6 +91,13 @@ export function ensureThp(b: ModelBuilder): void {
 
 const thpOf = (k: Ctx): Thp => THP.of(k.w.model);
 
+/** The deposit slot of (mm, pmd) in a model being built (for invariants); ensureThp first. */
+export function depositSlotIn(b: ModelBuilder): (mm: number, pmd: number) => number {
+  const t = THP.find(b);
+  if (!t) throw new Error('depositSlotIn: ensureThp(b) first');
+  return (mm, pmd) => t.base + (t.mmOff[mm] as number) + pmd;
+}
+
 const depositSlot = (k: Ctx, mm: number, pmd: number): number => {
   const t = thpOf(k);
   return t.base + (t.mmOff[mm] as number) + pmd;

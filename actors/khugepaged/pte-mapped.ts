@@ -4,7 +4,14 @@
  * clear them, retract the table under pmd lock + PTL (pmd_same recheck) and, when asked
  * (MADV_COLLAPSE), map the folio with a huge pmd (set_huge_pmd → do_set_pmd). For a uffd-armed
  * private VMA the pmd lock is taken first: "userfaultfd's mfill_atomic_pte() on a private VMA
- * inserts a valid as-if-COWed PTE without even looking up page cache".
+ * inserts a valid as-if-COWed PTE without even looking up page cache" ("mm/khugepaged: fix
+ * collapse_pte_mapped_thp() versus uffd", a98460494b16, v6.5; Fixes: 1043173eb5eb). Switch
+ * `before_fix_collapse_pte_mapped_thp_vs_uffd` runs the code before it (v6.5-rc1..rc6): the ptl is
+ * dropped after step 2 for every VMA and "Huge page lock is still held, so page table must remain
+ * empty" takes pml, then ptl, in step 4 — a UFFDIO_COPY in between puts an anonymous PTE into the
+ * table that is then retracted. The pmd_same rechecks after pte_offset_map_rw_nolock and in step 4
+ * are v6.13's; the pre-fix pte_offset_map_lock retried instead (no difference here: the folio lock
+ * keeps other collapsers, the only other pmd changers, out).
  *
  * Simplified: the PTE check is "maps this folio" (the fault model maps large page-cache folios by
  * their first page); the clearing loop under the PTL is one step.
@@ -22,6 +29,9 @@ import { folio_order, pmdText, userfaultfd_armed, userfaultfd_wp, vmFlags } from
 import { check_pmd_state } from './anon.js';
 import { SCAN_FAIL, SCAN_PAGE_COMPOUND, SCAN_PAGE_NULL, SCAN_PMD_MAPPED, SCAN_PMD_NONE, SCAN_PMD_NULL, SCAN_PTE_NON_PRESENT, SCAN_PTE_UFFD_WP, SCAN_SUCCEED, SCAN_VMA_CHECK } from './common.js';
 import { type MmId, NO_FOLIO, NO_TABLE, NO_VMA } from '../../src/kernel/ids.js';
+
+/** Selects the code before "mm/khugepaged: fix collapse_pte_mapped_thp() versus uffd" (a98460494b16). */
+const BEFORE_UFFD_FIX = 'before_fix_collapse_pte_mapped_thp_vs_uffd';
 
 /** The PTEs of table t that do not map folio f: -1 if all do (or are none), else a SCAN_* code. */
 function checkPtes(k: Ctx, t: number, f: number): number {
@@ -83,6 +93,7 @@ export const collapse_pte_mapped_thp = kproc(
     uffd_pml: (k, l) => {
       const K = kern(k);
       if (!userfaultfd_armed(k.w, K, l.vma) || vmFlags(k.w, K, l.vma) & VM_SHARED) return 'map2';
+      if (k.sw(BEFORE_UFFD_FIX)) return 'map2'; // 1043173eb5eb: the ptl is dropped after step 2, the pml taken only in step 4
       if (!k.spin_lock(K.mm(l.mm).page_table_lock)) return BLOCKED;
       l.pml = 1;
       return 'map2';

@@ -5,10 +5,13 @@
  * VMA mapping the range under pmd lock + PTL. The check_pmd_state recheck under the pmd lock is
  * v6.14's ("mm: khugepaged: recheck pmd state in retract_page_tables()", Qi Zheng, PT-reclaim
  * series); v6.5..v6.13 take pte_lockptr of the pmd read before the lock without rechecking it, a
- * difference no catalogue race reaches (every pmd clearer in them excludes or is this function).
+ * difference no race of those kernels reaches (every pmd clearer in them excludes or is this
+ * function). PT reclaim (v6.14) is such a clearer, which is why the recheck came with it: switch
+ * retract_no_pmd_recheck keeps the v6.13 text (pte_lockptr, pmdp_collapse_flush and pte_free_defer
+ * of whatever *pmd is under the pmd lock; a none pmd there is a verdict).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { HPAGE_PMD_NR, pmd_table } from '../../src/kernel/defs.js';
+import { HPAGE_PMD_NR, pmd_is_table, pmd_table } from '../../src/kernel/defs.js';
 import { kern, MM_USERS } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pmdp_get, pte_free_defer } from '../../src/kernel/pgtable.js';
@@ -17,6 +20,9 @@ import { pmdText, userfaultfd_wp, vma_anon_vma } from '../uffd/common.js';
 import { check_pmd_state } from './anon.js';
 import { immapVmas, SCAN_SUCCEED } from './common.js';
 import { type MemfdId, type MmId, type VmaId, NO_TABLE, NO_VMA } from '../../src/kernel/ids.js';
+
+/** v6.5..v6.13: no check_pmd_state under the pmd lock ("mm: khugepaged: recheck pmd state in retract_page_tables()", v6.14). */
+export const NO_PMD_RECHECK = 'retract_no_pmd_recheck';
 
 /**
  * retract_page_tables(mapping, pgoff): args [mapping, pgoff]. Holds only i_mmap_rwsem for read:
@@ -58,6 +64,8 @@ export const retract_page_tables = kproc(
     state: (k, l) => {
       // the huge folio is still locked: faults block, so only the pmd *state* needs rechecking
       const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.addr));
+      if (k.sw(NO_PMD_RECHECK) && !pmd_is_table(v))
+        return k.violated(`retract_page_tables: pte_lockptr of ${pmdText(v)} pmd ${pmd_index(l.addr)} under the pmd lock (v6.13: no recheck; its table was freed meanwhile)`);
       if (check_pmd_state(v) !== SCAN_SUCCEED) return 'drop_pml';
       l.t = pmd_table(v); // ptl = pte_lockptr(mm, pmd)
       return 'ptl';

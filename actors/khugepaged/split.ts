@@ -3,10 +3,11 @@
  * paths when a source pmd turned huge (khugepaged collapsed it) and the move does not cover the
  * whole pmd. Anonymous: withdraw the deposited table, fill it with the sub-pages and populate the
  * pmd (the folio stays large, mapped by HPAGE_PMD_NR PTEs). File: just clear the pmd (the pages
- * refault). Simplified: no freeze (migration entries), no soft-dirty / uffd-wp bits.
+ * refault). The huge zero pmd (__split_huge_zero_page_pmd): the withdrawn table gets a special
+ * zero-page PTE per sub-page. Simplified: no freeze (migration entries), no soft-dirty / uffd-wp bits.
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { HPAGE_PMD_NR, is_pmd_migration_entry, mk_pte, pfn_folio, pmd_pfn, pmd_trans_huge } from '../../src/kernel/defs.js';
+import { _PAGE_SPECIAL, HPAGE_PMD_NR, is_huge_zero_pmd, is_pmd_migration_entry, mk_pte, pfn_folio, pmd_pfn, pmd_trans_huge, ZERO_PFN } from '../../src/kernel/defs.js';
 import { folio_put, folio_remove_rmap } from '../../src/kernel/folio.js';
 import { F_MAPCOUNT, F_REF, kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
@@ -45,6 +46,13 @@ export const split_huge_pmd = kproc(
       }
       const t = pgtable_trans_huge_withdraw(k, l.mm, pmd);
       if (t < 0) return k.violated(`split_huge_pmd: huge pmd ${pmd} of an anonymous VMA has no deposited page table`);
+      if (is_huge_zero_pmd(v)) {
+        // __split_huge_zero_page_pmd: pmdp_huge_clear_flush, withdraw, a special zero-page PTE each, pmd_populate
+        for (let i = 0; i < HPAGE_PMD_NR; i++) m.set(K.pteSlot(t, i), mk_pte(ZERO_PFN, _PAGE_SPECIAL));
+        pmd_populate(m, K, l.mm, pmd, t);
+        k.note(() => `split_huge_pmd: huge zero pmd ${pmd} → table ${t} of zero-page PTEs`);
+        return 'unlock';
+      }
       // pmdp_invalidate, then one PTE per sub-page into the withdrawn (still unlinked) table
       const flags = v & 0xf8;
       for (let i = 0; i < HPAGE_PMD_NR; i++) m.set(K.pteSlot(t, i), mk_pte(pmd_pfn(v) + i, flags));

@@ -24,7 +24,8 @@ import { folio_add_new_anon_rmap, folio_alloc, folio_put } from '../../src/kerne
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
-import { anon_vma_prepare, userfaultfd_missing, vm_flags } from './common.js';
+import { fault_anon_vma_prepare, userfaultfd_missing, vm_flags } from './common.js';
+import { ENDED } from '../../src/engine/proc.js';
 import { handle_userfault } from './userfault.js';
 import { type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 
@@ -60,10 +61,7 @@ export const do_anonymous_page = kproc(
       set_pte_at(k, kern(k), l.t, pte_index(l.vpn), mk_pte(ZERO_PFN, _PAGE_SPECIAL));
       return 'unlock';
     },
-    prepare: (k, l) => {
-      anon_vma_prepare(k, kern(k), l.vma);
-      return 'alloc';
-    },
+    prepare: (k, l) => (fault_anon_vma_prepare(k, kern(k), l.vma, l.flags) ? 'alloc' : ENDED),
     alloc: (k, l) => {
       l.f = folio_alloc(k.w, kern(k), 0); // __folio_mark_uptodate is folded into the allocation
       if (l.f < 0) return k.ret(VM_FAULT_OOM);

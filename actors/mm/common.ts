@@ -1,6 +1,6 @@
 /** Small helpers shared by the MM code paths. */
 import type { Ctx } from '../../src/engine/ctx.js';
-import { _PAGE_DIRTY, _PAGE_RW, is_zero_pfn, pfn_folio, pte_pfn, pte_present, pte_special, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_WRITE } from '../../src/kernel/defs.js';
+import { _PAGE_DIRTY, _PAGE_RW, FAULT_FLAG_VMA_LOCK, is_zero_pfn, pfn_folio, pte_pfn, pte_present, pte_special, VM_SHARED, VM_UFFD_MINOR, VM_UFFD_MISSING, VM_WRITE } from '../../src/kernel/defs.js';
 import { type Kernel, type Mem, VMA_ANON_VMA, VMA_ATTACHED, VMA_FLAGS, VMA_WRITE_LOCKED } from '../../src/kernel/kernel.js';
 import { type FolioId, NO_FOLIO } from '../../src/kernel/ids.js';
 
@@ -17,6 +17,22 @@ export function anon_vma_prepare(k: Ctx, K: Kernel, vma: number): number {
   const s = K.vmaSlot(vma, VMA_ANON_VMA);
   if (k.w.get(s) === 0) k.w.set(s, vma + 1);
   return k.w.get(s) - 1;
+}
+
+/**
+ * anon_vma_prepare in a fault handler: with FAULT_FLAG_VMA_LOCK (the fault holds only the VMA read
+ * lock) and no anon_vma yet, __anon_vma_prepare would run find_mergeable_anon_vma, which "uses
+ * adjacent vmas which are not locked" (v6.4 lock_vma_under_rcu refuses such VMAs for that reason;
+ * today's __anon_vma_prepare asserts mmap_assert_locked and vmf_anon_prepare returns
+ * VM_FAULT_RETRY): an `invariant` verdict. False: the run ended.
+ */
+export function fault_anon_vma_prepare(k: Ctx, K: Kernel, vma: number, flags: number): boolean {
+  if (flags & FAULT_FLAG_VMA_LOCK && k.w.get(K.vmaSlot(vma, VMA_ANON_VMA)) === 0) {
+    k.violated(`__anon_vma_prepare of VMA ${K.vma(vma).name} under the VMA lock without mmap_lock (find_mergeable_anon_vma reads unlocked neighbouring VMAs)`);
+    return false;
+  }
+  anon_vma_prepare(k, K, vma);
+  return true;
 }
 
 /**

@@ -4,7 +4,8 @@
  * do_wp_page (wp-fault.ts), and a hugetlb VMA to hugetlb_fault (hugetlb.ts). Callers hold mmap_lock
  * for read; a VM_FAULT_RETRY result means the handler released it (FAULT_FLAG_ALLOW_RETRY). Not
  * modelled: swap-in (do_swap_page), migration-entry waits (return 0 and let the caller retry),
- * create_huge_pmd on an empty pmd (the fault falls back to PTEs, as with THP disabled), fault-around.
+ * fault-around. create_huge_pmd on an empty pmd: an anonymous VM_HUGEPAGE VMA goes to
+ * do_huge_pmd_anonymous_page (thp-fault.ts); any other VMA falls back to PTEs (no file THP faults).
  * A fault on a huge pmd goes to huge_pmd_set_accessed or wp_huge_pmd (huge-fault.ts); after
  * VM_FAULT_FALLBACK (the pmd was split) it continues at PTE level, as __handle_mm_fault does.
  */
@@ -17,6 +18,7 @@ import { do_anonymous_page } from './anon-fault.js';
 import { do_fault } from './file-fault.js';
 import { hugetlb_fault } from './hugetlb.js';
 import { huge_pmd_set_accessed, wp_huge_pmd } from './huge-fault.js';
+import { do_huge_pmd_anonymous_page, thp_vma_allowable } from './thp-fault.js';
 import { do_wp_page } from './wp-fault.js';
 import { type MmId, type VmaId, NO_TABLE } from '../../src/kernel/ids.js';
 
@@ -30,7 +32,11 @@ export const handle_mm_fault = kproc(
       const K = kern(k);
       if (K.vma(l.vma).hugetlb_vma_lock >= 0) return k.call(hugetlb_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'done');
       const v = pmdp_get(k.w, K, l.mm, pmd_index(l.vpn));
-      if (pmd_none(v)) return 'missing';
+      if (pmd_none(v)) {
+        // create_huge_pmd when thp_vma_allowable_order (thp-fault.ts); VM_FAULT_FALLBACK → PTE level
+        if (thp_vma_allowable(k.w, K, l.vma, l.vpn)) return k.call(do_huge_pmd_anonymous_page, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'huge_wp');
+        return 'missing';
+      }
       if (pmd_trans_huge(v)) {
         // __handle_mm_fault: a write to a read-only huge pmd → wp_huge_pmd, else huge_pmd_set_accessed
         const write = l.flags & FAULT_FLAG_WRITE;

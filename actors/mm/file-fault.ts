@@ -1,9 +1,11 @@
 /**
  * File faults (mm/memory.c): do_fault → do_read_fault / do_shared_fault / do_cow_fault, with
- * ->fault = shmem_fault and finish_fault installing the PTE under the PTL after the pmd recheck of
+ * ->fault = shmem_fault (filemap_fault for an `fs` file, filemap.ts; a read fault with
+ * FAULT_FLAG_AROUND first tries do_fault_around) and finish_fault installing the PTE under the PTL after the pmd recheck of
  * pte_offset_map_lock. The folio stays locked from shmem_fault until the PTE is in. PFNMAP VMAs
  * get pfnmap_fault (a stand-in for a driver's vmf_insert_pfn fault handler such as udmabuf_vm_fault).
  */
+import type { Ctx } from '../../src/engine/ctx.js';
 import { ENDED } from '../../src/engine/proc.js';
 import {
   _PAGE_DIRTY,
@@ -31,6 +33,7 @@ import { anon_vma_prepare, filePteFlags, vm_flags } from './common.js';
 import { shmem_fault } from './shmem.js';
 import { type FolioId, type MmId, type VmaId, NO_FOLIO, NO_TABLE } from '../../src/kernel/ids.js';
 import { pfnmap_pte_alloc, pfnmapLockSteps } from './pfnmap-lock.js';
+import { do_fault_around, FAULT_FLAG_AROUND, filemap_fault, isFsMapping, uffd_disable_fault_around } from './filemap.js';
 
 /**
  * do_fault: args [mm, vma, vpn, flags]; returns vm_fault_t. `nf` is the COW copy of a private
@@ -45,8 +48,12 @@ export const do_fault = kproc(
       const fl = vm_flags(k.w, kern(k), l.vma);
       if (fl & VM_PFNMAP) return k.call(pfnmap_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'ret_rv');
       if (l.flags & FAULT_FLAG_WRITE && !(fl & VM_SHARED)) return 'cow_prepare';
-      return k.call(shmem_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'got');
+      // do_read_fault: if (should_fault_around(vmf)) { ret = do_fault_around(vmf); if (ret) return ret; }
+      if (!(l.flags & FAULT_FLAG_WRITE) && l.flags & FAULT_FLAG_AROUND && !uffd_disable_fault_around(fl))
+        return k.call(do_fault_around, { mm: l.mm, vma: l.vma, vpn: l.vpn }, 'around');
+      return fault(k, l, 'got');
     },
+    around: (k, l) => (k.rv ? k.ret(k.rv) : fault(k, l, 'got')),
     ret_rv: (k) => k.ret(k.rv),
     got: (k, l) => {
       if (k.rv < 0) return k.ret(-k.rv);
@@ -60,7 +67,7 @@ export const do_fault = kproc(
     cow_alloc: (k, l) => {
       l.nf = folio_alloc(k.w, kern(k), 0);
       if (l.nf < 0) return k.ret(VM_FAULT_OOM);
-      return k.call(shmem_fault, { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags }, 'cow_got');
+      return fault(k, l, 'cow_got');
     },
     cow_got: (k, l) => {
       if (k.rv < 0) {
@@ -135,6 +142,12 @@ export const do_fault = kproc(
     },
   },
 );
+
+/** __do_fault: vma->vm_ops->fault (filemap_fault for an `fs` file, else shmem_fault). */
+function fault(k: Ctx, l: { mm: MmId; vma: VmaId; vpn: number; flags: number }, then: 'got' | 'cow_got') {
+  const args = { mm: l.mm, vma: l.vma, vpn: l.vpn, flags: l.flags };
+  return isFsMapping(kern(k), kern(k).vma(l.vma).memfd) ? k.call(filemap_fault, args, then) : k.call(shmem_fault, args, then);
+}
 
 /**
  * A VM_PFNMAP fault handler: vmf_insert_pfn of the backing memfd folio's pfn (a special PTE: no

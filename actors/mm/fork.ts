@@ -1,7 +1,7 @@
 /**
  * fork's copy of the address space (kernel/fork.c: dup_mmap, v6.11; mm/memory.c: copy_page_range):
  * mmap_write_lock of the parent, mmap_write_lock_nested of the child, vma_start_write of each
- * parent VMA, then per VMA copy_page_range when vma_needs_copy (an anon_vma, VM_PFNMAP /
+ * parent VMA (switch fork_lock_parent_vmas: v6.5+; off: v6.4), then per VMA copy_page_range when vma_needs_copy (an anon_vma, VM_PFNMAP /
  * VM_MIXEDMAP, or uffd-wp): a COW mapping inside an mmu-notifier bracket; copy_pte_range takes
  * the child's PTL (pte_alloc_map_lock), maps the parent's table (pte_offset_map_nolock: none →
  * nothing to copy) and takes its PTL nested; copy_present_pte shares the folio (folio_get + rmap
@@ -62,6 +62,11 @@ import { mmap_write_unlock, vm_flags, vm_normal_folio, vma_start_write } from '.
 import { mmu_notifier_invalidate_range_end, mmu_notifier_invalidate_range_start } from './notifier.js';
 import { type MmId, NO_TABLE } from '../../src/kernel/ids.js';
 
+/** "fork: lock VMAs of the parent process when forking" (fb49c455323f, v6.5-rc1; Fixes: 0bff0aaea03e):
+ * vma_start_write(mpnt) at the top of dup_mmap's VMA loop; off: v6.4, the parent's VMAs are not
+ * write-locked and a per-VMA-lock fault in the parent runs during copy_page_range. */
+const LOCK_PARENT_VMAS = 'fork_lock_parent_vmas';
+
 /** dup_mmap + copy_page_range: args [parent mm, child mm]; 0 or -ENOMEM. */
 export const fork_mm = kproc(
   'fork_mm',
@@ -77,7 +82,7 @@ export const fork_mm = kproc(
       l.src = vmas[l.j] as number;
       l.dst = K.mm(l.c).vmas[l.j] as number;
       l.j++;
-      return 'start_write';
+      return k.sw(LOCK_PARENT_VMAS) ? 'start_write' : 'dup';
     },
     start_write: (k, l) => (vma_start_write(k, kern(k), l.src) ? 'dup' : BLOCKED),
     // vm_area_dup + anon_vma_fork; then copy_page_range if vma_needs_copy

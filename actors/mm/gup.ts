@@ -21,6 +21,7 @@ import {
   FAULT_FLAG_ALLOW_RETRY,
   FAULT_FLAG_REMOTE,
   FAULT_FLAG_WRITE,
+  is_huge_zero_pmd,
   MAX_PINS,
   pfn_folio,
   pmd_is_table,
@@ -129,9 +130,10 @@ export const pin_user_pages = kproc(
         return 'huge_unlock';
       }
       const huge = pmd_trans_huge(v);
-      const f = huge ? pfn_folio(pmd_pfn(v)) : -1;
-      const unshare = huge && !pte_write(v) && folio_test_anon(k.w, K, f) && !PageAnonExclusive(k.w, K, f);
-      const ok = huge && (!l.write || pte_write(v)) && !unshare;
+      // the huge zero pmd, like the zero page, is not pinned: an unshare fault replaces it (modelled as a write)
+      const f = huge && !is_huge_zero_pmd(v) ? pfn_folio(pmd_pfn(v)) : -1;
+      const unshare = f >= 0 && !pte_write(v) && folio_test_anon(k.w, K, f) && !PageAnonExclusive(k.w, K, f);
+      const ok = f >= 0 && (!l.write || pte_write(v)) && !unshare;
       l.fault = ok ? 0 : huge ? 2 : 1;
       if (ok) {
         folio_pin(k.w, K, f);

@@ -13,7 +13,7 @@ import {
   EFAULT,
   FAULT_FLAG_REMOTE,
   FAULT_FLAG_WRITE,
-  pmd_pfn,
+  huge_pmd_pfn,
   pmd_table,
   pmd_trans_huge,
   pte_pfn,
@@ -48,7 +48,7 @@ export const hmm_range_fault = kproc(
       const v = pmdp_get(k.w, K, mi.mm, pmd_index(l.vpn)); // pmdp_get_lockless
       if (pmd_trans_huge(v)) {
         if (l.write && !pte_write(v)) return 'fault';
-        k.w.set(K.mirrorSlot(l.mi, MI_PFNS + l.vpn - mi.start), pmd_pfn(v) + pte_index(l.vpn));
+        k.w.set(K.mirrorSlot(l.mi, MI_PFNS + l.vpn - mi.start), huge_pmd_pfn(v, pte_index(l.vpn)));
         l.vpn++;
         return 'again';
       }

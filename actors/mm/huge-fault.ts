@@ -3,13 +3,14 @@
  * a write (or unshare) fault on a read-only huge pmd to wp_huge_pmd and any other fault to
  * huge_pmd_set_accessed. wp_huge_pmd: an anonymous VMA → do_huge_pmd_wp_page (reuse an exclusive
  * folio in place, else split); a file VMA → split (shmem has no ->huge_fault) and VM_FAULT_FALLBACK,
- * so that the fault is handled at PTE level. Simplified: no huge zero page, no NUMA hinting
+ * so that the fault is handled at PTE level; a write to the huge zero pmd (thp-fault.ts) splits it
+ * and falls back (v6.12 and earlier; v6.13 allocates a THP instead). Simplified: no NUMA hinting
  * (pmd_protnone), no uffd-wp on huge pmds, no swap cache; in do_huge_pmd_wp_page a failed
  * folio_trylock falls back to the split instead of sleeping on the folio lock and rechecking
  * (both are kernel outcomes; the sleep's interleavings are not explored).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
-import { _PAGE_DIRTY, _PAGE_RW, PG_anon_exclusive, pfn_folio, pmd_pfn, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
+import { _PAGE_DIRTY, _PAGE_RW, is_huge_zero_pmd, PG_anon_exclusive, pfn_folio, pmd_pfn, VM_FAULT_FALLBACK } from '../../src/kernel/defs.js';
 import { folio_ref_count, folio_set_flag, folio_trylock, folio_unlock, PageAnonExclusive } from '../../src/kernel/folio.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
@@ -46,6 +47,8 @@ export const wp_huge_pmd = kproc(
   {
     start: (k, l) => {
       if (!vma_is_anonymous(kern(k), l.vma)) return 'split'; // not VM_SHARED with ->huge_fault: split
+      // do_huge_pmd_wp_page (v6.12 and earlier): "if (is_huge_zero_pmd(orig_pmd)) goto fallback;"
+      if (is_huge_zero_pmd(l.orig)) return 'split';
       return 'lock';
     },
     lock: (k, l) => (k.spin_lock(kern(k).mm(l.mm).page_table_lock) ? 'check' : BLOCKED),

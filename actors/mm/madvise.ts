@@ -11,27 +11,74 @@
  * (whole VMAs only), no unlink_anon_vmas (no anon_vma
  * chains in the model: nothing walks anon rmap through an unmapped VMA), no hugetlb-specific
  * hugetlb_free_pgd_range, no mmu_gather batching (each table is freed as its pmd is cleared).
+ *
+ * MADV_DONTNEED since v6.14 passes zap_details.reclaim_pt (switch config_pt_reclaim: empty PTE
+ * tables are freed, pt-reclaim.ts). Since v6.17 ("mm: use per_vma lock for MADV_DONTNEED",
+ * a6fde7add78d; the switch madvise_dontneed_per_vma_lock, or the op field `vma_lock` for one call)
+ * madvise_lock leaves MADVISE_VMA_READ_LOCK to madvise_walk_vmas → try_vma_read_lock:
+ * lock_vma_under_rcu (vma_start_read refused while the VMA is write-locked or a writer waits; a
+ * detached VMA → retry), then "Must span only a single VMA; uffd and remote processes are
+ * unsupported" → vma_end_read and mmap_read_lock (lock_mode = MADVISE_MMAP_READ_LOCK); the zap then
+ * runs under the VMA read lock alone. Simplified: the caller is the local process.
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import { EINVAL, ENOMEM, PTRS_PER_PTE, VM_LOCKED, VM_PFNMAP } from '../../src/kernel/defs.js';
-import { kern, VMA_ATTACHED, VMA_IMMAP } from '../../src/kernel/kernel.js';
+import { kern, VMA_ATTACHED, VMA_IMMAP, VMA_WRITE_LOCKED } from '../../src/kernel/kernel.js';
+import type { Ctx } from '../../src/engine/ctx.js';
+import { userfaultfd_armed } from '../uffd/common.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { pmd_clear_table, pmd_index, pte_free_defer } from '../../src/kernel/pgtable.js';
 import { pmd_table } from '../../src/kernel/defs.js';
 import { downgradeWrite } from '../../src/locks/downgrade.js';
 import { mmap_write_unlock, vm_flags, vma_attached, vma_end_write_all, vma_start_write } from './common.js';
+import { CONFIG_PT_RECLAIM } from './pt-reclaim.js';
 import { zap_page_range_single } from './zap.js';
 import type { MmId, VmaId } from '../../src/kernel/ids.js';
 
 const FREE_BEFORE_UNLINK = 'bug_munmap_free_pgtables_before_unlink';
+/** MADV_DONTNEED under the per-VMA lock (v6.17, a6fde7add78d "mm: use per_vma lock for MADV_DONTNEED"). */
+export const DONTNEED_PER_VMA_LOCK = 'madvise_dontneed_per_vma_lock';
 
-/** madvise(MADV_DONTNEED): args [mm, vma, first page, pages]; 0, -EINVAL or -ENOMEM (unmapped). */
+/**
+ * madvise(MADV_DONTNEED): args [mm, vma, first page, pages, resched: the VMA page at which
+ * need_resched() is seen in zap_pte_range, -1 for none, vl: try the VMA read lock first]; 0,
+ * -EINVAL or -ENOMEM (unmapped). `vlocked` is 1 while the VMA read lock (not mmap_lock) is held.
+ */
 export const madvise_dontneed = kproc(
   'madvise_dontneed',
-  'mm/madvise.c: madvise_dontneed_single_vma → mm/memory.c: zap_page_range_single',
-  (a: { mm: MmId; vma: VmaId; page: number; pages: number }) => ({ mm: a.mm, vma: a.vma, page: a.page, pages: a.pages, ret: 0 }),
+  'mm/madvise.c: madvise_lock, madvise_dontneed_single_vma → mm/memory.c: zap_page_range_single',
+  (a: { mm: MmId; vma: VmaId; page: number; pages: number; resched?: number; vl?: number }) => ({
+    mm: a.mm,
+    vma: a.vma,
+    page: a.page,
+    pages: a.pages,
+    resched: a.resched ?? -1,
+    ret: 0,
+    vl: a.vl ?? 0,
+    vlocked: 0,
+  }),
   {
-    lock: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED),
+    lock: (k, l) => {
+      if (!l.vl && !k.sw(DONTNEED_PER_VMA_LOCK)) return k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED;
+      // try_vma_read_lock → lock_vma_under_rcu: mas_walk
+      if (!vma_attached(k.w, kern(k), l.vma)) return madv_fallback(k, 'no VMA');
+      return 'vma_start_read';
+    },
+    vma_start_read: (k, l) => {
+      const K = kern(k);
+      if (k.w.get(K.vmaSlot(l.vma, VMA_WRITE_LOCKED))) return madv_fallback(k, 'vma_start_read: write-locked (vm_lock_seq == mm_lock_seq)');
+      if (!k.down_read_trylock(K.vma(l.vma).vma_lock)) return madv_fallback(k, 'vma_start_read: a writer waits');
+      // "Check if the VMA got isolated after we found it": retry the lookup
+      if (!vma_attached(k.w, K, l.vma)) return k.up_read(K.vma(l.vma).vma_lock) ? 'lock' : ENDED;
+      // "Must span only a single VMA; uffd and remote processes are unsupported"
+      if (l.page + l.pages > K.vma(l.vma).pages) return k.up_read(K.vma(l.vma).vma_lock) ? madv_fallback(k, 'the range spans past the VMA') : ENDED;
+      if (userfaultfd_armed(k.w, K, l.vma)) return k.up_read(K.vma(l.vma).vma_lock) ? madv_fallback(k, 'userfaultfd_armed') : ENDED;
+      l.vlocked = 1;
+      k.note(() => `madvise: MADV_DONTNEED under the VMA read lock of ${K.vma(l.vma).name}`);
+      return 'check';
+    },
+    // take_mmap_read_lock: mmap_read_lock(mm); lock_mode = MADVISE_MMAP_READ_LOCK
+    mmap_fallback: (k, l) => (k.down_read(kern(k).mm(l.mm).mmap_lock) ? 'check' : BLOCKED),
     check: (k, l) => {
       const K = kern(k);
       // madvise_walk_vmas: an unmapped range → -ENOMEM
@@ -52,9 +99,12 @@ export const madvise_dontneed = kproc(
       return k.down_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem) ? 'zap' : BLOCKED;
     },
     zap: (k, l) => {
+      // madvise_dontneed_single_vma: struct zap_details details = { .reclaim_pt = true, .even_cows = true }
       const K = kern(k);
       const end = Math.min(l.page + l.pages, K.vma(l.vma).pages);
-      return k.call(zap_page_range_single, { mm: l.mm, vma: l.vma, start: K.vpn(l.vma, l.page), end: K.vpn(l.vma, end), even_cows: 1 }, 'zapped');
+      const reclaim = k.sw(CONFIG_PT_RECLAIM) && K.vma(l.vma).hugetlb_vma_lock < 0 ? 1 : 0;
+      const resched = l.resched >= 0 ? K.vpn(l.vma, l.resched) : -1;
+      return k.call(zap_page_range_single, { mm: l.mm, vma: l.vma, start: K.vpn(l.vma, l.page), end: K.vpn(l.vma, end), even_cows: 1, reclaim, resched }, 'zapped');
     },
     zapped: (k, l) => (kern(k).vma(l.vma).hugetlb_vma_lock >= 0 ? 'i_mmap_unlock' : 'unlock'),
     i_mmap_unlock: (k, l) => {
@@ -62,9 +112,16 @@ export const madvise_dontneed = kproc(
       return k.up_write(K.mapping(K.vma(l.vma).memfd).i_mmap_rwsem) ? 'hugetlb_vma_unlock' : ENDED;
     },
     hugetlb_vma_unlock: (k, l) => (k.up_write(kern(k).vma(l.vma).hugetlb_vma_lock) ? 'unlock' : ENDED),
-    unlock: (k, l) => (k.up_read(kern(k).mm(l.mm).mmap_lock) ? k.ret(l.ret) : ENDED),
+    // madvise_unlock: vma_end_read under MADVISE_VMA_READ_LOCK, or mmap_read_unlock
+    unlock: (k, l) => (k.up_read(l.vlocked ? kern(k).vma(l.vma).vma_lock : kern(k).mm(l.mm).mmap_lock) ? k.ret(l.ret) : ENDED),
   },
 );
+
+/** try_vma_read_lock's take_mmap_read_lock: a note, then mmap_read_lock. */
+function madv_fallback(k: Ctx, why: string): 'mmap_fallback' {
+  k.note(() => `madvise: try_vma_read_lock: ${why}, mmap_read_lock`);
+  return 'mmap_fallback';
+}
 
 /**
  * munmap of a whole VMA: args [mm, vma]; 0 (also when already unmapped: do_vmi_munmap finds no VMA). v6.12 mm/vma.c:

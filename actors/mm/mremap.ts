@@ -26,6 +26,11 @@
  * only (no deposited table, no rmap change); the PTE loop of move_ptes is one step under both PTLs;
  * no TLB (flush_tlb_range is a note); do_vmi_munmap of the emptied old range is detach +
  * unlink_file_vma (a table left by the PTE path is not freed); anonymous VMAs keep folio->index.
+ *
+ * `dontunmap` (MREMAP_DONTUNMAP, move_vma v6.4): the old VMA stays mapped (empty); "anon_vma links
+ * of the old vma is no longer needed after its page table has been moved": unlink_anon_vmas, which
+ * sets vma->anon_vma = NULL ("anon_vma will be prepared when handle fault"); one step here (no
+ * anon_vma root lock). VM_LOCKED clearing and accounting are not modelled.
  */
 import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
@@ -53,7 +58,7 @@ function move_pgt_dispatch(k: Ctx, l: { huge: number; noMovePmd: number; again: 
 export const mremap_move = kproc(
   'mremap_move',
   'mm/mremap.c: mremap → move_vma → move_page_tables',
-  (a: { mm: MmId; old: number; nw: number; noMovePmd: number }) => ({ mm: a.mm, old: a.old, nw: a.nw, noMovePmd: a.noMovePmd, os: 0, ns: 0, huge: 0, moved: 0, again: 0, t: NO_TABLE, nt: -1, err: 0 }),
+  (a: { mm: MmId; old: number; nw: number; noMovePmd: number; dontunmap?: number }) => ({ mm: a.mm, old: a.old, nw: a.nw, noMovePmd: a.noMovePmd, dontunmap: a.dontunmap ?? 0, os: 0, ns: 0, huge: 0, moved: 0, again: 0, t: NO_TABLE, nt: -1, err: 0 }),
   {
     lock: (k, l) => (k.down_write(kern(k).mm(l.mm).mmap_lock) ? 'start_write_old' : BLOCKED),
     // move_vma: "We don't want racing faults" — vma_start_write(vma); the new VMA is write-locked too
@@ -212,8 +217,18 @@ export const mremap_move = kproc(
     notify_end: (k, l) => k.call(mmu_notifier_invalidate_range_end, { mm: l.mm, start: l.os, end: l.os + PTRS_PER_PTE }, 'unmap_old'),
     // do_vmi_munmap(old range): the VMA leaves the mm, then the file's i_mmap (unlink_file_vma)
     unmap_old: (k, l) => {
+      if (l.dontunmap) return 'dontunmap';
       k.w.set(kern(k).vmaSlot(l.old, VMA_ATTACHED), 0);
       return 'unlink';
+    },
+    // MREMAP_DONTUNMAP: unlink_anon_vmas(vma) of the old VMA, which stays; no do_vmi_munmap
+    dontunmap: (k, l) => {
+      const K = kern(k);
+      if (K.vma(l.old).memfd < 0) {
+        k.w.set(K.vmaSlot(l.old, VMA_ANON_VMA), 0);
+        k.note(() => `move_vma: MREMAP_DONTUNMAP, unlink_anon_vmas(${K.vma(l.old).name}): vma->anon_vma = NULL`);
+      }
+      return 'unlock';
     },
     unlink: (k, l) => {
       const K = kern(k);

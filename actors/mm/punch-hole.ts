@@ -11,6 +11,13 @@
  * hugetlb_vmdelete_list (hugetlb VMA lock trylock, unmap_hugepage_range); i_mmap_unlock_write;
  * remove_inode_hugepages (per index: fault mutex, folio lock, re-unmap if mapped, remove).
  *
+ * fs (a filesystem using invalidate_lock, as ext4_punch_hole / xfs_file_fallocate do): inode_lock;
+ * filemap_invalidate_lock (exclusive: no filemap_fault can instantiate a folio in the range);
+ * truncate_pagecache_range (mm/truncate.c: unmap_mapping_range, truncate_inode_pages_range);
+ * the blocks are freed (checked here: the page cache of the range must still be empty, else a
+ * fault read the freed blocks back); filemap_invalidate_unlock; inode_unlock. Switch
+ * bug_fs_punch_no_invalidate_lock drops the invalidate_lock (a planted bug).
+ *
  * Indices are in the mapping's pages (huge pages for hugetlb). Simplified: shmem_undo_range does one
  * pass with blocking folio locks (the kernel's first pass trylocks, the second one waits).
  */
@@ -23,6 +30,8 @@ import { kproc } from '../../src/kernel/kproc.js';
 import { wake_up_all } from '../../src/kernel/waitq.js';
 import { zap_page_range_single } from './zap.js';
 import { type MemfdId, NO_FOLIO } from '../../src/kernel/ids.js';
+
+export const NO_INVALIDATE_LOCK = 'bug_fs_punch_no_invalidate_lock';
 
 /** The next VMA (position in i_mmap from `from`) linked in i_mmap and overlapping [start, end); -1 if none. */
 function nextMapping(m: Mem, K: Kernel, map: number, start: number, end: number, from: number): number {
@@ -137,11 +146,14 @@ export const punch_hole = kproc(
         return 'inode_unlock';
       }
       if (K.mapping(l.map).hugetlb) return k.call(unmap_mapping_range, { map: l.map, start: l.start, end: l.end, even_cows: 1, write: 1 }, 'remove'); // hugetlb_vmdelete_list
+      if (K.mapping(l.map).fs) return k.sw(NO_INVALIDATE_LOCK) ? 'unmap' : 'invalidate_lock';
       // inode->i_private = &shmem_falloc (under i_lock)
       k.w.set(K.mapSlot(l.map, M_FALLOC_START), l.start);
       k.w.set(K.mapSlot(l.map, M_FALLOC_END), l.end);
       return 'unmap';
     },
+    // filemap_invalidate_lock(mapping)
+    invalidate_lock: (k, l) => (k.down_write(kern(k).mapping(l.map).invalidate_lock) ? 'unmap' : BLOCKED),
     unmap: (k, l) => {
       if (k.sw('bug_punch_skip_unmap')) return 'remove'; // variant: the folios leave the cache still mapped
       return k.call(unmap_mapping_range, { map: l.map, start: l.start, end: l.end, even_cows: 0, write: 0 }, 'remove');
@@ -150,10 +162,21 @@ export const punch_hole = kproc(
     unpublish: (k, l) => {
       const K = kern(k);
       if (K.mapping(l.map).hugetlb) return 'inode_unlock';
+      if (K.mapping(l.map).fs) return 'free_blocks';
       k.w.set(K.mapSlot(l.map, M_FALLOC_START), 0);
       k.w.set(K.mapSlot(l.map, M_FALLOC_END), 0);
       return 'wake';
     },
+    // the filesystem frees the range's blocks (ext4_ext_remove_space): nothing may have read them back
+    free_blocks: (k, l) => {
+      const K = kern(k);
+      for (let i = l.start; i < l.end; i++) {
+        const f = filemap_get_folio(k.w, K, l.map, i);
+        if (f >= 0) return k.violated(`punch_hole: ${K.mapping(l.map).name} index ${i} was read into the page cache (folio ${f}) while its blocks were being freed (stale data)`);
+      }
+      return k.sw(NO_INVALIDATE_LOCK) ? 'inode_unlock' : 'invalidate_unlock';
+    },
+    invalidate_unlock: (k, l) => (k.up_write(kern(k).mapping(l.map).invalidate_lock) ? 'inode_unlock' : ENDED),
     wake: (k, l) => {
       wake_up_all(k, kern(k).mapSlot(l.map, M_WAITQ));
       return 'inode_unlock';

@@ -11,8 +11,10 @@
  * folio), all installing through mfill_atomic_install_pte (pte_offset_map_lock → -EAGAIN when the
  * table is gone; a non-none PTE under the PTL → -EEXIST).
  *
- * The pmd checks, v6.10 (before "userfaultfd: fix checks for huge PMDs", 71c186efc1b2, and
- * "userfaultfd: don't BUG_ON() if khugepaged yanks our page table", 4828d207dc51):
+ * The pmd checks, v6.10 (before "userfaultfd: fix checks for huge PMDs", 71c186efc1b2, patch 1 of
+ * the series, and "userfaultfd: don't BUG_ON() if khugepaged yanks our page table", 4828d207dc51,
+ * patch 2; switch `uffd_fix_checks_for_huge_pmds` is patch 1 alone: the re-read and -EEXIST, the
+ * BUG_ONs kept as a separate re-read of *dst_pmd):
  *   dst_pmdval = pmdp_get_lockless(dst_pmd); if (pmd_trans_huge(dst_pmdval)) -EEXIST;
  *   if (pmd_none(dst_pmdval) && __pte_alloc(...)) -ENOMEM;
  *   if (pmd_trans_huge(*dst_pmd)) -EFAULT; BUG_ON(pmd_none(*dst_pmd)); BUG_ON(pmd_trans_huge(*dst_pmd));
@@ -26,7 +28,8 @@
  * anon_vma under mmap_read_lock); no
  * mmap_changing, no memcg charge, no UFFDIO_COPY_MODE_WP, no hugetlb (mfill_atomic_hugetlb: the loader rejects a hugetlb dst), no
  * -ENOENT copy retry (copy_from_user never faults here: the source value is given), pmd_bad not
- * modelled; the three lockless reads of *dst_pmd after __pte_alloc are one step.
+ * modelled; the lockless reads of *dst_pmd after __pte_alloc are one step (v6.10: pmd_trans_huge and the
+ * two BUG_ONs), or two with `uffd_fix_checks_for_huge_pmds` alone (the re-read, then the BUG_ONs).
  */
 import { BLOCKED, ENDED } from '../../src/engine/proc.js';
 import {
@@ -67,6 +70,9 @@ export const MFILL_ATOMIC_CONTINUE = 2;
 const MODE_NAME = ['UFFDIO_COPY', 'UFFDIO_ZEROPAGE', 'UFFDIO_CONTINUE'];
 
 const pmd_present = (v: number): boolean => !pmd_none(v) && !is_pmd_migration_entry(v);
+
+/** "userfaultfd: fix checks for huge PMDs" (71c186efc1b2): its own switch, or both v6.11 fixes. */
+const fixHugePmdChecks = (k: { sw(name: string): boolean }): boolean => k.sw('uffd_fix_checks_for_huge_pmds') || k.sw('uffd_fill_pmd_checks_v6_11');
 
 /** page_mapping(page) in mfill_atomic_install_pte: CONTINUE's folio and shmem_mfill_atomic_pte's
  * (a VM_SHARED dst) are in the page cache; mfill_atomic_pte_copy's (any private dst) is anonymous. */
@@ -127,7 +133,7 @@ export const mfill_atomic = kproc(
       const K = kern(k);
       const p = pmd_index(l.dst + l.done);
       l.pmdval = pmdp_get(k.w, K, l.mm, p);
-      if (!k.sw('uffd_fill_pmd_checks_v6_11') && pmd_trans_huge(l.pmdval)) {
+      if (!fixHugePmdChecks(k) && pmd_trans_huge(l.pmdval)) {
         l.err = EEXIST; // "If the dst_pmd is mapped as THP don't override it and just be strict."
         return 'unlock';
       }
@@ -144,21 +150,30 @@ export const mfill_atomic = kproc(
     checks: (k, l) => {
       const K = kern(k);
       const v = pmdp_get(k.w, K, l.mm, pmd_index(l.dst + l.done));
-      if (k.sw('uffd_fill_pmd_checks_v6_11')) {
+      if (fixHugePmdChecks(k)) {
         // dst_pmdval = pmdp_get_lockless(dst_pmd): "(This includes the case where the PMD used to be THP and changed back to none after __pte_alloc().)"
         if (!pmd_present(v) || pmd_trans_huge(v)) {
           l.err = EEXIST;
           k.note(() => `mfill_atomic: dst pmd ${pmd_index(l.dst + l.done)} is ${pmdText(v)} after __pte_alloc, -EEXIST`);
           return 'unlock';
         }
-        return 'fill';
+        // 4828d207dc51 removed the BUG_ONs; with 71c186efc1b2 alone they still re-read *dst_pmd
+        return k.sw('uffd_fill_pmd_checks_v6_11') ? 'fill' : 'bug_ons';
       }
       // "If an huge pmd materialized from under us fail"
       if (pmd_trans_huge(v)) {
         l.err = EFAULT;
         return 'unlock';
       }
-      if (pmd_none(v)) k.note(() => `mfill_atomic: dst pmd ${pmd_index(l.dst + l.done)} is none after __pte_alloc (table removed under us)`);
+      if (pmd_none(v)) k.note(() => `mfill_atomic: dst pmd ${pmd_index(l.dst + l.done)} is none after __pte_alloc (cleared under us)`);
+      if (k.BUG_ON(pmd_none(v), 'pmd_none(*dst_pmd)')) return ENDED;
+      if (k.BUG_ON(pmd_trans_huge(v), 'pmd_trans_huge(*dst_pmd)')) return ENDED;
+      return 'fill';
+    },
+    // 71c186efc1b2 without 4828d207dc51: BUG_ON(pmd_none(*dst_pmd)); BUG_ON(pmd_trans_huge(*dst_pmd));
+    bug_ons: (k, l) => {
+      const v = pmdp_get(k.w, kern(k), l.mm, pmd_index(l.dst + l.done));
+      if (pmd_none(v)) k.note(() => `mfill_atomic: dst pmd ${pmd_index(l.dst + l.done)} is none at the BUG_ONs (table removed under us)`);
       if (k.BUG_ON(pmd_none(v), 'pmd_none(*dst_pmd)')) return ENDED;
       if (k.BUG_ON(pmd_trans_huge(v), 'pmd_trans_huge(*dst_pmd)')) return ENDED;
       return 'fill';

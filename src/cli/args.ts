@@ -119,6 +119,7 @@ export function exploreOptions(flags: Flags, spec: ExploreSpec | undefined): Exp
     dfsRuns,
     maxMemory: bytes('max-memory', flags['max-memory']) ?? DEFAULT_MAX_MEMORY,
     taskLimitMs: taskLimit(flags['task-limit']),
+    workers: int('workers', flags.workers, 1, 256) ?? DEFAULTS.workers,
   };
 }
 

@@ -24,13 +24,6 @@ export function enabled(w: World, out: Int32Array): number {
  */
 export const scheduling = { runOn: true, lazyInvariants: true };
 
-/**
- * Loop edges taken so far: a jump back, or a call whose caller resumes at a label not after the
- * calling one (the steps that keep a scheduling point because they close a loop). Every cycle of
- * states contains one; DPOR (src/explore/dpor.ts) gives up its reduction when it sees one.
- */
-export const loopEdges = { n: 0 };
-
 const probe = new VisibilityProbe();
 /** One guard per model's invariant list (whether they read only kernel objects so far). */
 const guards = new WeakMap<object, InvariantGuard>();
@@ -111,7 +104,7 @@ function one(w: World, tid: number): boolean {
     if (pc === undefined) throw new Error(`${f.proc.name}: step ${f.proc.labels[f.pc]} jumps to unknown label ${r}`);
     const forward = pc > f.pc;
     f.pc = pc;
-    if (!forward) loopEdges.n++;
+    if (!forward) w.backJumps++;
     return forward && !isProgressLabel(r);
   }
   if (r === JUMPED && t.frames.length === 0) {
@@ -123,8 +116,11 @@ function one(w: World, tid: number): boolean {
   // reaches is a progress label.
   const fs = t.frames;
   const g = fs[fs.length - 1];
-  if (r === JUMPED && fs.length > depth && f.pc <= pc0) loopEdges.n++;
-  if (g === undefined || r !== JUMPED || (fs.length > depth && f.pc <= pc0)) return false;
+  if (g === undefined || r !== JUMPED) return false;
+  if (fs.length > depth && f.pc <= pc0) {
+    w.backJumps++;
+    return false;
+  }
   return !isProgressLabel(g.proc.labels[g.pc] as string);
 }
 

@@ -33,6 +33,12 @@ export class World extends Memory implements LockWorld {
   private owned: Uint8Array;
   verdict: Verdict | null = null;
   steps = 0;
+  /**
+   * Steps that jumped back (to the same or an earlier label, or a call whose caller resumes there).
+   * Without them no state can repeat: each other step moves a frame forward or blocks before any
+   * effect (../explore/parallel-dfs.ts relies on this to rule out cycles).
+   */
+  backJumps = 0;
   /** Scheduling choices of this run so far (the replay token's content). */
   readonly choices: number[] = [];
   /** The running thread, -1 between steps, and the procedure and label of the step it runs. */

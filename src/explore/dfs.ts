@@ -13,6 +13,7 @@ import { dpor } from './dpor.js';
 import { livelockAt, livelockMessage } from './livelock.js';
 import { NO_SLEEP, type Node, PlainOrder, type SearchOrder, SKIP, SKIP_CUT, type SleepSet, type VisitedSet } from './order.js';
 import { PorOrder } from './por-order.js';
+import type { EdgeLog } from './state-graph.js';
 import { FingerprintSet } from './visited.js';
 
 export interface DfsOptions {
@@ -39,6 +40,14 @@ export interface DfsOptions {
   readonly visited?: VisitedSet;
   /** Wall-clock ms (since epoch) each finding's atMs counts from (default: when dfs() starts). */
   readonly t0?: number;
+  /**
+   * The parallel search (./parallel-dfs.ts): every transition taken is logged by visited-set slot
+   * (the set must report lastSlot), a flag set by another worker stops this one, and the root was
+   * already claimed in the set by the coordinator (its slot).
+   */
+  readonly edges?: EdgeLog;
+  readonly halt?: Int32Array;
+  readonly rootSlot?: number;
 }
 
 /**
@@ -74,8 +83,9 @@ export function orderFor(w: World, opts: DfsOptions): SearchOrder {
 }
 
 /** A stop flag, the memory bound, the deadline or the leaf budget, checked every clockEvery states. */
-function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] {
+function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] | 'halt' {
   if (opts.stop && Atomics.load(opts.stop, 0) !== 0) return 'signal';
+  if (opts.halt && Atomics.load(opts.halt, 0) !== 0) return 'halt';
   if (res.visited.byteLength > (opts.maxBytes ?? Number.POSITIVE_INFINITY)) return 'max-memory';
   if (Date.now() > opts.deadline || res.runs >= (opts.maxRuns ?? Number.POSITIVE_INFINITY)) return 'budget';
   return null;
@@ -91,6 +101,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const key = new Uint32Array(2);
   const buf = new Int32Array(w.nthreads);
   const clockEvery = opts.clockEvery ?? 4096;
+  const edges = opts.edges ?? null;
   const cycles = w.nthreads <= 31;
   const stack: Node[] = [];
 
@@ -98,11 +109,12 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const finding = (v: Verdict, cycle?: number) => {
     if (seen.has(v.code)) return;
     seen.add(v.code);
+    if (opts.halt) Atomics.store(opts.halt, 0, 1); // a parallel search leaves findings to the sequential one
     const atMs = Date.now() - t0;
     res.findings.push(cycle === undefined ? { verdict: v, choices: w.choices.slice(), atMs } : { verdict: v, choices: w.choices.slice(), cycle, atMs });
   };
 
-  const node = (n: number, last: number, preemptions: number, sleep: SleepSet, only: number): Node => ({
+  const node = (n: number, last: number, preemptions: number, sleep: SleepSet, only: number, slot: number): Node => ({
     snap: w.snapshot(),
     steps: w.steps,
     depth: w.choices.length,
@@ -117,6 +129,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     doneMask: 0,
     doneFps: null,
     only,
+    slot,
   });
 
   // How many stack nodes have a key with these low bits: a revisit whose count is 0 is not on the stack.
@@ -141,10 +154,12 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   };
 
   /** The node for the state just reached, or null if there is nothing (more) to explore from it. */
-  const expand = (last: number, preemptions: number, sleep: SleepSet): Node | null => {
+  const expand = (last: number, preemptions: number, sleep: SleepSet, from: number): Node | null => {
     fingerprint(w, w.threads, key);
     order.key(key, preemptions, last);
-    const slot = visited.put(key[0] as number, key[1] as number, sleep.mask);
+    const slot = from < 0 && opts.rootSlot !== undefined ? -1 : visited.put(key[0] as number, key[1] as number, sleep.mask);
+    const at = slot >= 0 ? slot : from < 0 && opts.rootSlot !== undefined ? opts.rootSlot : ((visited as VisitedSet).lastSlot ?? -1);
+    if (edges && from >= 0) edges.add(from, at);
     if (slot >= 0) {
       if (cycles) backEdge(key[0] as number, key[1] as number);
       const cut = w.steps >= opts.maxSteps;
@@ -157,7 +172,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
         res.runs++;
         return null;
       }
-      return node(enabled(w, buf), last, preemptions, sleep, skipped);
+      return node(enabled(w, buf), last, preemptions, sleep, skipped, at);
     }
     res.distinct++;
     const n = enabled(w, buf);
@@ -173,13 +188,13 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       res.runs++;
       return null;
     }
-    return node(n, last, preemptions, sleep, -1);
+    return node(n, last, preemptions, sleep, -1, at);
   };
 
   // Backtracking follows the stack, so snapshots are undo-log positions rather than memory copies.
   w.startUndo();
   try {
-    const root = expand(-1, 0, NO_SLEEP);
+    const root = expand(-1, 0, NO_SLEEP, -1);
     if (w.verdict) return res;
     if (root) {
       stack.push(root);
@@ -220,7 +235,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
         res.runs++;
         continue;
       }
-      const child = expand(tid, pre, sleep);
+      const child = expand(tid, pre, sleep, top.slot);
       if (w.verdict) continue;
       if (child) {
         stack.push(child);
@@ -231,7 +246,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
         const why = stopNow(opts, res);
         if (why) {
           res.complete = false;
-          res.stoppedBy = why;
+          res.stoppedBy = why === 'halt' ? null : why;
           break;
         }
       }

@@ -45,7 +45,7 @@
  * - cycles: stateful DPOR on a cyclic graph can ignore a thread forever, and the reduced graph need
  *   not keep the cycles livelock detection looks for. A cycle of states needs some thread back in a
  *   state of its own (frames, locals, inbox) it had before, through a loop edge (a jump back:
- *   src/engine/exec.ts counts them). So the first DPOR transition that takes a loop edge and leaves
+ *   World.backJumps counts them). So the first DPOR transition that takes a loop edge and leaves
  *   its thread in an own state it had earlier on the path (the task's prefix included), or that
  *   meets a state still on the stack, abandons DPOR and runs the DFS with sleep sets (which visits
  *   every state, so livelocks are found as by plain DFS) from the start instead; the result says so
@@ -66,7 +66,7 @@
  * Replay tokens are the same choice lists as DFS (index among the enabled threads at each branch
  * point), so `mmsim replay` replays them unchanged; a fall-back's livelock lasso is plain DFS's.
  */
-import { checkStuck, enabled, loopEdges, step } from '../engine/exec.js';
+import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import { invariantReads } from '../engine/visibility.js';
 import { fingerprint, type Snapshot, type ThreadState, World } from '../engine/world.js';
@@ -674,7 +674,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
         while (enList[d * T + i] !== p) i++;
         w.choices.push(i);
       }
-      const lp = loopEdges.n;
+      const lp = w.backJumps;
       rec.begin();
       w.rec = rec;
       step(w, p);
@@ -709,7 +709,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
         res.runs++;
         continue;
       }
-      const x = expand(d, sl, loopEdges.n !== lp);
+      const x = expand(d, sl, w.backJumps !== lp);
       if (x === -2) {
         loop = true;
         break;

@@ -10,6 +10,8 @@ import type { Model } from '../engine/model.js';
 import { fingerprint, World } from '../engine/world.js';
 import { LockGraph } from '../locks/lockdep.js';
 import { formatCycle } from '../locks/splat.js';
+import { parallelDfs } from './parallel-dfs.js';
+import { sharedBytes } from './shared-visited.js';
 import type { Task, TaskKind, TaskResult, TaskStop } from './task.js';
 import { encodeToken } from './token.js';
 import { FingerprintSet } from './visited.js';
@@ -53,6 +55,13 @@ export interface ExploreOptions {
   readonly taskLimitMs: number;
   /** A shared stop flag (index 0 non-zero: stop now), set from a signal handler. */
   readonly stop?: Int32Array;
+  /**
+   * Threads of the runner. With more than one, a DFS that outgrows a sequential probe is searched
+   * by all of them at once (./parallel-dfs.ts; `split` > 0 asks for the older per-prefix tasks).
+   */
+  readonly workers: number;
+  /** States the sequential probe of a parallel DFS may visit (0: go parallel at once). */
+  readonly probeStates: number;
 }
 
 /** Why an exploration ended before it was complete: the cap that was hit. */
@@ -83,6 +92,8 @@ export const DEFAULTS: ExploreOptions = {
   maxMemory: Number.POSITIVE_INFINITY,
   stateCap: 1 << 22,
   taskLimitMs: Number.POSITIVE_INFINITY,
+  workers: 1,
+  probeStates: 20_000,
 };
 
 export interface Finding {
@@ -126,6 +137,8 @@ export interface ExploreResult {
   why: string;
   /** With the `labels` option: each procedure's labels reached and not reached. */
   coverage?: { proc: string; cite: string; reached: string[]; unreached: string[] }[];
+  /** A parallel DFS (ExploreOptions.workers > 1) that outgrew its probe: settled, or why the sequential DFS answered. */
+  parallel?: string;
   /** Set when the exploration failed with an internal error (a model that throws, a task past its time limit). */
   internal?: string;
 }
@@ -226,6 +239,32 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
     }
     return complete;
   };
+  /**
+   * The DFS on several workers: a sequential probe of `probeStates` answers small searches exactly as
+   * one worker would; a larger clean one is searched in parallel, which settles it when it is
+   * complete and clean; everything else (a finding, a cycle, a cap) is left to the sequential DFS,
+   * so verdicts and witnesses are the same on any number of workers.
+   */
+  const parallelPhase = async (): Promise<boolean> => {
+    const before = res.stoppedBy;
+    const known = findings.length;
+    const probeStates = Math.min(o.maxStates, o.probeStates);
+    if (probeStates > 0 && (await batch('dfs', makeTasks(t, { ...o, maxStates: probeStates }, 'dfs', deadline, states, 0, 0)))) return true;
+    if (probeStates === o.maxStates) return false; // the probe was the whole search
+    const probeStop = probeStates > 0 ? res.stoppedBy : 'max-states';
+    if (probeStop !== 'max-states' && probeStop !== 'max-steps') return false; // a signal, the budget, a memory bound
+    res.stoppedBy = before;
+    if (probeStop === 'max-steps' || findings.length > known) return batch('dfs', makeTasks(t, o, 'dfs', deadline, states, 0, 0));
+    const par = await parallelDfs(t.model, o, run, makeTasks(t, o, 'dfs', deadline, states, 0, 0)[0] as Task);
+    res.parallel = par.settled ? 'settled' : `left to the sequential DFS: ${par.why}`;
+    if (!par.settled) return batch('dfs', makeTasks(t, o, 'dfs', deadline, states, 0, 0));
+    states.addAll(par.states);
+    res.runs += par.runs;
+    res.steps += par.steps;
+    res.memoryBytes = Math.max(res.memoryBytes, par.memoryBytes);
+    graph.merge(par.graph);
+    return true;
+  };
   /** Runs [0, runs) of `kind`: all at once, or under a deadline in rounds until it passes. */
   const rounds = async (kind: TaskKind, runs: number, end: number): Promise<void> => {
     const round = Number.isFinite(end) ? ROUND_CHUNKS * o.chunk : runs;
@@ -246,7 +285,7 @@ export async function explore(t: Target, o: ExploreOptions, run: Runner, progres
       break;
     }
     if (kind === 'dfs' || kind === 'bounded') {
-      const complete = await batch(kind, makeTasks(t, o, kind, deadline, states, 0, 0));
+      const complete = kind === 'dfs' && parallel(o) ? await parallelPhase() : await batch(kind, makeTasks(t, o, kind, deadline, states, 0, 0));
       res.complete = complete && kind === 'dfs';
       provedComplete = res.complete;
       continue;
@@ -311,6 +350,11 @@ const STOP_CAUSE: Record<StopReason, (o: ExploreOptions) => string> = {
 
 function toFinding(v: Verdict, choices: readonly number[], by: string, cycle?: number): Finding {
   return { verdict: v.code, message: v.message, token: encodeToken(choices, cycle), actor: v.actor, at: v.at, by };
+}
+
+/** Whether the DFS runs in parallel: several workers, no per-prefix split, a state cap (the shared set is sized from it). */
+function parallel(o: ExploreOptions): boolean {
+  return o.workers > 1 && o.split === 0 && Number.isFinite(o.maxStates) && sharedBytes(o.maxStates) <= o.maxMemory;
 }
 
 /** Chunks of runs per round under a time budget. */

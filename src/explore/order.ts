@@ -33,12 +33,16 @@ export interface Node {
   doneMask: number;
   doneFps: (Footprint | undefined)[] | null;
   only: number;
+  /** The state's slot in the visited set (logged as an edge end by the parallel search). */
+  slot: number;
 }
 
 /** The visited set a search is given: 64-bit keys, each with a 32-bit value. */
 export interface VisitedSet {
   /** Add (a, b) with value v: -1 if it was new, else the slot it already has. */
   put(a: number, b: number, v: number): number;
+  /** The slot the last put found or added (sets that the parallel search shares keep it). */
+  readonly lastSlot?: number;
   value(slot: number): number;
   setValue(slot: number, v: number): void;
   readonly size: number;

@@ -9,13 +9,16 @@ import type { Model } from '../engine/model.js';
 import type { Proc } from '../engine/proc.js';
 import { fingerprint, World } from '../engine/world.js';
 import { type Edge, LockGraph, type RuleViolation } from '../locks/lockdep.js';
-import { dfs } from './dfs.js';
+import { type DfsResult, dfs } from './dfs.js';
+import { PlainOrder } from './order.js';
 import { Pct } from './pct.js';
 import { Portfolio } from './portfolio.js';
 import { RandomWalk } from './random.js';
 import { runOnce } from './run.js';
 import { shrinkAll } from './shrink.js';
 import type { Strategy } from './strategy.js';
+import { SharedVisitedSet } from './shared-visited.js';
+import { EdgeLog } from './state-graph.js';
 import { FingerprintSet } from './visited.js';
 
 export type TaskKind = 'dfs' | 'bounded' | 'random' | 'pct' | 'portfolio';
@@ -59,6 +62,15 @@ export interface Task {
   readonly limitMs?: number;
   /** Set by the pool runner: the task writes its start time (ms) here, for the runner's time limit. */
   readonly clock?: Float64Array;
+  /** dfs: one part of a parallel exhaustive search (./parallel-dfs.ts). */
+  readonly shared?: SharedPart;
+}
+
+/** What the parts of a parallel search share: the visited set, a halt flag, and the part's root slot. */
+export interface SharedPart {
+  readonly visited: SharedArrayBuffer;
+  readonly halt: Int32Array;
+  readonly rootSlot: number;
 }
 
 /** A procedure's labels and which of them some step ran (1) or not (0). */
@@ -106,6 +118,9 @@ export interface TaskResult {
   /** Wall-clock start (ms since epoch), for time-to-first-bug across workers. */
   startedAt: number;
   coverage?: LabelCoverage[];
+  /** A part of a parallel search: the transitions it took (slot pairs) and the steps that jumped back. */
+  stateEdges?: Int32Array;
+  backJumps?: number;
 }
 
 /** Run one task against a model built from task.file/variant. */
@@ -162,7 +177,9 @@ export function replayPrefix(w: World, prefix: readonly number[]): void {
 
 function runDfs(w: World, task: Task, t0: number): TaskResult {
   replayPrefix(w, task.prefix);
+  const part = task.shared ? sharedPart(task.shared) : null;
   const r = dfs(w, {
+    ...part,
     maxSteps: task.maxSteps,
     maxStates: task.maxStates,
     preemptions: task.kind === 'bounded' ? task.preemptions : Number.POSITIVE_INFINITY,
@@ -176,6 +193,7 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
   });
   // A verdict on the prefix itself (before any search): found when the replay reached it.
   if (w.verdict && r.findings.length === 0) r.findings.push({ verdict: w.verdict, choices: w.choices.slice(), atMs: Date.now() - t0 });
+  if (part) return { ...partResult(r, w.backJumps, part.edges), startedAt: t0 };
   return {
     runs: r.runs,
     steps: r.steps,
@@ -188,6 +206,21 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
     memoryBytes: r.visited.byteLength,
     startedAt: t0,
   };
+}
+
+/**
+ * A part of a parallel search: the shared set, the plain order (its edges are then the whole state
+ * graph, so a cycle in them is exact; sleep sets may skip the step that closes one), an edge log,
+ * the halt flag and the claimed root.
+ */
+function sharedPart(p: SharedPart) {
+  return { visited: SharedVisitedSet.attach(p.visited, p.halt), order: new PlainOrder(), edges: new EdgeLog(), halt: p.halt, rootSlot: p.rootSlot };
+}
+
+/** A part's result: no witnesses (findings are left to the sequential search), its edges and back jumps. */
+function partResult(r: DfsResult, backJumps: number, edges: EdgeLog): Omit<TaskResult, 'startedAt'> {
+  const codes = r.findings.map((f) => ({ verdict: f.verdict, choices: [], atMs: f.atMs, run: 0 }));
+  return { runs: r.runs, steps: r.steps, complete: r.complete, findings: codes, edges: [], fingerprints: new Uint32Array(0), elapsedMs: 0, stoppedBy: r.stoppedBy, memoryBytes: r.visited.byteLength, stateEdges: edges.pairs(), backJumps };
 }
 
 /** The run-based strategy of a task: PCT, a random walk, or the portfolio of both. */

@@ -10,6 +10,7 @@ import {
   PTRS_PER_PTE,
   VM_DONTDUMP,
   VM_DONTEXPAND,
+  VM_HUGEPAGE,
   VM_HUGETLB,
   VM_MAYSHARE,
   VM_MAYWRITE,
@@ -23,6 +24,7 @@ import {
 } from './defs.js';
 import type { KernelDesc, VmaDesc } from './desc.js';
 import { cachesHoldLiveFolios, deviceMapsWhatCpuMaps, noMappedFreedFolio, refcountCoversMapsAndPins } from './invariants.js';
+import { fileMapsCachedFolio } from './filemap-invariant.js';
 import {
   initMem,
   Kernel,
@@ -157,6 +159,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
     if (v.shared) flags |= VM_SHARED | VM_MAYSHARE;
     if (hugetlb) flags |= VM_HUGETLB;
     if (v.pfnmap) flags |= VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP;
+    if (v.thp) flags |= VM_HUGEPAGE;
     for (const u of v.uffd ?? []) flags |= UFFD_FLAGS[u];
     m.set(h.base + VMA_FLAGS, flags);
     m.set(h.base + VMA_ATTACHED, 1);
@@ -166,6 +169,7 @@ export function buildKernel(b: ModelBuilder, d: KernelDesc): Kernel {
 
   b.invariants.push(noMappedFreedFolio(K), refcountCoversMapsAndPins(K), cachesHoldLiveFolios(K));
   if (K.mirrors.length > 0) b.invariants.push(deviceMapsWhatCpuMaps(K));
+  if (K.mappings.some((m) => m.fs)) b.invariants.push(fileMapsCachedFolio(K));
   b.orderRule = makeOrderRule(b.classes);
   return b.provide(KERNEL, K);
 }

@@ -41,6 +41,7 @@ export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
 export const FAULT_FLAG_WRITE = 0x1;
 export const FAULT_FLAG_ALLOW_RETRY = 0x4; // VM_FAULT_RETRY may be returned with mmap_lock dropped
 export const FAULT_FLAG_REMOTE = 0x80; // GUP-driven fault
+export const FAULT_FLAG_VMA_LOCK = 0x1000; // the fault holds the per-VMA read lock, not mmap_lock (v6.4+)
 
 /**
  * vm_flags (include/linux/mm.h values where they fit in 31 bits; VM_UFFD_MINOR, bit 38 in the
@@ -60,6 +61,7 @@ export const VM_DONTEXPAND = 0x40000;
 export const VM_HUGETLB = 0x400000;
 export const VM_DONTDUMP = 0x4000000;
 export const VM_MIXEDMAP = 0x10000000;
+export const VM_HUGEPAGE = 0x20000000; // MADV_HUGEPAGE (THP enabled in "madvise" mode)
 export const VM_UFFD_MINOR = 0x40000000;
 
 /** memfd seals (include/uapi/linux/fcntl.h). */
@@ -129,6 +131,11 @@ export const pmd_table = (v: number): TableId => (v >>> 8) as TableId;
 export const pmd_pfn = (v: number): number => v >>> 8;
 export const mk_pmd_table = (table: number): number => (table << 8) | PMD_TABLE;
 export const mk_huge_pmd = (pfn: number, flags: number): number => (pfn << 8) | PMD_HUGE | flags;
+/** The huge zero pmd (set_huge_zero_folio): read-only, every sub-page reads as the zero page. */
+export const HUGE_ZERO_PMD = mk_huge_pmd(ZERO_PFN, 0);
+export const is_huge_zero_pmd = (v: number): boolean => pmd_trans_huge(v) && pmd_pfn(v) === ZERO_PFN;
+/** The pfn a huge pmd maps at sub-page `i` (the zero page for every sub-page of the huge zero pmd). */
+export const huge_pmd_pfn = (v: number, i: number): number => (is_huge_zero_pmd(v) ? ZERO_PFN : pmd_pfn(v) + i);
 
 // ---------------------------------------------------------------------------------------------
 // Object states.

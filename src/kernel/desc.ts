@@ -5,7 +5,7 @@
 
 export interface MemfdDesc {
   readonly name: string;
-  readonly kind: 'shmem' | 'hugetlb';
+  readonly kind: 'shmem' | 'hugetlb' | 'fs';
   /** i_size in the mapping's pages (2 MB huge pages for hugetlb). */
   readonly pages: number;
   readonly seals: number;
@@ -30,6 +30,8 @@ export interface VmaDesc {
   readonly shared?: boolean;
   readonly write?: boolean;
   readonly pfnmap?: boolean;
+  /** VM_HUGEPAGE (MADV_HUGEPAGE): anonymous faults may map THPs and the huge zero page. */
+  readonly thp?: boolean;
   readonly uffd?: readonly ('missing' | 'minor' | 'wp')[];
   /** Pages mapped at the start (anon: a fresh exclusive folio; file: the page-cache folio). */
   readonly populated?: readonly number[];

@@ -4,7 +4,7 @@
  * freeing a pinned folio, in pgtable.ts / filemap.ts / folio.ts).
  */
 import type { Invariant } from '../engine/model.js';
-import { FOLIO_USED, is_zero_pfn, pfn_folio, PMD_HUGE, pmd_is_table, pmd_pfn, pmd_table, pmd_type, PT_ATTACHED, pte_pfn, pte_present, PTRS_PER_PTE } from './defs.js';
+import { FOLIO_USED, huge_pmd_pfn, is_zero_pfn, pfn_folio, PMD_HUGE, pmd_is_table, pmd_pfn, pmd_table, pmd_type, PT_ATTACHED, pte_pfn, pte_present, PTRS_PER_PTE } from './defs.js';
 import { F_MAPCOUNT, F_PINCOUNT, F_REF, F_STATE, type Kernel, MAX_MIRROR_PAGES, MI_DEV, M_PC, PT_STATE } from './kernel.js';
 import type { World } from '../engine/world.js';
 import { MAX_PC } from './defs.js';
@@ -78,7 +78,7 @@ export function cachesHoldLiveFolios(K: Kernel): Invariant {
 /** The pfn the CPU page tables of `mm` map at `vpn` (through a PTE or a huge pmd), or 0. */
 function cpuPfn(w: World, K: Kernel, mm: number, vpn: number): number {
   const v = w.get(K.mm(mm).pmdBase + (vpn >> 2));
-  if (pmd_type(v) === PMD_HUGE) return pmd_pfn(v) + (vpn & (PTRS_PER_PTE - 1));
+  if (pmd_type(v) === PMD_HUGE) return huge_pmd_pfn(v, vpn & (PTRS_PER_PTE - 1));
   if (!pmd_is_table(v)) return 0;
   const pte = w.get(K.pteSlot(pmd_table(v), vpn & (PTRS_PER_PTE - 1)));
   return pte_present(pte) ? pte_pfn(pte) : 0;

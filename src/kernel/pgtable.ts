@@ -6,7 +6,8 @@
  * pte_free_defer time has left it (the grace period; checked lazily, never early).
  *
  * Writing a PTE into a table that is not ATTACHED is an `invariant` verdict; so is reading a freed one,
- * and freeing one that is already FREE or DEFER (a double free).
+ * freeing one that is already FREE or DEFER (a double free), and freeing one through which a PTE
+ * still maps a page (pte_free_defer of a non-empty table: the mapping is lost).
  *
  * kernel-rules §2 (mm/pgtable-generic.c): pte_offset_map* take rcu_read_lock and return the pmd value
  * they mapped through (a table pmd) or 0 (none/huge/migration: no RCU held). pte_unmap drops RCU.
@@ -15,7 +16,7 @@ import type { Ctx } from '../engine/ctx.js';
 import { BLOCKED, ENDED } from '../engine/proc.js';
 import { kproc } from './kproc.js';
 import { T_RCU, tslot } from '../locks/space.js';
-import { ENOMEM, mk_pmd_table, pmd_is_table, pmd_table, PT_ATTACHED, PT_DETACHED, PT_FREE, PT_NEW, PTRS_PER_PTE } from './defs.js';
+import { ENOMEM, mk_pmd_table, pmd_is_table, pmd_table, PT_ATTACHED, PT_DETACHED, PT_FREE, PT_NEW, pte_present, PTRS_PER_PTE } from './defs.js';
 import { type Kernel, kern, type Mem, PT_FIELDS, PT_GP, PT_OWNER, PT_STATE } from './kernel.js';
 import { type MmId, type TableId, NO_TABLE } from './ids.js';
 
@@ -91,6 +92,13 @@ export function pte_free_defer(k: Ctx, K: Kernel, t: number): void {
   }
   if (st === PT_FREE || st === PT_DEFER) {
     k.violated(`pte_free_defer of page table ${t} that is already ${st === PT_FREE ? 'freed' : 'RCU-deferred'} (page-table double free)`);
+    return;
+  }
+  for (let i = 0; i < PTRS_PER_PTE; i++) {
+    if (!pte_present(m.get(K.pteSlot(t, i)))) continue;
+    // the table goes with a page still mapped through it: no zap removes that mapping (rmap, refcount
+    // and the mm's rss counter keep it: "BUG: Bad rss-counter state" at exit)
+    k.violated(`pte_free_defer of page table ${t} whose PTE ${i} still maps a page (a mapping lost with its table)`);
     return;
   }
   const gp = rcuReaders(k);

@@ -16,7 +16,11 @@ import { semanticChecks } from './semantic.js';
 import { worldNames } from './world.js';
 // Every module that registers operations, so that loading knows the whole vocabulary.
 import './mm-ops.js';
+import './vma-lock-ops.js';
+import './ptreclaim-ops.js';
+import './filemap-ops.js';
 import './uffd-ops.js';
+import './thp-ops.js';
 import './msg-ops.js';
 import './udmabuf-ops.js';
 import './pipeline-ops.js';

@@ -22,6 +22,8 @@ const Name = Schema.String.check(Schema.isMinLength(1));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
 const Pages = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_PC }));
 const Size = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC }));
+/** `vma_lock: true`: fault under the per-VMA read lock first (CONFIG_PER_VMA_LOCK, actors/mm/vma-fault.ts). */
+const VmaLock = Schema.optional(Schema.Boolean);
 const Value = Schema.Int.check(Schema.isBetween({ minimum: -1_000_000, maximum: 1_000_000 }));
 
 const vmaId = (env: CompileEnv, name: string): VmaId => env.names.vma.get(name) as VmaId;
@@ -33,24 +35,28 @@ const mmOf = (env: CompileEnv, vma: VmaId): MmId => kernelOf(env).vma(vma).mm;
 for (const op of ['read', 'write'] as const) {
   registerOp({
     name: op,
-    doc: `a user-space ${op === 'read' ? 'load from' : 'store to'} a page of a VMA; faults on a miss${op === 'write' ? ' or a read-only PTE; `value` is what gets stored' : ''}`,
-    fields: op === 'write' ? { vma: Name, page: Page, value: Schema.optional(Value) } : { vma: Name, page: Page },
+    doc: `a user-space ${op === 'read' ? 'load from' : 'store to'} a page of a VMA; faults on a miss${op === 'write' ? ' or a read-only PTE; `value` is what gets stored' : ''}; \`vma_lock\`: fault under the per-VMA read lock first (CONFIG_PER_VMA_LOCK, v6.4)`,
+    fields: op === 'write' ? { vma: Name, page: Page, value: Schema.optional(Value), vma_lock: VmaLock } : { vma: Name, page: Page, vma_lock: VmaLock },
     refs: { vma: 'vma' },
-    compile: (a: { vma: string; page: number; value?: number }, env) => {
+    compile: (a: { vma: string; page: number; value?: number; vma_lock?: boolean }, env) => {
       const v = vmaId(env, a.vma);
-      return { op: 'call', call: bind(cpu_access, { mm: mmOf(env, v), vma: v, page: a.page, write: op === 'write' ? 1 : 0, value: a.value ?? 1 }) };
+      return { op: 'call', call: bind(cpu_access, { mm: mmOf(env, v), vma: v, page: a.page, write: op === 'write' ? 1 : 0, value: a.value ?? 1, vl: a.vma_lock ? 1 : 0 }) };
     },
   });
 }
 
 registerOp({
   name: 'madvise_dontneed',
-  doc: 'madvise(MADV_DONTNEED) over pages of a VMA (default: all of it)',
-  fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages) },
+  doc:
+    'madvise(MADV_DONTNEED) over pages of a VMA (default: all of it); with config_pt_reclaim the PTE tables it empties are freed; ' +
+    '`need_resched_at`: the page at which zap_pte_range sees need_resched() once (drops the PTL, cond_resched, retries); ' +
+    '`vma_lock`: under the per-VMA read lock first (v6.17 MADVISE_VMA_READ_LOCK; the switch madvise_dontneed_per_vma_lock does it for every call)',
+  fields: { vma: Name, page: Schema.optional(Page), pages: Schema.optional(Pages), need_resched_at: Schema.optional(Page), vma_lock: VmaLock },
   refs: { vma: 'vma' },
-  compile: (a: { vma: string; page?: number; pages?: number }, env) => {
+  compile: (a: { vma: string; page?: number; pages?: number; need_resched_at?: number; vma_lock?: boolean }, env) => {
     const v = vmaId(env, a.vma);
-    return { op: 'call', call: bind(madvise_dontneed, { mm: mmOf(env, v), vma: v, page: a.page ?? 0, pages: a.pages ?? MAX_PC }) };
+    const pages = a.pages ?? kernelOf(env).vma(v).pages - (a.page ?? 0);
+    return { op: 'call', call: bind(madvise_dontneed, { mm: mmOf(env, v), vma: v, page: a.page ?? 0, pages, resched: a.need_resched_at ?? -1, vl: a.vma_lock ? 1 : 0 }) };
   },
 });
 
@@ -148,17 +154,18 @@ registerOp({
   name: 'mremap',
   doc:
     'mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a whole one-pmd VMA onto `to`, a VMA declared unpopulated that stands for the one copy_vma creates ' +
-    '(same size, same memfd and offset; no other actor may touch it before): move_page_tables (move_normal_pmd / move_huge_pmd / move_ptes) under mmap_write_lock and the rmap locks; `no_move_pmd`: an architecture without CONFIG_HAVE_MOVE_PMD (move_ptes only)',
-  fields: { vma: Name, to: Name, no_move_pmd: Schema.optional(Schema.Boolean) },
+    '(same size, same memfd and offset; no other actor may touch it before): move_page_tables (move_normal_pmd / move_huge_pmd / move_ptes) under mmap_write_lock and the rmap locks; `no_move_pmd`: an architecture without CONFIG_HAVE_MOVE_PMD (move_ptes only); ' +
+    '`dontunmap`: MREMAP_DONTUNMAP (the old VMA stays, emptied; unlink_anon_vmas clears its anon_vma)',
+  fields: { vma: Name, to: Name, no_move_pmd: Schema.optional(Schema.Boolean), dontunmap: Schema.optional(Schema.Boolean) },
   refs: { vma: 'vma', to: 'vma' },
-  compile: (a: { vma: string; to: string; no_move_pmd?: boolean }, env) => {
+  compile: (a: { vma: string; to: string; no_move_pmd?: boolean; dontunmap?: boolean }, env) => {
     const K = kernelOf(env);
     const o = K.vma(vmaId(env, a.vma));
     const n = K.vma(vmaId(env, a.to));
     if (o.mm !== n.mm) throw new Error(`mremap: ${a.vma} and ${a.to} must be VMAs of one process`);
     if (o.pages !== n.pages || o.pages !== 4 || o.memfd !== n.memfd || o.pgoff !== n.pgoff || o.hugetlb_vma_lock >= 0)
       throw new Error(`mremap: ${a.vma} and ${a.to} must be one pmd (4 pages) each, non-hugetlb, mapping the same memfd at the same offset (or both anonymous)`);
-    return { op: 'call', call: bind(mremap_move, { mm: o.mm, old: vmaId(env, a.vma), nw: vmaId(env, a.to), noMovePmd: a.no_move_pmd ? 1 : 0 }) };
+    return { op: 'call', call: bind(mremap_move, { mm: o.mm, old: vmaId(env, a.vma), nw: vmaId(env, a.to), noMovePmd: a.no_move_pmd ? 1 : 0, dontunmap: a.dontunmap ? 1 : 0 }) };
   },
 });
 

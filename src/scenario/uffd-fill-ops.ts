@@ -54,3 +54,8 @@ registerSwitch(
   'mfill_atomic\'s dst pmd checks as fixed in v6.11 ("userfaultfd: fix checks for huge PMDs" 71c186efc1b2 and "userfaultfd: don\'t BUG_ON() if khugepaged yanks our page table" 4828d207dc51): ' +
     'pmdval re-read after __pte_alloc, !pmd_present or trans_huge → -EEXIST, no BUG_ONs; off: v6.10, BUG_ON(pmd_none(*dst_pmd))',
 );
+registerSwitch(
+  'uffd_fix_checks_for_huge_pmds',
+  'mfill_atomic with "userfaultfd: fix checks for huge PMDs" (71c186efc1b2, v6.11, patch 1 of 2) only: no pmd_trans_huge check before __pte_alloc, ' +
+    'pmdval re-read after it, !pmd_present or trans_huge → -EEXIST; the BUG_ONs of v6.10 stay (removed by 4828d207dc51, patch 2)',
+);

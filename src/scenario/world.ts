@@ -10,6 +10,7 @@
  *       P:
  *         vmas:
  *           src: { pages: 4, populated: [0], uffd: [missing] }          # anonymous
+ *           heap: { pages: 4, thp: true }                               # anonymous, MADV_HUGEPAGE (THP faults)
  *           buf: { memfd: guest, shared: true, pages: 4, populated: [0], mirror: { name: gpu, pages: 2 } }
  *           dev: { memfd: guest, shared: true, pfnmap: true, pages: 2, populated: [0] }
  */
@@ -21,6 +22,7 @@ import { MAX_MIRROR_PAGES } from '../kernel/kernel.js';
 import { MAX_UB_PAGES } from '../kernel/udmabuf.js';
 import type { RefKind } from './ops.js';
 import { buildUdmabufWorld } from './udmabuf-world.js';
+import { ensureThpFaults } from '../../actors/mm/thp-deposit.js';
 
 const Name = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
 const Page = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_PC - 1 }));
@@ -29,8 +31,11 @@ const Count = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 1, m
 export const SealName = Schema.Literals(['F_SEAL_SEAL', 'F_SEAL_SHRINK', 'F_SEAL_GROW', 'F_SEAL_WRITE', 'F_SEAL_FUTURE_WRITE']);
 
 export const MemfdSpec = Schema.Struct({
-  /** shmem (default) or hugetlb (2 MB pages). */
-  kind: Schema.optional(Schema.Literals(['shmem', 'hugetlb'])),
+  /**
+   * shmem (default), hugetlb (2 MB pages), or fs: a regular file of a filesystem that uses the
+   * mapping's invalidate_lock (filemap_fault; hole punch under filemap_invalidate_lock).
+   */
+  kind: Schema.optional(Schema.Literals(['shmem', 'hugetlb', 'fs'])),
   /** i_size in pages. */
   pages: Pages,
   seals: Schema.optional(Schema.Array(SealName)),
@@ -59,6 +64,8 @@ export const VmaSpec = Schema.Struct({
   write: Schema.optional(Schema.Boolean),
   /** VM_PFNMAP (a driver mapping such as udmabuf's: special PTEs, no struct-page GUP). */
   pfnmap: Schema.optional(Schema.Boolean),
+  /** MADV_HUGEPAGE at mmap time (VM_HUGEPAGE: anonymous THP faults, THP "madvise" mode). */
+  thp: Schema.optional(Schema.Boolean),
   /** userfaultfd registration modes. */
   uffd: Schema.optional(Schema.Array(Schema.Literals(['missing', 'minor', 'wp']))),
   /** Pages mapped at the start. */
@@ -143,6 +150,7 @@ export function kernelDesc(w: WorldSpec): KernelDesc {
       if (v.dmabuf !== undefined && (v.memfd !== undefined || v.populated?.length || v.pfnmap || v.uffd || v.mirror))
         throw new Error(`${path}: a dmabuf VMA takes only pages, shared and write (mmap_udmabuf sets its flags)`);
       if (v.memfd === undefined && v.dmabuf === undefined && (v.shared || v.pfnmap)) throw new Error(`${path}: shared and pfnmap VMAs must map a memfd`);
+      if (v.thp && (v.memfd !== undefined || v.dmabuf !== undefined)) throw new Error(`${path}.thp: only anonymous VMAs take thp (file THP faults are not modelled)`);
       const mirrorPages = Math.min(v.mirror?.pages ?? MAX_MIRROR_PAGES, v.pages - (v.mirror?.first ?? 0));
       return {
         name: vn,
@@ -152,6 +160,7 @@ export function kernelDesc(w: WorldSpec): KernelDesc {
         shared: v.shared,
         write: v.write,
         pfnmap: v.pfnmap,
+        thp: v.thp,
         uffd: v.uffd,
         populated: v.populated,
         mirror: v.mirror ? { name: v.mirror.name, first: v.mirror.first ?? 0, pages: Math.max(1, mirrorPages) } : undefined,
@@ -165,5 +174,6 @@ export function kernelDesc(w: WorldSpec): KernelDesc {
 export function buildWorld(b: ModelBuilder, w: WorldSpec): Partial<Record<RefKind, Map<string, number>>> {
   const K = buildKernel(b, kernelDesc(w));
   buildUdmabufWorld(b, K, w);
+  if (Object.values(w.mms ?? {}).some((mm) => Object.values(mm.vmas).some((v) => v.thp))) ensureThpFaults(b);
   return { vma: new Map(K.vmaNames), memfd: new Map(K.mappingNames), mm: new Map(K.mmNames) };
 }

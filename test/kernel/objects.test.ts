@@ -37,14 +37,19 @@ const installer = kproc('test_install', 'test: a may-write pte_offset_map_rw_nol
   unlock: (k, l) => (pte_unmap_unlock(k, kern(k), l.t) ? k.ret(0) : ENDED),
 });
 
-/** Retracts the (empty but for pte 0) table of pmd 0 under the pmd lock and the PTL, then pte_free_defer. */
+/**
+ * Retracts the table of pmd 0 under the pmd lock and the PTL, then pte_free_defer. It empties the
+ * table first (as collapse_pte_mapped_thp clears the PTEs under the same PTL): pte_free_defer of a
+ * table that still maps a page is itself a verdict.
+ */
 const retracter = kproc('test_retract', 'test: retract_page_tables-like detach', () => ({ t: NO_TABLE }), {
   pml: (k) => (k.spin_lock(kern(k).mm(0).page_table_lock) ? 'ptl' : BLOCKED),
   ptl: (k, l) => {
     l.t = pmd_table(pmdp_get(k.w, kern(k), 0, 0));
     return k.spin_lock(kern(k).ptlOf(l.t), 1) ? 'clear' : BLOCKED;
   },
-  clear: (k) => {
+  clear: (k, l) => {
+    for (let i = 0; i < 4; i++) k.w.set(kern(k).pteSlot(l.t, i), 0);
     pmd_clear_table(k.w, kern(k), 0, 0);
     return 'unlock_ptl';
   },

@@ -24,6 +24,8 @@ export interface MappingH {
   readonly id: MemfdId;
   readonly name: string;
   readonly hugetlb: boolean;
+  /** A filesystem file using invalidate_lock (filemap_fault), not shmem (actors/mm/filemap.ts). */
+  readonly fs: boolean;
   readonly base: number;
   readonly i_rwsem: LockId;
   readonly invalidate_lock: LockId;
@@ -54,6 +56,7 @@ export class Memfds {
         id,
         name: m.name,
         hugetlb: m.kind === 'hugetlb',
+        fs: m.kind === 'fs',
         base: this.base + id * MAPPING.stride,
         i_rwsem: b.lock(`${m.name}.i_rwsem`, LockKind.Rwsem, 'i_rwsem'),
         invalidate_lock: b.lock(`${m.name}.invalidate_lock`, LockKind.Rwsem, 'invalidate_lock'),
