@@ -20,6 +20,7 @@ import { parseScenario } from '../src/scenario/load.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dporBench, dporTable } from './dpor.js';
 import { limitsBench } from './limits.js';
 import { mmBench } from './mm.js';
 import { parallelBench } from './parallel.js';
@@ -120,6 +121,8 @@ async function main() {
   await parallelBench();
   await mmBench();
   limitsBench();
+  console.log('\n### Every catalogue variant: plain DFS, sleep-set POR, DPOR (bench/dpor.ts)\n');
+  console.log(dporTable(dporBench(1)));
   spinBench();
 }
 

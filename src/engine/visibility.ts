@@ -61,6 +61,12 @@ export const RUN_ON_LIMIT = 256;
 export const isProgressLabel = (label: string): boolean => label.charCodeAt(0) === 112 && label.startsWith('progress');
 
 /**
+ * The slots the invariants have read, for DPOR (src/explore/dpor.ts), which makes every two steps
+ * that write such slots dependent: `slots` marks them (null: nobody watches).
+ */
+export const invariantReads: { slots: Uint8Array | null } = { slots: null };
+
+/**
  * Watches the invariants' reads. Invariants are re-checked only after a transition that wrote a
  * kernel object: one that wrote only lock records, thread records, locals or mailboxes leaves every
  * slot an invariant read unchanged, so its verdict too (it read the same values at the state before,
@@ -74,6 +80,8 @@ export class InvariantGuard implements AccessRecorder {
 
   read(i: number): void {
     if (i >= this.kernelEnd) this.kernelOnly = false;
+    const s = invariantReads.slots;
+    if (s !== null) s[i] = 1;
   }
 
   write(): void {

@@ -10,6 +10,7 @@ import type { Verdict } from '../engine/events.js';
 import { reduces, stateKeyOf } from '../engine/state-key.js';
 import type { World } from '../engine/world.js';
 import { BoundedOrder } from './bounded-order.js';
+import { dpor } from './dpor.js';
 import { livelockAt, livelockMessage } from './livelock.js';
 import { NO_SLEEP, type Node, PlainOrder, type SearchOrder, SKIP, SKIP_CUT, type SleepSet, type VisitedSet } from './order.js';
 import { PorOrder } from './por-order.js';
@@ -32,6 +33,8 @@ export interface DfsOptions {
   readonly maxRuns?: number;
   readonly maxBytes?: number;
   readonly stop?: Int32Array;
+  /** Dynamic partial-order reduction instead of the order below (./dpor.ts; ignored when bounded or given an order). */
+  readonly dpor?: boolean;
   /** The search order (default: from `preemptions` and `por`). */
   readonly order?: SearchOrder;
   /** The visited set (default: a fresh FingerprintSet). */
@@ -93,6 +96,7 @@ function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] | 'ha
 }
 
 export function dfs(w: World, opts: DfsOptions): DfsResult {
+  if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false, por: true }));
   const t0 = opts.t0 ?? Date.now();
   const order = orderFor(w, opts);
   const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues);

@@ -42,6 +42,8 @@ export interface ExploreOptions {
   readonly coverage: boolean;
   /** Partial-order reduction (sleep sets) in DFS. */
   readonly por: boolean;
+  /** DFS: dynamic partial-order reduction (./dpor.ts) instead. */
+  readonly dpor?: boolean;
   /** Label coverage: which labels of each procedure some step ran, over the whole exploration. */
   readonly labels?: boolean;
   /** Leaves a DFS may reach (Infinity: none); the CLI's `--budget N` runs caps DFS with it too. */
@@ -380,6 +382,7 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
     deadline,
     coverage: o.coverage,
     por: o.por,
+    dpor: o.dpor === true,
     labels: o.labels === true,
     maxRuns: o.dfsRuns,
     maxBytes: o.maxMemory,

@@ -48,6 +48,8 @@ export interface Task {
   readonly coverage: boolean;
   /** DFS: partial-order reduction with sleep sets. */
   readonly por: boolean;
+  /** DFS: dynamic partial-order reduction (./dpor.ts) instead. */
+  readonly dpor?: boolean;
   /** Record which labels of each procedure ran (`--coverage`); off on the plain exploration path. */
   readonly labels?: boolean;
   /** DFS: leaves to reach at most; bytes its visited set may take (default: no limit). */
@@ -184,6 +186,7 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
     preemptions: task.kind === 'bounded' ? task.preemptions : Number.POSITIVE_INFINITY,
     deadline: task.deadline,
     por: task.por,
+    dpor: task.dpor === true,
     maxRuns: task.maxRuns,
     maxBytes: task.maxBytes,
     stop: task.stop,

@@ -1,0 +1,830 @@
+/**
+ * Dynamic partial-order reduction: source sets with sleep sets (Abdulla, Aronis, Jonsson, Sagonas,
+ * "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1), stateful. Selected with
+ * `--dpor` (DfsOptions.dpor): from each state only the threads the races seen so far ask for are
+ * tried, not every enabled one, so unlike the sleep-set POR (./por-order.ts) it skips states too.
+ *
+ * Terms (DESIGN: a transition is one thread's `invisible* visible` run, src/engine/visibility.ts;
+ * run-on steps are inside it, so DPOR sees one event per scheduling point, as the other orders do):
+ * - an *event* is one transition on the stack; its footprint is what the transition read and wrote
+ *   (memory slots, one mailbox pseudo-slot per thread), plus two additions: it reads its own
+ *   thread's status slot (a wake-up writes it, so waking a thread is dependent with the woken
+ *   thread's next step: a step that enables another is never independent of it), and it writes the
+ *   pseudo-slot INV when it wrote a slot an invariant reads (so steps that change what the
+ *   invariants see stay in order on every explored run, and every valuation of those slots that any
+ *   run reaches is reached on an explored one: invariants are checked on all of them). Two events
+ *   are dependent when one writes what the other reads or writes (./por-order.ts's relation).
+ * - happens-before is one vector clock per stack depth (Int32Array rows indexed by stack position;
+ *   no per-step objects). After each transition e, every earlier event e' of another thread that is
+ *   dependent with e and not already before it through others is a race e' < e; v = the events
+ *   after e' not after it, then e. Unless an initial of v (a thread whose first event in v has no
+ *   predecessor in v) is in backtrack(pre(e')) already, one is added (an awake one if any). A race
+ *   where e' woke e's thread is not reversible and is skipped; any other race with an initial not
+ *   enabled at pre(e') (the model would break the status-slot rule) adds every enabled thread.
+ * - sleep sets as usual: after exploring thread p from a state, p sleeps in the later siblings'
+ *   subtrees until a step dependent with p's step runs.
+ *
+ * Stateful where sound. States are cached (a 64-bit fingerprint set whose value is the state's
+ * index). Meeting a cached state s stops there, as plain DFS does, but s's future races with the
+ * stack are still needed (the problem Yang et al., "Efficient stateful dynamic partial order
+ * reduction", SPIN 2008, solve with a graph of the visible operations): every state keeps a summary
+ * of the subtree explored from it, per thread the slots its events there touched and wrote (bit
+ * sets, 64 words a state in all; slots past a thread's share fold onto the same bits, which only
+ * adds conflicts). On meeting s, a stack event e' gets every enabled thread added at pre(e') when
+ * some summary thread u is not already after e' (e' is not before u's last stack event) and u's set
+ * meets a slot of e' (a write of e' against u's touches, a read against u's writes) that no later
+ * stack event after e' shadows: a later writer of the slot that e' happens before is dependent with
+ * any future access and comes between them (for a slot e' only read, any later access). That is a
+ * superset of the source-set rule applied to every race between the stack and the events of any run
+ * from s, each of which is equivalent to an explored one. A state met with a smaller sleep set than
+ * it was explored with is re-entered for the threads that slept then (as ./por-order.ts does).
+ * Summaries are exact unions because a state's subtree is finished when it leaves the stack and no
+ * state is met while on it (below).
+ *
+ * Where it is sound, and the fall-backs that keep it so:
+ * - cycles: stateful DPOR on a cyclic graph can ignore a thread forever, and the reduced graph need
+ *   not keep the cycles livelock detection looks for. A cycle of states needs some thread back in a
+ *   state of its own (frames, locals, inbox) it had before, through a loop edge (a jump back:
+ *   World.backJumps counts them). So the first DPOR transition that takes a loop edge and leaves
+ *   its thread in an own state it had earlier on the path (the task's prefix included), or that
+ *   meets a state still on the stack, abandons DPOR and runs the DFS with sleep sets (which visits
+ *   every state, so livelocks are found as by plain DFS) from the start instead; the result says so
+ *   (DporInfo.fellBack) and counts both searches' transitions. Loops whose locals move on (a PTE
+ *   index) cannot close a cycle and keep DPOR. The argument that DPOR reaches such a repetition when
+ *   one is reachable at all is the one for local states (each thread's sequence of own states on a
+ *   run is the same on every equivalent run); it is checked, not proven, for models with runs that
+ *   can never end: test/explore/dpor.test.ts compares every catalogue variant with plain DFS.
+ * - invariants: INV above uses the slots the invariants read on the initial state and along 64
+ *   seeded random runs. If they read another slot during the search, and a write of it by one
+ *   thread went unmarked while some other thread also wrote watched slots, the search runs again
+ *   with the larger set (each round at least one slot more); otherwise every marked footprint equals
+ *   the one the final set gives, so the round is the search with the final set. The last round thus
+ *   ran with every slot any visited state's invariants read (same valuation of those slots, same
+ *   reads, same verdict: states not visited cannot read more).
+ * - deadlocks (no enabled thread) and step verdicts (bug, lock misuse, lockdep) are properties of
+ *   maximal runs and single events: each Mazurkiewicz class of maximal runs is explored.
+ * Replay tokens are the same choice lists as DFS (index among the enabled threads at each branch
+ * point), so `mmsim replay` replays them unchanged; a fall-back's livelock lasso is plain DFS's.
+ */
+import { checkStuck, enabled, step } from '../engine/exec.js';
+import type { Verdict } from '../engine/events.js';
+import { invariantReads } from '../engine/visibility.js';
+import { fingerprint, type Snapshot, type ThreadState, World } from '../engine/world.js';
+import { T_STATUS, THREAD_STRIDE } from '../locks/space.js';
+import type { DfsFinding, DfsOptions, DfsResult } from './dfs.js';
+import { RandomWalk } from './random.js';
+import { runOnce } from './run.js';
+import { FingerprintSet } from './visited.js';
+
+/** What one DPOR search did besides the usual result. */
+export interface DporInfo {
+  /** Searches run: one per growth of the invariants' read set. */
+  rounds: number;
+  /** Why the search fell back to plain DFS, or null. */
+  fellBack: 'loop' | null;
+  /** Steps taken by DPOR rounds (the rest of `steps`, if any, by the fall-back DFS). */
+  dporSteps: number;
+}
+
+export type DporResult = DfsResult & { dpor: DporInfo };
+
+/** Records one transition's reads and writes without duplicates or allocation (one per search). */
+class Recorder {
+  readonly r: Int32Array;
+  readonly w: Int32Array;
+  private readonly seenR: Int32Array;
+  private readonly seenW: Int32Array;
+  nr = 0;
+  nw = 0;
+  private stamp = 0;
+
+  constructor(slots: number) {
+    this.r = new Int32Array(slots);
+    this.w = new Int32Array(slots);
+    this.seenR = new Int32Array(slots);
+    this.seenW = new Int32Array(slots);
+  }
+
+  begin(): void {
+    this.stamp++;
+    this.nr = 0;
+    this.nw = 0;
+  }
+
+  read(i: number): void {
+    if (this.seenR[i] === this.stamp) return;
+    this.seenR[i] = this.stamp;
+    this.r[this.nr++] = i;
+  }
+
+  write(i: number): void {
+    if (this.seenW[i] === this.stamp) return;
+    this.seenW[i] = this.stamp;
+    this.w[this.nw++] = i;
+  }
+}
+
+
+/** Bit of slot `i` in a 64-bit Bloom mask (0..63). */
+const bloomBit = (i: number): number => Math.imul(i, 0x9e3779b1) >>> 26;
+
+/** Footprint record in the arena: touched mask (2 words), written mask (2), #reads, #writes, reads, writes. */
+const F_T0 = 0;
+const F_T1 = 1;
+const F_W0 = 2;
+const F_W1 = 3;
+const F_NR = 4;
+const F_NW = 5;
+const F_HEAD = 6;
+
+/** Stateful source-set DPOR from the world's current state; `fallback` is the plain DFS. */
+export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: DfsOptions) => DfsResult): DporResult {
+  const opts: DfsOptions = { ...options, t0: options.t0 ?? Date.now() };
+  const start = w.snapshot();
+  const steps0 = w.steps;
+  const depth0 = w.choices.length;
+  const slots = w.mem.length + w.nthreads;
+  const watched = new Uint8Array(slots);
+  const info: DporInfo = { rounds: 0, fellBack: null, dporSteps: 0 };
+  const prefixLocals = threadStatesBefore(w, steps0);
+  watchInvariants(w, watched, opts.maxSteps);
+  const findings: DfsFinding[] = [];
+  const seen = new Set<string>();
+  let total = 0;
+  let runs = 0;
+  for (;;) {
+    info.rounds++;
+    w.restore(start);
+    w.steps = steps0;
+    w.choices.length = depth0;
+    invariantReads.slots = watched;
+    let r: Round;
+    try {
+      r = round(w, opts, watched, slots, findings, seen, prefixLocals);
+    } finally {
+      invariantReads.slots = null;
+    }
+    total += r.res.steps;
+    runs += r.res.runs;
+    if (r.loop) {
+      info.fellBack = 'loop';
+      info.dporSteps = total;
+      w.restore(start);
+      w.steps = steps0;
+      w.choices.length = depth0;
+      const f = fallback(w, { ...opts, visited: undefined });
+      for (const x of f.findings) if (!seen.has(x.verdict.code)) findings.push(x);
+      return { ...f, runs: runs + f.runs, steps: total + f.steps, findings, dpor: info };
+    }
+    if (!r.stale || !r.res.complete) {
+      info.dporSteps = total;
+      return { ...r.res, steps: total, runs, findings, dpor: info };
+    }
+  }
+}
+
+interface Round {
+  res: DfsResult;
+  /** A loop edge was taken: the state graph may have cycles. */
+  loop: boolean;
+  /** The invariants' read set grew in a way that may have changed the search: run it again. */
+  stale: boolean;
+}
+
+/** One DPOR search with the invariants' read set `watched` (marked 1) fixed at its start. */
+function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, findings: DfsFinding[], seen: Set<string>, prefixLocals: readonly number[][]): Round {
+  const earlier = prefixLocals.map((x) => x.slice());
+  const t0 = opts.t0 as number;
+  const T = w.nthreads;
+  const INV = slots;
+  const visited = new FingerprintSet(1 << 12, true);
+  const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings, visited, stoppedBy: null };
+  const clockEvery = opts.clockEvery ?? 4096;
+  const rec = new Recorder(slots);
+  const key = new Uint32Array(2);
+  const buf = new Int32Array(T);
+  const first = new Int32Array(T);
+  const statusOf = (t: number) => w.threadBase + t * THREAD_STRIDE + T_STATUS;
+  // Threads that wrote each slot while it was not watched, and threads whose writes were marked INV.
+  const unmarked = new Int32Array(slots);
+  // futureRaces' per-slot last writer and last access on the stack (valid where lastWStamp is the current stamp).
+  const lastW = new Int32Array(slots + 1);
+  const lastWStamp = new Int32Array(slots + 1);
+  const lastA = new Int32Array(slots + 1);
+  const lastAStamp = new Int32Array(slots + 1);
+  // The slots the event being checked writes (marked with its stamp).
+  const ownW = new Int32Array(slots + 1);
+  let ownStamp = 0;
+  let wStamp = 0;
+  let invWriters = 0;
+
+  // Per stack depth (node d = the state at depth d; event d = the transition taken from it).
+  let cap = 64;
+  let tid = new Int32Array(cap);
+  let en = new Int32Array(cap);
+  let enList = new Int32Array(cap * T);
+  let nEn = new Int32Array(cap);
+  let sleep = new Int32Array(cap);
+  let back = new Int32Array(cap);
+  let done = new Int32Array(cap);
+  let fpOff = new Int32Array(cap);
+  let sibTop = new Int32Array(cap);
+  let sid = new Int32Array(cap);
+  let stepsAt = new Float64Array(cap);
+  let depthAt = new Int32Array(cap);
+  let clock = new Int32Array(cap * T);
+  let lastPos = new Int32Array(cap * T);
+  let sleepFp = new Int32Array(cap * T);
+  let doneFp = new Int32Array(cap * T);
+  const snaps: (Snapshot | null)[] = [];
+
+  const grow = () => {
+    const g32 = (a: Int32Array, k: number) => {
+      const b = new Int32Array(cap * 2 * k);
+      b.set(a);
+      return b;
+    };
+    tid = g32(tid, 1);
+    en = g32(en, 1);
+    enList = g32(enList, T);
+    nEn = g32(nEn, 1);
+    sleep = g32(sleep, 1);
+    back = g32(back, 1);
+    done = g32(done, 1);
+    fpOff = g32(fpOff, 1);
+    sibTop = g32(sibTop, 1);
+    sid = g32(sid, 1);
+    depthAt = g32(depthAt, 1);
+    clock = g32(clock, T);
+    lastPos = g32(lastPos, T);
+    sleepFp = g32(sleepFp, T);
+    doneFp = g32(doneFp, T);
+    const s = new Float64Array(cap * 2);
+    s.set(stepsAt);
+    stepsAt = s;
+    cap *= 2;
+  };
+
+  // Footprints, in a stack-ordered arena: node d's siblings' records stay until d is popped.
+  let arena = new Int32Array(1 << 14);
+  let top = 0;
+
+  // Per cached state (its index is the visited set's value): sleep set at the smallest visit,
+  // subtree summary (threads, touched and written Bloom masks), on-stack mark.
+  let scap = 1 << 12;
+  let stSleep = new Int32Array(scap);
+  let sumT = new Int32Array(scap);
+  // Summary sets, per thread: SW words of touched slots then SW words of written slots (slot modulo
+  // 32 * SW); SX words a state.
+  const SW = Math.max(1, Math.min((slots + 32) >>> 5, Math.floor(SUMMARY_WORDS / (2 * T))));
+  const SB = SW * 32;
+  const SX = 2 * SW * T;
+  let sumX = new Int32Array(scap * SX);
+  let open = new Uint8Array(scap);
+  let nstates = 0;
+  const newState = (): number => {
+    if (nstates === scap) {
+      const a = new Int32Array(scap * 2);
+      a.set(stSleep);
+      stSleep = a;
+      const b = new Int32Array(scap * 2);
+      b.set(sumT);
+      sumT = b;
+      const c = new Int32Array(scap * 2 * SX);
+      c.set(sumX);
+      sumX = c;
+      const o = new Uint8Array(scap * 2);
+      o.set(open);
+      open = o;
+      scap *= 2;
+    }
+    return nstates++;
+  };
+
+  /** Append the footprint just recorded for thread p's transition; returns its offset. */
+  const saveFp = (p: number): number => {
+    const need = F_HEAD + rec.nr + rec.nw + 2;
+    if (top + need > arena.length) {
+      const a = new Int32Array(Math.max(arena.length * 2, top + need));
+      a.set(arena);
+      arena = a;
+    }
+    const o = top;
+    const A = arena;
+    let t0m = 0;
+    let t1m = 0;
+    let w0m = 0;
+    let w1m = 0;
+    let k = o + F_HEAD;
+    const st = statusOf(p);
+    let hasSt = false;
+    for (let i = 0; i < rec.nr; i++) {
+      const s = rec.r[i] as number;
+      if (s === st) hasSt = true;
+      A[k++] = s;
+      const b = bloomBit(s);
+      if (b < 32) t0m |= 1 << b;
+      else t1m |= 1 << (b - 32);
+    }
+    if (!hasSt) {
+      A[k++] = st;
+      const b = bloomBit(st);
+      if (b < 32) t0m |= 1 << b;
+      else t1m |= 1 << (b - 32);
+    }
+    const nr = k - o - F_HEAD;
+    let inv = false;
+    for (let i = 0; i < rec.nw; i++) {
+      const s = rec.w[i] as number;
+      if (watched[s] === 1) inv = true;
+      else unmarked[s] = (unmarked[s] as number) | (1 << p);
+      A[k++] = s;
+      const b = bloomBit(s);
+      const m = b < 32 ? 1 << b : 1 << (b - 32);
+      if (b < 32) {
+        t0m |= m;
+        w0m |= m;
+      } else {
+        t1m |= m;
+        w1m |= m;
+      }
+    }
+    if (inv) {
+      invWriters |= 1 << p;
+      A[k++] = INV;
+      const b = bloomBit(INV);
+      if (b < 32) {
+        t0m |= 1 << b;
+        w0m |= 1 << b;
+      } else {
+        t1m |= 1 << (b - 32);
+        w1m |= 1 << (b - 32);
+      }
+    }
+    A[o + F_T0] = t0m;
+    A[o + F_T1] = t1m;
+    A[o + F_W0] = w0m;
+    A[o + F_W1] = w1m;
+    A[o + F_NR] = nr;
+    A[o + F_NW] = k - o - F_HEAD - nr;
+    top = k;
+    return o;
+  };
+
+  /** Whether footprints at offsets a and b commute (neither writes what the other touches). */
+  const independent = (a: number, b: number): boolean => {
+    const A = arena;
+    if (((A[a + F_W0] as number) & (A[b + F_T0] as number)) === 0 && ((A[a + F_W1] as number) & (A[b + F_T1] as number)) === 0 &&
+      ((A[b + F_W0] as number) & (A[a + F_T0] as number)) === 0 && ((A[b + F_W1] as number) & (A[a + F_T1] as number)) === 0)
+      return true;
+    return !writesMeet(A, a, b) && !writesMeet(A, b, a);
+  };
+
+  /** Add event (footprint o, thread p) and, if y >= 0, state y's summary into state x's summary. */
+  const addToSummary = (x: number, o: number, p: number, y: number) => {
+    const A = arena;
+    const base = x * SX + p * 2 * SW;
+    sumT[x] = (sumT[x] as number) | (1 << p);
+    const rs = o + F_HEAD;
+    const ws = rs + (A[o + F_NR] as number);
+    const end = ws + (A[o + F_NW] as number);
+    for (let i = rs; i < end; i++) {
+      const b = (A[i] as number) % SB;
+      sumX[base + (b >>> 5)] = (sumX[base + (b >>> 5)] as number) | (1 << (b & 31));
+      if (i >= ws) sumX[base + SW + (b >>> 5)] = (sumX[base + SW + (b >>> 5)] as number) | (1 << (b & 31));
+    }
+    if (y < 0) return;
+    sumT[x] = (sumT[x] as number) | (sumT[y] as number);
+    const xb = x * SX;
+    const yb = y * SX;
+    for (let i = 0; i < SX; i++) sumX[xb + i] = (sumX[xb + i] as number) | (sumX[yb + i] as number);
+  };
+
+  const finding = (v: Verdict) => {
+    if (seen.has(v.code)) return;
+    seen.add(v.code);
+    findings.push({ verdict: v, choices: w.choices.slice(), atMs: Date.now() - t0 });
+  };
+
+  /** Event d (thread p) just ran: its clock, next depth's last positions, and its races. */
+  const races = (d: number, p: number) => {
+    const row = d * T;
+    const m = lastPos[row + p] as number;
+    if (m >= 0) clock.copyWithin(row, m * T, m * T + T);
+    else clock.fill(0, row, row + T);
+    clock[row + p] = d + 1;
+    const nrow = row + T;
+    lastPos.copyWithin(nrow, row, row + T);
+    lastPos[nrow + p] = d;
+    const me = fpOff[d] as number;
+    for (let j = d - 1; j >= 0; j--) {
+      const q = tid[j] as number;
+      if (q === p || (clock[row + q] as number) > j) continue;
+      if (independent(fpOff[j] as number, me)) continue;
+      race(j, d, p);
+      const jr = j * T;
+      for (let t = 0; t < T; t++) if ((clock[jr + t] as number) > (clock[row + t] as number)) clock[row + t] = clock[jr + t] as number;
+    }
+  };
+
+  /** The race event j < event d (thread p): make sure backtrack(j) holds an initial of v. */
+  /** Whether the event at position i (clock row cr) has a predecessor among v's first events so far. */
+  const hasPred = (cr: number, i: number): boolean => {
+    for (let u = 0; u < T; u++) {
+      const f = first[u] as number;
+      if (f >= 0 && f < i && (clock[cr + u] as number) > f) return true;
+    }
+    return false;
+  };
+
+  const race = (j: number, d: number, p: number) => {
+    const q = tid[j] as number;
+    first.fill(-1);
+    let initials = 0;
+    for (let i = j + 1; i < d; i++) {
+      const t = tid[i] as number;
+      if ((first[t] as number) >= 0 || (clock[i * T + q] as number) > j) continue;
+      if (!hasPred(i * T, i)) initials |= 1 << t;
+      first[t] = i;
+    }
+    if ((first[p] as number) < 0 && !hasPred(d * T, d)) initials |= 1 << p;
+    const enj = en[j] as number;
+    if ((initials & ~enj) !== 0) {
+      // p was blocked at j and event j woke it: the race cannot be reversed.
+      if ((initials & ~enj) === 1 << p && (first[p] as number) < 0 && writes(arena, fpOff[j] as number, statusOf(p))) return;
+      back[j] = (back[j] as number) | enj;
+      return;
+    }
+    if ((initials & (back[j] as number)) !== 0) return;
+    const awake = initials & ~(sleep[j] as number);
+    const pick = awake !== 0 ? awake : initials;
+    back[j] = (back[j] as number) | (pick & -pick);
+  };
+
+  /**
+   * Meeting cached state x after event d: its explored future's races with the stack. Stack event j
+   * may race with a future event of thread u only if j is not already before u's last stack event,
+   * and only through a slot it accesses that no later stack event after j shadows: a later writer
+   * of the slot that j happens before is itself dependent with any future access, and so is between
+   * them (the last writer on the stack is the one to check: earlier writers are before it).
+   */
+  const futureRaces = (d: number, x: number) => {
+    const S = sumT[x] as number;
+    if (S === 0) return;
+    const lrow = (d + 1) * T;
+    const st = ++wStamp;
+    const A = arena;
+    // Events of thread q below the position every summary thread's last stack event knows of q
+    // happen before all of them: nothing below the lowest such bound can race with the future.
+    let low = d + 1;
+    for (let q = 0; q < T; q++) {
+      let bound = d + 1;
+      for (let u = 0; u < T; u++) {
+        if (u === q || ((S >>> u) & 1) === 0) continue;
+        const m = lastPos[lrow + u] as number;
+        const k = m < 0 ? 0 : (clock[m * T + q] as number);
+        if (k < bound) bound = k;
+      }
+      if (bound < low) low = bound;
+    }
+    for (let j = d; j >= low; j--) {
+      const q = tid[j] as number;
+      const o = fpOff[j] as number;
+      const rs = o + F_HEAD;
+      const ws = rs + (A[o + F_NR] as number);
+      const end = ws + (A[o + F_NW] as number);
+      let cand = 0;
+      if (((back[j] as number) | (en[j] as number)) !== back[j]) {
+        for (let u = 0; u < T; u++) {
+          if (u === q || ((S >>> u) & 1) === 0) continue;
+          const m = lastPos[lrow + u] as number;
+          if (m < 0 || (clock[m * T + q] as number) <= j) cand |= 1 << u;
+        }
+      }
+      if (cand !== 0) {
+        const own = ++ownStamp;
+        for (let i = ws; i < end; i++) ownW[A[i] as number] = own;
+        search: for (let i = rs; i < end; i++) {
+          const slot = A[i] as number;
+          if (lastWStamp[slot] === st && (clock[(lastW[slot] as number) * T + q] as number) > j) continue;
+          // A slot j only read is shadowed by a later access it happens before (a future write meets that too).
+          if (i < ws && ownW[slot] !== own && lastAStamp[slot] === st && (clock[(lastA[slot] as number) * T + q] as number) > j) continue;
+          const b = slot % SB;
+          const word = b >>> 5;
+          const bit = b & 31;
+          for (let u = 0; u < T; u++) {
+            if (((cand >>> u) & 1) === 0) continue;
+            const ub = x * SX + u * 2 * SW;
+            const hit = i < ws ? (sumX[ub + SW + word] as number) >>> bit : (sumX[ub + word] as number) >>> bit;
+            if ((hit & 1) !== 0) {
+              back[j] = (back[j] as number) | (en[j] as number);
+              break search;
+            }
+          }
+        }
+      }
+      for (let i = rs; i < end; i++) {
+        const slot = A[i] as number;
+        if (lastAStamp[slot] !== st) {
+          lastAStamp[slot] = st;
+          lastA[slot] = j;
+        }
+        if (i >= ws && lastWStamp[slot] !== st) {
+          lastWStamp[slot] = st;
+          lastW[slot] = j;
+        }
+      }
+    }
+  };
+
+  /**
+   * Whether event d's thread, after event d, is in a state of its own (hash lanes a, b) it had at
+   * an earlier state on this path: a stack node's (snapshots share thread states, hashed when the
+   * node was expanded) or the prefix's.
+   */
+  const repeats = (d: number, a: number, b: number): boolean => {
+    const p = tid[d] as number;
+    for (let j = 0; j <= d; j++) {
+      const t = (snaps[j] as Snapshot).threads[p] as ThreadState;
+      if ((t.ha | 0) === a && (t.hb | 0) === b) return true;
+    }
+    const e = earlier[p] as number[];
+    for (let i = 0; i < e.length; i += 2) if (e[i] === a && e[i + 1] === b) return true;
+    return false;
+  };
+
+  let depth = -1;
+  let at = -1;
+
+  /** Push a node for the state just reached (new, or cached and re-entered) at depth d. */
+  const push = (d: number, x: number, n: number, sl: number, bt: number) => {
+    if (d >= cap) grow();
+    snaps[d] = w.snapshot();
+    stepsAt[d] = w.steps;
+    depthAt[d] = w.choices.length;
+    en[d] = 0;
+    for (let i = 0; i < n; i++) {
+      enList[d * T + i] = buf[i] as number;
+      en[d] = (en[d] as number) | (1 << (buf[i] as number));
+    }
+    nEn[d] = n;
+    sleep[d] = sl;
+    back[d] = bt;
+    done[d] = 0;
+    sibTop[d] = top;
+    sid[d] = x;
+    open[x] = 1;
+    depth = d;
+    at = d;
+  };
+
+  /**
+   * The state after event d (or the root when d < 0) with sleep set `sl` (footprints at
+   * sleepFp[(d + 1) * T + ...]): push it if there is something to explore. Returns the state's
+   * index for the parent's summary when it is a leaf with a summary, -1 otherwise.
+   */
+  const expand = (d: number, sl: number, looped: boolean): number => {
+    fingerprint(w, w.threads, key);
+    const ka = key[0] as number;
+    const kb = key[1] as number;
+    if (looped) {
+      const th = w.threads[tid[d] as number] as ThreadState;
+      if (repeats(d, th.ha | 0, th.hb | 0)) return -2;
+    }
+    const slot = visited.put(ka, kb, nstates);
+    if (slot >= 0) {
+      const x = visited.value(slot);
+      if (open[x] === 1) return -2;
+      if (d >= 0) futureRaces(d, x);
+      const n = enabled(w, buf);
+      let mask = 0;
+      for (let i = 0; i < n; i++) mask |= 1 << (buf[i] as number);
+      const again = (stSleep[x] as number) & ~sl & mask;
+      stSleep[x] = (stSleep[x] as number) & sl;
+      if (again !== 0 && w.steps >= opts.maxSteps) {
+        res.complete = false;
+        res.stoppedBy ??= 'max-steps';
+      }
+      if (again === 0 || w.steps >= opts.maxSteps) {
+        res.runs++;
+        return x;
+      }
+      push(d + 1, x, n, sl, again);
+      return -1;
+    }
+    const x = newState();
+    stSleep[x] = sl;
+    sumT[x] = 0;
+    sumX.fill(0, x * SX, (x + 1) * SX);
+    open[x] = 0;
+    res.distinct++;
+    const n = enabled(w, buf);
+    if (n === 0) {
+      checkStuck(w);
+      if (w.verdict) finding(w.verdict);
+      res.runs++;
+      return x;
+    }
+    if (w.steps >= opts.maxSteps || res.distinct > opts.maxStates) {
+      res.complete = false;
+      res.stoppedBy = res.distinct > opts.maxStates ? 'max-states' : (res.stoppedBy ?? 'max-steps');
+      res.runs++;
+      return x;
+    }
+    // The first thread to try: the one that just ran if it can go on, else the lowest awake one.
+    const last = d >= 0 ? (tid[d] as number) : -1;
+    let mask = 0;
+    for (let i = 0; i < n; i++) mask |= 1 << (buf[i] as number);
+    const awake = mask & ~sl;
+    if (awake === 0) {
+      res.runs++;
+      return x;
+    }
+    const pick = last >= 0 && ((awake >>> last) & 1) === 1 ? 1 << last : awake & -awake;
+    push(d + 1, x, n, sl, pick);
+    return -1;
+  };
+
+  let loop = false;
+  w.startUndo();
+  try {
+    lastPos.fill(-1, 0, T);
+    const r0 = expand(-1, 0, false);
+    if (r0 === -2) loop = true;
+    while (depth >= 0 && !loop) {
+      const d = depth;
+      const todo = (back[d] as number) & ~(done[d] as number) & ~(sleep[d] as number) & (en[d] as number);
+      if (todo === 0) {
+        open[sid[d] as number] = 0;
+        depth--;
+        if (depth >= 0) addToSummary(sid[depth] as number, fpOff[depth] as number, tid[depth] as number, sid[d] as number);
+        top = depth >= 0 ? (sibTop[depth] as number) : 0;
+        continue;
+      }
+      const p = 31 - Math.clz32(todo & -todo);
+      if (at !== d) {
+        w.restore(snaps[d] as Snapshot);
+        w.steps = stepsAt[d] as number;
+        w.choices.length = depthAt[d] as number;
+      }
+      at = -1;
+      const n = nEn[d] as number;
+      if (n > 1) {
+        let i = 0;
+        while (enList[d * T + i] !== p) i++;
+        w.choices.push(i);
+      }
+      const lp = w.backJumps;
+      rec.begin();
+      w.rec = rec;
+      step(w, p);
+      w.rec = null;
+      res.steps++;
+      top = sibTop[d] as number;
+      const o = saveFp(p);
+      sibTop[d] = top;
+      fpOff[d] = o;
+      tid[d] = p;
+      if (d + 1 >= cap) grow();
+      races(d, p);
+      // The child's sleep set: sleepers and explored siblings whose next step commutes with this one.
+      const both = (sleep[d] as number) | (done[d] as number);
+      let sl = 0;
+      if (both !== 0) {
+        const crow = (d + 1) * T;
+        for (let u = 0; u < T; u++) {
+          if (((both >>> u) & 1) === 0) continue;
+          const f = ((sleep[d] as number) >>> u) & 1 ? (sleepFp[d * T + u] as number) : (doneFp[d * T + u] as number);
+          if (!independent(f, o)) continue;
+          sl |= 1 << u;
+          sleepFp[crow + u] = f;
+        }
+      }
+      done[d] = (done[d] as number) | (1 << p);
+      doneFp[d * T + p] = o;
+      back[d] = (back[d] as number) | (1 << p);
+      if (w.verdict) {
+        finding(w.verdict);
+        addToSummary(sid[d] as number, o, p, -1);
+        res.runs++;
+        continue;
+      }
+      const x = expand(d, sl, w.backJumps !== lp);
+      if (x === -2) {
+        loop = true;
+        break;
+      }
+      if (x >= 0) addToSummary(sid[d] as number, o, p, x);
+      if (w.verdict) continue;
+      if ((res.distinct & (clockEvery - 1)) === 0) {
+        const why = stopNow(opts, visited.byteLength, res.runs);
+        if (why) {
+          res.complete = false;
+          res.stoppedBy = why;
+          break;
+        }
+      }
+    }
+  } finally {
+    w.stopUndo();
+  }
+  // The round stands for one run with the final read set from the start unless a write left
+  // unmarked then (its slot watched now) could have been dependent with another thread's.
+  let writers = invWriters;
+  let late = false;
+  for (let i = 0; i < slots; i++) {
+    if (watched[i] === 1 && unmarked[i] !== 0) {
+      late = true;
+      writers |= unmarked[i] as number;
+    }
+  }
+  return { res, loop, stale: late && (writers & (writers - 1)) !== 0 };
+}
+
+/**
+ * A first guess at the invariants' read set, so that most searches need one round: the slots they
+ * read on `w`'s state and along a few seeded random runs on a world of its own (verdicts there are
+ * ignored: the search finds them).
+ */
+function watchInvariants(w: World, watched: Uint8Array, maxSteps: number): void {
+  const inv = w.model.invariants;
+  if (inv.length === 0) return;
+  const rec = w.rec;
+  w.rec = { read: (i: number) => void (watched[i] = 1), write: () => {} };
+  try {
+    for (const f of inv) f(w);
+  } finally {
+    w.rec = rec;
+  }
+  const v = new World(w.model, null);
+  const init = v.snapshot();
+  const buf = new Int32Array(v.nthreads);
+  const walk = new RandomWalk(0x5eed);
+  invariantReads.slots = watched;
+  try {
+    for (let run = 0; run < SEED_RUNS; run++) runOnce(v, init, walk, run, maxSteps, buf);
+  } finally {
+    invariantReads.slots = null;
+  }
+}
+
+/** Words of a state's summary, over all threads (slots past a thread's share of bits share them: conservative). */
+const SUMMARY_WORDS = 64;
+
+/** Random runs that seed the invariants' read set. */
+const SEED_RUNS = 64;
+
+/**
+ * Each thread's own-state hashes (pairs of lanes) along the path from the initial state to `w`'s
+ * (the forced steps and `w.choices` replayed on a fresh world): a loop edge back to one of them may
+ * close a cycle through the prefix a task starts from.
+ */
+function threadStatesBefore(w: World, steps: number): number[][] {
+  const out: number[][] = Array.from({ length: w.nthreads }, () => []);
+  if (steps === 0) return out;
+  const v = new World(w.model, null);
+  const buf = new Int32Array(v.nthreads);
+  const key = new Uint32Array(2);
+  let c = 0;
+  const note = () => {
+    fingerprint(v, v.threads, key);
+    for (let t = 0; t < v.nthreads; t++) out[t]?.push((v.threads[t] as ThreadState).ha | 0, (v.threads[t] as ThreadState).hb | 0);
+  };
+  note();
+  while (v.steps < steps) {
+    const n = enabled(v, buf);
+    if (n === 0 || v.verdict) break;
+    step(v, buf[n > 1 ? (w.choices[c++] as number) : 0] as number);
+    note();
+  }
+  return out;
+}
+
+/** Whether writes of footprint a meet reads or writes of footprint b (exact; after the masks met). */
+function writesMeet(A: Int32Array, a: number, b: number): boolean {
+  const aw = a + F_HEAD + (A[a + F_NR] as number);
+  const awEnd = aw + (A[a + F_NW] as number);
+  const bs = b + F_HEAD;
+  const bEnd = bs + (A[b + F_NR] as number) + (A[b + F_NW] as number);
+  for (let i = aw; i < awEnd; i++) {
+    const s = A[i] as number;
+    for (let k = bs; k < bEnd; k++) if (A[k] === s) return true;
+  }
+  return false;
+}
+
+/** Whether footprint a writes slot s. */
+function writes(A: Int32Array, a: number, s: number): boolean {
+  const aw = a + F_HEAD + (A[a + F_NR] as number);
+  const end = aw + (A[a + F_NW] as number);
+  for (let i = aw; i < end; i++) if (A[i] === s) return true;
+  return false;
+}
+
+/** A stop flag, the memory bound, the deadline or the leaf budget. */
+function stopNow(opts: DfsOptions, bytes: number, runs: number): DfsResult['stoppedBy'] {
+  if (opts.stop && Atomics.load(opts.stop, 0) !== 0) return 'signal';
+  if (bytes > (opts.maxBytes ?? Number.POSITIVE_INFINITY)) return 'max-memory';
+  if (Date.now() > opts.deadline || runs >= (opts.maxRuns ?? Number.POSITIVE_INFINITY)) return 'budget';
+  return null;
+}
