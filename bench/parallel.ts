@@ -6,7 +6,11 @@
  * `BENCH_RANDOM_S` sets the random budget (default 60 s).
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scenario as faultingScenario } from './faulting.js';
 
 interface Timed {
   ms: number;
@@ -67,9 +71,10 @@ async function measure(workload: string, args: (workers: number) => string[], pa
 export async function parallelBench(): Promise<void> {
   const budgetS = Number(process.env.BENCH_RANDOM_S ?? 60);
   const uffd = fileURLToPath(new URL('../../scenarios/uffd-move-vs-khugepaged.yaml', import.meta.url));
-  const hmm = fileURLToPath(new URL('../../scenarios/udmabuf-hmm-callback.yaml', import.meta.url));
+  const scaled = join(mkdtempSync(join(tmpdir(), 'mmsim-par-')), 'remap-vs-khugepaged-3.yaml');
+  writeFileSync(scaled, faultingScenario(3));
   const rows = [
-    await measure('DFS proof, udmabuf-hmm-callback/documented (117k states; parallel DFS on 2)', (w) => [speedupJs, hmm, 'documented', 'dfs', String(w), '0', '0'], fromSpeedup, false),
+    await measure('DFS proof, scaled remap-vs-khugepaged, 3 faulting threads (5.2M states; parallel DFS on 2)', (w) => [speedupJs, scaled, 'rfc-v2', 'dfs', String(w), '0', '0'], fromSpeedup, false),
     await measure(`random, ${budgetS} s budget, uffd-move-vs-khugepaged/current (runs done)`, (w) => [speedupJs, uffd, 'current', 'random', String(w), '0', '0', String(budgetS * 1000)], fromSpeedup, true),
     await measure('the catalogue: `explore --all` (every variant, whole process)', (w) => [cliJs, 'explore', '--all', '--json', '--workers', String(w)], fromCatalogue, false),
   ];

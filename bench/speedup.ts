@@ -12,7 +12,7 @@ const [file = '', variant = 'default', strategy = 'random', workers = '1', runs 
 const model = modelFor(file, variant);
 const target = { file, variant, model, expected: [], mustComplete: false };
 const timeMs = Number(budget) > 0 ? Number(budget) : Number.POSITIVE_INFINITY;
-const o = { ...DEFAULTS, strategy: strategy as StrategyName, runs: Number.isFinite(timeMs) ? 1e12 : Number(runs), chunk: 2500, coverage: false, split: Number(split), timeMs, workers: Number(workers) };
+const o = { ...DEFAULTS, strategy: strategy as StrategyName, runs: Number.isFinite(timeMs) ? 1e12 : Number(runs), chunk: 2500, coverage: false, split: Number(split), timeMs, workers: Number(workers), parallelDfs: true, maxStates: 20_000_000 };
 const runner = makeRunner(Number(workers));
 await explore(target, { ...o, runs: 5000, timeMs: Number.POSITIVE_INFINITY, maxStates: 5000 }, runner.run); // warm up workers and JIT
 const t0 = process.hrtime.bigint();

@@ -49,6 +49,8 @@ export interface DfsOptions {
   readonly edges?: EdgeLog;
   readonly halt?: Int32Array;
   readonly rootSlot?: number;
+  /** Try the enabled threads of every state from this index on, cyclically (parts of a parallel search diverge). */
+  readonly rotate?: number;
 }
 
 /**
@@ -95,6 +97,13 @@ function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] | 'ha
   return null;
 }
 
+/** The first n entries of buf, starting at index r and wrapping. */
+function rotated(buf: Int32Array, n: number, r: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = buf[(i + r) % n] as number;
+  return out;
+}
+
 export function dfs(w: World, opts: DfsOptions): DfsResult {
   if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false, por: true }));
   const t0 = opts.t0 ?? Date.now();
@@ -106,6 +115,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const buf = new Int32Array(w.nthreads);
   const clockEvery = opts.clockEvery ?? 4096;
   const edges = opts.edges ?? null;
+  const rotate = opts.rotate ?? 0;
   // Under a view or symmetry a key names several states: a back edge is no concrete cycle.
   const cycles = w.nthreads <= 31 && !reduces(w.model);
   const keyOf = stateKeyOf(w.model);
@@ -126,7 +136,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     depth: w.choices.length,
     ka: key[0] as number,
     kb: key[1] as number,
-    enabled: buf.slice(0, n),
+    enabled: rotate ? rotated(buf, n, rotate % n) : buf.slice(0, n),
     n,
     next: 0,
     last,

@@ -44,6 +44,8 @@ export interface ExploreOptions {
   readonly por: boolean;
   /** DFS: dynamic partial-order reduction (./dpor.ts) instead. */
   readonly dpor?: boolean;
+  /** DFS on more than one worker: search in parallel past the probe (./parallel-dfs.ts); opt-in. */
+  readonly parallelDfs?: boolean;
   /** Label coverage: which labels of each procedure some step ran, over the whole exploration. */
   readonly labels?: boolean;
   /** Leaves a DFS may reach (Infinity: none); the CLI's `--budget N` runs caps DFS with it too. */
@@ -94,7 +96,7 @@ export const DEFAULTS: ExploreOptions = {
   stateCap: 1 << 22,
   taskLimitMs: Number.POSITIVE_INFINITY,
   workers: 1,
-  probeStates: 20_000,
+  probeStates: 50_000,
 };
 
 export interface Finding {
@@ -357,7 +359,7 @@ function toFinding(v: Verdict, choices: readonly number[], by: string, cycle?: n
 
 /** Whether the DFS runs in parallel: several workers, no per-prefix split, a state cap (the shared set is sized from it). */
 function parallel(o: ExploreOptions): boolean {
-  return o.workers > 1 && o.split === 0 && Number.isFinite(o.maxStates) && sharedBytes(o.maxStates) <= o.maxMemory;
+  return o.parallelDfs === true && o.workers > 1 && o.split === 0 && Number.isFinite(o.maxStates) && sharedBytes(o.maxStates) <= o.maxMemory;
 }
 
 /** Chunks of runs per round under a time budget. */

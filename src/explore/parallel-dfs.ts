@@ -38,7 +38,7 @@ export type ParallelOutcome =
   | { readonly settled: false; readonly why: string };
 
 /** Branch points the coordinator expands into parts, by default. */
-export const PARALLEL_SPLIT = 4;
+export const PARALLEL_SPLIT = 0;
 
 interface Part {
   readonly prefix: number[];
@@ -101,7 +101,12 @@ export async function parallelDfs(model: Model, o: ExploreOptions, run: Runner, 
   const log = new EdgeLog();
   const split = splitTree(model, o.split > 0 ? o.split : PARALLEL_SPLIT, o.maxSteps, attached, log);
   if (split.stop) return { settled: false, why: split.stop };
-  const tasks = split.parts.map((p) => ({ ...base, prefix: p.prefix, shared: { visited: set.buffer, halt, rootSlot: p.slot } }));
+  // Every part of the split is searched by `workers` tasks at once, each trying threads in its own
+  // rotation: they start together and diverge at once, so they share the work as they go (the first
+  // subtree of a split alone holds most of the states).
+  const tasks = split.parts.flatMap((p) =>
+    Array.from({ length: o.workers }, (_, rotate) => ({ ...base, prefix: p.prefix, shared: { visited: set.buffer, halt, rootSlot: p.slot, rotate } })),
+  );
   const results = await run(tasks, () => {});
   const graph = new LockGraph();
   let runs = 0;

@@ -72,6 +72,8 @@ export interface SharedPart {
   readonly visited: SharedArrayBuffer;
   readonly halt: Int32Array;
   readonly rootSlot: number;
+  /** The part's thread order: enabled threads are tried from this index on (see DfsOptions.rotate). */
+  readonly rotate: number;
 }
 
 /** A procedure's labels and which of them some step ran (1) or not (0). */
@@ -215,7 +217,7 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
  * the halt flag and the claimed root.
  */
 function sharedPart(p: SharedPart) {
-  return { visited: SharedVisitedSet.attach(p.visited, p.halt), order: new PlainOrder(), edges: new EdgeLog(), halt: p.halt, rootSlot: p.rootSlot };
+  return { visited: SharedVisitedSet.attach(p.visited, p.halt), order: new PlainOrder(), edges: new EdgeLog(), halt: p.halt, rootSlot: p.rootSlot, rotate: p.rotate };
 }
 
 /** A part's result: no witnesses (findings are left to the sequential search), its edges and back jumps. */

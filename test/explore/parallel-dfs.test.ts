@@ -60,7 +60,7 @@ describe('parallel DFS on the catalogue (two pool workers, no probe) agrees with
         const o: ExploreOptions = { ...scenarioOptions(sc), strategy: 'dfs' };
         const target = { file, variant, model: modelFor(file, variant), expected: [], mustComplete: false };
         const one = await explore(target, o, inline.run);
-        const two = await explore(target, { ...o, workers: 2, probeStates: 0 }, pool.run);
+        const two = await explore(target, { ...o, workers: 2, probeStates: 0, parallelDfs: true }, pool.run);
         const key = (r: typeof one) => ({ findings: r.findings, complete: r.complete, states: r.distinctStates, stoppedBy: r.stoppedBy });
         expect(key(two)).toEqual(key(one));
         const how = two.parallel?.startsWith('left') ? 'sequential' : (two.parallel ?? 'none');
