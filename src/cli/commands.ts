@@ -130,14 +130,8 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
       if (workers > 1) process.stderr.write(`mmsim: pool of ${workers} workers started in ${poolStartMs} ms (not counted in the budget)\n`);
     }
     if (workers > 1) {
-      // All variants at once, the largest (by pinned DFS states) handed to the pool first so that no
-      // long search starts last; rows still print in catalogue order as they finish.
-      const size = (i: number) => {
-        const { sc, variant } = jobs[i] as (typeof jobs)[number];
-        return sc.spec.variants[variant]?.dfs?.states ?? 0;
-      };
-      const order = jobs.map((_, i) => i).sort((a, b) => size(b) - size(a) || a - b);
-      await Promise.all(order.map((i) => exploreJob(i)));
+      // All variants at once: the pool interleaves their tasks; rows print in catalogue order as they finish.
+      await Promise.all(jobs.map((_, i) => exploreJob(i)));
     } else {
       for (let i = 0; i < jobs.length && !signals.received(); i++) {
         const bar = progressBar(`${jobs[i]?.sc.spec.name}/${jobs[i]?.variant}`);
