@@ -9,14 +9,17 @@ export interface Footprint {
   readonly writes: Int32Array;
 }
 
-/** Records the footprint of the step being executed, without duplicates and without allocation. */
+/**
+ * Records the footprint of the step being executed, without duplicates and without allocation: the
+ * slots read are r[0..nr), the slots written w[0..nw) (read them, never write them, from outside).
+ */
 export class FootprintRecorder {
   private readonly seenR: Int32Array;
   private readonly seenW: Int32Array;
-  private readonly r: Int32Array;
-  private readonly w: Int32Array;
-  private nr = 0;
-  private nw = 0;
+  readonly r: Int32Array;
+  readonly w: Int32Array;
+  nr = 0;
+  nw = 0;
   private stamp = 0;
 
   constructor(slots: number) {

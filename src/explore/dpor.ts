@@ -66,6 +66,7 @@
  * Replay tokens are the same choice lists as DFS (index among the enabled threads at each branch
  * point), so `mmsim replay` replays them unchanged; a fall-back's livelock lasso is plain DFS's.
  */
+import { FootprintRecorder } from '../engine/footprint.js';
 import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import { invariantReads } from '../engine/visibility.js';
@@ -88,41 +89,6 @@ export interface DporInfo {
 
 export type DporResult = DfsResult & { dpor: DporInfo };
 
-/** Records one transition's reads and writes without duplicates or allocation (one per search). */
-class Recorder {
-  readonly r: Int32Array;
-  readonly w: Int32Array;
-  private readonly seenR: Int32Array;
-  private readonly seenW: Int32Array;
-  nr = 0;
-  nw = 0;
-  private stamp = 0;
-
-  constructor(slots: number) {
-    this.r = new Int32Array(slots);
-    this.w = new Int32Array(slots);
-    this.seenR = new Int32Array(slots);
-    this.seenW = new Int32Array(slots);
-  }
-
-  begin(): void {
-    this.stamp++;
-    this.nr = 0;
-    this.nw = 0;
-  }
-
-  read(i: number): void {
-    if (this.seenR[i] === this.stamp) return;
-    this.seenR[i] = this.stamp;
-    this.r[this.nr++] = i;
-  }
-
-  write(i: number): void {
-    if (this.seenW[i] === this.stamp) return;
-    this.seenW[i] = this.stamp;
-    this.w[this.nw++] = i;
-  }
-}
 
 
 /** Bit of slot `i` in a 64-bit Bloom mask (0..63). */
@@ -200,7 +166,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   const visited = new FingerprintSet(1 << 12, true);
   const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings, visited, stoppedBy: null };
   const clockEvery = opts.clockEvery ?? 4096;
-  const rec = new Recorder(slots);
+  const rec = new FootprintRecorder(slots);
   const key = new Uint32Array(2);
   const buf = new Int32Array(T);
   const first = new Int32Array(T);
