@@ -2,7 +2,8 @@
  * The userfaultfd fill ioctls (mm/userfaultfd.c, v6.10, and v6.11 with switch
  * `uffd_fill_pmd_checks_v6_11`): UFFDIO_COPY (with UFFDIO_COPY_MODE_WP), UFFDIO_ZEROPAGE,
  * UFFDIO_CONTINUE and UFFDIO_POISON (v6.6+) through mfill_atomic, then wake_userfault
- * (fs/userfaultfd.c: userfaultfd_copy / _zeropage / _continue / _poison).
+ * (fs/userfaultfd.c: userfaultfd_copy / _zeropage / _continue / _poison). A hugetlb dst VMA is
+ * passed to mfill_atomic_hugetlb (fill-hugetlb.ts) after the VMA checks.
  *
  * mfill_atomic per page: the dst pmd checks (mm_alloc_pmd; pmd_trans_huge → -EEXIST; __pte_alloc;
  * the recheck), then mfill_atomic_pte: CONTINUE, else by VM_SHARED: a private dst (anonymous or
@@ -30,7 +31,7 @@
  * uffd_mfill_lock (v6.9+: lock_vma_under_rcu, else mmap_read_lock + down_read(vm_lock)); a private
  * dst gets its anon_vma in one step under the VMA lock (uffd_lock_vma drops it and prepares the
  * anon_vma under mmap_read_lock); no
- * mmap_changing, no memcg charge, no UFFDIO_CONTINUE_MODE_WP, no hugetlb (mfill_atomic_hugetlb: the loader rejects a hugetlb dst), no
+ * mmap_changing, no memcg charge, no UFFDIO_CONTINUE_MODE_WP (a hugetlb dst goes to mfill_atomic_hugetlb, fill-hugetlb.ts), no
  * -ENOENT copy retry (copy_from_user never faults here: the source value is given), pmd_bad not
  * modelled; the lockless reads of *dst_pmd after __pte_alloc are one step (v6.10: pmd_trans_huge and the
  * two BUG_ONs), or two with `uffd_fix_checks_for_huge_pmds` alone (the re-read, then the BUG_ONs).
@@ -66,6 +67,7 @@ import { kproc } from '../../src/kernel/kproc.js';
 import { __pte_alloc, pmd_index, pmdp_get, pte_index, pte_offset_map_lock, pte_unmap_unlock, ptep_get, set_pte_at } from '../../src/kernel/pgtable.js';
 import { anon_vma_prepare, lock_vma_under_rcu, vm_flags } from '../mm/common.js';
 import { wake_userfault } from '../mm/userfault.js';
+import { mfill_atomic_hugetlb } from './fill-hugetlb.js';
 import { pmdText, UFFDIO_MODE_DONTWAKE, VM_UFFD_FLAGS, vma_is_anonymous } from './common.js';
 import { type MmId, type VmaId, NO_FOLIO, NO_MEMFD, NO_TABLE } from '../../src/kernel/ids.js';
 
@@ -129,13 +131,14 @@ export const mfill_atomic = kproc(
       const flags = vm_flags(k.w, K, l.vma);
       const anon = vma_is_anonymous(K, l.vma);
       // !dst_vma->vm_userfaultfd_ctx.ctx → -ENOENT; only anon and shmem; CONTINUE needs shmem
-      // is_vm_hugetlb_page → mfill_atomic_hugetlb is not modelled; the scenario loader rejects such a dst
-      if (!anon && K.mapping(K.vma(l.vma).memfd).hugetlb) throw new Error(`internal: mfill_atomic into hugetlb VMA ${l.vma} (rejected at load time)`);
       if (!(flags & VM_UFFD_FLAGS)) l.err = ENOENT;
       // "don't allow a wrprotect copy if the userfaultfd didn't register as WP"
       else if (l.umode & UFFDIO_COPY_MODE_WP && !(flags & VM_UFFD_WP)) l.err = EINVAL;
       else if (anon && l.mode === MFILL_ATOMIC_CONTINUE) l.err = EINVAL;
       if (l.err) return 'unlock';
+      // "If this is a HUGETLB vma, pass off to appropriate routine" (it drops the VMA lock itself)
+      if (!anon && K.mapping(K.vma(l.vma).memfd).hugetlb)
+        return k.call(mfill_atomic_hugetlb, { mm: l.mm, vma: l.vma, dst: l.dst, pages: l.pages, mode: l.mode, value: l.value }, 'hugetlb_done');
       if (!(flags & VM_SHARED)) anon_vma_prepare(k, K, l.vma); // uffd_lock_vma: anon_vma_prepare of a private dst
       return 'pmd';
     },
@@ -369,6 +372,12 @@ export const mfill_atomic = kproc(
       l.f = NO_FOLIO;
       l.done++;
       return l.done < l.pages ? 'pmd' : 'unlock';
+    },
+    // mfill_atomic_hugetlb's result: huge pages filled, or the errno
+    hugetlb_done: (k, l) => {
+      if (k.rv > 0) l.done = k.rv;
+      else l.err = k.rv;
+      return 'wake';
     },
     // mfill_atomic's out_unlock: uffd_mfill_unlock (vma_end_read)
     unlock: (k, l) => (k.up_read(kern(k).vma(l.vma).vma_lock) ? 'wake' : ENDED),
