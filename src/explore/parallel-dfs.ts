@@ -1,9 +1,11 @@
 /**
  * The parallel exhaustive search: workers search the parts of one state space at once, sharing a
  * visited set (./shared-visited.ts), so a state is expanded by whichever worker claims it first
- * and no part searches again what another has. The coordinator walks the top of the tree (the
- * first `split` branch points) into the shared set and hands out the subtrees that start at newly
- * claimed states; every transition is logged by slot.
+ * and no part searches again what another has. The coordinator walks the forced steps from the
+ * initial state to the first branch point into the shared set; then every worker searches from
+ * there, each trying threads in its own rotation, so they diverge at once and share the work as
+ * they go (a split into per-prefix subtrees left most of the states to the first one). Every
+ * transition is logged by slot.
  *
  * What it may conclude, and when it leaves the answer to the sequential search:
  * - Which worker claims a state depends on timing, so witnesses found this way would not be
@@ -36,9 +38,6 @@ import type { Task } from './task.js';
 export type ParallelOutcome =
   | { readonly settled: true; readonly states: Uint32Array; readonly runs: number; readonly steps: number; readonly memoryBytes: number; readonly graph: LockGraph }
   | { readonly settled: false; readonly why: string };
-
-/** Branch points the coordinator expands into parts, by default. */
-export const PARALLEL_SPLIT = 0;
 
 interface Part {
   readonly prefix: number[];
@@ -99,11 +98,9 @@ export async function parallelDfs(model: Model, o: ExploreOptions, run: Runner, 
   const halt = new Int32Array(new SharedArrayBuffer(4));
   const attached = SharedVisitedSet.attach(set.buffer, halt);
   const log = new EdgeLog();
-  const split = splitTree(model, o.split > 0 ? o.split : PARALLEL_SPLIT, o.maxSteps, attached, log);
+  const split = splitTree(model, 0, o.maxSteps, attached, log);
   if (split.stop) return { settled: false, why: split.stop };
-  // Every part of the split is searched by `workers` tasks at once, each trying threads in its own
-  // rotation: they start together and diverge at once, so they share the work as they go (the first
-  // subtree of a split alone holds most of the states).
+  // One task per worker from the first branch point, each in its own thread rotation.
   const tasks = split.parts.flatMap((p) =>
     Array.from({ length: o.workers }, (_, rotate) => ({ ...base, prefix: p.prefix, shared: { visited: set.buffer, halt, rootSlot: p.slot, rotate } })),
   );
