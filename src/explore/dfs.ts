@@ -104,6 +104,25 @@ function rotated(buf: Int32Array, n: number, r: number): Int32Array {
   return out;
 }
 
+/**
+ * A state met for the first time: counted, then -1 if it is a leaf (no thread can run: a deadlock
+ * is checked; or the step or state bound cuts the search here), else the number of enabled threads
+ * (their ids in buf). Shared by the DFS and DPOR (./dpor.ts).
+ */
+export function firstVisit(w: World, opts: DfsOptions, res: DfsResult, buf: Int32Array, finding: (v: Verdict) => void): number {
+  res.distinct++;
+  const n = enabled(w, buf);
+  if (n === 0) {
+    checkStuck(w);
+    if (w.verdict) finding(w.verdict);
+  } else if (w.steps >= opts.maxSteps || res.distinct > opts.maxStates) {
+    res.complete = false;
+    res.stoppedBy = res.distinct > opts.maxStates ? 'max-states' : (res.stoppedBy ?? 'max-steps');
+  } else return n;
+  res.runs++;
+  return -1;
+}
+
 export function dfs(w: World, opts: DfsOptions): DfsResult {
   if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false, por: true }));
   const t0 = opts.t0 ?? Date.now();
@@ -190,21 +209,8 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       }
       return node(enabled(w, buf), last, preemptions, sleep, skipped, at);
     }
-    res.distinct++;
-    const n = enabled(w, buf);
-    if (n === 0) {
-      checkStuck(w);
-      if (w.verdict) finding(w.verdict);
-      res.runs++;
-      return null;
-    }
-    if (w.steps >= opts.maxSteps || res.distinct > opts.maxStates) {
-      res.complete = false;
-      res.stoppedBy = res.distinct > opts.maxStates ? 'max-states' : (res.stoppedBy ?? 'max-steps');
-      res.runs++;
-      return null;
-    }
-    return node(n, last, preemptions, sleep, -1, at);
+    const n = firstVisit(w, opts, res, buf, finding);
+    return n < 0 ? null : node(n, last, preemptions, sleep, -1, at);
   };
 
   // Backtracking follows the stack, so snapshots are undo-log positions rather than memory copies.

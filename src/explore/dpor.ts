@@ -67,12 +67,12 @@
  * point), so `mmsim replay` replays them unchanged; a fall-back's livelock lasso is plain DFS's.
  */
 import { FootprintRecorder } from '../engine/footprint.js';
-import { checkStuck, enabled, step } from '../engine/exec.js';
+import { enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import { invariantReads } from '../engine/visibility.js';
 import { fingerprint, type Snapshot, type ThreadState, World } from '../engine/world.js';
 import { T_STATUS, THREAD_STRIDE } from '../locks/space.js';
-import type { DfsFinding, DfsOptions, DfsResult } from './dfs.js';
+import { type DfsFinding, type DfsOptions, type DfsResult, firstVisit } from './dfs.js';
 import { RandomWalk } from './random.js';
 import { runOnce } from './run.js';
 import { FingerprintSet } from './visited.js';
@@ -583,20 +583,8 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     sumT[x] = 0;
     sumX.fill(0, x * SX, (x + 1) * SX);
     open[x] = 0;
-    res.distinct++;
-    const n = enabled(w, buf);
-    if (n === 0) {
-      checkStuck(w);
-      if (w.verdict) finding(w.verdict);
-      res.runs++;
-      return x;
-    }
-    if (w.steps >= opts.maxSteps || res.distinct > opts.maxStates) {
-      res.complete = false;
-      res.stoppedBy = res.distinct > opts.maxStates ? 'max-states' : (res.stoppedBy ?? 'max-steps');
-      res.runs++;
-      return x;
-    }
+    const n = firstVisit(w, opts, res, buf, finding);
+    if (n < 0) return x;
     // The first thread to try: the one that just ran if it can go on, else the lowest awake one.
     const last = d >= 0 ? (tid[d] as number) : -1;
     let mask = 0;
