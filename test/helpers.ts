@@ -1,4 +1,5 @@
 /** Shared test helpers: build catalogue models, explore, replay a token. */
+import { expect } from 'vitest';
 import { join } from 'node:path';
 import { buildModel } from '../src/scenario/build.js';
 import { loadScenarioFile } from '../src/scenario/load.js';
@@ -19,4 +20,11 @@ export function dfsOf(model: Model, opts: Partial<DfsOptions> = {}) {
   const graph = new LockGraph();
   const w = new World(model, graph);
   return { ...dfs(w, { ...UNBOUNDED, ...opts }), graph };
+}
+
+/** The model's DFS completes without any verdict (a clean proof). */
+export function expectProven(model: Model): void {
+  const d = dfsOf(model);
+  expect(d.complete).toBe(true);
+  expect(d.findings).toEqual([]);
 }

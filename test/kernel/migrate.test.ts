@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { folio_pfn, is_migration_entry, pte_pfn } from '../../src/kernel/defs.js';
-import { dfsOf } from '../helpers.js';
+import { dfsOf, expectProven } from '../helpers.js';
 import { at, directed, model, notes, rets } from '../uffd/helpers.js';
 
 describe('a store meets a migration entry', () => {
@@ -49,11 +49,7 @@ describe('a store meets a migration entry', () => {
     expect(pte_pfn(pte)).toBe(folio_pfn(1));
   });
 
-  it('DFS completes without a verdict', () => {
-    const d = dfsOf(m);
-    expect(d.complete).toBe(true);
-    expect(d.findings).toEqual([]);
-  });
+  it('DFS completes without a verdict', () => expectProven(m));
 });
 
 describe('a pinned page does not migrate; GUP waits on a migration entry', () => {
@@ -91,11 +87,7 @@ describe('a pinned page does not migrate; GUP waits on a migration entry', () =>
     expect(rets(r.events, 'pin_user_pages')).toEqual([1]);
   });
 
-  it('DFS completes without a verdict', () => {
-    const d = dfsOf(m);
-    expect(d.complete).toBe(true);
-    expect(d.findings).toEqual([]);
-  });
+  it('DFS completes without a verdict', () => expectProven(m));
 });
 
 describe('UFFDIO_MOVE meets a migration entry', () => {
@@ -117,11 +109,7 @@ describe('UFFDIO_MOVE meets a migration entry', () => {
     expect(n).toContain('mover: check_read: vpn 4 holds 3 as expected');
   });
 
-  it('DFS completes without a verdict', () => {
-    const d = dfsOf(m);
-    expect(d.complete).toBe(true);
-    expect(d.findings).toEqual([]);
-  });
+  it('DFS completes without a verdict', () => expectProven(m));
 });
 
 describe("khugepaged's scan meets a migration entry", () => {
@@ -139,11 +127,7 @@ describe("khugepaged's scan meets a migration entry", () => {
     expect(rets(r.events, 'migrate_pages')).toEqual([0]);
   });
 
-  it('DFS completes without a verdict', () => {
-    const d = dfsOf(m);
-    expect(d.complete).toBe(true);
-    expect(d.findings).toEqual([]);
-  });
+  it('DFS completes without a verdict', () => expectProven(m));
 });
 
 describe('a shmem folio migrates through i_mmap and the page cache', () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { pmd_is_table, pmd_none } from '../../src/kernel/defs.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { pmd_index } from '../../src/kernel/pgtable.js';
-import { dfsOf } from '../helpers.js';
+import { dfsOf, expectProven } from '../helpers.js';
 import { at, directed, model, notes, replay, rets } from '../uffd/helpers.js';
 
 describe('mremap of a shmem mapping', () => {
@@ -46,11 +46,7 @@ describe('mremap of a shmem mapping', () => {
     expect(at(r.events, 'mover', /move_normal_pmd: table 0 moved/)).toBeGreaterThan(blocked);
   });
 
-  it('DFS completes without a verdict', () => {
-    const d = dfsOf(m);
-    expect(d.complete).toBe(true);
-    expect(d.findings).toEqual([]);
-  });
+  it('DFS completes without a verdict', () => expectProven(m));
 });
 
 describe('the PTE path (no CONFIG_HAVE_MOVE_PMD) vs retract_page_tables', () => {
@@ -81,11 +77,7 @@ describe('the PTE path (no CONFIG_HAVE_MOVE_PMD) vs retract_page_tables', () => 
     expect(at(r.events, 'mover', /move_page_tables: old pmd 0 is none, nothing to move/)).toBeGreaterThan(eagain);
   });
 
-  it('DFS completes without a verdict', () => {
-    const d = dfsOf(m);
-    expect(d.complete).toBe(true);
-    expect(d.findings).toEqual([]);
-  });
+  it('DFS completes without a verdict', () => expectProven(m));
 });
 
 describe('move_normal_pmd vs retract_page_tables (6fa1066fc5d0, Fixes: 1d65b771bc08)', () => {
