@@ -21,7 +21,7 @@ import { editorSchema } from './schema.js';
 import { loadByName, makeRunner, pickVariants, warmTask } from './session.js';
 import { progressBar } from './progress.js';
 import { onStopSignals } from './signals.js';
-import { modelFor } from './worker.js';
+import { loadedOf, modelFor } from './worker.js';
 import * as exporters from './exporters.js';
 import { protocolMermaid, protocolXstateJson } from '../../machines/draw.js';
 import type { Protocol } from '../../machines/protocol.js';
@@ -60,11 +60,25 @@ export function check(pos: string[], flags: Flags): number {
 /** Explore one scenario (or, with --all, the catalogue); exit 1 if any variant's verdicts differ. */
 export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
   const workers = int('workers', flags.workers, 1, 256) ?? 1;
-  const limits = runLimits(flags);
+  const ps = params(flags);
+  if (flags.all && pos.length) throw new UsageError('explore --all takes no scenario name');
+  if (flags.all && Object.keys(ps).length) throw new UsageError('--param applies to one generated scenario, not to --all');
   const targets: Scenario[] = [];
+  // Every worker count runs tasks on pool threads: this thread stays free for signals and task limits.
+  // The threads start (and load their modules) while this thread loads and validates the scenarios.
+  const runner = makeRunner(workers, { pool: true, scenarios: targets });
+  try {
+    return await exploreTargets(pos, flags, workers, ps, targets, runner);
+  } finally {
+    await runner.close();
+  }
+}
+
+/** exploreCmd once its runner is started: load the targets into `targets`, explore their variants. */
+async function exploreTargets(pos: string[], flags: Flags, workers: number, ps: Record<string, number>, targets: Scenario[], runner: ReturnType<typeof makeRunner>): Promise<number> {
+  const limits = runLimits(flags);
   const failures: string[] = [];
   if (flags.all) {
-    if (pos.length) throw new UsageError('explore --all takes no scenario name');
     for (const f of catalogueFiles()) {
       try {
         targets.push(loadScenarioFile(f, limits.maxFileBytes));
@@ -73,8 +87,6 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
       }
     }
   } else targets.push(loadByName(pos[0], limits.maxFileBytes));
-  const ps = params(flags);
-  if (flags.all && Object.keys(ps).length) throw new UsageError('--param applies to one generated scenario, not to --all');
   for (const sc of targets) {
     exploreOptions(flags, sc.spec.explore); // bad flags and parameters fail before any output
     withParams(sc, ps);
@@ -99,7 +111,7 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     const t0 = Date.now();
     let r: ExploreResult;
     try {
-      const model = modelFor(sc.file, variant, ps);
+      const model = modelFor(sc.file, variant, ps, loadedOf(sc));
       const built = Date.now() - t0;
       const target = { file: sc.file, variant, params: ps, model, expected: v.expect, mustComplete: v.complete === true };
       r = await explore(target, o, runner.run, progress$);
@@ -117,8 +129,6 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     if (r.stoppedBy === 'signal' && r.runs === 0 && r.findings.length === 0) return;
     rows.done(i, r, shown(sc.file));
   };
-  // Every worker count runs tasks on pool threads: this thread stays free for signals and task limits.
-  const runner = makeRunner(workers, { pool: true });
   let poolStartMs = 0;
   const signals = onStopSignals(stop, (sig) => rows.finish(failures, sig));
   try {
@@ -140,7 +150,6 @@ export async function exploreCmd(pos: string[], flags: Flags): Promise<number> {
     }
   } finally {
     signals.dispose();
-    await runner.close();
   }
   return rows.finish(failures, signals.received());
 }
@@ -151,7 +160,7 @@ export function replay(pos: string[], flags: Flags): number {
   if (!token) throw new UsageError('replay: expected a token after the scenario (as printed by `mmsim explore`)');
   const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
   const o = exploreOptions(flags, sc.spec.explore);
-  const model = modelFor(sc.file, variant, params(flags));
+  const model = modelFor(sc.file, variant, params(flags), loadedOf(sc));
   // The viewer's state panel needs a snapshot per step: recorded only when an HTML file is asked for.
   const rec = flags.html ? stateRecorder() : null;
   const r = replayToken(model, token, o.maxSteps, undefined, rec?.observe);
@@ -211,7 +220,7 @@ export function machines(pos: string[], flags: Flags): number {
   else {
     const sc = loadByName(pos[0]);
     const [variant] = pickVariants(sc, flags.variant ?? Object.keys(sc.spec.variants)[0]) as [string];
-    const model = modelFor(sc.file, variant, params(flags));
+    const model = modelFor(sc.file, variant, params(flags), loadedOf(sc));
     model.protocols.forEach((p, t) => {
       if (p) items.push({ actor: model.threads[t]?.name ?? `thread${t}`, protocol: p });
     });

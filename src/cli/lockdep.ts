@@ -15,7 +15,7 @@ import { classKeyName, formatCycle, formatViolation } from '../locks/splat.js';
 import type { Scenario } from '../scenario/load.js';
 import { verdictSplat } from '../trace/splats.js';
 import { lockGraphToDot } from '../trace/index.js';
-import { modelFor } from './worker.js';
+import { loadedOf, modelFor } from './worker.js';
 
 /** The verdict kinds lockdep and might_sleep report. */
 export const LOCKDEP_KINDS: readonly VerdictCode[] = ['potential-deadlock', 'sleep-in-atomic', 'lock-misuse'];
@@ -37,10 +37,11 @@ export interface LockdepReport {
 
 /** Explore one variant as `mmsim explore` does and report its lock graph and lockdep findings. */
 export async function lockdepVariant(sc: Scenario, variant: string, o: ExploreOptions, ps: Record<string, number>): Promise<LockdepReport> {
-  const model = modelFor(sc.file, variant, ps);
+  const loaded = loadedOf(sc);
+  const model = modelFor(sc.file, variant, ps, loaded);
   const v = sc.spec.variants[variant] as { expect: readonly VerdictCode[]; complete?: boolean };
   const graph = new LockGraph();
-  const run = inlineRunner((t) => runTask(modelFor(t.file, t.variant, t.params), t));
+  const run = inlineRunner((t) => runTask(modelFor(t.file, t.variant, t.params, loaded), t));
   const target = { file: sc.file, variant, params: ps, model, expected: v.expect, mustComplete: v.complete === true, graph };
   const r: ExploreResult = await explore(target, o, run);
   const names = model.classes;

@@ -7,7 +7,7 @@ import { resolveScenario } from '../scenario/catalogue.js';
 import { ScenarioError } from '../scenario/issues.js';
 import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { UsageError } from './args.js';
-import { modelFor } from './worker.js';
+import { loadedOf, modelFor, type WorkerTask } from './worker.js';
 
 export function loadByName(arg: string | undefined, maxFileBytes?: number): Scenario {
   if (!arg) throw new UsageError('expected a scenario name (see `mmsim list`) or a scenario file');
@@ -30,14 +30,25 @@ export function pickVariants(sc: Scenario, v: string | undefined): string[] {
 /**
  * A runner for `workers` threads: inline for one, a piscina pool for more. With `pool` even one
  * worker is a pool thread (the CLI's choice), so this thread stays free for signals and a task's
- * time limit can stop a step that does not return.
+ * time limit can stop a step that does not return. Tasks of the `scenarios` given carry them as
+ * loaded here (the list is read when tasks run, so it may fill after the runner starts): no worker
+ * reads or validates those files again.
  */
-export function makeRunner(workers: number, opts: { pool?: boolean } = {}): { run: Runner; close: () => Promise<void> } {
+export function makeRunner(workers: number, opts: { pool?: boolean; scenarios?: readonly Scenario[] } = {}): { run: Runner; close: () => Promise<void> } {
   if (workers > Math.max(64, availableParallelism() * 8)) throw new UsageError(`--workers: ${workers} is more than this machine can use`);
-  if (workers <= 1 && !opts.pool) return { run: inlineRunner((t) => runTask(modelFor(t.file, t.variant, t.params), t)), close: async () => {} };
+  const scenarios = opts.scenarios ?? [];
+  const withLoaded = (run: Runner): Runner => (tasks, onResult) => run(tasks.map((t) => carry(t, scenarios)), onResult);
+  if (workers <= 1 && !opts.pool) return { run: withLoaded(inlineRunner((t: WorkerTask) => runTask(modelFor(t.file, t.variant, t.params, t.loaded), t))), close: async () => {} };
   // From TypeScript sources (tests), workers load the TS worker through tsx; compiled, the JS one.
   const worker = import.meta.url.endsWith('.ts') ? './worker-dev.mjs' : './worker.js';
-  return poolRunner(new URL(worker, import.meta.url), Math.max(1, workers));
+  const pool = poolRunner(new URL(worker, import.meta.url), Math.max(1, workers));
+  return { run: withLoaded(pool.run), close: pool.close };
+}
+
+/** `t` with its scenario as loaded here, when it is one of `scenarios`. */
+function carry(t: Task, scenarios: readonly Scenario[]): WorkerTask {
+  const sc = scenarios.find((s) => s.file === t.file);
+  return sc ? { ...t, loaded: loadedOf(sc) } : t;
 }
 
 /** A task that runs nothing: it makes a pool worker start and build the variant's model. */

@@ -1,19 +1,38 @@
 /**
- * The piscina worker: run a task on the model of its scenario variant. Scenario files are loaded
- * once per process and version (path and modification time), and each variant's model built once
- * from it, so a worker that runs many variants of one file parses and validates the file once, and
- * `--watch` sees an edited file.
+ * The piscina worker: run a task on the model of its scenario variant. A task may carry its
+ * scenario as the coordinator loaded and validated it (`loaded`): the worker then neither reads nor
+ * validates the file again. Otherwise scenario files are loaded once per process and version (path
+ * and modification time), so `--watch` sees an edited file. Each variant's model is built once.
  */
 import { statSync } from 'node:fs';
 import type { Model } from '../engine/model.js';
 import { runTask, type Task, type TaskResult } from '../explore/task.js';
 import { buildModel } from '../scenario/build.js';
-import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { withParams } from '../scenario/generate.js';
+import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 
+/** A scenario this process loaded and validated, under a stamp that names this one load. */
+export interface Loaded {
+  readonly stamp: string;
+  readonly scenario: Scenario;
+}
+
+/** A task with, optionally, its scenario as loaded by the coordinator. */
+export interface WorkerTask extends Task {
+  readonly loaded?: Loaded;
+}
 
 const scenarios = new Map<string, Scenario>();
 const models = new Map<string, Model>();
+const stamps = new WeakMap<Scenario, Loaded>();
+let loads = 0;
+
+/** `sc` under a stamp of its own (the same for the same object), for modelFor and for tasks. */
+export function loadedOf(sc: Scenario): Loaded {
+  let l = stamps.get(sc);
+  if (!l) stamps.set(sc, (l = { stamp: `${sc.file}\0load ${++loads}`, scenario: sc }));
+  return l;
+}
 
 /** The file's version: its path and modification time (an edited file is loaded again). */
 function version(file: string): string {
@@ -24,20 +43,23 @@ function version(file: string): string {
   }
 }
 
-/** The model of a scenario file's variant, with generator parameters (cached per process). */
-export function modelFor(file: string, variant: string, params: Readonly<Record<string, number>> = {}): Model {
-  const v = version(file);
+/**
+ * The model of a scenario file's variant, with generator parameters (cached per process): built
+ * from `from` when given (a scenario already loaded), else from the file.
+ */
+export function modelFor(file: string, variant: string, params: Readonly<Record<string, number>> = {}, from?: Loaded): Model {
+  const v = from ? from.stamp : version(file);
   const key = `${v}\0${variant}\0${JSON.stringify(params)}`;
   let m = models.get(key);
   if (!m) {
     let sc = scenarios.get(v);
-    if (!sc) scenarios.set(v, (sc = loadScenarioFile(file, Number.POSITIVE_INFINITY))); // size checked by the caller
+    if (!sc) scenarios.set(v, (sc = from ? from.scenario : loadScenarioFile(file, Number.POSITIVE_INFINITY))); // size checked by the caller
     m = buildModel(withParams(sc, params), variant);
     models.set(key, m);
   }
   return m;
 }
 
-export default function work(task: Task): TaskResult {
-  return runTask(modelFor(task.file, task.variant, task.params), task);
+export default function work(task: WorkerTask): TaskResult {
+  return runTask(modelFor(task.file, task.variant, task.params, task.loaded), task);
 }
