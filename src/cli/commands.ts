@@ -18,7 +18,7 @@ import { version } from './program.js';
 import { junit, sarif } from './reports.js';
 import { failedResult, out, RowPrinter } from './rows.js';
 import { editorSchema } from './schema.js';
-import { loadByName, makeRunner, pickVariants, warmTask } from './session.js';
+import { loadByName, makeRunner, pickVariants, warmTasks } from './session.js';
 import { progressBar } from './progress.js';
 import { onStopSignals } from './signals.js';
 import { loadedOf, modelFor } from './worker.js';
@@ -135,13 +135,21 @@ async function exploreTargets(pos: string[], flags: Flags, workers: number, ps: 
     if (jobs[0]) {
       // Start the pool and build the models before any clock starts: start-up is reported, not budgeted.
       const t = Date.now();
-      await runner.run(jobs.map(({ sc, variant }) => warmTask(sc.file, variant, ps)), () => {});
+      await runner.run(warmTasks(workers, jobs.map(({ sc, variant }) => ({ file: sc.file, variant, params: ps, loaded: loadedOf(sc) }))), () => {});
       poolStartMs = Date.now() - t;
       if (workers > 1) process.stderr.write(`mmsim: pool of ${workers} workers started in ${poolStartMs} ms (not counted in the budget)\n`);
     }
     if (workers > 1) {
       // All variants at once: the pool interleaves their tasks; rows print in catalogue order as they finish.
-      await Promise.all(jobs.map((_, i) => exploreJob(i)));
+      // Each variant's first tasks go to the pool before the next variant's model and tasks are made.
+      const started: Promise<void>[] = [];
+      for (let i = 0; i < jobs.length; i++) {
+        const job = exploreJob(i);
+        job.catch(() => {}); // awaited below; a rejection is not unhandled while the others start
+        started.push(job);
+        await new Promise<void>((ok) => setImmediate(ok));
+      }
+      await Promise.all(started);
     } else {
       for (let i = 0; i < jobs.length && !signals.received(); i++) {
         const bar = progressBar(`${jobs[i]?.sc.spec.name}/${jobs[i]?.variant}`);

@@ -7,7 +7,7 @@ import { resolveScenario } from '../scenario/catalogue.js';
 import { ScenarioError } from '../scenario/issues.js';
 import { loadScenarioFile, type Scenario } from '../scenario/load.js';
 import { UsageError } from './args.js';
-import { loadedOf, modelFor, type WorkerTask } from './worker.js';
+import { loadedOf, type ModelRef, modelFor, type WorkerTask } from './worker.js';
 
 export function loadByName(arg: string | undefined, maxFileBytes?: number): Scenario {
   if (!arg) throw new UsageError('expected a scenario name (see `mmsim list`) or a scenario file');
@@ -49,6 +49,18 @@ export function makeRunner(workers: number, opts: { pool?: boolean; scenarios?: 
 function carry(t: Task, scenarios: readonly Scenario[]): WorkerTask {
   const sc = scenarios.find((s) => s.file === t.file);
   return sc ? { ...t, loaded: loadedOf(sc) } : t;
+}
+
+/**
+ * The tasks that start a pool of `threads`: one for each thread (each waits for the others), each
+ * building every model of `models` in its thread, so no model is built on a budget's clock.
+ */
+export function warmTasks(threads: number, models: readonly ModelRef[]): WorkerTask[] {
+  const barrier = new Int32Array(new SharedArrayBuffer(8));
+  barrier[1] = threads;
+  const first = models[0];
+  if (!first) return [];
+  return Array.from({ length: threads }, () => ({ ...warmTask(first.file, first.variant, first.params), warm: { barrier, models } }));
 }
 
 /** A task that runs nothing: it makes a pool worker start and build the variant's model. */

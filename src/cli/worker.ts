@@ -17,9 +17,22 @@ export interface Loaded {
   readonly scenario: Scenario;
 }
 
-/** A task with, optionally, its scenario as loaded by the coordinator. */
+/** A model to build: a scenario variant with generator parameters, and its scenario if already loaded. */
+export interface ModelRef {
+  readonly file: string;
+  readonly variant: string;
+  readonly params: Readonly<Record<string, number>>;
+  readonly loaded?: Loaded;
+}
+
+/**
+ * A task with, optionally, its scenario as loaded by the coordinator; or a start-up task (`warm`):
+ * it counts itself in at warm.barrier[0] and waits until warm.barrier[1] tasks have (so each pool
+ * thread runs one), then builds the models named and runs nothing.
+ */
 export interface WorkerTask extends Task {
   readonly loaded?: Loaded;
+  readonly warm?: { readonly barrier: Int32Array; readonly models: readonly ModelRef[] };
 }
 
 const scenarios = new Map<string, Scenario>();
@@ -60,6 +73,21 @@ export function modelFor(file: string, variant: string, params: Readonly<Record<
   return m;
 }
 
+/** How long a start-up task waits for the other threads (one that failed to start is not waited for). */
+const BARRIER_MS = 10_000;
+
+/** Count in at barrier[0]; wait until barrier[1] have, or BARRIER_MS. */
+function meet(barrier: Int32Array): void {
+  Atomics.add(barrier, 0, 1);
+  Atomics.notify(barrier, 0);
+  const until = Date.now() + BARRIER_MS;
+  for (let n = Atomics.load(barrier, 0); n < (barrier[1] as number) && Date.now() < until; n = Atomics.load(barrier, 0)) Atomics.wait(barrier, 0, n, 100);
+}
+
 export default function work(task: WorkerTask): TaskResult {
+  if (task.warm) {
+    meet(task.warm.barrier);
+    for (const m of task.warm.models) modelFor(m.file, m.variant, m.params, m.loaded);
+  }
   return runTask(modelFor(task.file, task.variant, task.params, task.loaded), task);
 }
