@@ -126,7 +126,8 @@ export interface ExploreResult {
   memoryBytes: number;
   /**
    * Start-up before the search, set by the CLI: this variant's model build plus, on the worker pool,
-   * the pool's start-up (workers spawned, every variant's model built in each), shared by every row.
+   * what is left of the pool's start-up once the scenarios are loaded (every variant's model built in
+   * each worker), shared by every row.
    */
   startupMs: number;
   /** The search: from explore()'s start to its result (start-up not included). */
