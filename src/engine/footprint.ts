@@ -4,11 +4,6 @@
  * what the other reads or writes; then both orders reach the same state.
  */
 
-export interface Footprint {
-  readonly reads: Int32Array;
-  readonly writes: Int32Array;
-}
-
 /**
  * Records the footprint of the step being executed, without duplicates and without allocation: the
  * slots read are r[0..nr), the slots written w[0..nw) (read them, never write them, from outside).
@@ -47,21 +42,60 @@ export class FootprintRecorder {
     this.w[this.nw++] = i;
   }
 
-  /** The footprint recorded since begin(). */
-  take(): Footprint {
-    return { reads: this.r.slice(0, this.nr), writes: this.w.slice(0, this.nw) };
+  }
+
+/**
+ * Footprints and the data that refers to them, kept in one Int32Array used as a stack: a search
+ * pushes records as it goes deeper and drops everything above a mark when it comes back, so a step
+ * allocates nothing. A footprint record is [#reads, #writes, reads..., writes...], named by its offset.
+ */
+export class FootprintArena {
+  a = new Int32Array(1 << 12);
+  top = 0;
+
+  /** Room for n more ints at the top (the array may be replaced: read `a` after this). */
+  reserve(n: number): void {
+    if (this.top + n <= this.a.length) return;
+    let len = this.a.length * 2;
+    while (this.top + n > len) len *= 2;
+    const bigger = new Int32Array(len);
+    bigger.set(this.a);
+    this.a = bigger;
+  }
+
+  /** Copy the footprint `rec` recorded since begin() to the top; returns its offset. */
+  push(rec: FootprintRecorder): number {
+    const nr = rec.nr;
+    const nw = rec.nw;
+    this.reserve(2 + nr + nw);
+    const a = this.a;
+    const at = this.top;
+    a[at] = nr;
+    a[at + 1] = nw;
+    for (let i = 0; i < nr; i++) a[at + 2 + i] = rec.r[i] as number;
+    for (let i = 0; i < nw; i++) a[at + 2 + nr + i] = rec.w[i] as number;
+    this.top = at + 2 + nr + nw;
+    return at;
+  }
+
+  /** True when the footprints at offsets x and y commute: no write of one meets a read or write of the other. */
+  independent(x: number, y: number): boolean {
+    const a = this.a;
+    const xr = x + 2;
+    const xw = xr + (a[x] as number);
+    const xe = xw + (a[x + 1] as number);
+    const yr = y + 2;
+    const yw = yr + (a[y] as number);
+    const ye = yw + (a[y + 1] as number);
+    return !meets(a, xw, xe, yr, ye) && !meets(a, yw, ye, xr, xw);
   }
 }
 
-/** True when the two steps commute: no write of one meets a read or write of the other. */
-export function independent(a: Footprint, b: Footprint): boolean {
-  return !meets(a.writes, b.reads) && !meets(a.writes, b.writes) && !meets(b.writes, a.reads);
-}
-
-function meets(xs: Int32Array, ys: Int32Array): boolean {
-  for (let i = 0; i < xs.length; i++) {
-    const x = xs[i];
-    for (let j = 0; j < ys.length; j++) if (ys[j] === x) return true;
+/** Whether a[i0..i1) and a[j0..j1) share a value. */
+function meets(a: Int32Array, i0: number, i1: number, j0: number, j1: number): boolean {
+  for (let i = i0; i < i1; i++) {
+    const x = a[i];
+    for (let j = j0; j < j1; j++) if (a[j] === x) return true;
   }
   return false;
 }

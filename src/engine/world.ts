@@ -26,6 +26,9 @@ export interface Snapshot {
   readonly threads: ThreadState[];
 }
 
+/** A snapshot whose storage is reused (World.snapshotInto). */
+export type MutableSnapshot = { -readonly [K in keyof Snapshot]: Snapshot[K] };
+
 /** One execution's state plus the hooks the scheduler and the checks need. */
 export class World extends Memory implements LockWorld {
   threads: ThreadState[];
@@ -214,12 +217,33 @@ export class World extends Memory implements LockWorld {
     return { mem: pos < 0 ? this.mem.slice() : null, undoPos: pos, h0: this.h0, h1: this.h1, threads: this.threads.slice() };
   }
 
+  /**
+   * snapshot() into `s`, reusing its arrays (a depth-first search keeps one per stack depth);
+   * `s` must not be shared with anyone that still needs the state it held.
+   */
+  snapshotInto(s: MutableSnapshot): void {
+    this.owned.fill(0);
+    const pos = this.undoPos;
+    if (pos < 0) {
+      if (s.mem === null || s.mem.length !== this.mem.length) s.mem = this.mem.slice();
+      else s.mem.set(this.mem);
+    } else s.mem = null;
+    s.undoPos = pos;
+    s.h0 = this.h0;
+    s.h1 = this.h1;
+    const ts = this.threads;
+    if (s.threads.length !== ts.length) s.threads.length = ts.length;
+    for (let i = 0; i < ts.length; i++) s.threads[i] = ts[i] as ThreadState;
+  }
+
   restore(s: Snapshot): void {
     if (s.mem) this.mem.set(s.mem);
     else this.undoTo(s.undoPos);
     this.h0 = s.h0;
     this.h1 = s.h1;
-    this.threads = s.threads.slice();
+    // The world's array is its own (snapshots hold copies): refill it rather than allocate.
+    const ts = this.threads;
+    for (let i = 0; i < ts.length; i++) ts[i] = s.threads[i] as ThreadState;
     this.owned.fill(0);
     this.verdict = null;
     if (this.emit !== null) {

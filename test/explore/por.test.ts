@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { independent } from '../../src/engine/footprint.js';
+import { FootprintArena, FootprintRecorder } from '../../src/engine/footprint.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
 import { dfsOf } from '../helpers.js';
@@ -15,11 +15,20 @@ const dir = join(import.meta.dirname, '..', '..', 'scenarios');
 
 describe('partial-order reduction', () => {
   it('footprints commute only when neither writes what the other touches', () => {
-    const fp = (reads: number[], writes: number[]) => ({ reads: Int32Array.from(reads), writes: Int32Array.from(writes) });
+    const arena = new FootprintArena();
+    const rec = new FootprintRecorder(8);
+    const fp = (reads: number[], writes: number[]) => {
+      rec.begin();
+      for (const r of reads) rec.read(r);
+      for (const x of writes) rec.write(x);
+      return arena.push(rec);
+    };
+    const independent = (a: number, b: number) => arena.independent(a, b) && arena.independent(b, a);
     expect(independent(fp([1, 2], [3]), fp([1, 4], [5]))).toBe(true); // shared reads only
     expect(independent(fp([1], [3]), fp([3], []))).toBe(false); // write-read
     expect(independent(fp([], [3]), fp([], [3]))).toBe(false); // write-write
     expect(independent(fp([7], []), fp([], [7]))).toBe(false); // read-write
+    expect(independent(fp([1, 1, 2], [2, 2]), fp([3], [4]))).toBe(true); // duplicates recorded once
   });
 
   it('every catalogue variant: same states, completeness and verdicts with and without sleep sets; fewer steps', () => {
