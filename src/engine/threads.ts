@@ -38,12 +38,15 @@ export interface ThreadState {
   inbox: number[];
   ha: number;
   hb: number;
+  /** What the thread, at its index in the world, adds to the fingerprint (from ha, hb; cached with them). */
+  ka: number;
+  kb: number;
   hashed: boolean;
 }
 
 /** A shallow copy: the frames are shared until a step changes its top frame. */
 export function cloneThread(t: ThreadState): ThreadState {
-  return { frames: t.frames.slice(), inbox: t.inbox.slice(), ha: 0, hb: 0, hashed: false };
+  return { frames: t.frames.slice(), inbox: t.inbox.slice(), ha: 0, hb: 0, ka: 0, kb: 0, hashed: false };
 }
 
 let laneA = 0;
@@ -90,20 +93,25 @@ export function threadLanes(t: ThreadState, seed: number, out: Uint32Array): voi
   out[1] = laneB;
 }
 
+/** Cache the lanes of thread state `t` at index i of a world, and what they add to its fingerprint. */
+export function hashThreadAt(t: ThreadState, i: number): void {
+  hashThread(t, fmix32(i + 1));
+  t.ha = laneA;
+  t.hb = laneB;
+  t.ka = fmix32(laneA + i);
+  t.kb = fmix32(laneB ^ i);
+  t.hashed = true;
+}
+
 /** The 64-bit fingerprint of memory plus threads, as two unsigned 32-bit lanes. */
 export function fingerprint(m: Memory, threads: readonly ThreadState[], out: Uint32Array): void {
   let a = m.h0;
   let b = m.h1;
   for (let i = 0; i < threads.length; i++) {
     const t = threads[i] as ThreadState;
-    if (!t.hashed) {
-      hashThread(t, fmix32(i + 1));
-      t.ha = laneA;
-      t.hb = laneB;
-      t.hashed = true;
-    }
-    a ^= fmix32(t.ha + i);
-    b ^= fmix32(t.hb ^ i);
+    if (!t.hashed) hashThreadAt(t, i);
+    a ^= t.ka;
+    b ^= t.kb;
   }
   out[0] = a >>> 0;
   out[1] = b >>> 0;

@@ -72,7 +72,7 @@ export class World extends Memory implements LockWorld {
     this.threadBase = model.threadBase;
     this.nthreads = model.threads.length;
     this.threads = model.threads.map((d) => {
-      const t: ThreadState = { frames: [], inbox: [], ha: 0, hb: 0, hashed: false };
+      const t: ThreadState = { frames: [], inbox: [], ha: 0, hb: 0, ka: 0, kb: 0, hashed: false };
       t.frames.push(newFrame(d.entry, initOf(d.entry, d.args), t));
       return t;
     });

@@ -249,7 +249,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       if (at !== top) {
         w.restore(top.snap);
         w.steps = top.steps;
-        w.choices.length = top.depth;
+        while (w.choices.length > top.depth) w.choices.pop();
       }
       at = null;
       if (top.n > 1) w.choices.push(i);
