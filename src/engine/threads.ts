@@ -3,6 +3,7 @@
  * between a world and its snapshots, with fingerprint lanes cached per frame and per thread.
  */
 import { fmix32, mixIn } from './hash.js';
+import { localsChanged } from './locals.js';
 import type { Memory } from './memory.js';
 import type { Locals, Proc } from './proc.js';
 
@@ -57,11 +58,15 @@ function hashFrame(f: Frame): void {
   let a = mixIn(f.proc.key, f.pc);
   let b = mixIn(f.proc.key + 7, f.pc + 13);
   const l = f.l;
+  const keys = f.proc.locals?.keys;
+  let j = 0;
   for (const k in l) {
+    if (keys !== undefined && keys[j++] !== k) localsChanged(f.proc, l);
     const v = l[k] as number;
     a = mixIn(a, v);
     b = mixIn(b, v ^ 0x51ed27);
   }
+  if (keys !== undefined && j !== keys.length) localsChanged(f.proc, l);
   f.ha = a;
   f.hb = b;
   f.hashed = true;

@@ -11,6 +11,7 @@ import type { Model } from './model.js';
 import type { TraceEvent, Verdict, VerdictCode } from './events.js';
 import { Ctx } from './ctx.js';
 import { initOf } from './proc.js';
+import { localsCopy } from './locals.js';
 import { Subject } from 'rxjs';
 import type { Delivery } from './delivery.js';
 import { A_MSGS, E_FIELDS } from './mailbox-layout.js';
@@ -203,7 +204,7 @@ export class World extends Memory implements LockWorld {
     const fs = t.frames;
     let f = fs[fs.length - 1] as Frame;
     if (f.owner !== t) {
-      f = { proc: f.proc, pc: f.pc, l: { ...f.l }, owner: t, ha: 0, hb: 0, hashed: false };
+      f = { proc: f.proc, pc: f.pc, l: (f.proc.locals ?? localsCopy(f.proc, f.l)).copy(f.l), owner: t, ha: 0, hb: 0, hashed: false };
       fs[fs.length - 1] = f;
     }
     f.hashed = false;
