@@ -47,7 +47,9 @@ export class FootprintRecorder {
 /**
  * Footprints and the data that refers to them, kept in one Int32Array used as a stack: a search
  * pushes records as it goes deeper and drops everything above a mark when it comes back, so a step
- * allocates nothing. A footprint record is [#reads, #writes, reads..., writes...], named by its offset.
+ * allocates nothing. A footprint record is [#reads, #writes, written bits, touched bits, reads...,
+ * writes...], named by its offset; the bits (one of 32 per slot, by a hash) let most independent
+ * pairs be told apart without comparing slots.
  */
 export class FootprintArena {
   a = new Int32Array(1 << 12);
@@ -67,29 +69,48 @@ export class FootprintArena {
   push(rec: FootprintRecorder): number {
     const nr = rec.nr;
     const nw = rec.nw;
-    this.reserve(2 + nr + nw);
+    this.reserve(FP_HEAD + nr + nw);
     const a = this.a;
     const at = this.top;
+    let read = 0;
+    let written = 0;
+    for (let i = 0; i < nr; i++) {
+      const slot = rec.r[i] as number;
+      a[at + FP_HEAD + i] = slot;
+      read |= slotBit(slot);
+    }
+    for (let i = 0; i < nw; i++) {
+      const slot = rec.w[i] as number;
+      a[at + FP_HEAD + nr + i] = slot;
+      written |= slotBit(slot);
+    }
     a[at] = nr;
     a[at + 1] = nw;
-    for (let i = 0; i < nr; i++) a[at + 2 + i] = rec.r[i] as number;
-    for (let i = 0; i < nw; i++) a[at + 2 + nr + i] = rec.w[i] as number;
-    this.top = at + 2 + nr + nw;
+    a[at + 2] = written;
+    a[at + 3] = read | written;
+    this.top = at + FP_HEAD + nr + nw;
     return at;
   }
 
   /** True when the footprints at offsets x and y commute: no write of one meets a read or write of the other. */
   independent(x: number, y: number): boolean {
     const a = this.a;
-    const xr = x + 2;
+    if (((a[x + 2] as number) & (a[y + 3] as number)) === 0 && ((a[y + 2] as number) & (a[x + 3] as number)) === 0) return true;
+    const xr = x + FP_HEAD;
     const xw = xr + (a[x] as number);
     const xe = xw + (a[x + 1] as number);
-    const yr = y + 2;
+    const yr = y + FP_HEAD;
     const yw = yr + (a[y] as number);
     const ye = yw + (a[y + 1] as number);
     return !meets(a, xw, xe, yr, ye) && !meets(a, yw, ye, xr, xw);
   }
 }
+
+/** Ints before a footprint's slots. */
+const FP_HEAD = 4;
+
+/** The bit standing for `slot` in a footprint's written and touched bits. */
+const slotBit = (slot: number): number => 1 << (Math.imul(slot, 0x9e3779b1) >>> 27);
 
 /** Whether a[i0..i1) and a[j0..j1) share a value. */
 function meets(a: Int32Array, i0: number, i1: number, j0: number, j1: number): boolean {

@@ -47,7 +47,7 @@ export interface ThreadState {
 
 /** A shallow copy: the frames are shared until a step changes its top frame. */
 export function cloneThread(t: ThreadState): ThreadState {
-  return { frames: t.frames.slice(), inbox: t.inbox.slice(), ha: 0, hb: 0, ka: 0, kb: 0, hashed: false };
+  return { frames: t.frames.slice(), inbox: t.inbox.length === 0 ? [] : t.inbox.slice(), ha: 0, hb: 0, ka: 0, kb: 0, hashed: false };
 }
 
 let laneA = 0;
