@@ -21,7 +21,7 @@ export class PorOrder implements SearchOrder {
   readonly name = 'dfs+por';
   readonly withValues = true;
   private readonly rec: FootprintRecorder;
-  private readonly fp = new FootprintArena();
+  private readonly fp: FootprintArena;
 
   /** `slots`: shared memory slots plus one mailbox pseudo-slot per thread. */
   constructor(
@@ -29,6 +29,7 @@ export class PorOrder implements SearchOrder {
     slots: number,
   ) {
     this.rec = new FootprintRecorder(slots);
+    this.fp = new FootprintArena(slots);
     this.fp.a[NO_SLEEP] = 0;
     this.fp.top = NO_SLEEP + 1;
   }
