@@ -20,11 +20,18 @@ export interface Frame {
   ha: number;
   hb: number;
   hashed: boolean;
+  /**
+   * While `pfx` holds: the lanes of the stack from its bottom up to this frame, as its thread's
+   * fingerprint hashes it (the frames below one never change while it exists: only a top frame does).
+   */
+  pa: number;
+  pb: number;
+  pfx: boolean;
 }
 
 /** A fresh frame owned by `owner`. */
 export function newFrame(proc: Proc, l: Locals, owner: ThreadState | null): Frame {
-  return { proc, pc: 0, l, owner, ha: 0, hb: 0, hashed: false };
+  return { proc, pc: 0, l, owner, ha: 0, hb: 0, hashed: false, pa: 0, pb: 0, pfx: false };
 }
 
 /**
@@ -98,13 +105,37 @@ export function threadLanes(t: ThreadState, seed: number, out: Uint32Array): voi
   out[1] = laneB;
 }
 
-/** Cache the lanes of thread state `t` at index i of a world, and what they add to its fingerprint. */
+/**
+ * Cache the lanes of thread state `t` at index i of a world (hashThread from the fingerprint's seed,
+ * resuming from the highest frame whose stack lanes are cached), and what they add to its fingerprint.
+ */
 export function hashThreadAt(t: ThreadState, i: number): void {
-  hashThread(t, fmix32(i + 1));
-  t.ha = laneA;
-  t.hb = laneB;
-  t.ka = fmix32(laneA + i);
-  t.kb = fmix32(laneB ^ i);
+  let a = fmix32(i + 1);
+  let b = a ^ 0x2545f491;
+  const fs = t.frames;
+  let d = fs.length - 1;
+  while (d >= 0 && !(fs[d] as Frame).pfx) d--;
+  if (d >= 0) {
+    a = (fs[d] as Frame).pa;
+    b = (fs[d] as Frame).pb;
+  }
+  for (d++; d < fs.length; d++) {
+    const f = fs[d] as Frame;
+    if (!f.hashed) hashFrame(f);
+    a = mixIn(a, f.ha);
+    b = mixIn(b, f.hb);
+    f.pa = a;
+    f.pb = b;
+    f.pfx = true;
+  }
+  for (const v of t.inbox) {
+    a = mixIn(a, v);
+    b = mixIn(b, v + 101);
+  }
+  t.ha = a;
+  t.hb = b;
+  t.ka = fmix32(a + i);
+  t.kb = fmix32(b ^ i);
   t.hashed = true;
 }
 

@@ -204,10 +204,11 @@ export class World extends Memory implements LockWorld {
     const fs = t.frames;
     let f = fs[fs.length - 1] as Frame;
     if (f.owner !== t) {
-      f = { proc: f.proc, pc: f.pc, l: (f.proc.locals ?? localsCopy(f.proc, f.l)).copy(f.l), owner: t, ha: 0, hb: 0, hashed: false };
+      f = { proc: f.proc, pc: f.pc, l: (f.proc.locals ?? localsCopy(f.proc, f.l)).copy(f.l), owner: t, ha: 0, hb: 0, hashed: false, pa: 0, pb: 0, pfx: false };
       fs[fs.length - 1] = f;
     }
     f.hashed = false;
+    f.pfx = false;
     return f;
   }
 
