@@ -25,6 +25,7 @@ import { limitsBench } from './limits.js';
 import { mmBench } from './mm.js';
 import { parallelBench } from './parallel.js';
 import { spinBench } from './spin.js';
+import { statesRateTable } from './states-rate.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1));
@@ -123,6 +124,8 @@ async function main() {
   limitsBench();
   console.log('\n### Every catalogue variant: plain DFS, sleep-set POR, DPOR (bench/dpor.ts)\n');
   console.log(dporTable(dporBench(1)));
+  console.log('\n### Distinct states per CPU second, default DFS, variants with > 10k states (bench/states-rate.ts)\n');
+  console.log(statesRateTable(null));
   spinBench();
 }
 

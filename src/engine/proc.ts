@@ -9,6 +9,7 @@
  * label that does not exist fails the compiler.
  */
 import type { Ctx } from './ctx.js';
+import type { LocalsCopy } from './locals.js';
 
 export type Locals = Record<string, number>;
 
@@ -47,6 +48,8 @@ export interface Proc<A extends object = never> {
   readonly index: ReadonlyMap<string, number>;
   /** Fresh locals from the call arguments; every call must return the same keys in the same order. */
   readonly init: (args: A) => Locals;
+  /** The copier of its frames' locals, made at the first copy (./locals.ts). */
+  locals: LocalsCopy | null;
 }
 
 /** A procedure paired with its arguments, for a caller that does not know `A` (scripts, threads). */
@@ -90,6 +93,7 @@ export function proc<A extends object = NoArgs, L extends Locals = Locals, S ext
     steps: labels.map((k) => table[k] as Step),
     index: new Map(labels.map((k, i) => [k, i])),
     init,
+    locals: null,
   };
   return p;
 }

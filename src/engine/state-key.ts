@@ -12,7 +12,7 @@
  */
 import { fmix32, mixIn, zob0, zob1 } from './hash.js';
 import type { Model } from './model.js';
-import { fingerprint, type ThreadState, threadLanes } from './threads.js';
+import { fingerprint, hashThreadAt, type ThreadState, threadLanes } from './threads.js';
 import type { World } from './world.js';
 
 /** What a symmetric key renames: per-thread blocks (base, stride) and slots that hold thread ids. */
@@ -58,12 +58,7 @@ export function stateKeyOf(model: Model): KeyFn {
 
 /** Lanes of thread i as the fingerprint hashes it (cached on the thread state, as fingerprint() does). */
 function cachedLanes(t: ThreadState, i: number, lanes: Uint32Array): void {
-  if (!t.hashed) {
-    threadLanes(t, fmix32(i + 1), lanes);
-    t.ha = lanes[0] as number;
-    t.hb = lanes[1] as number;
-    t.hashed = true;
-  }
+  if (!t.hashed) hashThreadAt(t, i);
   lanes[0] = t.ha;
   lanes[1] = t.hb;
 }

@@ -11,6 +11,7 @@ import type { Model } from './model.js';
 import type { TraceEvent, Verdict, VerdictCode } from './events.js';
 import { Ctx } from './ctx.js';
 import { initOf } from './proc.js';
+import { localsCopy } from './locals.js';
 import { Subject } from 'rxjs';
 import type { Delivery } from './delivery.js';
 import { A_MSGS, E_FIELDS } from './mailbox-layout.js';
@@ -25,6 +26,9 @@ export interface Snapshot {
   readonly h1: number;
   readonly threads: ThreadState[];
 }
+
+/** A snapshot whose storage is reused (World.snapshotInto). */
+export type MutableSnapshot = { -readonly [K in keyof Snapshot]: Snapshot[K] };
 
 /** One execution's state plus the hooks the scheduler and the checks need. */
 export class World extends Memory implements LockWorld {
@@ -69,7 +73,7 @@ export class World extends Memory implements LockWorld {
     this.threadBase = model.threadBase;
     this.nthreads = model.threads.length;
     this.threads = model.threads.map((d) => {
-      const t: ThreadState = { frames: [], inbox: [], ha: 0, hb: 0, hashed: false };
+      const t: ThreadState = { frames: [], inbox: [], ha: 0, hb: 0, ka: 0, kb: 0, hashed: false };
       t.frames.push(newFrame(d.entry, initOf(d.entry, d.args), t));
       return t;
     });
@@ -200,10 +204,11 @@ export class World extends Memory implements LockWorld {
     const fs = t.frames;
     let f = fs[fs.length - 1] as Frame;
     if (f.owner !== t) {
-      f = { proc: f.proc, pc: f.pc, l: { ...f.l }, owner: t, ha: 0, hb: 0, hashed: false };
+      f = { proc: f.proc, pc: f.pc, l: (f.proc.locals ?? localsCopy(f.proc, f.l)).copy(f.l), owner: t, ha: 0, hb: 0, hashed: false, pa: 0, pb: 0, pfx: false };
       fs[fs.length - 1] = f;
     }
     f.hashed = false;
+    f.pfx = false;
     return f;
   }
 
@@ -214,13 +219,40 @@ export class World extends Memory implements LockWorld {
     return { mem: pos < 0 ? this.mem.slice() : null, undoPos: pos, h0: this.h0, h1: this.h1, threads: this.threads.slice() };
   }
 
+  /**
+   * snapshot() into `s`, reusing its arrays (a depth-first search keeps one per stack depth);
+   * `s` must not be shared with anyone that still needs the state it held.
+   */
+  snapshotInto(s: MutableSnapshot): void {
+    this.disown();
+    const pos = this.undoPos;
+    if (pos < 0) {
+      if (s.mem === null || s.mem.length !== this.mem.length) s.mem = this.mem.slice();
+      else s.mem.set(this.mem);
+    } else s.mem = null;
+    s.undoPos = pos;
+    s.h0 = this.h0;
+    s.h1 = this.h1;
+    const ts = this.threads;
+    if (s.threads.length !== ts.length) s.threads.length = ts.length;
+    for (let i = 0; i < ts.length; i++) s.threads[i] = ts[i] as ThreadState;
+  }
+
+  /** Every thread state is shared with a snapshot now (a loop: a fill call costs more for a few threads). */
+  private disown(): void {
+    const o = this.owned;
+    for (let i = 0; i < o.length; i++) o[i] = 0;
+  }
+
   restore(s: Snapshot): void {
     if (s.mem) this.mem.set(s.mem);
     else this.undoTo(s.undoPos);
     this.h0 = s.h0;
     this.h1 = s.h1;
-    this.threads = s.threads.slice();
-    this.owned.fill(0);
+    // The world's array is its own (snapshots hold copies): refill it rather than allocate.
+    const ts = this.threads;
+    for (let i = 0; i < ts.length; i++) ts[i] = s.threads[i] as ThreadState;
+    this.disown();
     this.verdict = null;
     if (this.emit !== null) {
       this.sentTo.fill(0);

@@ -15,6 +15,14 @@ export class BoundedOrder implements SearchOrder {
     this.name = `bounded(p=${bound})`;
   }
 
+  sleepMask(): number {
+    return 0;
+  }
+
+  mark(): number {
+    return 0;
+  }
+
   key(k: Uint32Array, preemptions: number, last: number): void {
     k[0] = mixIn(k[0] as number, preemptions * 64 + last + 1) >>> 0;
     k[1] = mixIn(k[1] as number, preemptions * 131 + last + 7) >>> 0;
@@ -26,7 +34,7 @@ export class BoundedOrder implements SearchOrder {
 
   admit(top: Node, _i: number, tid: number): number {
     let pre = top.preemptions;
-    if (top.last >= 0 && tid !== top.last && top.enabled.includes(top.last)) pre++;
+    if (top.last >= 0 && tid !== top.last && enabledAt(top, top.last)) pre++;
     return pre > this.bound ? SKIP_CUT : pre;
   }
 
@@ -37,4 +45,10 @@ export class BoundedOrder implements SearchOrder {
   after(): SleepSet {
     return NO_SLEEP;
   }
+}
+
+/** Whether `tid` is among the node's enabled threads (the first n entries of its array). */
+function enabledAt(top: Node, tid: number): boolean {
+  for (let i = 0; i < top.n; i++) if (top.enabled[i] === tid) return true;
+  return false;
 }

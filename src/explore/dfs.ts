@@ -8,7 +8,7 @@
 import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import { reduces, stateKeyOf } from '../engine/state-key.js';
-import type { World } from '../engine/world.js';
+import type { MutableSnapshot, World } from '../engine/world.js';
 import { BoundedOrder } from './bounded-order.js';
 import { dpor } from './dpor.js';
 import { livelockAt, livelockMessage } from './livelock.js';
@@ -97,11 +97,9 @@ function stopNow(opts: DfsOptions, res: DfsResult): DfsResult['stoppedBy'] | 'ha
   return null;
 }
 
-/** The first n entries of buf, starting at index r and wrapping. */
-function rotated(buf: Int32Array, n: number, r: number): Int32Array {
-  const out = new Int32Array(n);
+/** The first n entries of buf, starting at index r and wrapping, into out. */
+function rotated(buf: Int32Array, n: number, r: number, out: Int32Array): void {
   for (let i = 0; i < n; i++) out[i] = buf[(i + r) % n] as number;
-  return out;
 }
 
 /**
@@ -149,23 +147,33 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     res.findings.push(cycle === undefined ? { verdict: v, choices: w.choices.slice(), atMs } : { verdict: v, choices: w.choices.slice(), cycle, atMs });
   };
 
-  const node = (n: number, last: number, preemptions: number, sleep: SleepSet, only: number, slot: number): Node => ({
-    snap: w.snapshot(),
-    steps: w.steps,
-    depth: w.choices.length,
-    ka: key[0] as number,
-    kb: key[1] as number,
-    enabled: rotate ? rotated(buf, n, rotate % n) : buf.slice(0, n),
-    n,
-    next: 0,
-    last,
-    preemptions,
-    sleep,
-    doneMask: 0,
-    doneFps: null,
-    only,
-    slot,
-  });
+  // Stack nodes are kept for reuse by depth (with their snapshot and enabled arrays): a step allocates none.
+  const pool: Node[] = [];
+  const node = (n: number, last: number, preemptions: number, sleep: SleepSet, only: number, slot: number): Node => {
+    let x = pool[stack.length];
+    if (x === undefined) {
+      x = { snap: { mem: null, undoPos: -1, h0: 0, h1: 0, threads: [] }, steps: 0, depth: 0, ka: 0, kb: 0, enabled: new Int32Array(w.nthreads), n: 0, next: 0, last: 0, preemptions: 0, sleep: NO_SLEEP, doneMask: 0, done: -1, mark: 0, only: -1, slot: 0 };
+      pool[stack.length] = x;
+    }
+    w.snapshotInto(x.snap as MutableSnapshot);
+    x.steps = w.steps;
+    x.depth = w.choices.length;
+    x.ka = key[0] as number;
+    x.kb = key[1] as number;
+    if (rotate) rotated(buf, n, rotate % n, x.enabled);
+    else for (let i = 0; i < n; i++) x.enabled[i] = buf[i] as number;
+    x.n = n;
+    x.next = 0;
+    x.last = last;
+    x.preemptions = preemptions;
+    x.sleep = sleep;
+    x.doneMask = 0;
+    x.done = -1;
+    x.mark = order.mark();
+    x.only = only;
+    x.slot = slot;
+    return x;
+  };
 
   // How many stack nodes have a key with these low bits: a revisit whose count is 0 is not on the stack.
   const onStack = new Int32Array(1 << 12);
@@ -192,7 +200,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const expand = (last: number, preemptions: number, sleep: SleepSet, from: number): Node | null => {
     keyOf(w, key);
     order.key(key, preemptions, last);
-    const slot = from < 0 && opts.rootSlot !== undefined ? -1 : visited.put(key[0] as number, key[1] as number, sleep.mask);
+    const slot = from < 0 && opts.rootSlot !== undefined ? -1 : visited.put(key[0] as number, key[1] as number, order.sleepMask(sleep));
     const at = slot >= 0 ? slot : from < 0 && opts.rootSlot !== undefined ? opts.rootSlot : ((visited as VisitedSet).lastSlot ?? -1);
     if (edges && from >= 0) edges.add(from, at);
     if (slot >= 0) {
@@ -241,7 +249,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       if (at !== top) {
         w.restore(top.snap);
         w.steps = top.steps;
-        w.choices.length = top.depth;
+        while (w.choices.length > top.depth) w.choices.pop();
       }
       at = null;
       if (top.n > 1) w.choices.push(i);

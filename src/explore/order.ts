@@ -4,16 +4,17 @@
  * per file: plain (every thread, here), preemption-bounded (./bounded-order.ts), partial-order
  * reduction with sleep sets (./por-order.ts).
  */
-import type { Footprint, FootprintRecorder } from '../engine/footprint.js';
+import type { FootprintRecorder } from '../engine/footprint.js';
 import type { Snapshot } from '../engine/world.js';
 
-/** Threads asleep at a node (a bit each) with the footprint of the step each would take, by thread. */
-export interface SleepSet {
-  readonly mask: number;
-  readonly fps: readonly (Footprint | undefined)[];
-}
+/**
+ * Threads asleep at a node, each with the footprint of the step it would take: a handle only the
+ * order that made it reads (SearchOrder.sleepMask gives the threads as a bitmask).
+ */
+export type SleepSet = number;
 
-export const NO_SLEEP: SleepSet = { mask: 0, fps: [] };
+/** No thread asleep, in every order. */
+export const NO_SLEEP: SleepSet = 0;
 
 /** A state on the search stack. */
 export interface Node {
@@ -23,6 +24,7 @@ export interface Node {
   /** The state's key in the visited set (for finding cycles on the stack). */
   ka: number;
   kb: number;
+  /** The enabled threads are enabled[0..n) (the array may be longer: nodes are reused). */
   enabled: Int32Array;
   n: number;
   next: number;
@@ -31,7 +33,9 @@ export interface Node {
   /** POR: threads asleep on entry, threads explored from here, and (on a revisit) the only ones to try. */
   sleep: SleepSet;
   doneMask: number;
-  doneFps: (Footprint | undefined)[] | null;
+  /** The order's record of the steps explored from here (-1: none yet), and where its own data ends (SearchOrder.mark). */
+  done: number;
+  mark: number;
   only: number;
   /** The state's slot in the visited set (logged as an edge end by the parallel search). */
   slot: number;
@@ -62,6 +66,10 @@ export interface SearchOrder {
   readonly name: string;
   /** The visited set keeps a value per state (POR's sleep sets). */
   readonly withValues: boolean;
+  /** The threads of a sleep set this order made, as a bitmask. */
+  sleepMask(s: SleepSet): number;
+  /** Where a node entered now starts the order's data (what it keeps per node lives above it while the node is on the stack). */
+  mark(): number;
   /** Mix path context into the state key `k` (in place); most orders add nothing. */
   key(k: Uint32Array, preemptions: number, last: number): void;
   /**
@@ -82,6 +90,14 @@ export interface SearchOrder {
 export class PlainOrder implements SearchOrder {
   readonly name = 'dfs';
   readonly withValues = false;
+
+  sleepMask(): number {
+    return 0;
+  }
+
+  mark(): number {
+    return 0;
+  }
 
   key(): void {}
 
