@@ -30,30 +30,48 @@
  * reduction", SPIN 2008, solve with a graph of the visible operations): every state keeps a summary
  * of the subtree explored from it, per thread the slots its events there touched and wrote (bit
  * sets, 64 words a state in all; slots past a thread's share fold onto the same bits, which only
- * adds conflicts). On meeting s, a stack event e' gets every enabled thread added at pre(e') when
- * some summary thread u is not already after e' (e' is not before u's last stack event) and u's set
+ * adds conflicts). On meeting s, a stack event e' may race with a future event of thread u when u
+ * is in the summary and not already after e' (e' is not before u's last stack event) and u's set
  * meets a slot of e' (a write of e' against u's touches, a read against u's writes) that no later
  * stack event after e' shadows: a later writer of the slot that e' happens before is dependent with
- * any future access and comes between them (for a slot e' only read, any later access). That is a
- * superset of the source-set rule applied to every race between the stack and the events of any run
- * from s, each of which is equivalent to an explored one. A state met with a smaller sleep set than
- * it was explored with is re-entered for the threads that slept then (as ./por-order.ts does).
- * Summaries are exact unions because a state's subtree is finished when it leaves the stack and no
- * state is met while on it (below).
+ * any future access and comes between them (for a slot e' only read, any later access). For such a
+ * race, v (the events after e' not after it, then the future event) begins with the stack's events
+ * after e' not after it, so their initials are initials of v whatever the future part is: one of
+ * them goes into backtrack(pre(e')); when there are none, v's initials are first future events of
+ * the candidate threads u, enabled at pre(e'): all of those go in. That is the source-set rule
+ * applied to every race between the stack and the events of any run from s, each of which is
+ * equivalent to an explored one. A state met with a smaller sleep set than it was explored with is
+ * re-entered for the threads that slept then (as ./por-order.ts does).
+ *
+ * Cycles. A state met while it is still on the stack (at depth k) has a future not yet explored,
+ * and so does a state whose subtree met a state still on the stack: for both, the races with the
+ * stack are those of a summary in which every thread touches every slot (the rule above with an
+ * unknown future; a node whose stack part is empty, such as every node of a one-thread spin loop,
+ * gets every enabled thread: the cycle proviso of stateful POR, so no thread is ignored forever on
+ * the cycle). The subtree summaries of the nodes above k are then incomplete: as in Tarjan's
+ * algorithm, each node keeps the lowest depth its subtree met (lowAt); a node that leaves the stack
+ * with a lower one records the state there as the one its summary waits for (dep), and a later
+ * meeting takes the unknown-future rule while that state is open, and merges its summary (a
+ * superset: it is an ancestor's) once it is closed and complete itself.
  *
  * Where it is sound, and the fall-backs that keep it so:
- * - cycles: stateful DPOR on a cyclic graph can ignore a thread forever, and the reduced graph need
- *   not keep the cycles livelock detection looks for. A cycle of states needs some thread back in a
- *   state of its own (frames, locals, inbox) it had before, through a loop edge (a jump back:
- *   World.backJumps counts them). So the first DPOR transition that takes a loop edge and leaves
- *   its thread in an own state it had earlier on the path (the task's prefix included), or that
- *   meets a state still on the stack, abandons DPOR and runs the DFS with sleep sets (which visits
- *   every state, so livelocks are found as by plain DFS) from the start instead; the result says so
- *   (DporInfo.fellBack) and counts both searches' transitions. Loops whose locals move on (a PTE
- *   index) cannot close a cycle and keep DPOR. The argument that DPOR reaches such a repetition when
- *   one is reachable at all is the one for local states (each thread's sequence of own states on a
- *   run is the same on every equivalent run); it is checked, not proven, for models with runs that
- *   can never end: test/explore/dpor.test.ts compares every catalogue variant with plain DFS.
+ * - livelocks: the reduced graph need not keep the cycles livelock detection looks for. A
+ *   livelock's cycle has no progress (./livelock.ts: no progress label, no write of a kernel object)
+ *   and brings every thread that moves on it back to a state of its own (frames, locals, inbox) it
+ *   had before, through a loop edge (a jump back: World.backJumps counts them). So the first DPOR
+ *   transition that takes a loop edge and leaves its thread in an own state it had earlier on the
+ *   path (the task's prefix included) with none of the thread's events since then making progress,
+ *   or that meets a state still on the stack through a cycle none of whose events makes progress,
+ *   abandons DPOR and runs the default search, the DFS with sleep sets, from the start instead (it
+ *   visits every state and finds the livelocks the default search finds; a sleeping thread can hide
+ *   a cycle's closing step from it, so not all that plain DFS finds); the result says so
+ *   (DporInfo.fellBack) and counts both searches' transitions. Progress is counted as
+ *   ./livelock.ts counts it: a write of the value already there changes nothing (`changed`).
+ *   Retry loops that change a kernel object, and loops whose locals move on
+ *   (a PTE index), keep DPOR. The argument that DPOR reaches such a repetition when a livelock is
+ *   reachable at all is the one for local states (each thread's sequence of events and own states
+ *   on a run is the same on every equivalent run); it is checked, not proven, for models with runs
+ *   that can never end: test/explore/dpor.test.ts compares every catalogue variant with plain DFS.
  * - invariants: INV above uses the slots the invariants read on the initial state and along 64
  *   seeded random runs. If they read another slot during the search, and a write of it by one
  *   thread went unmarked while some other thread also wrote watched slots, the search runs again
@@ -200,6 +218,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   let stepsAt = new Float64Array(cap);
   let depthAt = new Int32Array(cap);
   let lowAt = new Int32Array(cap);
+  let changed = new Uint8Array(cap);
   let clock = new Int32Array(cap * T);
   let lastPos = new Int32Array(cap * T);
   let sleepFp = new Int32Array(cap * T);
@@ -224,6 +243,9 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     sid = g32(sid, 1);
     depthAt = g32(depthAt, 1);
     lowAt = g32(lowAt, 1);
+    const c = new Uint8Array(cap * 2);
+    c.set(changed);
+    changed = c;
     clock = g32(clock, T);
     lastPos = g32(lastPos, T);
     sleepFp = g32(sleepFp, T);
@@ -551,14 +573,11 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     }
   };
 
-  /** Whether stack event j makes progress (./livelock.ts): a progress label, or a write of a kernel object. */
-  const progress = (j: number): boolean => {
-    const o = fpOff[j] as number;
-    const ws = o + F_HEAD + (arena[o + F_NR] as number);
-    const end = ws + (arena[o + F_NW] as number);
-    for (let i = ws; i < end; i++) if ((arena[i] as number) < w.lockBase) return true;
-    return isProgressLabel(stepLabel((snaps[j] as Snapshot).threads, tid[j] as number));
-  };
+  /**
+   * Whether stack event j makes progress as ./livelock.ts counts it: a step at a progress label, or
+   * one that changed a kernel object (a write of the value already there is none).
+   */
+  const progress = (j: number): boolean => changed[j] === 1 || isProgressLabel(stepLabel((snaps[j] as Snapshot).threads, tid[j] as number));
 
   /**
    * Whether event d's thread p, after event d, is in a state of its own (hash lanes a, b) it had at
@@ -753,6 +772,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
       step(w, p);
       w.rec = null;
       res.steps++;
+      changed[d] = w.changedBelow((snaps[d] as Snapshot).undoPos, w.lockBase) ? 1 : 0;
       top = sibTop[d] as number;
       const o = saveFp(p);
       sibTop[d] = top;

@@ -78,6 +78,23 @@ function flipper(opts: { invariant?: boolean } = {}): Model {
   return b.build();
 }
 
+/** One thread spins writing 0 over the 0 in a cell: a write, but no change, so no progress. */
+function stutter(): Model {
+  const b = new ModelBuilder('stutter');
+  const base = b.layout.region('cell', 1, ['v']);
+  type K = { w: { set(i: number, v: number): void } };
+  b.thread(
+    'T0',
+    proc('spin', 'test', () => ({}), {
+      spin: (k: K) => {
+        k.w.set(base, 0);
+        return 'spin';
+      },
+    } as never),
+  );
+  return b.build();
+}
+
 const codes = (r: { findings: { verdict: { code: string } }[] }) => [...new Set(r.findings.map((f) => f.verdict.code))].sort();
 
 describe('DPOR', () => {
@@ -110,6 +127,17 @@ describe('DPOR', () => {
     const f = d.findings.find((x) => x.verdict.code === 'livelock');
     expect(f?.cycle).toBeDefined();
     expect(replayToken(m, encodeToken(f?.choices ?? [], f?.cycle), 100).verdict?.code).toBe('livelock');
+  });
+
+  it('a loop whose write leaves the value as it was is no progress: falls back and finds the livelock', () => {
+    const m = stutter();
+    const plain = dfsOf(m, { por: false, maxSteps: 100 });
+    const d = dfsOf(m, { dpor: true, maxSteps: 100 }) as ReturnType<typeof dfsOf> & DporResult;
+    expect(codes(plain)).toEqual(['livelock']);
+    expect(d.dpor.fellBack).toBe('loop');
+    expect(codes(d)).toEqual(['livelock']);
+    const f = d.findings[0] as (typeof d.findings)[0];
+    expect(replayToken(m, encodeToken(f.choices, f.cycle), 100).verdict?.code).toBe('livelock');
   });
 
   it('a cycle of states with progress keeps DPOR (cycle proviso), with the verdicts of plain DFS', () => {
