@@ -416,14 +416,31 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     lastPos.copyWithin(nrow, row, row + T);
     lastPos[nrow + p] = d;
     const me = fpOff[d] as number;
-    for (let j = d - 1; j >= 0; j--) {
+    let below = known(row, p);
+    for (let j = d - 1; j >= below; j--) {
       const q = tid[j] as number;
       if (q === p || (clock[row + q] as number) > j) continue;
       if (independent(fpOff[j] as number, me)) continue;
       race(j, d, p);
       const jr = j * T;
       for (let t = 0; t < T; t++) if ((clock[jr + t] as number) > (clock[row + t] as number)) clock[row + t] = clock[jr + t] as number;
+      below = known(row, p);
     }
+  };
+
+  /**
+   * The stack position below which every event is already before event d (clock row `row`, thread
+   * p): each other thread's events up to the last one d knows of are, and a thread with no event
+   * on the stack has none to check.
+   */
+  const known = (row: number, p: number): number => {
+    let b = row / T;
+    for (let q = 0; q < T; q++) {
+      if (q === p || (lastPos[row + q] as number) < 0) continue;
+      const c = clock[row + q] as number;
+      if (c < b) b = c;
+    }
+    return b;
   };
 
   /** The race event j < event d (thread p): make sure backtrack(j) holds an initial of v. */
