@@ -30,30 +30,48 @@
  * reduction", SPIN 2008, solve with a graph of the visible operations): every state keeps a summary
  * of the subtree explored from it, per thread the slots its events there touched and wrote (bit
  * sets, 64 words a state in all; slots past a thread's share fold onto the same bits, which only
- * adds conflicts). On meeting s, a stack event e' gets every enabled thread added at pre(e') when
- * some summary thread u is not already after e' (e' is not before u's last stack event) and u's set
+ * adds conflicts). On meeting s, a stack event e' may race with a future event of thread u when u
+ * is in the summary and not already after e' (e' is not before u's last stack event) and u's set
  * meets a slot of e' (a write of e' against u's touches, a read against u's writes) that no later
  * stack event after e' shadows: a later writer of the slot that e' happens before is dependent with
- * any future access and comes between them (for a slot e' only read, any later access). That is a
- * superset of the source-set rule applied to every race between the stack and the events of any run
- * from s, each of which is equivalent to an explored one. A state met with a smaller sleep set than
- * it was explored with is re-entered for the threads that slept then (as ./por-order.ts does).
- * Summaries are exact unions because a state's subtree is finished when it leaves the stack and no
- * state is met while on it (below).
+ * any future access and comes between them (for a slot e' only read, any later access). For such a
+ * race, v (the events after e' not after it, then the future event) begins with the stack's events
+ * after e' not after it, so their initials are initials of v whatever the future part is: one of
+ * them goes into backtrack(pre(e')); when there are none, v's initials are first future events of
+ * the candidate threads u, enabled at pre(e'): all of those go in. That is the source-set rule
+ * applied to every race between the stack and the events of any run from s, each of which is
+ * equivalent to an explored one. A state met with a smaller sleep set than it was explored with is
+ * re-entered for the threads that slept then (as ./por-order.ts does).
+ *
+ * Cycles. A state met while it is still on the stack (at depth k) has a future not yet explored,
+ * and so does a state whose subtree met a state still on the stack: for both, the races with the
+ * stack are those of a summary in which every thread touches every slot (the rule above with an
+ * unknown future; a node whose stack part is empty, such as every node of a one-thread spin loop,
+ * gets every enabled thread: the cycle proviso of stateful POR, so no thread is ignored forever on
+ * the cycle). The subtree summaries of the nodes above k are then incomplete: as in Tarjan's
+ * algorithm, each node keeps the lowest depth its subtree met (lowAt); a node that leaves the stack
+ * with a lower one records the state there as the one its summary waits for (dep), and a later
+ * meeting takes the unknown-future rule while that state is open, and merges its summary (a
+ * superset: it is an ancestor's) once it is closed and complete itself.
  *
  * Where it is sound, and the fall-backs that keep it so:
- * - cycles: stateful DPOR on a cyclic graph can ignore a thread forever, and the reduced graph need
- *   not keep the cycles livelock detection looks for. A cycle of states needs some thread back in a
- *   state of its own (frames, locals, inbox) it had before, through a loop edge (a jump back:
- *   World.backJumps counts them). So the first DPOR transition that takes a loop edge and leaves
- *   its thread in an own state it had earlier on the path (the task's prefix included), or that
- *   meets a state still on the stack, abandons DPOR and runs the DFS with sleep sets (which visits
- *   every state, so livelocks are found as by plain DFS) from the start instead; the result says so
- *   (DporInfo.fellBack) and counts both searches' transitions. Loops whose locals move on (a PTE
- *   index) cannot close a cycle and keep DPOR. The argument that DPOR reaches such a repetition when
- *   one is reachable at all is the one for local states (each thread's sequence of own states on a
- *   run is the same on every equivalent run); it is checked, not proven, for models with runs that
- *   can never end: test/explore/dpor.test.ts compares every catalogue variant with plain DFS.
+ * - livelocks: the reduced graph need not keep the cycles livelock detection looks for. A
+ *   livelock's cycle has no progress (./livelock.ts: no progress label, no write of a kernel object)
+ *   and brings every thread that moves on it back to a state of its own (frames, locals, inbox) it
+ *   had before, through a loop edge (a jump back: World.backJumps counts them). So the first DPOR
+ *   transition that takes a loop edge and leaves its thread in an own state it had earlier on the
+ *   path (the task's prefix included) with none of the thread's events since then making progress,
+ *   or that meets a state still on the stack through a cycle none of whose events makes progress,
+ *   abandons DPOR and runs the default search, the DFS with sleep sets, from the start instead (it
+ *   visits every state and finds the livelocks the default search finds; a sleeping thread can hide
+ *   a cycle's closing step from it, so not all that plain DFS finds); the result says so
+ *   (DporInfo.fellBack) and counts both searches' transitions. Progress is counted as
+ *   ./livelock.ts counts it: a write of the value already there changes nothing (`changed`).
+ *   Retry loops that change a kernel object, and loops whose locals move on
+ *   (a PTE index), keep DPOR. The argument that DPOR reaches such a repetition when a livelock is
+ *   reachable at all is the one for local states (each thread's sequence of events and own states
+ *   on a run is the same on every equivalent run); it is checked, not proven, for models with runs
+ *   that can never end: test/explore/dpor.test.ts compares every catalogue variant with plain DFS.
  * - invariants: INV above uses the slots the invariants read on the initial state and along 64
  *   seeded random runs. If they read another slot during the search, and a write of it by one
  *   thread went unmarked while some other thread also wrote watched slots, the search runs again
@@ -69,10 +87,11 @@
 import { FootprintRecorder } from '../engine/footprint.js';
 import { enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
-import { invariantReads } from '../engine/visibility.js';
+import { invariantReads, isProgressLabel } from '../engine/visibility.js';
 import { fingerprint, type Snapshot, type ThreadState, World } from '../engine/world.js';
 import { T_STATUS, THREAD_STRIDE } from '../locks/space.js';
 import { type DfsFinding, type DfsOptions, type DfsResult, firstVisit } from './dfs.js';
+import { stepLabel } from './livelock.js';
 import { RandomWalk } from './random.js';
 import { runOnce } from './run.js';
 import { FingerprintSet } from './visited.js';
@@ -198,6 +217,8 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   let sid = new Int32Array(cap);
   let stepsAt = new Float64Array(cap);
   let depthAt = new Int32Array(cap);
+  let lowAt = new Int32Array(cap);
+  let changed = new Uint8Array(cap);
   let clock = new Int32Array(cap * T);
   let lastPos = new Int32Array(cap * T);
   let sleepFp = new Int32Array(cap * T);
@@ -221,6 +242,10 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     sibTop = g32(sibTop, 1);
     sid = g32(sid, 1);
     depthAt = g32(depthAt, 1);
+    lowAt = g32(lowAt, 1);
+    const c = new Uint8Array(cap * 2);
+    c.set(changed);
+    changed = c;
     clock = g32(clock, T);
     lastPos = g32(lastPos, T);
     sleepFp = g32(sleepFp, T);
@@ -246,7 +271,9 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   const SB = SW * 32;
   const SX = 2 * SW * T;
   let sumX = new Int32Array(scap * SX);
-  let open = new Uint8Array(scap);
+  let open = new Int32Array(scap);
+  let posOf = new Int32Array(scap);
+  let dep = new Int32Array(scap);
   let nstates = 0;
   const newState = (): number => {
     if (nstates === scap) {
@@ -259,9 +286,15 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
       const c = new Int32Array(scap * 2 * SX);
       c.set(sumX);
       sumX = c;
-      const o = new Uint8Array(scap * 2);
+      const o = new Int32Array(scap * 2);
       o.set(open);
       open = o;
+      const q = new Int32Array(scap * 2);
+      q.set(posOf);
+      posOf = q;
+      const r = new Int32Array(scap * 2);
+      r.set(dep);
+      dep = r;
       scap *= 2;
     }
     return nstates++;
@@ -383,14 +416,31 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     lastPos.copyWithin(nrow, row, row + T);
     lastPos[nrow + p] = d;
     const me = fpOff[d] as number;
-    for (let j = d - 1; j >= 0; j--) {
+    let below = known(row, p);
+    for (let j = d - 1; j >= below; j--) {
       const q = tid[j] as number;
       if (q === p || (clock[row + q] as number) > j) continue;
       if (independent(fpOff[j] as number, me)) continue;
       race(j, d, p);
       const jr = j * T;
       for (let t = 0; t < T; t++) if ((clock[jr + t] as number) > (clock[row + t] as number)) clock[row + t] = clock[jr + t] as number;
+      below = known(row, p);
     }
+  };
+
+  /**
+   * The stack position below which every event is already before event d (clock row `row`, thread
+   * p): each other thread's events up to the last one d knows of are, and a thread with no event
+   * on the stack has none to check.
+   */
+  const known = (row: number, p: number): number => {
+    let b = row / T;
+    for (let q = 0; q < T; q++) {
+      if (q === p || (lastPos[row + q] as number) < 0) continue;
+      const c = clock[row + q] as number;
+      if (c < b) b = c;
+    }
+    return b;
   };
 
   /** The race event j < event d (thread p): make sure backtrack(j) holds an initial of v. */
@@ -428,6 +478,39 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   };
 
   /**
+   * Stack event j may race with an event f of a run from the state after event d. With v the
+   * events after j not after it, then f, backtrack(j) must hold an initial of v. The stack's part
+   * of v (events j+1..d not after j) comes first in v, so its initials are initials of v whatever
+   * the future part is: one of them will do. If the stack's part is empty, v's initials are first
+   * events of threads in `cand` (in the future's summary and not already after j), enabled at j:
+   * all of those.
+   */
+  const futureRace = (j: number, d: number, cand: number) => {
+    const q = tid[j] as number;
+    first.fill(-1);
+    let initials = 0;
+    for (let i = j + 1; i <= d; i++) {
+      const t = tid[i] as number;
+      if ((first[t] as number) >= 0 || (clock[i * T + q] as number) > j) continue;
+      if (!hasPred(i * T, i)) initials |= 1 << t;
+      first[t] = i;
+    }
+    const enj = en[j] as number;
+    if (initials === 0) {
+      back[j] = (back[j] as number) | ((cand & enj) !== 0 ? cand & enj : enj);
+      return;
+    }
+    if ((initials & ~enj) !== 0) {
+      back[j] = (back[j] as number) | enj;
+      return;
+    }
+    if ((initials & (back[j] as number)) !== 0) return;
+    const awake = initials & ~(sleep[j] as number);
+    const pick = awake !== 0 ? awake : initials;
+    back[j] = (back[j] as number) | (pick & -pick);
+  };
+
+  /**
    * Meeting cached state x after event d: its explored future's races with the stack. Stack event j
    * may race with a future event of thread u only if j is not already before u's last stack event,
    * and only through a slot it accesses that no later stack event after j shadows: a later writer
@@ -435,7 +518,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
    * them (the last writer on the stack is the one to check: earlier writers are before it).
    */
   const futureRaces = (d: number, x: number) => {
-    const S = sumT[x] as number;
+    const S = x < 0 ? -1 >>> (32 - T) : (sumT[x] as number);
     if (S === 0) return;
     const lrow = (d + 1) * T;
     const st = ++wStamp;
@@ -480,10 +563,14 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
           const bit = b & 31;
           for (let u = 0; u < T; u++) {
             if (((cand >>> u) & 1) === 0) continue;
+            if (x < 0) {
+              futureRace(j, d, cand);
+              break search;
+            }
             const ub = x * SX + u * 2 * SW;
             const hit = i < ws ? (sumX[ub + SW + word] as number) >>> bit : (sumX[ub + word] as number) >>> bit;
             if ((hit & 1) !== 0) {
-              back[j] = (back[j] as number) | (en[j] as number);
+              futureRace(j, d, cand);
               break search;
             }
           }
@@ -504,19 +591,78 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   };
 
   /**
-   * Whether event d's thread, after event d, is in a state of its own (hash lanes a, b) it had at
-   * an earlier state on this path: a stack node's (snapshots share thread states, hashed when the
-   * node was expanded) or the prefix's.
+   * Whether stack event j makes progress as ./livelock.ts counts it: a step at a progress label, or
+   * one that changed a kernel object (a write of the value already there is none).
+   */
+  const progress = (j: number): boolean => changed[j] === 1 || isProgressLabel(stepLabel((snaps[j] as Snapshot).threads, tid[j] as number));
+
+  /**
+   * Whether event d's thread p, after event d, is in a state of its own (hash lanes a, b) it had at
+   * an earlier state on this path (a stack node's: snapshots share thread states, hashed when the
+   * node was expanded; or the prefix's) with none of p's events since then making progress: the
+   * shape every thread that moves on a livelock's cycle has on every run equivalent to one that
+   * goes round it.
    */
   const repeats = (d: number, a: number, b: number): boolean => {
     const p = tid[d] as number;
-    for (let j = 0; j <= d; j++) {
+    for (let j = d; j >= 0; j--) {
+      if (tid[j] === p && progress(j)) return false;
       const t = (snaps[j] as Snapshot).threads[p] as ThreadState;
       if ((t.ha | 0) === a && (t.hb | 0) === b) return true;
     }
     const e = earlier[p] as number[];
     for (let i = 0; i < e.length; i += 2) if (e[i] === a && e[i + 1] === b) return true;
     return false;
+  };
+
+  /**
+   * Event d reached a state whose future is not all explored: one on the stack at depth k (a
+   * cycle), or one whose subtree reached the state at depth k still on the stack. Its future's
+   * races with the stack are those of a summary in which every thread touches every slot (a
+   * stack event gets every enabled thread unless every thread's last stack event is after it or
+   * each slot it accesses is shadowed), and the nodes above k will not leave a complete summary
+   * (low).
+   */
+  const cycle = (d: number, k: number) => {
+    futureRaces(d, -1);
+    if (k < (lowAt[d] as number)) lowAt[d] = k;
+  };
+
+  /** Whether the cycle of stack events k..d could be a livelock's: none of them makes progress. */
+  const mayLivelock = (k: number, d: number): boolean => {
+    for (let j = k; j <= d; j++) if (progress(j)) return false;
+    return true;
+  };
+
+  /**
+   * Whether cached state y's summary is complete, merging in the summaries it waited for once
+   * those are: -1 if so, else the depth of the open state it still waits for (0, the root's, past
+   * a long chain of waits).
+   */
+  const pending = (y: number, hops = 0): number => {
+    const r = dep[y] as number;
+    if (r < 0) return -1;
+    if ((open[r] as number) > 0) return posOf[r] as number;
+    if (hops > 64) return 0;
+    const k = pending(r, hops + 1);
+    if (k >= 0) return k;
+    sumT[y] = (sumT[y] as number) | (sumT[r] as number);
+    for (let i = 0; i < SX; i++) sumX[y * SX + i] = (sumX[y * SX + i] as number) | (sumX[r * SX + i] as number);
+    dep[y] = -1;
+    return -1;
+  };
+
+  /** Node d leaves the stack: a summary still waiting for an open state (at depth lowAt[d] < d) says so. */
+  const close = (d: number) => {
+    const x = sid[d] as number;
+    open[x] = (open[x] as number) - 1;
+    const k = lowAt[d] as number;
+    if (k < d) {
+      const was = pending(x);
+      const r = sid[was >= 0 && was < k ? was : k] as number;
+      if (r !== x) dep[x] = r;
+    }
+    if (d > 0 && k < (lowAt[d - 1] as number)) lowAt[d - 1] = k;
   };
 
   let depth = -1;
@@ -539,7 +685,9 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     done[d] = 0;
     sibTop[d] = top;
     sid[d] = x;
-    open[x] = 1;
+    if (open[x] === 0) posOf[x] = d;
+    open[x] = (open[x] as number) + 1;
+    lowAt[d] = d;
     depth = d;
     at = d;
   };
@@ -560,8 +708,15 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     const slot = visited.put(ka, kb, nstates);
     if (slot >= 0) {
       const x = visited.value(slot);
-      if (open[x] === 1) return -2;
-      if (d >= 0) futureRaces(d, x);
+      if ((open[x] as number) > 0) {
+        const k = posOf[x] as number;
+        if (mayLivelock(k, d)) return -2;
+        cycle(d, k);
+      } else if (d >= 0) {
+        const k = pending(x);
+        if (k >= 0) cycle(d, k);
+        else futureRaces(d, x);
+      }
       const n = enabled(w, buf);
       let mask = 0;
       for (let i = 0; i < n; i++) mask |= 1 << (buf[i] as number);
@@ -583,10 +738,11 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     sumT[x] = 0;
     sumX.fill(0, x * SX, (x + 1) * SX);
     open[x] = 0;
+    dep[x] = -1;
     const n = firstVisit(w, opts, res, buf, finding);
     if (n < 0) return x;
-    // The first thread to try: the one that just ran if it can go on, else the lowest awake one.
-    const last = d >= 0 ? (tid[d] as number) : -1;
+    // The first thread to try: the lowest awake one (the order the sleep-set DFS tries them in;
+    // going on with the thread that just ran costs 10-20% more transitions on the catalogue).
     let mask = 0;
     for (let i = 0; i < n; i++) mask |= 1 << (buf[i] as number);
     const awake = mask & ~sl;
@@ -594,8 +750,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
       res.runs++;
       return x;
     }
-    const pick = last >= 0 && ((awake >>> last) & 1) === 1 ? 1 << last : awake & -awake;
-    push(d + 1, x, n, sl, pick);
+    push(d + 1, x, n, sl, awake & -awake);
     return -1;
   };
 
@@ -609,7 +764,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
       const d = depth;
       const todo = (back[d] as number) & ~(done[d] as number) & ~(sleep[d] as number) & (en[d] as number);
       if (todo === 0) {
-        open[sid[d] as number] = 0;
+        close(d);
         depth--;
         if (depth >= 0) addToSummary(sid[depth] as number, fpOff[depth] as number, tid[depth] as number, sid[d] as number);
         top = depth >= 0 ? (sibTop[depth] as number) : 0;
@@ -634,6 +789,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
       step(w, p);
       w.rec = null;
       res.steps++;
+      changed[d] = w.changedBelow((snaps[d] as Snapshot).undoPos, w.lockBase) ? 1 : 0;
       top = sibTop[d] as number;
       const o = saveFp(p);
       sibTop[d] = top;
