@@ -1,0 +1,203 @@
+/**
+ * The lockset reduction of scheduling points (opt-in: `--reduce lockset`, `explore: { reduce:
+ * lockset }`, `scheduling.lockset`). Beyond ./visibility.ts's rule, an access to a kernel object
+ * slot x is not a scheduling point when x is not *racy*: Stoller, "Model-checking multi-threaded
+ * distributed Java programs" (STTT 4(1), 2002), as in Java PathFinder; Flanagan and Qadeer,
+ * "Transactions for software model checking" (SoftMC 2003) give the mover argument. An access to a
+ * slot every thread touches only while holding a common lock is a both-mover: lock acquires are
+ * right movers, releases left movers, and the protected accesses between them commute with every
+ * step of another thread (no other thread can touch x while the lock is held, and the release that
+ * would let one in is itself a scheduling point). So they need not be points: a transition is then
+ * `invisible* visible` with the protected accesses among the invisible steps.
+ *
+ * Which slots are protected is not known beforehand; it is checked in the reduced state space
+ * itself (Stoller's theorem: if no access violating the discipline is reachable in the reduced
+ * space, none is in the full one). Per slot, Eraser's lockset C(x) (Savage et al., TOCS 1997) is
+ * intersected at every access with the locks the thread holds, with the rwsem rule: a read keeps
+ * the locks held in either mode, a write only those held for write. A slot becomes racy when two
+ * threads have touched it, one of them wrote it and C(x) is empty (so a slot only one thread
+ * touches, or that nobody writes, stays protected: its accesses commute too). The search runs in
+ * rounds: the racy set R is seeded from a few seeded random runs under the full semantics (every
+ * kernel access a point), then each round searches with R and, if some slot outside R became racy
+ * during it, runs again with the larger R (each round adds at least one slot, so the rounds end).
+ * Only the last round's result is reported: it saw no access that broke the assumption, which is
+ * the soundness argument. Everything is deterministic (fixed seeds, DFS order), so the same
+ * scenario and options give the same rounds and results.
+ *
+ * Decisions:
+ * - Lock acquire/release, trylock, reads of lock state (is_locked, contended), RCU and wait queues
+ *   touch lock and thread records, never kernel slots: they stay points. Mailboxes and fences too.
+ * - Atomics (refcounts, bit ops) need no special case: touched by two threads without a common lock,
+ *   the slot becomes racy like any other.
+ * - Invariants read kernel slots at every visited state; states inside critical sections are no
+ *   longer visited. A slot an invariant reads is *watched*: a write to it stays a point (a read of it
+ *   changes nothing an invariant sees, so it may still be invisible). Then every skipped state
+ *   differs from the state before its transition only in slots no invariant reads, and a state of
+ *   the full space with threads inside critical sections differs from a reduced one (each thread's
+ *   pending invisible steps moved past the end) only in such slots: the invariants give the same
+ *   verdict. An invariant that reads an unwatched slot in a round watches it and forces another round.
+ * - POR/DPOR footprints still record every access (the probe passes each one on); only where a
+ *   transition ends changes. Loop targets and progress labels stay points (../engine/exec.ts).
+ * - Witnesses replay under the default semantics: each transition of the reduced search is a run of
+ *   the default transitions of the same thread (the enabled set cannot change in between: waking or
+ *   blocking writes thread records, which are points), so its choice is recorded once per default
+ *   transition it spans (../engine/exec.ts: step). `mmsim replay` needs no racy set.
+ * - Only the DFS (and DPOR) search from the initial state uses it; random/PCT runs, a split DFS and
+ *   the parallel DFS run the default semantics.
+ */
+import { heldLock, heldMode, T_HELD, T_NHELD, WRITE } from '../locks/space.js';
+import type { Model } from './model.js';
+
+/**
+ * Per-slot locksets of one search (all its rounds) and which accesses the current round relied on.
+ * A lockset is a bit set over the model's locks, one pseudo-lock per thread (held by that thread
+ * alone, always: Eraser's exclusive state) and one pseudo-lock `none` every thread holds for reads
+ * only (a slot nobody writes needs no lock to be read).
+ */
+export class Lockset {
+  /** Slots past the kernel objects are never reduced. */
+  readonly kernelEnd: number;
+  private readonly words: number;
+  /** P(x): the locks every write of x so far held for write; Q(x): those every read held (either mode). All ones at first. */
+  private readonly p: Int32Array;
+  private readonly q: Int32Array;
+  /** P and Q as the round began: the round decides with these, so its reduction is one fixed rule. */
+  private readonly pr: Int32Array;
+  private readonly qr: Int32Array;
+  /** The bit each invisible read (write) of this round relied on, per slot: it must still be in P (P and Q) at the end. */
+  private readonly ur: Int32Array;
+  private readonly uw: Int32Array;
+  /** Slots an invariant read (every write is a point), now and as the round began. */
+  readonly watched: Uint8Array;
+  private readonly wr: Uint8Array;
+  /** Under the full semantics (seeding): every kernel access is a point, the locksets still learn. */
+  observing = false;
+  private readonly thread0: number;
+  private readonly none: number;
+  private readonly hw: Int32Array;
+  private readonly ha: Int32Array;
+
+  constructor(model: Model) {
+    this.kernelEnd = model.lockBase;
+    this.thread0 = model.locks.length;
+    this.none = this.thread0 + model.threads.length;
+    this.words = (this.none + 32) >> 5;
+    const n = this.kernelEnd * this.words;
+    this.p = new Int32Array(n).fill(-1);
+    this.q = new Int32Array(n).fill(-1);
+    this.pr = new Int32Array(n);
+    this.qr = new Int32Array(n);
+    this.ur = new Int32Array(n);
+    this.uw = new Int32Array(n);
+    this.watched = new Uint8Array(this.kernelEnd);
+    this.wr = new Uint8Array(this.kernelEnd);
+    this.hw = new Int32Array(this.words);
+    this.ha = new Int32Array(this.words);
+  }
+
+  /** A new round decides with what the locksets say now; nothing relied on yet. */
+  beginRound(): void {
+    this.pr.set(this.p);
+    this.qr.set(this.q);
+    this.wr.set(this.watched);
+    this.ur.fill(0);
+    this.uw.fill(0);
+  }
+
+  /**
+   * Whether the round broke an assumption it relied on: a bit an invisible read relied on left P, one
+   * an invisible write relied on left P or Q, or an invariant read a slot the round wrote unseen. The
+   * next round then decides with smaller locksets or more watched slots, so the rounds end.
+   */
+  broken(): boolean {
+    for (let i = 0, at = 0; i < this.kernelEnd; i++) {
+      for (let k = 0; k < this.words; k++, at++) {
+        const r = this.ur[at] as number;
+        const w = this.uw[at] as number;
+        if ((r & ~(this.p[at] as number)) !== 0 || (w & ~((this.p[at] as number) & (this.q[at] as number))) !== 0) return true;
+        if (w !== 0 && this.watched[i] === 1) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Thread `tid` (its record at `base` of `mem`) accesses kernel slot `i`; true when the access need
+   * not be a scheduling point. A read may be unseen when the thread holds a lock of P(i) (no write
+   * can come between it and the thread's next point); a write when it holds one of P(i) and Q(i)
+   * for write and no invariant reads i (no access at all can come between). The lowest such bit is
+   * the one relied on. Then P or Q learns the access.
+   */
+  access(mem: Int32Array, base: number, tid: number, i: number, write: boolean): boolean {
+    this.heldBy(mem, base, tid);
+    const at = i * this.words;
+    let inv = false;
+    if (write) {
+      if (!this.observing && this.wr[i] === 0) {
+        for (let k = 0; k < this.words && !inv; k++) {
+          const b = (this.hw[k] as number) & (this.pr[at + k] as number) & (this.qr[at + k] as number);
+          if (b !== 0) {
+            this.uw[at + k] = (this.uw[at + k] as number) | (b & -b);
+            inv = true;
+          }
+        }
+      }
+      for (let k = 0; k < this.words; k++) this.p[at + k] = (this.p[at + k] as number) & (this.hw[k] as number);
+      return inv;
+    }
+    if (!this.observing) {
+      for (let k = 0; k < this.words && !inv; k++) {
+        const b = (this.ha[k] as number) & (this.pr[at + k] as number);
+        if (b !== 0) {
+          this.ur[at + k] = (this.ur[at + k] as number) | (b & -b);
+          inv = true;
+        }
+      }
+    }
+    for (let k = 0; k < this.words; k++) this.q[at + k] = (this.q[at + k] as number) & (this.ha[k] as number);
+    return inv;
+  }
+
+  /** hw: the locks `tid` holds for write and its own pseudo-lock; ha: every lock it holds, its own and `none`. */
+  private heldBy(mem: Int32Array, base: number, tid: number): void {
+    const hw = this.hw;
+    const ha = this.ha;
+    hw.fill(0);
+    ha.fill(0);
+    const n = mem[base + T_NHELD] as number;
+    for (let j = 0; j < n; j++) {
+      const e = mem[base + T_HELD + j] as number;
+      const l = heldLock(e);
+      ha[l >> 5] = (ha[l >> 5] as number) | (1 << (l & 31));
+      if (heldMode(e) === WRITE) hw[l >> 5] = (hw[l >> 5] as number) | (1 << (l & 31));
+    }
+    const me = this.thread0 + tid;
+    hw[me >> 5] = (hw[me >> 5] as number) | (1 << (me & 31));
+    ha[me >> 5] = (ha[me >> 5] as number) | (1 << (me & 31));
+    ha[this.none >> 5] = (ha[this.none >> 5] as number) | (1 << (this.none & 31));
+  }
+
+  /** An invariant read kernel slot `i`: writes of it are points from the next round on. */
+  watch(i: number): void {
+    if (i < this.kernelEnd) this.watched[i] = 1;
+  }
+
+  /** Slots every write (P ∩ Q empty: racy) or every read (P empty) of which is a point, and the watched ones. */
+  counts(): { racyWrites: number; racyReads: number; watched: number } {
+    let racyWrites = 0;
+    let racyReads = 0;
+    let watched = 0;
+    for (let i = 0; i < this.kernelEnd; i++) {
+      let pq = 0;
+      let p = 0;
+      for (let k = 0; k < this.words; k++) {
+        p |= this.p[i * this.words + k] as number;
+        pq |= (this.p[i * this.words + k] as number) & (this.q[i * this.words + k] as number);
+      }
+      if (pq === 0) racyWrites++;
+      if (p === 0) racyReads++;
+      watched += this.watched[i] as number;
+    }
+    return { racyWrites, racyReads, watched };
+  }
+}
