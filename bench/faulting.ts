@@ -5,6 +5,8 @@
  * DFS with the default order: distinct states, transitions, completeness and CPU seconds; with BASE
  * (another checkout with this file built) that build's numbers beside, from a child process in the same run. A search stops at 3M (MAX_STATES)
  * states or 60 s (DEADLINE_MS; then it is reported incomplete). Markdown on stdout.
+ * `node dist/bench/faulting.js --lockset [MAX] [MIN]`: default semantics and the lockset reduction
+ * (src/engine/lockset.ts) side by side, N = MIN..MAX (default 0..3; N = 3 needs MAX_STATES=8000000).
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';

@@ -11,7 +11,7 @@ import { RandomWalk } from './random.js';
 import { runOnce } from './run.js';
 
 /** Seeded random runs under the full semantics that seed the sets (as ./dpor.ts seeds its invariant slots). */
-export const SEED_RUNS = 16;
+export const SEED_RUNS = 64;
 
 /** A search's result under the reduction: the last round's, with the rounds it took and |R|. */
 export type LocksetResult = DfsResult & {
