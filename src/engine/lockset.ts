@@ -1,49 +1,55 @@
 /**
  * The lockset reduction of scheduling points (opt-in: `--reduce lockset`, `explore: { reduce:
  * lockset }`, `scheduling.lockset`). Beyond ./visibility.ts's rule, an access to a kernel object
- * slot x is not a scheduling point when x is not *racy*: Stoller, "Model-checking multi-threaded
- * distributed Java programs" (STTT 4(1), 2002), as in Java PathFinder; Flanagan and Qadeer,
- * "Transactions for software model checking" (SoftMC 2003) give the mover argument. An access to a
- * slot every thread touches only while holding a common lock is a both-mover: lock acquires are
- * right movers, releases left movers, and the protected accesses between them commute with every
- * step of another thread (no other thread can touch x while the lock is held, and the release that
- * would let one in is itself a scheduling point). So they need not be points: a transition is then
- * `invisible* visible` with the protected accesses among the invisible steps.
+ * slot is run on like a local step when a lock the thread holds protects the slot: Stoller,
+ * "Model-checking multi-threaded distributed Java programs" (STTT 4(1), 2002), as in Java
+ * PathFinder, with the mover argument of Flanagan and Qadeer, "Transactions for software model
+ * checking" (SoftMC 2003). A protected access is a both-mover: no other thread can touch the slot
+ * in a conflicting way while the lock is held, and the release that would let one in is itself a
+ * scheduling point, so the access commutes with every step other threads take before the thread's
+ * next point. A transition stays `invisible* visible`, with the protected accesses among the
+ * invisible steps.
  *
- * Which slots are protected is not known beforehand; it is checked in the reduced state space
- * itself (Stoller's theorem: if no access violating the discipline is reachable in the reduced
- * space, none is in the full one). Per slot, Eraser's lockset C(x) (Savage et al., TOCS 1997) is
- * intersected at every access with the locks the thread holds, with the rwsem rule: a read keeps
- * the locks held in either mode, a write only those held for write. A slot becomes racy when two
- * threads have touched it, one of them wrote it and C(x) is empty (so a slot only one thread
- * touches, or that nobody writes, stays protected: its accesses commute too). The search runs in
- * rounds: the racy set R is seeded from a few seeded random runs under the full semantics (every
- * kernel access a point), then each round searches with R and, if some slot outside R became racy
- * during it, runs again with the larger R (each round adds at least one slot, so the rounds end).
- * Only the last round's result is reported: it saw no access that broke the assumption, which is
- * the soundness argument. Everything is deterministic (fixed seeds, DFS order), so the same
- * scenario and options give the same rounds and results.
+ * Protection, per kernel slot x, with Eraser's locksets (Savage et al., TOCS 1997) and the rwsem
+ * rule: P(x) is the set of locks every write of x held for write, Q(x) the set every read of x held
+ * in either mode, both intersected at every access. A read of x by t is unseen when t holds a lock
+ * of P(x) (in either mode: no write can come between); a write when t holds one of P(x) and Q(x)
+ * for write (no access at all can). Two pseudo-locks widen this as Eraser's states do: one per
+ * thread, always held by it alone (a slot only t writes may be read by t unseen; one only t touches,
+ * written), and `none`, held by every thread for reads only (a slot nobody writes needs no lock).
+ *
+ * The locksets are not known beforehand; they are checked in the reduced state space itself
+ * (Stoller's theorem: if no access breaks the discipline there, none does in the full space). The
+ * search runs in rounds. P and Q are seeded by a few seeded random runs under the full semantics
+ * (every kernel access a point); a round decides with P, Q and the watched set as they were when it
+ * began (so each round is one fixed reduction), records per slot the bit each unseen access relied
+ * on, and keeps learning P and Q from every access. A round at whose end a relied-on bit has left P
+ * (or Q) broke its assumption: the search runs again, deciding with the smaller sets; each such round
+ * removes a bit, so the rounds end. Only the last round's result counts: every unseen access in it is
+ * protected by a lock every conflicting access of the explored space held, which is the soundness
+ * argument. Seeds and DFS order are fixed, so the rounds and results are deterministic.
  *
  * Decisions:
- * - Lock acquire/release, trylock, reads of lock state (is_locked, contended), RCU and wait queues
- *   touch lock and thread records, never kernel slots: they stay points. Mailboxes and fences too.
- * - Atomics (refcounts, bit ops) need no special case: touched by two threads without a common lock,
- *   the slot becomes racy like any other.
- * - Invariants read kernel slots at every visited state; states inside critical sections are no
- *   longer visited. A slot an invariant reads is *watched*: a write to it stays a point (a read of it
- *   changes nothing an invariant sees, so it may still be invisible). Then every skipped state
- *   differs from the state before its transition only in slots no invariant reads, and a state of
- *   the full space with threads inside critical sections differs from a reduced one (each thread's
- *   pending invisible steps moved past the end) only in such slots: the invariants give the same
- *   verdict. An invariant that reads an unwatched slot in a round watches it and forces another round.
- * - POR/DPOR footprints still record every access (the probe passes each one on); only where a
- *   transition ends changes. Loop targets and progress labels stay points (../engine/exec.ts).
- * - Witnesses replay under the default semantics: each transition of the reduced search is a run of
- *   the default transitions of the same thread (the enabled set cannot change in between: waking or
+ * - Lock acquire/release, trylock, reads of lock state (is_locked, contended), RCU, wait queues,
+ *   mailboxes and fences touch lock, thread, actor or fence records, never kernel slots: they stay
+ *   points. RCU is no lock here (a reader under rcu_read_lock races with writers by design).
+ * - Atomics (refcounts, bit ops) need no special case: touched without a common lock, their slot
+ *   loses every bit like any other.
+ * - Invariants read kernel slots at visited states; states inside critical sections are no longer
+ *   visited. A slot an invariant reads is *watched*: a write of it stays a point (a read changes
+ *   nothing an invariant sees, so it may still be unseen). Every skipped state then differs from the
+ *   state its transition started at only in slots no invariant reads, and a state of the full space
+ *   with threads inside critical sections differs from a reduced one (each thread's pending unseen
+ *   steps moved past the end) only in such slots: the invariants give the same verdict. A round in
+ *   which an invariant read a slot the round wrote unseen is broken too.
+ * - POR/DPOR footprints still record every access (the probe passes each on); only where a
+ *   transition ends changes. Loop targets and progress labels stay points (./exec.ts).
+ * - Witnesses replay under the default semantics: a reduced transition is a run of default
+ *   transitions of the same thread, and the enabled set cannot change in between (waking or
  *   blocking writes thread records, which are points), so its choice is recorded once per default
- *   transition it spans (../engine/exec.ts: step). `mmsim replay` needs no racy set.
- * - Only the DFS (and DPOR) search from the initial state uses it; random/PCT runs, a split DFS and
- *   the parallel DFS run the default semantics.
+ *   transition it spans (./exec.ts: locksetStep). `mmsim replay` needs no locksets.
+ * - Only a DFS (or DPOR) from the initial state uses it (../explore/lockset-rounds.ts); random/PCT
+ *   runs, a split DFS and the parts of a parallel DFS run the default semantics.
  */
 import { heldLock, heldMode, T_HELD, T_NHELD, WRITE } from '../locks/space.js';
 import type { Model } from './model.js';

@@ -13,7 +13,7 @@ import { runOnce } from './run.js';
 /** Seeded random runs under the full semantics that seed the sets (as ./dpor.ts seeds its invariant slots). */
 export const SEED_RUNS = 64;
 
-/** A search's result under the reduction: the last round's, with the rounds it took and |R|. */
+/** A search's result under the reduction: the last round's states and findings, runs and steps of all rounds. */
 export type LocksetResult = DfsResult & {
   rounds: number;
   /** Transitions of each round. */
@@ -38,6 +38,7 @@ export function locksetSearch(
   const steps0 = w.steps;
   const depth0 = w.choices.length;
   const roundSteps: number[] = [];
+  let runs = 0;
   for (;;) {
     ls.beginRound();
     w.lockset = ls;
@@ -54,8 +55,11 @@ export function locksetSearch(
     if (!broken || over) {
       // A round cut short after it broke its assumption proves nothing: it is incomplete.
       if (broken) r.complete = false;
-      return { ...r, rounds: roundSteps.length, roundSteps, ...ls.counts() };
+      // Work is counted over every round; states and findings are the last round's.
+      const steps = roundSteps.reduce((a, b) => a + b, 0);
+      return { ...r, runs: runs + r.runs, steps, rounds: roundSteps.length, roundSteps, ...ls.counts() };
     }
+    runs += r.runs;
     w.restore(start);
     w.steps = steps0;
     w.choices.length = depth0;
