@@ -7,11 +7,17 @@
 import { Lockset } from '../engine/lockset.js';
 import { World } from '../engine/world.js';
 import type { DfsOptions, DfsResult } from './dfs.js';
+import { Pct } from './pct.js';
 import { RandomWalk } from './random.js';
 import { runOnce } from './run.js';
 
-/** Seeded random runs under the full semantics that seed the sets (as ./dpor.ts seeds its invariant slots). */
-export const SEED_RUNS = 64;
+/**
+ * Seeded runs under the full semantics that seed the locksets (as ./dpor.ts seeds its invariant
+ * slots): half random walks, half PCT of depth 2 (whole threads in a random order, with one change
+ * point, reach orders a random walk rarely does, such as one thread's whole operation before
+ * another's). A lockless access they miss costs a whole extra round of the search.
+ */
+export const SEED_RUNS = 1024;
 
 /** A search's result under the reduction: the last round's states and findings, runs and steps of all rounds. */
 export type LocksetResult = DfsResult & {
@@ -66,7 +72,7 @@ export function locksetSearch(
   }
 }
 
-/** Seeded random runs on a world of its own, every kernel access a point, the locksets learning. */
+/** Seeded random and PCT runs on a world of its own, every kernel access a point, the locksets learning. */
 function seed(ls: Lockset, w: World, maxSteps: number, runs: number): void {
   const v = new World(w.model, null);
   const initial = v.snapshot();
@@ -75,7 +81,13 @@ function seed(ls: Lockset, w: World, maxSteps: number, runs: number): void {
   ls.observing = true;
   v.lockset = ls;
   try {
-    for (let run = 0; run < runs; run++) runOnce(v, initial, walk, run, maxSteps, buf);
+    let k = 8;
+    for (let run = 0; run < runs >> 1; run++) {
+      runOnce(v, initial, walk, run, maxSteps, buf);
+      k = Math.max(k, v.steps);
+    }
+    const pct = new Pct(0x10c5e7, 2, v.nthreads, k);
+    for (let run = runs >> 1; run < runs; run++) runOnce(v, initial, pct, run, maxSteps, buf);
   } finally {
     v.lockset = null;
     ls.observing = false;
