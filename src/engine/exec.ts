@@ -104,8 +104,10 @@ function locksetStep(w: World, tid: number, ls: Lockset): void {
         extra++;
         nd = 0;
       } else nd++;
+      ls.commit();
     }
   } finally {
+    ls.discard();
     w.rec = outer;
   }
   if (n > 1) for (let k = 0; k < extra; k++) w.choices.push(idx);

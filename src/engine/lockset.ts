@@ -82,6 +82,11 @@ export class Lockset {
   private readonly none: number;
   private readonly hw: Int32Array;
   private readonly ha: Int32Array;
+  /** The running step's reliances (index into ur/uw, bit, write?), kept only if the transition runs on past the step. */
+  private pendAt = new Int32Array(64);
+  private pendBit = new Int32Array(64);
+  private pendW = new Uint8Array(64);
+  private npend = 0;
 
   constructor(model: Model) {
     this.kernelEnd = model.lockBase;
@@ -143,7 +148,7 @@ export class Lockset {
         for (let k = 0; k < this.words && !inv; k++) {
           const b = (this.hw[k] as number) & (this.pr[at + k] as number) & (this.qr[at + k] as number);
           if (b !== 0) {
-            this.uw[at + k] = (this.uw[at + k] as number) | (b & -b);
+            this.rely(at + k, b & -b, 1);
             inv = true;
           }
         }
@@ -155,13 +160,50 @@ export class Lockset {
       for (let k = 0; k < this.words && !inv; k++) {
         const b = (this.ha[k] as number) & (this.pr[at + k] as number);
         if (b !== 0) {
-          this.ur[at + k] = (this.ur[at + k] as number) | (b & -b);
+          this.rely(at + k, b & -b, 0);
           inv = true;
         }
       }
     }
     for (let k = 0; k < this.words; k++) this.q[at + k] = (this.q[at + k] as number) & (this.ha[k] as number);
     return inv;
+  }
+
+  private rely(at: number, bit: number, write: number): void {
+    if (this.npend === this.pendAt.length) {
+      const n = this.npend * 2;
+      const a = new Int32Array(n);
+      a.set(this.pendAt);
+      this.pendAt = a;
+      const b = new Int32Array(n);
+      b.set(this.pendBit);
+      this.pendBit = b;
+      const c = new Uint8Array(n);
+      c.set(this.pendW);
+      this.pendW = c;
+    }
+    this.pendAt[this.npend] = at;
+    this.pendBit[this.npend] = bit;
+    this.pendW[this.npend++] = write;
+  }
+
+  /**
+   * The transition runs on past the step just run: its unseen accesses must be movers, so what they
+   * relied on is kept. The last step of a transition needs no such justification (the state after
+   * it is visited, and the step itself is atomic in every semantics): its reliances are dropped.
+   */
+  commit(): void {
+    for (let j = 0; j < this.npend; j++) {
+      const at = this.pendAt[j] as number;
+      const u = this.pendW[j] === 1 ? this.uw : this.ur;
+      u[at] = (u[at] as number) | (this.pendBit[j] as number);
+    }
+    this.npend = 0;
+  }
+
+  /** The step just run ends its transition: drop its reliances. */
+  discard(): void {
+    this.npend = 0;
   }
 
   /** hw: the locks `tid` holds for write and its own pseudo-lock; ha: every lock it holds, its own and `none`. */
