@@ -5,12 +5,15 @@
  * DFS with the default order: distinct states, transitions, completeness and CPU seconds; with BASE
  * (another checkout with this file built) that build's numbers beside, from a child process in the same run. A search stops at 3M (MAX_STATES)
  * states or 60 s (DEADLINE_MS; then it is reported incomplete). Markdown on stdout.
+ * `node dist/bench/faulting.js --lockset [MAX] [MIN]`: default semantics and the lockset reduction
+ * (src/engine/lockset.ts) side by side, N = MIN..MAX (default 0..3; N = 3 needs MAX_STATES=8000000).
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { World } from '../src/engine/world.js';
 import { dfs } from '../src/explore/dfs.js';
+import { type LocksetResult, locksetSearch } from '../src/explore/lockset-rounds.js';
 import { buildModel } from '../src/scenario/build.js';
 import { parseScenario } from '../src/scenario/load.js';
 
@@ -23,6 +26,9 @@ interface Figures {
   complete: boolean;
   cpu: number;
   verdicts: string;
+  /** Under the lockset reduction: rounds, and the transitions of all rounds. */
+  rounds?: number;
+  allTransitions?: number;
 }
 
 /** The scaled scenario with `faulting` extra threads (variants rfc-v2 and khugepaged-mmap-read). */
@@ -31,14 +37,22 @@ export function scenario(faulting: number): string {
   return `name: remap-vs-khugepaged-${faulting}\ndescription: bench\nworld:\n  mms:\n    P:\n      vmas:\n        src: { pages: 4, populated: [0] }\n        dst: { pages: 4, uffd: [missing] }\nactors:\n  - name: mover\n    mm: P\n    ops:\n      - { op: uffdio_remap, dst: dst, src: src, pages: 1 }\n  - name: khugepaged\n    mm: P\n    ops:\n      - { op: khugepaged_anon, vma: src }\n${actors}variants:\n  rfc-v2: { expect: [], complete: true }\n  khugepaged-mmap-read: { switches: { khugepaged_anon_mmap_read: true }, expect: [bug, invariant] }\n`;
 }
 
-function measure(faulting: number): Figures {
+/** The DFS with N faulting threads; with `lockset`, under the lockset reduction (src/engine/lockset.ts), all rounds timed. */
+function measure(faulting: number, lockset = false): Figures {
   const model = buildModel(parseScenario(scenario(faulting), 'faulting.yaml'), 'rfc-v2');
   const w = new World(model, null);
   const t0 = process.cpuUsage();
-  const r = dfs(w, { maxSteps: 2000, maxStates: MAX_STATES, preemptions: Number.POSITIVE_INFINITY, deadline: Date.now() + DEADLINE_MS });
+  const o = { maxSteps: 2000, maxStates: MAX_STATES, preemptions: Number.POSITIVE_INFINITY, deadline: Date.now() + DEADLINE_MS };
+  const r = lockset ? locksetSearch(w, o, dfs) : dfs(w, o);
   const d = process.cpuUsage(t0);
   const verdicts = [...new Set(r.findings.map((f) => f.verdict.code))].join(',') || 'none';
-  return { states: r.distinct, transitions: r.steps, complete: r.complete, cpu: (d.user + d.system) / 1e6, verdicts };
+  const f: Figures = { states: r.distinct, transitions: r.steps, complete: r.complete, cpu: (d.user + d.system) / 1e6, verdicts };
+  if (lockset) {
+    const l = r as LocksetResult;
+    f.rounds = l.rounds;
+    f.allTransitions = l.roundSteps.reduce((a, b) => a + b, 0);
+  }
+  return f;
 }
 
 /** The same measurement by another checkout's build, in a child process (null if it has none). */
@@ -52,6 +66,7 @@ function main(): void {
     process.stdout.write(JSON.stringify(measure(Number(process.argv[3]))));
     return;
   }
+  if (process.argv[2] === '--lockset') return locksetTable(Number(process.argv[3] ?? 3), Number(process.argv[4] ?? 0));
   const base = process.argv[2] && process.argv[2] !== '-' ? resolve(process.argv[2]) : null;
   const max = Number(process.argv[3] ?? 4);
   console.log('\n### Scaled uffd-remap-vs-khugepaged / rfc-v2 with N faulting threads (DFS, default order)\n');
@@ -66,6 +81,28 @@ function main(): void {
     prev = r.states;
   }
   console.log('\nSpin beside these figures: `node dist/bench/spin.js` (bench/promela/remap-vs-khugepaged.pml).');
+}
+
+/**
+ * `--lockset [MAX] [MIN]`: the same searches with the default semantics and with the lockset
+ * reduction side by side (states, x per thread; the reduction's rounds and CPU over all rounds).
+ */
+function locksetTable(max: number, min: number): void {
+  console.log('\n### Scaled uffd-remap-vs-khugepaged / rfc-v2: default scheduling points vs the lockset reduction (DFS, sleep sets)\n');
+  console.log('| N | states | x per thread | complete | cpu s | lockset states | x per thread | complete | rounds | trans (all rounds) | cpu s (all rounds) | verdicts |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  let prev = 0;
+  let prevL = 0;
+  for (let n = min; n <= max; n++) {
+    const r = measure(n);
+    const l = measure(n, true);
+    const x = (a: number, b: number) => (b ? (a / b).toFixed(1) : '-');
+    console.log(
+      `| ${n} | ${r.states} | ${x(r.states, prev)} | ${r.complete ? 'yes' : 'NO'} | ${r.cpu.toFixed(2)} | ${l.states} | ${x(l.states, prevL)} | ${l.complete ? 'yes' : 'NO'} | ${l.rounds} | ${l.allTransitions} | ${l.cpu.toFixed(2)} | ${r.verdicts} / ${l.verdicts} |`,
+    );
+    prev = r.states;
+    prevL = l.states;
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -36,6 +36,11 @@ export const FLAGS = {
   param: { arg: 'name=n', desc: "a parameter of a generated scenario (its generate: section), repeatable", def: "the scenario's own", repeat: true },
   por: { desc: 'turn off partial-order reduction (sleep sets) in DFS', def: 'reduction on' },
   dpor: { desc: 'DFS with dynamic partial-order reduction (stateful source sets; see the search strategies in README)', def: 'off (sleep sets)' },
+  reduce: {
+    arg: 'name',
+    desc: 'lockset: DFS accesses to kernel objects that every thread touches under a common lock are not scheduling points (Stoller; checked in the search itself, see README)',
+    def: "the scenario's explore.reduce, else none",
+  },
   'parallel-dfs': { desc: 'with --workers N > 1, a DFS past 50,000 states is searched by all workers sharing one visited set (see README)', def: 'off' },
   coverage: { desc: "explore: each procedure's labels reached / not reached over the whole exploration", def: 'off' },
   junit: { arg: 'file', desc: 'explore: write JUnit XML, one test case per variant', def: 'none' },
@@ -117,12 +122,19 @@ export function exploreOptions(flags: Flags, spec: ExploreSpec | undefined): Exp
     split: int('split', flags.split, 0, 8) ?? DEFAULTS.split,
     por: !flags['no-por'],
     dpor: flags.dpor === true,
+    lockset: reduction(flags.reduce ?? s.reduce) === 'lockset',
     parallelDfs: flags['parallel-dfs'] === true,
     dfsRuns,
     maxMemory: bytes('max-memory', flags['max-memory']) ?? DEFAULT_MAX_MEMORY,
     taskLimitMs: taskLimit(flags['task-limit']),
     workers: int('workers', flags.workers, 1, 256) ?? DEFAULTS.workers,
   };
+}
+
+/** `--reduce lockset` (or the scenario's explore.reduce): the one reduction of scheduling points on offer. */
+function reduction(v: string | undefined): 'lockset' | undefined {
+  if (v === undefined || v === 'lockset') return v;
+  throw new UsageError(`--reduce: expected lockset, found "${v}"`);
 }
 
 /** Bytes a DFS visited set may take unless `--max-memory` says otherwise. */

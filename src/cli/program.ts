@@ -18,7 +18,7 @@ interface CommandSpec {
   readonly examples: readonly string[];
 }
 
-const EXPLORE_FLAGS: FlagName[] = ['variant', 'strategy', 'seed', 'budget', 'max-steps', 'max-states', 'depth', 'preemptions', 'param', 'por', 'dpor', 'parallel-dfs', 'max-memory', 'task-limit', 'max-file-size'];
+const EXPLORE_FLAGS: FlagName[] = ['variant', 'strategy', 'seed', 'budget', 'max-steps', 'max-states', 'depth', 'preemptions', 'param', 'por', 'dpor', 'reduce', 'parallel-dfs', 'max-memory', 'task-limit', 'max-file-size'];
 
 export const COMMANDS: readonly CommandSpec[] = [
   { name: 'list', args: '', summary: 'the built-in scenarios, their variants and expected verdicts', flags: ['json'], examples: ['mmsim list', 'mmsim list --json'] },

@@ -4,10 +4,11 @@
  */
 import { DONE, EV_EXIT, RUNNABLE } from '../../machines/lifecycle.js';
 import { heldIndex, heldNames } from '../locks/lock.js';
-import { heldLock, MAILBOX, READ, T_HELD, T_NHELD, T_RCU, T_WAIT_LOCK, T_WAIT_MODE, T_WAIT_POS, THREAD_STRIDE, WRITE } from '../locks/space.js';
+import { heldLock, MAILBOX, READ, T_HELD, T_STATUS, T_NHELD, T_RCU, T_WAIT_LOCK, T_WAIT_MODE, T_WAIT_POS, THREAD_STRIDE, WRITE } from '../locks/space.js';
 import { BLOCKED, ENDED, JUMPED } from './proc.js';
 import type { FootprintRecorder } from './footprint.js';
-import { InvariantGuard, isProgressLabel, RUN_ON_LIMIT, VisibilityProbe } from './visibility.js';
+import { InvariantGuard, isProgressLabel, LocksetProbe, RUN_ON_LIMIT, VisibilityProbe } from './visibility.js';
+import type { Lockset } from './lockset.js';
 import type { World } from './world.js';
 import { calleeOf, fenceOf, isFenceWait, isReplyWait } from './mailbox-layout.js';
 
@@ -20,11 +21,14 @@ export function enabled(w: World, out: Int32Array): number {
 
 /**
  * Switches of the scheduling semantics, for tests and benches: with both off every label is a
- * scheduling point and every invariant runs after every step (the reference semantics).
+ * scheduling point and every invariant runs after every step (the reference semantics). `lockset`
+ * (off by default) makes every DFS task use the lockset reduction (./lockset.ts), as
+ * `--reduce lockset` does.
  */
-export const scheduling = { runOn: true, lazyInvariants: true };
+export const scheduling = { runOn: true, lazyInvariants: true, lockset: false };
 
 const probe = new VisibilityProbe();
+const lsProbe = new LocksetProbe();
 /** One guard per model's invariant list (whether they read only kernel objects so far). */
 const guards = new WeakMap<object, InvariantGuard>();
 let guardOf: object | null = null;
@@ -37,6 +41,7 @@ let guard = new InvariantGuard();
  * (InvariantGuard says why that is enough).
  */
 export function step(w: World, tid: number): void {
+  if (w.lockset !== null) return locksetStep(w, tid, w.lockset);
   const outer = w.rec as FootprintRecorder | null;
   const first = w.steps === 0;
   probe.outer = outer;
@@ -60,8 +65,63 @@ export function step(w: World, tid: number): void {
   w.curProc = null;
 }
 
+/**
+ * step() under the lockset reduction: the transition ends at the first step the lockset probe sees
+ * as visible. It spans one or more transitions of the default semantics (their ends are where the
+ * default rule would have stopped: ./lockset.ts says why the enabled set is the same at each); when
+ * the scheduler recorded a choice for it (more than one thread enabled), the choice is recorded again
+ * for each further one, so the run's choices are a token of the default semantics.
+ */
+function locksetStep(w: World, tid: number, ls: Lockset): void {
+  const outer = w.rec as FootprintRecorder | null;
+  const first = w.steps === 0;
+  let n = 0;
+  let idx = 0;
+  for (let t = 0; t < w.nthreads; t++) {
+    if (w.mem[w.threadBase + t * THREAD_STRIDE + T_STATUS] !== RUNNABLE) continue;
+    if (t === tid) idx = n;
+    n++;
+  }
+  const p = lsProbe;
+  p.outer = outer;
+  p.base = w.threadBase + tid * THREAD_STRIDE;
+  p.tid = tid;
+  p.mem = w.mem;
+  p.ls = ls;
+  p.kernelEnd = w.lockBase;
+  p.kernelWrite = false;
+  w.rec = p;
+  w.cur = tid;
+  w.ctx.tid = tid;
+  let extra = 0;
+  try {
+    for (let k = 0, nd = 0; ; k++) {
+      p.visible = false;
+      p.plain = false;
+      if (!one(w, tid) || p.visible || w.verdict) break;
+      if (p.plain || !scheduling.runOn || nd >= RUN_ON_LIMIT) {
+        if (k >= LOCKSET_LIMIT) break;
+        extra++;
+        nd = 0;
+      } else nd++;
+      ls.commit();
+    }
+  } finally {
+    ls.discard();
+    w.rec = outer;
+  }
+  if (n > 1) for (let k = 0; k < extra; k++) w.choices.push(idx);
+  if (!w.verdict) checkInvariants(w, first || p.kernelWrite || !scheduling.lazyInvariants, ls);
+  w.rec = outer;
+  w.cur = -1;
+  w.curProc = null;
+}
+
+/** Steps one transition of the lockset reduction may run (it still ends where a default one does). */
+const LOCKSET_LIMIT = 16 * RUN_ON_LIMIT;
+
 /** Run the model's invariants (unless `must` is false and the guard allows skipping them). */
-function checkInvariants(w: World, must: boolean): void {
+function checkInvariants(w: World, must: boolean, ls: Lockset | null = null): void {
   const inv = w.model.invariants;
   if (inv.length === 0) return;
   if (guardOf !== inv) {
@@ -72,6 +132,7 @@ function checkInvariants(w: World, must: boolean): void {
   if (!must && guard.kernelOnly) return;
   // Invariants observe the state; they are not part of the step's footprint.
   guard.kernelEnd = w.lockBase;
+  guard.lockset = ls;
   w.rec = guard;
   for (let i = 0; i < inv.length; i++) {
     const m = (inv[i] as (w: World) => string | null)(w);

@@ -22,6 +22,7 @@
  * the label each transition starts at).
  */
 import type { FootprintRecorder } from './footprint.js';
+import type { Lockset } from './lockset.js';
 import { T_ATOMIC, T_RV, T_STAMP, THREAD_STRIDE } from '../locks/space.js';
 
 /** What Memory reports every access of the running step to. */
@@ -54,6 +55,45 @@ export class VisibilityProbe implements AccessRecorder {
   }
 }
 
+/**
+ * The probe of the lockset reduction (./lockset.ts): `plain` says whether the step is visible under
+ * the rule above (it ends a transition of the default semantics), `visible` whether it ends one here:
+ * only when it touched something other than its own thread record and kernel slots the lockset lets
+ * it touch unseen.
+ */
+export class LocksetProbe implements AccessRecorder {
+  base = 0;
+  tid = 0;
+  visible = false;
+  plain = false;
+  outer: FootprintRecorder | null = null;
+  kernelEnd = 0;
+  kernelWrite = false;
+  mem: Int32Array = new Int32Array(0);
+  ls: Lockset | null = null;
+
+  read(i: number): void {
+    if ((i - this.base) >>> 0 >= THREAD_STRIDE) {
+      this.plain = true;
+      if (i >= this.kernelEnd || !(this.ls as Lockset).access(this.mem, this.base, this.tid, i, false)) this.visible = true;
+    }
+    if (this.outer !== null) this.outer.read(i);
+  }
+
+  write(i: number): void {
+    const d = i - this.base;
+    if (i < this.kernelEnd) {
+      this.kernelWrite = true;
+      this.plain = true;
+      if (!(this.ls as Lockset).access(this.mem, this.base, this.tid, i, true)) this.visible = true;
+    } else if (d !== T_RV && d !== T_STAMP && d !== T_ATOMIC) {
+      this.plain = true;
+      this.visible = true;
+    }
+    if (this.outer !== null) this.outer.write(i);
+  }
+}
+
 /** Local steps run on into the next one at most this many times in a row (a local loop still yields). */
 export const RUN_ON_LIMIT = 256;
 
@@ -77,11 +117,14 @@ export const invariantReads: { slots: Uint8Array | null } = { slots: null };
 export class InvariantGuard implements AccessRecorder {
   kernelEnd = 0;
   kernelOnly = true;
+  /** Under the lockset reduction: the slots the invariants read are watched (./lockset.ts). */
+  lockset: Lockset | null = null;
 
   read(i: number): void {
     if (i >= this.kernelEnd) this.kernelOnly = false;
     const s = invariantReads.slots;
     if (s !== null) s[i] = 1;
+    if (this.lockset !== null) this.lockset.watch(i);
   }
 
   write(): void {

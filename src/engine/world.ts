@@ -14,6 +14,7 @@ import { initOf } from './proc.js';
 import { localsCopy } from './locals.js';
 import { Subject } from 'rxjs';
 import type { Delivery } from './delivery.js';
+import type { Lockset } from './lockset.js';
 import { A_MSGS, E_FIELDS } from './mailbox-layout.js';
 import { READ } from '../locks/space.js';
 
@@ -50,6 +51,8 @@ export class World extends Memory implements LockWorld {
   curProc: Frame['proc'] | null = null;
   curPc = 0;
   emit: ((e: TraceEvent) => void) | null = null;
+  /** The lockset reduction's state while a search uses it (./lockset.ts), else null. */
+  lockset: Lockset | null = null;
   lockEvent: ((tid: number, what: string, lock: number, mode: number) => void) | null = null;
   readonly ctx: Ctx;
   /** Every delivery, published when someone subscribes (exporters, the viewer); delivery itself is ./delivery.ts. */

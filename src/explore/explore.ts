@@ -44,6 +44,8 @@ export interface ExploreOptions {
   readonly por: boolean;
   /** DFS: dynamic partial-order reduction (./dpor.ts) instead. */
   readonly dpor?: boolean;
+  /** DFS: the lockset reduction of scheduling points (../engine/lockset.ts; `--reduce lockset`). */
+  readonly lockset?: boolean;
   /** DFS on more than one worker: search in parallel past the probe (./parallel-dfs.ts); opt-in. */
   readonly parallelDfs?: boolean;
   /** Label coverage: which labels of each procedure some step ran, over the whole exploration. */
@@ -386,6 +388,7 @@ function makeTasks(t: Target, o: ExploreOptions, kind: TaskKind, deadline: numbe
     coverage: o.coverage,
     por: o.por,
     dpor: o.dpor === true,
+    lockset: o.lockset === true,
     labels: o.labels === true,
     maxRuns: o.dfsRuns,
     maxBytes: o.maxMemory,

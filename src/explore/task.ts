@@ -3,14 +3,15 @@
  * prefix, or a range of random/PCT runs). Tasks carry the scenario's file and variant, never a world;
  * the worker rebuilds the model. Results are plain data merged by the coordinator in task order.
  */
-import { enabled, step } from '../engine/exec.js';
+import { enabled, scheduling, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import type { Model } from '../engine/model.js';
 import type { Proc } from '../engine/proc.js';
 import { stateKeyOf } from '../engine/state-key.js';
 import { World } from '../engine/world.js';
 import { type Edge, LockGraph, type RuleViolation } from '../locks/lockdep.js';
-import { type DfsResult, dfs } from './dfs.js';
+import { type DfsOptions, type DfsResult, dfs } from './dfs.js';
+import { locksetSearch } from './lockset-rounds.js';
 import { PlainOrder } from './order.js';
 import { Pct } from './pct.js';
 import { Portfolio } from './portfolio.js';
@@ -50,6 +51,8 @@ export interface Task {
   readonly por: boolean;
   /** DFS: dynamic partial-order reduction (./dpor.ts) instead. */
   readonly dpor?: boolean;
+  /** DFS from the initial state: the lockset reduction of scheduling points (../engine/lockset.ts). */
+  readonly lockset?: boolean;
   /** Record which labels of each procedure ran (`--coverage`); off on the plain exploration path. */
   readonly labels?: boolean;
   /** DFS: leaves to reach at most; bytes its visited set may take (default: no limit). */
@@ -181,7 +184,9 @@ export function replayPrefix(w: World, prefix: readonly number[]): void {
 function runDfs(w: World, task: Task, t0: number): TaskResult {
   replayPrefix(w, task.prefix);
   const part = task.shared ? sharedPart(task.shared) : null;
-  const r = dfs(w, {
+  const lockset = (task.lockset === true || scheduling.lockset) && task.kind === 'dfs' && task.prefix.length === 0 && !part;
+  const search = lockset ? (v: World, o: DfsOptions) => locksetSearch(v, o, dfs) : dfs;
+  const r = search(w, {
     ...part,
     maxSteps: task.maxSteps,
     maxStates: task.maxStates,

@@ -30,6 +30,7 @@ export function scenarioOptions(sc: Scenario): ExploreOptions {
     maxStates: e.maxStates ?? DEFAULTS.maxStates,
     depth: e.depth ?? DEFAULTS.depth,
     preemptions: e.preemptions ?? DEFAULTS.preemptions,
+    lockset: e.reduce === 'lockset',
   };
 }
 

@@ -98,6 +98,8 @@ export const ExploreSpec = Schema.Struct({
   depth: Schema.optional(PositiveInt(10)),
   preemptions: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100 }))),
   timeMs: Schema.optional(PositiveInt(86_400_000)),
+  /** `lockset`: the DFS's lockset reduction of scheduling points (src/engine/lockset.ts). */
+  reduce: Schema.optional(Schema.Literals(['lockset']).annotate({ description: 'lockset: accesses every thread makes under a common lock are not scheduling points in the DFS' })),
 });
 
 /** A generator of locks and actors (a family of scenarios with a size). */
