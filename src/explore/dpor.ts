@@ -124,6 +124,8 @@ const F_HEAD = 6;
 
 /** Stateful source-set DPOR from the world's current state; `fallback` is the plain DFS. */
 export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: DfsOptions) => DfsResult): DporResult {
+  // A run ends at its verdict: started on one (a task's forced prefix reached it), search no further.
+  if (w.verdict) return { ...fallback(w, options), dpor: { rounds: 0, fellBack: null, dporSteps: 0 } };
   const opts: DfsOptions = { ...options, t0: options.t0 ?? Date.now() };
   const start = w.snapshot();
   const steps0 = w.steps;

@@ -183,6 +183,8 @@ export function replayPrefix(w: World, prefix: readonly number[]): void {
 
 function runDfs(w: World, task: Task, t0: number): TaskResult {
   replayPrefix(w, task.prefix);
+  // A verdict on the prefix itself (before any search), kept apart: DPOR restores its start state.
+  const atPrefix = w.verdict ? { verdict: w.verdict, choices: w.choices.slice() } : null;
   const part = task.shared ? sharedPart(task.shared) : null;
   const lockset = (task.lockset === true || scheduling.lockset) && task.kind === 'dfs' && task.prefix.length === 0 && !part;
   const search = lockset ? (v: World, o: DfsOptions) => locksetSearch(v, o, dfs) : dfs;
@@ -199,8 +201,7 @@ function runDfs(w: World, task: Task, t0: number): TaskResult {
     stop: task.stop,
     t0,
   });
-  // A verdict on the prefix itself (before any search): found when the replay reached it.
-  if (w.verdict && r.findings.length === 0) r.findings.push({ verdict: w.verdict, choices: w.choices.slice(), atMs: Date.now() - t0 });
+  if (atPrefix && r.findings.length === 0) r.findings.push({ ...atPrefix, atMs: Date.now() - t0 });
   if (part) return { ...partResult(r, w.backJumps, part.edges), startedAt: t0 };
   return {
     runs: r.runs,

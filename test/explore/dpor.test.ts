@@ -12,6 +12,7 @@ import { ModelBuilder, type Model } from '../../src/engine/model.js';
 import { proc } from '../../src/engine/proc.js';
 import type { DporResult } from '../../src/explore/dpor.js';
 import { replayToken } from '../../src/explore/replayer.js';
+import { runTask, type Task } from '../../src/explore/task.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
@@ -172,6 +173,21 @@ describe('DPOR', () => {
     expect(d.steps * 2).toBeLessThan(plain.steps);
     const f = d.findings[0] as (typeof d.findings)[0];
     expect(replayToken(m, encodeToken(f.choices), maxSteps).verdict?.code).toBe('invariant');
+  });
+
+  it('a task whose forced path already reaches the verdict keeps it (one thread: udmabuf-mmap-gup/vm-insert-page)', () => {
+    // A one-thread model has no branch point: the task's prefix replay runs it to its verdict, and the
+    // search starts there. DPOR restores its start state (clearing w.verdict): the verdict must survive.
+    const m = catalogueModel('udmabuf-mmap-gup', 'vm-insert-page');
+    const task: Task = {
+      file: 'udmabuf-mmap-gup.yaml', variant: 'vm-insert-page', params: {}, kind: 'dfs', seed: 1, prefix: [], runStart: 0, runCount: 0,
+      maxSteps: 2000, maxStates: 1_000_000, depth: 3, k: 0, preemptions: 0, deadline: Number.POSITIVE_INFINITY, coverage: false, por: true,
+    };
+    for (const dpor of [false, true]) {
+      const r = runTask(m, { ...task, dpor });
+      expect(r.findings.map((f) => f.verdict.code), `dpor ${dpor}`).toEqual(['invariant']);
+      expect([r.steps, r.complete]).toEqual([0, true]);
+    }
   });
 
   it('every catalogue variant: the verdict codes and completeness of plain DFS; witnesses replay; fewer states', () => {
