@@ -4,14 +4,34 @@
  * bounded or partial-order reduced: ./order.ts). Branching restores snapshots (undo-log positions);
  * the path of choices to any state is its replay token. A step back to a state still on the stack
  * closes a cycle, checked for livelock (./livelock.ts) and reported with a lasso witness.
+ *
+ * Sleep sets and cycles. Sleep sets with state caching keep every state, deadlock and step
+ * verdict, not every cycle: a thread asleep at a state hides its steps there, loops included (T0
+ * spins without progress, T1 exits: T0's spin, explored at the start, sleeps in T1's subtree, so
+ * the spin after T1's exit is never taken). So the sleep-set search watches for where a livelock
+ * may be and there starts again from the start as plain DFS, whose result it returns
+ * (DfsResult.fellBack; `steps` and `runs` count both searches), as DPOR does (./dpor.ts): a step
+ * that jumps back (World.backJumps) leaving its thread in an own state (frames, locals, inbox) it
+ * had at an earlier state of the path (the task's prefix included) with none of its steps since
+ * making progress, or a step back to a state on the stack through a cycle without progress (fair
+ * or not). Progress as ./livelock.ts counts it (a progress label; a write that changes a kernel
+ * object). Why: plain DFS reports a livelock only on a cycle of states without progress. Every
+ * thread that moves on it comes back to its own state, and some step of it jumps back (other
+ * steps move a frame stack on, or block with no other effect, src/locks/lock.ts, which wakes
+ * no one). A run to the cycle and round it any number of times is matched, as a trace, by runs of
+ * transitions the sleep-set search explores (the argument by which it visits every state), and
+ * each thread's events and own states are the same on equivalent runs; that the search meets
+ * the repetition on one stack path is the same claim as DPOR's, checked, not proven: the catalogue
+ * test (test/explore/por.test.ts) compares verdicts with plain DFS on every variant. A cruder
+ * rule with a full argument (any jump back without progress) fell back on 136 of 149 variants.
  */
 import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import { reduces, stateKeyOf } from '../engine/state-key.js';
-import type { MutableSnapshot, World } from '../engine/world.js';
+import type { MutableSnapshot, ThreadState, World } from '../engine/world.js';
 import { BoundedOrder } from './bounded-order.js';
 import { dpor } from './dpor.js';
-import { livelockAt, livelockMessage } from './livelock.js';
+import { livelockAt, livelockMessage, madeProgress, ownStatesBefore } from './livelock.js';
 import { NO_SLEEP, type Node, PlainOrder, type SearchOrder, SKIP, SKIP_CUT, type SleepSet, type VisitedSet } from './order.js';
 import { PorOrder } from './por-order.js';
 import type { EdgeLog } from './state-graph.js';
@@ -75,6 +95,8 @@ export interface DfsResult {
   visited: VisitedSet;
   /** What ended the search early, or null. */
   stoppedBy: 'signal' | 'max-memory' | 'budget' | 'max-states' | 'max-steps' | null;
+  /** The sleep-set search met a loop without progress and ran again as plain DFS (after porSteps transitions of its own). */
+  fellBack?: { porSteps: number };
 }
 
 /**
@@ -125,6 +147,14 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false, por: true }));
   const t0 = opts.t0 ?? Date.now();
   const order = orderFor(w, opts);
+  // Under a view or symmetry a key names several states: a back edge is no concrete cycle.
+  const cycles = w.nthreads <= 31 && !reduces(w.model);
+  // The sleep-set order this function chose (not one given with its own visited set) watches for loops.
+  const watch = cycles && order instanceof PorOrder && !opts.order && !opts.visited;
+  const start = watch ? w.snapshot() : null;
+  const steps0 = w.steps;
+  const depth0 = w.choices.length;
+  let loop = false;
   const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues);
   const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited, stoppedBy: null };
   const seen = new Set<string>();
@@ -133,8 +163,6 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const clockEvery = opts.clockEvery ?? 4096;
   const edges = opts.edges ?? null;
   const rotate = opts.rotate ?? 0;
-  // Under a view or symmetry a key names several states: a back edge is no concrete cycle.
-  const cycles = w.nthreads <= 31 && !reduces(w.model);
   const keyOf = stateKeyOf(w.model);
   const stack: Node[] = [];
 
@@ -179,12 +207,43 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const onStack = new Int32Array(1 << 12);
   let livelockFound = false;
 
+  // Loop watch (sleep sets): whether the step taken from each stack node made progress, by depth;
+  // each thread's own states on the task's prefix (computed when first needed).
+  const prog: number[] = [];
+  let prefix: number[][] | null = null;
+
+  /**
+   * Thread p, after its step from stack[ti], is in an own state (frames, locals, inbox) it had at
+   * an earlier state of this path, with none of its steps since then making progress.
+   */
+  const repeats = (p: number, ti: number): boolean => {
+    const t = w.threads[p] as ThreadState;
+    const a = t.ha | 0;
+    const b = t.hb | 0;
+    for (let j = ti; j >= 0; j--) {
+      const x = stack[j] as Node;
+      if (x.enabled[x.next - 1] === p && prog[j] === 1) return false;
+      const s = x.snap.threads[p] as ThreadState;
+      if ((s.ha | 0) === a && (s.hb | 0) === b) return true;
+    }
+    prefix ??= ownStatesBefore(w, steps0);
+    const e = prefix[p] as number[];
+    for (let i = 0; i < e.length; i += 2) if (e[i] === a && e[i + 1] === b) return true;
+    return false;
+  };
+
   /** A step back to a state on the stack: a livelock if the cycle is fair and makes no progress. */
   const backEdge = (a: number, b: number) => {
-    if (livelockFound || onStack[a & 4095] === 0) return;
+    if ((livelockFound && !watch) || onStack[a & 4095] === 0) return;
     let from = stack.length - 1;
     while (from >= 0 && ((stack[from] as Node).ka !== a || (stack[from] as Node).kb !== b)) from--;
     if (from < 0) return;
+    if (watch) {
+      let x = from;
+      while (x < stack.length && prog[x] === 0) x++;
+      if (x === stack.length) loop = true;
+      return;
+    }
     const start = livelockAt(w, stack, from);
     if (start < 0) return;
     let stepped = 0;
@@ -256,9 +315,13 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       const rec = order.recorder(top, i);
       rec?.begin();
       w.rec = rec;
+      const jumps = w.backJumps;
+      const undo0 = watch ? w.undoPos : 0;
       step(w, tid);
       w.rec = null;
       res.steps++;
+      const ti = stack.length - 1;
+      if (watch) prog[ti] = madeProgress(w, top.snap.threads, tid, undo0) ? 1 : 0;
       const sleep = order.after(top, tid, rec);
       if (w.verdict) {
         finding(w.verdict);
@@ -266,6 +329,10 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
         continue;
       }
       const child = expand(tid, pre, sleep, top.slot);
+      if (watch && (loop || (w.backJumps !== jumps && prog[ti] === 0 && repeats(tid, ti)))) {
+        loop = true;
+        break;
+      }
       if (w.verdict) continue;
       if (child) {
         stack.push(child);
@@ -284,5 +351,10 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   } finally {
     w.stopUndo();
   }
-  return res;
+  if (!loop || start === null) return res;
+  w.restore(start);
+  w.steps = steps0;
+  w.choices.length = depth0;
+  const plain = dfs(w, { ...opts, por: false, t0 });
+  return { ...plain, runs: res.runs + plain.runs, steps: res.steps + plain.steps, fellBack: { porSteps: res.steps } };
 }

@@ -10,7 +10,8 @@
  * wake-ups, messages and a thread's own locals are not progress; a thread that exits makes progress,
  * but an exit cannot lie on a cycle (a done thread stays done).
  */
-import type { ThreadState, World } from '../engine/world.js';
+import { enabled, step } from '../engine/exec.js';
+import { fingerprint, type ThreadState, World } from '../engine/world.js';
 import type { Node } from './order.js';
 
 import { isProgressLabel } from '../engine/visibility.js';
@@ -59,4 +60,35 @@ export function livelockMessage(w: World, threads: readonly ThreadState[], stepp
     where.push(`${w.threadName(t)} at ${f ? `${f.proc.name}:${f.proc.labels[f.pc]}` : 'exited'}`);
   }
   return `livelock: ${who.join(', ')} can cycle forever under a fair scheduler without progress (a loop of ${steps} steps back to the same state): ${where.join('; ')}`;
+}
+
+/** Whether thread `tid`'s step from the thread states `before` (memory undo log at `undoPos` then) made progress. */
+export function madeProgress(w: World, before: readonly ThreadState[], tid: number, undoPos: number): boolean {
+  return w.changedBelow(undoPos, w.lockBase) || isProgressLabel(stepLabel(before, tid));
+}
+
+/**
+ * Each thread's own states (hash lanes a, b of its ThreadState, pairs) at the states of the path
+ * that led to `w` in its first `steps` steps (a task's prefix: w.choices at branch points),
+ * replayed on a fresh world.
+ */
+export function ownStatesBefore(w: World, steps: number): number[][] {
+  const out: number[][] = Array.from({ length: w.nthreads }, () => []);
+  if (steps === 0) return out;
+  const v = new World(w.model, null);
+  const buf = new Int32Array(v.nthreads);
+  const key = new Uint32Array(2);
+  let c = 0;
+  const note = () => {
+    fingerprint(v, v.threads, key);
+    for (let t = 0; t < v.nthreads; t++) out[t]?.push((v.threads[t] as ThreadState).ha | 0, (v.threads[t] as ThreadState).hb | 0);
+  };
+  note();
+  while (v.steps < steps) {
+    const n = enabled(v, buf);
+    if (n === 0 || v.verdict) break;
+    step(v, buf[n > 1 ? (w.choices[c++] as number) : 0] as number);
+    note();
+  }
+  return out;
 }

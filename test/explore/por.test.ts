@@ -47,9 +47,10 @@ describe('partial-order reduction', () => {
       }
   });
 
-  it('every catalogue variant: same states, completeness and verdicts with and without sleep sets; fewer steps', () => {
+  it('every catalogue variant: same states, completeness and verdicts with and without sleep sets; fewer steps unless it fell back to plain DFS', () => {
     let saved = 0;
     let total = 0;
+    let fellBack = 0;
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
       const sc = loadScenarioFile(join(dir, f));
       for (const v of Object.keys(sc.spec.variants)) {
@@ -62,11 +63,17 @@ describe('partial-order reduction', () => {
           complete: off.complete,
           codes: codes(off),
         });
-        expect(on.steps).toBeLessThanOrEqual(off.steps);
+        // Where a livelock may be, the search ran again as plain DFS: plain's result, plus the steps before.
+        if (on.fellBack) {
+          expect(on.steps, `${f}/${v}`).toBe(off.steps + on.fellBack.porSteps);
+          expect(on.findings, `${f}/${v}`).toEqual(off.findings.map((x) => ({ ...x, atMs: expect.any(Number) })));
+          fellBack++;
+        } else expect(on.steps).toBeLessThanOrEqual(off.steps);
         saved += off.steps - on.steps;
         total += off.steps;
       }
     }
-    expect(saved / total).toBeGreaterThan(0.25);
+    expect(saved / total).toBeGreaterThan(0.2);
+    expect(fellBack).toBeLessThan(30);
   });
 });
