@@ -91,7 +91,7 @@ import { invariantReads, isProgressLabel } from '../engine/visibility.js';
 import { fingerprint, type Snapshot, type ThreadState, World } from '../engine/world.js';
 import { T_STATUS, THREAD_STRIDE } from '../locks/space.js';
 import { type DfsFinding, type DfsOptions, type DfsResult, firstVisit } from './dfs.js';
-import { stepLabel } from './livelock.js';
+import { ownStatesBefore, stepLabel } from './livelock.js';
 import { RandomWalk } from './random.js';
 import { runOnce } from './run.js';
 import { FingerprintSet } from './visited.js';
@@ -133,7 +133,7 @@ export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: D
   const slots = w.mem.length + w.nthreads;
   const watched = new Uint8Array(slots);
   const info: DporInfo = { rounds: 0, fellBack: null, dporSteps: 0 };
-  const prefixLocals = threadStatesBefore(w, steps0);
+  const prefixLocals = ownStatesBefore(w, steps0); // a loop edge back to one may close a cycle through the task's prefix
   watchInvariants(w, watched, opts.maxSteps);
   const findings: DfsFinding[] = [];
   const seen = new Set<string>();
@@ -885,32 +885,6 @@ const SUMMARY_WORDS = 64;
 
 /** Random runs that seed the invariants' read set. */
 const SEED_RUNS = 64;
-
-/**
- * Each thread's own-state hashes (pairs of lanes) along the path from the initial state to `w`'s
- * (the forced steps and `w.choices` replayed on a fresh world): a loop edge back to one of them may
- * close a cycle through the prefix a task starts from.
- */
-function threadStatesBefore(w: World, steps: number): number[][] {
-  const out: number[][] = Array.from({ length: w.nthreads }, () => []);
-  if (steps === 0) return out;
-  const v = new World(w.model, null);
-  const buf = new Int32Array(v.nthreads);
-  const key = new Uint32Array(2);
-  let c = 0;
-  const note = () => {
-    fingerprint(v, v.threads, key);
-    for (let t = 0; t < v.nthreads; t++) out[t]?.push((v.threads[t] as ThreadState).ha | 0, (v.threads[t] as ThreadState).hb | 0);
-  };
-  note();
-  while (v.steps < steps) {
-    const n = enabled(v, buf);
-    if (n === 0 || v.verdict) break;
-    step(v, buf[n > 1 ? (w.choices[c++] as number) : 0] as number);
-    note();
-  }
-  return out;
-}
 
 /** Whether writes of footprint a meet reads or writes of footprint b (exact; after the masks met). */
 function writesMeet(A: Int32Array, a: number, b: number): boolean {
