@@ -16,7 +16,7 @@ import { runTask, type Task } from '../../src/explore/task.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
-import { catalogueModel, dfsOf } from '../helpers.js';
+import { addSetOnce, catalogueModel, dfsOf } from '../helpers.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'scenarios');
 
@@ -65,16 +65,7 @@ function flipper(opts: { invariant?: boolean } = {}): Model {
       },
     } as never),
   );
-  b.thread(
-    'T1',
-    proc('set', 'test', () => ({}), {
-      set: (k: K) => {
-        k.w.set(base + 1, 1);
-        return 'end';
-      },
-      end: (k: K) => k.ret(0),
-    } as never),
-  );
+  addSetOnce(b, 'T1', base + 1);
   if (opts.invariant) b.invariants.push((w) => (w.get(base) === 1 && w.get(base + 1) === 1 ? 'both cells set at once' : null));
   return b.build();
 }

@@ -8,7 +8,7 @@ import { ModelBuilder, type Model } from '../../src/engine/model.js';
 import { proc } from '../../src/engine/proc.js';
 import { replayToken } from '../../src/explore/replayer.js';
 import { encodeToken } from '../../src/explore/token.js';
-import { dfsOf } from '../helpers.js';
+import { addSetOnce, dfsOf } from '../helpers.js';
 
 type K = { w: { set(i: number, v: number): void }; ret(v: number): number };
 
@@ -28,16 +28,7 @@ function spinAndExit(value: number): Model {
       },
     } as never),
   );
-  b.thread(
-    'T1',
-    proc('set', 'test', () => ({}), {
-      set: (k: K) => {
-        k.w.set(base + 1, 1);
-        return 'end';
-      },
-      end: (k: K) => k.ret(0),
-    } as never),
-  );
+  addSetOnce(b, 'T1', base + 1);
   return b.build();
 }
 
