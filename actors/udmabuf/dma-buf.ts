@@ -7,9 +7,24 @@
  * user mmap, followed by the coherency check: the value read must be what the guest's memory
  * (the memfd's page cache; a hole reads zero) holds at that offset.
  *
+ * Locking follows mainline after Christian König's "dma-buf: dma-buf: stop mapping sg_tables on
+ * attach" and "dma-buf: drop caching of sg_tables" (Feb 2025; udmabuf_ops lost .cache_sgt_mapping):
+ * dma_buf_dynamic_attach and dma_buf_detach take dmabuf->resv (dma_resv_lock(resv, NULL)) around
+ * list_add / list_del of the attachment, with nothing else held and nothing taken inside (udmabuf
+ * has no ops->attach / ops->detach; those run without the resv); the mapping is made and torn down
+ * only by dma_buf_map_attachment / dma_buf_unmap_attachment under the resv. Before the Feb 2025
+ * series (v6.2 809d9c72c2f8 "dma-buf: Move dma_buf_attach() to dynamic locking specification" to
+ * then) attach also mapped (map_udmabuf) a dynamic importer's attachment of the non-dynamic udmabuf
+ * under the same resv and detach unmapped that cached sg table inside its resv section; no
+ * catalogue scenario needs that form, so it is not modelled. Lock order: the resv is the outermost
+ * lock of these paths; none of udmabuf's ops takes a lock of its own (vmap/vunmap only assert the
+ * resv; begin/end_cpu_udmabuf touch ubuf->sg unlocked; release and mmap run without the resv since
+ * "dma-buf: Change locking policy for mmap()", May 2023).
+ *
  * Simplified: an attachment belongs to the thread that attached (one per thread and dma-buf);
  * dma_map_sgtable and the cache syncs of begin/end_cpu_access are not modelled (the model has no
- * caches); the resv is locked without an acquire context (dma_resv_lock(obj, NULL)).
+ * caches), nor their might_lock(&dmabuf->resv->lock.base) annotation; the resv is locked without
+ * an acquire context (dma_resv_lock(obj, NULL)).
  */
 import type { Ctx } from '../../src/engine/ctx.js';
 import { BLOCKED, ENDED, type JUMPED } from '../../src/engine/proc.js';
@@ -33,6 +48,11 @@ export function attOf(k: Ctx, ub: number): number {
   return -1;
 }
 const attState = (k: Ctx, ub: number, a: number): number => k.w.get(udmabufs(k).slot(ub, UB_ATT + a)) & 3;
+/** The state of the running thread's attachment to `ub` (ATT_NONE without one). */
+export function attStateOf(k: Ctx, ub: number): number {
+  const a = attOf(k, ub);
+  return a < 0 ? ATT_NONE : attState(k, ub, a);
+}
 
 /** dma_resv_assert_held(dmabuf->resv): a `warn` verdict (lockdep_assert_held) when the caller does not hold it. */
 export function dma_resv_assert_held(k: Ctx, ub: number, where: string): boolean {
@@ -40,22 +60,32 @@ export function dma_resv_assert_held(k: Ctx, ub: number, where: string): boolean
   return !k.WARN_ON(!held, `lockdep_assert_held(&${udmabufs(k).ub(ub).name}.resv) in ${where}`);
 }
 
-/** dma_buf_dynamic_attach (without the resv held): args [ub]; the attachment index or -errno. */
+/**
+ * dma_buf_dynamic_attach (importer_ops with move_notify): args [ub]; the attachment index or
+ * -errno. The importer calls it without the resv; the attachments list is updated under it.
+ */
 export const dma_buf_attach = kproc(
   'dma_buf_attach',
   'drivers/dma-buf/dma-buf.c: dma_buf_dynamic_attach (importer_ops with move_notify)',
-  (a: { ub: number }) => ({ ub: a.ub }),
+  (a: { ub: number }) => ({ ub: a.ub, ret: 0 }),
   {
-    attach: (k, l) => {
+    lock: (k, l) => {
+      if (k.w.get(udmabufs(k).slot(l.ub, UB_STATE)) !== UB_EXPORTED) return k.ret(EBADFD); // dma_buf_get(fd) fails
+      // kzalloc(attach); no udmabuf ops->attach; dma_resv_lock(dmabuf->resv, NULL)
+      return k.ww_mutex_lock(udmabufs(k).ub(l.ub).resv) === true ? 'list_add' : BLOCKED;
+    },
+    list_add: (k, l) => {
       const U = udmabufs(k);
-      if (k.w.get(U.slot(l.ub, UB_STATE)) !== UB_EXPORTED) return k.ret(EBADFD);
+      l.ret = ENOMEM; // no free attachment slot (the model's bound)
       for (let a = 0; a < MAX_ATT; a++) {
         if (k.w.get(U.slot(l.ub, UB_ATT + a)) !== ATT_NONE) continue;
-        k.w.set(U.slot(l.ub, UB_ATT + a), attVal(k.tid, ATT_ATTACHED)); // list_add(&attach->node, &dmabuf->attachments) under resv
-        return k.ret(a);
+        k.w.set(U.slot(l.ub, UB_ATT + a), attVal(k.tid, ATT_ATTACHED)); // list_add(&attach->node, &dmabuf->attachments)
+        l.ret = a;
+        break;
       }
-      return k.ret(ENOMEM);
+      return 'unlock';
     },
+    unlock: (k, l) => (k.mutex_unlock(udmabufs(k).ub(l.ub).resv) ? k.ret(l.ret) : ENDED), // dma_resv_unlock
   },
 );
 
@@ -220,16 +250,49 @@ function check(k: Ctx, l: { ub: number; page: number; via: number; f: number; r:
   return k.ret(l.r);
 }
 
-/** dma_buf_detach (without the resv; unmaps a still-mapped attachment first): args [ub]. */
+/**
+ * An importer unmaps its attachment: dma_buf_unmap_attachment_unlocked (dma_resv_lock;
+ * dma_buf_unmap_attachment: dma_resv_assert_held, ops->unmap_dma_buf = unmap_udmabuf →
+ * put_sg_table; dma_resv_unlock). Args [ub]; 0 or -EINVAL (nothing mapped).
+ */
+export const dma_buf_unmap = kproc(
+  'dma_buf_unmap',
+  'drivers/dma-buf/dma-buf.c: dma_buf_unmap_attachment_unlocked → drivers/dma-buf/udmabuf.c: unmap_udmabuf → put_sg_table',
+  (a: { ub: number }) => ({ ub: a.ub, ret: 0 }),
+  {
+    lock: (k, l) => (k.ww_mutex_lock(udmabufs(k).ub(l.ub).resv) === true ? 'unmap' : BLOCKED),
+    unmap: (k, l) => {
+      const U = udmabufs(k);
+      const a = attOf(k, l.ub);
+      const st = attStateOf(k, l.ub);
+      if (st !== ATT_MAPPED && st !== ATT_MOVED) l.ret = EINVAL;
+      else {
+        if (!dma_resv_assert_held(k, l.ub, 'dma_buf_unmap_attachment')) return ENDED;
+        for (let i = 0; i < U.ub(l.ub).pages; i++) k.w.set(U.attSg(l.ub, a, i), 0);
+        k.w.set(U.slot(l.ub, UB_ATT + a), attVal(k.tid, ATT_ATTACHED));
+      }
+      return 'unlock';
+    },
+    unlock: (k, l) => (k.mutex_unlock(udmabufs(k).ub(l.ub).resv) ? k.ret(l.ret) : ENDED),
+  },
+);
+
+/**
+ * dma_buf_detach: args [ub]. Called without the resv; list_del under it (no udmabuf ops->detach).
+ * The importer unmaps first (dma_buf_unmap); detaching a still-mapped attachment drops its slot
+ * here (the kernel would leak the sg table: nothing unmaps it since sg tables are no longer cached).
+ */
 export const dma_buf_detach = kproc(
   'dma_buf_detach',
   'drivers/dma-buf/dma-buf.c: dma_buf_detach',
   (a: { ub: number }) => ({ ub: a.ub }),
   {
-    detach: (k, l) => {
+    lock: (k, l) => (k.ww_mutex_lock(udmabufs(k).ub(l.ub).resv) === true ? 'list_del' : BLOCKED), // dma_resv_lock(dmabuf->resv, NULL)
+    list_del: (k, l) => {
       const a = attOf(k, l.ub);
-      if (a >= 0) k.w.set(udmabufs(k).slot(l.ub, UB_ATT + a), ATT_NONE);
-      return k.ret(0);
+      if (a >= 0) k.w.set(udmabufs(k).slot(l.ub, UB_ATT + a), ATT_NONE); // list_del(&attach->node)
+      return 'unlock';
     },
+    unlock: (k, l) => (k.mutex_unlock(udmabufs(k).ub(l.ub).resv) ? k.ret(0) : ENDED), // dma_resv_unlock; kfree(attach)
   },
 );

@@ -11,15 +11,17 @@
  * Each read is also checked against the value the guest rendered for that frame (a torn frame when
  * the guest wrote the next frame before the frame's fence).
  *
- * On Close the importer detaches or munmaps and signals its `closed` fence so the VMM may close
- * the dma-buf fd. Simplified: one read per page per frame; encoders and displays are just reads.
+ * On Close the importer unmaps and detaches (drm_prime_gem_destroy:
+ * dma_buf_unmap_attachment_unlocked, dma_buf_detach: each takes the resv) or munmaps, and signals
+ * its `closed` fence so the VMM may close the dma-buf fd. Simplified: one read per page per frame; encoders and displays are just reads.
  */
 import { BLOCKED } from '../../src/engine/proc.js';
 import { kern } from '../../src/kernel/kernel.js';
 import { kproc } from '../../src/kernel/kproc.js';
 import { importerProtocol } from '../../machines/virtio-gpu.js';
 import { munmap } from '../mm/madvise.js';
-import { dma_buf_attach, dma_buf_cpu_access, dma_buf_detach, dma_buf_map, importer_read, VIA_MMAP, VIA_SG } from '../udmabuf/dma-buf.js';
+import { attStateOf, dma_buf_attach, dma_buf_cpu_access, dma_buf_detach, dma_buf_map, dma_buf_unmap, importer_read, VIA_MMAP, VIA_SG } from '../udmabuf/dma-buf.js';
+import { ATT_ATTACHED, ATT_NONE } from '../../src/kernel/udmabuf.js';
 import { mmap_udmabuf } from '../udmabuf/udmabuf.js';
 import { frameValue } from './guest.js';
 import type { MmId, VmaId } from '../../src/kernel/ids.js';
@@ -47,7 +49,12 @@ export const dma_buf_importer = kproc(
     take: (k, l) => {
       const m = k.msg.recv(importerProtocol);
       if (!m) return BLOCKED;
-      if (m.type === 'Close') return usesMmap(l.kind) ? k.call(munmap, { mm: kern(k).vma(l.vma).mm, vma: l.vma }, 'closed') : k.call(dma_buf_detach, { ub: l.ub }, 'closed');
+      if (m.type === 'Close') {
+        if (usesMmap(l.kind)) return k.call(munmap, { mm: kern(k).vma(l.vma).mm, vma: l.vma }, 'closed');
+        const st = attStateOf(k, l.ub); // the importer's own attach->sgt / attach pointers
+        if (st === ATT_NONE) return 'closed';
+        return st === ATT_ATTACHED ? 'detach' : k.call(dma_buf_unmap, { ub: l.ub }, 'detach');
+      }
       l.frame = m.type === 'Frame' ? m.frame : 0;
       l.page = 0;
       return l.kind === IMP_SPICE ? k.call(dma_buf_cpu_access, { ub: l.ub, end: 0 }, 'read') : 'read';
@@ -60,6 +67,7 @@ export const dma_buf_importer = kproc(
       k.fence.signal(l.frame === 1 ? l.f0 : l.f1);
       return 'take';
     },
+    detach: (k, l) => k.call(dma_buf_detach, { ub: l.ub }, 'closed'),
     closed: (k, l) => {
       k.fence.signal(l.fclosed);
       return k.ret(0);

@@ -3,7 +3,7 @@
  * its `world.udmabufs` key; pages are the udmabuf's pages.
  */
 import { Schema } from 'effect';
-import { dma_buf_attach, dma_buf_cpu_access, dma_buf_map, dma_buf_vmap, importer_read, VIA_MMAP, VIA_SG, VIA_VMAP } from '../../actors/udmabuf/dma-buf.js';
+import { dma_buf_attach, dma_buf_cpu_access, dma_buf_detach, dma_buf_map, dma_buf_unmap, dma_buf_vmap, importer_read, VIA_MMAP, VIA_SG, VIA_VMAP } from '../../actors/udmabuf/dma-buf.js';
 import { mmap_udmabuf, release_udmabuf, udmabuf_create } from '../../actors/udmabuf/udmabuf.js';
 import { rfc_guest_write } from '../../actors/udmabuf/rfc.js';
 import { vmm_discard } from '../../actors/udmabuf/vmm.js';
@@ -37,8 +37,10 @@ registerOp({
 
 const simple: [string, string, typeof release_udmabuf][] = [
   ['dmabuf_release', 'the last dma_buf_put: release_udmabuf unpins every folio', release_udmabuf],
-  ['dmabuf_attach', 'an importer attaches to the dma-buf (dma_buf_dynamic_attach, with move_notify)', dma_buf_attach],
+  ['dmabuf_attach', 'an importer attaches to the dma-buf (dma_buf_dynamic_attach, with move_notify: list_add under the resv)', dma_buf_attach],
   ['dmabuf_vmap', 'dma_buf_vmap under the resv (vmap_udmabuf: vmap_pfn of the pinned folios)', dma_buf_vmap],
+  ['dmabuf_unmap', 'an importer unmaps its attachment under the resv (dma_buf_unmap_attachment_unlocked → unmap_udmabuf)', dma_buf_unmap],
+  ['dmabuf_detach', 'an importer detaches (dma_buf_detach: list_del under the resv)', dma_buf_detach],
 ];
 for (const [name, doc, proc] of simple) {
   registerOp({

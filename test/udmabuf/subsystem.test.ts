@@ -23,7 +23,7 @@ describe('the udmabuf subsystem', () => {
   });
 
   it('appears in the JSON trace state with the values the actors read', () => {
-    const r = replayToken(m, 'v1.0.1r.10020.p.10.6.', 500);
+    const r = replayToken(m, 'v1.0.1t.10020.p.10.6.', 500);
     expect(r.verdict?.code).toBe('invariant');
     const state = kernelState(m.layout, (i) => r.world.get(i));
     const rec = state.udmabuf?.[0] as Record<string, number | number[]>;
