@@ -13,7 +13,8 @@
  *
  * On Close the importer unmaps and detaches (drm_prime_gem_destroy:
  * dma_buf_unmap_attachment_unlocked, dma_buf_detach: each takes the resv) or munmaps, and signals
- * its `closed` fence so the VMM may close the dma-buf fd. Simplified: one read per page per frame; encoders and displays are just reads.
+ * its `closed` fence so the VMM may close the dma-buf fd. Simplified: one read per page per frame;
+ * encoders and displays are just reads.
  */
 import { BLOCKED } from '../../src/engine/proc.js';
 import { kern } from '../../src/kernel/kernel.js';
