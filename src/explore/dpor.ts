@@ -271,6 +271,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     sid = g32(sid, 1);
     depthAt = g32(depthAt, 1);
     lowAt = g32(lowAt, 1);
+    work = g32(work, SX);
+    workT = g32(workT, 1);
     const c = new Uint8Array(cap * 2);
     c.set(changed);
     changed = c;
@@ -289,16 +291,26 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   let top = 0;
 
   // Per cached state (its index is the visited set's value): sleep set at the smallest visit,
-  // subtree summary (threads, touched and written Bloom masks), on-stack mark.
+  // subtree summary (a row of the summary table), on-stack mark.
   let scap = 1 << 12;
   let stSleep = new Int32Array(scap);
-  let sumT = new Int32Array(scap);
-  // Summary sets, per thread: SW words of touched slots then SW words of written slots (slot modulo
-  // 32 * SW); SX words a state.
-  const SW = Math.max(1, Math.min((slots + 32) >>> 5, Math.floor(SUMMARY_WORDS / (2 * T))));
+  let sumId = new Int32Array(scap);
+  // Summary rows, per thread: SW words of touched slots then SW words of written slots (exact up to
+  // SUMMARY_WORDS words a row; past that, slot modulo 32 * SW); SX words a row. A closed state's
+  // row is interned (a table of distinct rows, row 0 the empty one: 4-35x fewer rows than states on
+  // the big variants); a node on the stack at depth d builds its state's row in work[d].
+  const SW = Math.max(1, Math.min((slots + G + 31) >>> 5, Math.floor(SUMMARY_WORDS / (2 * T))));
   const SB = SW * 32;
   const SX = 2 * SW * T;
-  let sumX = new Int32Array(scap * SX);
+  let tcap = 1 << 10;
+  let tab = new Int32Array(tcap * SX);
+  let tabT = new Int32Array(tcap);
+  let tabHash = new Int32Array(tcap);
+  let nrows = 0;
+  let index = new Int32Array(tcap * 2).fill(-1);
+  const scratch = new Int32Array(SX);
+  let work = new Int32Array(cap * SX);
+  let workT = new Int32Array(cap);
   let open = new Int32Array(scap);
   let posOf = new Int32Array(scap);
   let dep = new Int32Array(scap);
@@ -309,11 +321,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       a.set(stSleep);
       stSleep = a;
       const b = new Int32Array(scap * 2);
-      b.set(sumT);
-      sumT = b;
-      const c = new Int32Array(scap * 2 * SX);
-      c.set(sumX);
-      sumX = c;
+      b.set(sumId);
+      sumId = b;
       const o = new Int32Array(scap * 2);
       o.set(open);
       open = o;
@@ -412,24 +421,75 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     return !writesMeet(A, a, b) && !writesMeet(A, b, a);
   };
 
-  /** Add event (footprint o, thread p) and, if y >= 0, state y's summary into state x's summary. */
-  const addToSummary = (x: number, o: number, p: number, y: number) => {
+  /** The summary row (threads `t`, words src[off..off + SX)) in the table: its index. */
+  const intern = (src: Int32Array, off: number, t: number): number => {
+    let h = Math.imul(t, 0x9e3779b1);
+    for (let i = 0; i < SX; i++) h = Math.imul(h ^ (src[off + i] as number), 0x85ebca6b) ^ (h >>> 15);
+    let mask = index.length - 1;
+    let pos = h & mask;
+    for (let id = index[pos] as number; id >= 0; id = index[pos] as number) {
+      if (tabHash[id] === h && tabT[id] === t) {
+        let i = 0;
+        const b = id * SX;
+        while (i < SX && tab[b + i] === src[off + i]) i++;
+        if (i === SX) return id;
+      }
+      pos = (pos + 1) & mask;
+    }
+    if (nrows === tcap) {
+      const a = new Int32Array(tcap * 2 * SX);
+      a.set(tab);
+      tab = a;
+      const b = new Int32Array(tcap * 2);
+      b.set(tabT);
+      tabT = b;
+      const c = new Int32Array(tcap * 2);
+      c.set(tabHash);
+      tabHash = c;
+      tcap *= 2;
+    }
+    const id = nrows++;
+    tab.set(src.subarray(off, off + SX), id * SX);
+    tabT[id] = t;
+    tabHash[id] = h;
+    index[pos] = id;
+    if (nrows * 2 > index.length) {
+      index = new Int32Array(index.length * 2).fill(-1);
+      mask = index.length - 1;
+      for (let r = 0; r < nrows; r++) {
+        let q = (tabHash[r] as number) & mask;
+        while (index[q] !== -1) q = (q + 1) & mask;
+        index[q] = r;
+      }
+    }
+    return id;
+  };
+  intern(scratch, 0, 0);
+
+  /** Add event (footprint o, thread p) and, if y >= 0, state y's summary into the row node dd builds. */
+  const addToSummary = (dd: number, o: number, p: number, y: number) => {
     const A = arena;
-    const base = x * SX + p * 2 * SW;
-    sumT[x] = (sumT[x] as number) | (1 << p);
+    const W = work;
+    const base = dd * SX + p * 2 * SW;
+    workT[dd] = (workT[dd] as number) | (1 << p);
     const rs = o + F_HEAD;
     const ws = rs + (A[o + F_NR] as number);
     const end = ws + (A[o + F_NW] as number);
     for (let i = rs; i < end; i++) {
       const b = (A[i] as number) % SB;
-      sumX[base + (b >>> 5)] = (sumX[base + (b >>> 5)] as number) | (1 << (b & 31));
-      if (i >= ws) sumX[base + SW + (b >>> 5)] = (sumX[base + SW + (b >>> 5)] as number) | (1 << (b & 31));
+      W[base + (b >>> 5)] = (W[base + (b >>> 5)] as number) | (1 << (b & 31));
+      if (i >= ws) W[base + SW + (b >>> 5)] = (W[base + SW + (b >>> 5)] as number) | (1 << (b & 31));
     }
     if (y < 0) return;
-    sumT[x] = (sumT[x] as number) | (sumT[y] as number);
-    const xb = x * SX;
-    const yb = y * SX;
-    for (let i = 0; i < SX; i++) sumX[xb + i] = (sumX[xb + i] as number) | (sumX[yb + i] as number);
+    // An open state's row is the one its (outermost) node builds: partial, and the cycle rule covers it.
+    const yOpen = (open[y] as number) > 0;
+    const src = yOpen ? W : tab;
+    const r = yOpen ? (posOf[y] as number) : (sumId[y] as number);
+    if (!yOpen && r === 0) return;
+    workT[dd] = (workT[dd] as number) | ((yOpen ? workT[r] : tabT[r]) as number);
+    const xb = dd * SX;
+    const yb = r * SX;
+    for (let i = 0; i < SX; i++) W[xb + i] = (W[xb + i] as number) | (src[yb + i] as number);
   };
 
   const finding = (v: Verdict) => {
@@ -551,7 +611,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
    * them (the last writer on the stack is the one to check: earlier writers are before it).
    */
   const futureRaces = (d: number, x: number) => {
-    const S = x < 0 ? -1 >>> (32 - T) : (sumT[x] as number);
+    const R = x < 0 ? 0 : (sumId[x] as number);
+    const S = x < 0 ? -1 >>> (32 - T) : (tabT[R] as number);
     if (S === 0) return;
     const lrow = (d + 1) * T;
     const st = ++wStamp;
@@ -600,8 +661,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
               futureRace(j, d, cand);
               break search;
             }
-            const ub = x * SX + u * 2 * SW;
-            const hit = i < ws ? (sumX[ub + SW + word] as number) >>> bit : (sumX[ub + word] as number) >>> bit;
+            const ub = R * SX + u * 2 * SW;
+            const hit = i < ws ? (tab[ub + SW + word] as number) >>> bit : (tab[ub + word] as number) >>> bit;
             if ((hit & 1) !== 0) {
               futureRace(j, d, cand);
               break search;
@@ -679,8 +740,12 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     if (hops > 64) return 0;
     const k = pending(r, hops + 1);
     if (k >= 0) return k;
-    sumT[y] = (sumT[y] as number) | (sumT[r] as number);
-    for (let i = 0; i < SX; i++) sumX[y * SX + i] = (sumX[y * SX + i] as number) | (sumX[r * SX + i] as number);
+    const a = sumId[y] as number;
+    const b = sumId[r] as number;
+    if (a !== b && b !== 0) {
+      for (let i = 0; i < SX; i++) scratch[i] = (tab[a * SX + i] as number) | (tab[b * SX + i] as number);
+      sumId[y] = intern(scratch, 0, (tabT[a] as number) | (tabT[b] as number));
+    }
     dep[y] = -1;
     return -1;
   };
@@ -689,6 +754,13 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   const close = (d: number) => {
     const x = sid[d] as number;
     open[x] = (open[x] as number) - 1;
+    if ((open[x] as number) === 0) sumId[x] = intern(work, d * SX, workT[d] as number);
+    else {
+      // The state is on the stack further down too: its row there takes this one in.
+      const e = posOf[x] as number;
+      workT[e] = (workT[e] as number) | (workT[d] as number);
+      for (let i = 0; i < SX; i++) work[e * SX + i] = (work[e * SX + i] as number) | (work[d * SX + i] as number);
+    }
     const k = lowAt[d] as number;
     if (k < d) {
       const was = pending(x);
@@ -718,7 +790,15 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     done[d] = 0;
     sibTop[d] = top;
     sid[d] = x;
-    if (open[x] === 0) posOf[x] = d;
+    if (open[x] === 0) {
+      posOf[x] = d;
+      const r = sumId[x] as number;
+      workT[d] = tabT[r] as number;
+      work.set(tab.subarray(r * SX, r * SX + SX), d * SX);
+    } else {
+      workT[d] = 0;
+      work.fill(0, d * SX, d * SX + SX);
+    }
     open[x] = (open[x] as number) + 1;
     lowAt[d] = d;
     depth = d;
@@ -768,8 +848,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     }
     const x = newState();
     stSleep[x] = sl;
-    sumT[x] = 0;
-    sumX.fill(0, x * SX, (x + 1) * SX);
+    sumId[x] = 0;
     open[x] = 0;
     dep[x] = -1;
     const n = firstVisit(w, opts, res, buf, finding);
@@ -826,7 +905,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       if (todo === 0) {
         close(d);
         depth--;
-        if (depth >= 0) addToSummary(sid[depth] as number, fpOff[depth] as number, tid[depth] as number, sid[d] as number);
+        if (depth >= 0) addToSummary(depth, fpOff[depth] as number, tid[depth] as number, sid[d] as number);
         top = depth >= 0 ? (sibTop[depth] as number) : 0;
         continue;
       }
@@ -882,7 +961,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       back[d] = (back[d] as number) | (1 << p);
       if (w.verdict) {
         finding(w.verdict);
-        addToSummary(sid[d] as number, o, p, -1);
+        addToSummary(d, o, p, -1);
         res.runs++;
         continue;
       }
@@ -891,10 +970,10 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
         loop = true;
         break;
       }
-      if (x >= 0) addToSummary(sid[d] as number, o, p, x);
+      if (x >= 0) addToSummary(d, o, p, x);
       if (w.verdict) continue;
       if ((res.distinct & (clockEvery - 1)) === 0) {
-        const why = stopNow(opts, visited.byteLength, res.runs);
+        const why = stopNow(opts, visited.byteLength + tab.byteLength, res.runs);
         if (why) {
           res.complete = false;
           res.stoppedBy = why;
@@ -949,7 +1028,7 @@ function watchInvariants(w: World, watched: Int32Array, maxSteps: number): void 
 }
 
 /** Words of a state's summary, over all threads (slots past a thread's share of bits share them: conservative). */
-const SUMMARY_WORDS = 64;
+const SUMMARY_WORDS = 4096;
 
 /** Random runs that seed the invariants' read set. */
 const SEED_RUNS = 64;
