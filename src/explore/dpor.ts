@@ -214,6 +214,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   const key = new Uint32Array(2);
   const buf = new Int32Array(T);
   const first = new Int32Array(T);
+  const bnd = new Int32Array(T * T);
   const statusOf = (t: number) => w.threadBase + t * THREAD_STRIDE + T_STATUS;
   // Per slot, the threads that wrote it and its groups at its first write (groups added since may
   // have missed a write); per group, the threads whose writes were marked with its pseudo-slot.
@@ -221,15 +222,17 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   const groupsAtFirst = new Int32Array(slots);
   const invWriters = new Int32Array(G);
   const late = new Int32Array(G);
-  // futureRaces' per-slot last writer and last access on the stack (valid where lastWStamp is the current stamp).
-  const lastW = new Int32Array(slots + G);
-  const lastWStamp = new Int32Array(slots + G);
-  const lastA = new Int32Array(slots + G);
-  const lastAStamp = new Int32Array(slots + G);
+  // Per slot, the topmost stack event that writes it and the topmost that accesses it (-1: none),
+  // kept as events come and go: event k's footprint entry at arena position i saved the values
+  // before it in prevW[i] / prevA[i]; events 0..applied-1 are in.
+  const topW = new Int32Array(slots + G).fill(-1);
+  const topA = new Int32Array(slots + G).fill(-1);
+  let prevW = new Int32Array(1 << 14);
+  let prevA = new Int32Array(1 << 14);
+  let applied = 0;
   // The slots the event being checked writes (marked with its stamp).
   const ownW = new Int32Array(slots + G);
   let ownStamp = 0;
-  let wStamp = 0;
 
   // Per stack depth (node d = the state at depth d; event d = the transition taken from it).
   let cap = 64;
@@ -273,6 +276,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     lowAt = g32(lowAt, 1);
     work = g32(work, SX);
     workT = g32(workT, 1);
+    candAt = g32(candAt, 1);
     const c = new Uint8Array(cap * 2);
     c.set(changed);
     changed = c;
@@ -311,6 +315,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   const scratch = new Int32Array(SX);
   let work = new Int32Array(cap * SX);
   let workT = new Int32Array(cap);
+  let candAt = new Int32Array(cap);
   let open = new Int32Array(scap);
   let posOf = new Int32Array(scap);
   let dep = new Int32Array(scap);
@@ -344,6 +349,12 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       const a = new Int32Array(Math.max(arena.length * 2, top + need));
       a.set(arena);
       arena = a;
+      const pw = new Int32Array(a.length);
+      pw.set(prevW);
+      prevW = pw;
+      const pa = new Int32Array(a.length);
+      pa.set(prevA);
+      prevA = pa;
     }
     const o = top;
     const A = arena;
@@ -615,46 +626,55 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     const S = x < 0 ? -1 >>> (32 - T) : (tabT[R] as number);
     if (S === 0) return;
     const lrow = (d + 1) * T;
-    const st = ++wStamp;
     const A = arena;
     // Events of thread q below the position every summary thread's last stack event knows of q
     // happen before all of them: nothing below the lowest such bound can race with the future.
+    // (bnd[q * T + u]: thread q's events below it happen before u's last stack event.)
     let low = d + 1;
     for (let q = 0; q < T; q++) {
       let bound = d + 1;
       for (let u = 0; u < T; u++) {
-        if (u === q || ((S >>> u) & 1) === 0) continue;
+        if (u === q || ((S >>> u) & 1) === 0) {
+          bnd[q * T + u] = 0x7fffffff;
+          continue;
+        }
         const m = lastPos[lrow + u] as number;
         const k = m < 0 ? 0 : (clock[m * T + q] as number);
+        bnd[q * T + u] = k;
         if (k < bound) bound = k;
       }
       if (bound < low) low = bound;
     }
+    // The candidate threads of each event (backtrack(j) can still grow, and some summary thread is
+    // not after j): below the lowest event with any, the scan (and its shadow bookkeeping) can stop.
+    let stop = d + 1;
     for (let j = d; j >= low; j--) {
       const q = tid[j] as number;
+      let cand = 0;
+      if (((back[j] as number) | (en[j] as number)) !== back[j]) for (let u = 0, r = q * T; u < T; u++) if ((bnd[r + u] as number) <= j) cand |= 1 << u;
+      candAt[j] = cand;
+      if (cand !== 0) stop = j;
+    }
+    for (let j = d; j >= stop; j--) {
       const o = fpOff[j] as number;
       const rs = o + F_HEAD;
       const ws = rs + (A[o + F_NR] as number);
       const end = ws + (A[o + F_NW] as number);
-      let cand = 0;
-      if (((back[j] as number) | (en[j] as number)) !== back[j]) {
-        for (let u = 0; u < T; u++) {
-          if (u === q || ((S >>> u) & 1) === 0) continue;
-          const m = lastPos[lrow + u] as number;
-          if (m < 0 || (clock[m * T + q] as number) <= j) cand |= 1 << u;
-        }
-      }
+      const cand = candAt[j] as number;
       if (cand !== 0) {
+        const q = tid[j] as number;
         const own = ++ownStamp;
         for (let i = ws; i < end; i++) ownW[A[i] as number] = own;
         search: for (let i = rs; i < end; i++) {
           const slot = A[i] as number;
-          if (lastWStamp[slot] === st && (clock[(lastW[slot] as number) * T + q] as number) > j) continue;
-          // A slot j only read is shadowed by a later access it happens before (a future write meets that too).
-          if (i < ws && ownW[slot] !== own && lastAStamp[slot] === st && (clock[(lastA[slot] as number) * T + q] as number) > j) continue;
           const b = slot % SB;
           const word = b >>> 5;
           const bit = b & 31;
+          const tw = topW[slot] as number;
+          if (tw > j && (clock[tw * T + q] as number) > j) continue;
+          // A slot j only read is shadowed by a later access it happens before (a future write meets that too).
+          const ta = topA[slot] as number;
+          if (i < ws && ownW[slot] !== own && ta > j && (clock[ta * T + q] as number) > j) continue;
           for (let u = 0; u < T; u++) {
             if (((cand >>> u) & 1) === 0) continue;
             if (x < 0) {
@@ -670,17 +690,37 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
           }
         }
       }
-      for (let i = rs; i < end; i++) {
-        const slot = A[i] as number;
-        if (lastAStamp[slot] !== st) {
-          lastAStamp[slot] = st;
-          lastA[slot] = j;
-        }
-        if (i >= ws && lastWStamp[slot] !== st) {
-          lastWStamp[slot] = st;
-          lastW[slot] = j;
-        }
+    }
+  };
+
+  /** Stack event k comes in: the topmost writer and accessor of its slots. */
+  const apply = (k: number) => {
+    const A = arena;
+    const o = fpOff[k] as number;
+    const rs = o + F_HEAD;
+    const ws = rs + (A[o + F_NR] as number);
+    const end = ws + (A[o + F_NW] as number);
+    for (let i = rs; i < end; i++) {
+      const slot = A[i] as number;
+      prevA[i] = topA[slot] as number;
+      topA[slot] = k;
+      if (i >= ws) {
+        prevW[i] = topW[slot] as number;
+        topW[slot] = k;
       }
+    }
+  };
+
+  /** Stack event k goes (the last one in): the values before it come back. */
+  const unapply = (k: number) => {
+    const A = arena;
+    const o = fpOff[k] as number;
+    const rs = o + F_HEAD;
+    const ws = rs + (A[o + F_NR] as number);
+    for (let i = ws + (A[o + F_NW] as number) - 1; i >= rs; i--) {
+      const slot = A[i] as number;
+      if (i >= ws) topW[slot] = prevW[i] as number;
+      topA[slot] = prevA[i] as number;
     }
   };
 
@@ -936,11 +976,14 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
         }
       }
       changed[d] = w.changedBelow((snaps[d] as Snapshot).undoPos, w.lockBase) ? 1 : 0;
+      while (applied > d) unapply(--applied);
       top = sibTop[d] as number;
       const o = saveFp(p);
       sibTop[d] = top;
       fpOff[d] = o;
       tid[d] = p;
+      apply(d);
+      applied = d + 1;
       if (d + 1 >= cap) grow();
       races(d, p);
       // The child's sleep set: sleepers and explored siblings whose next step commutes with this one.
