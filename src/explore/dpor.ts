@@ -497,10 +497,16 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     const src = yOpen ? W : tab;
     const r = yOpen ? (posOf[y] as number) : (sumId[y] as number);
     if (!yOpen && r === 0) return;
-    workT[dd] = (workT[dd] as number) | ((yOpen ? workT[r] : tabT[r]) as number);
-    const xb = dd * SX;
-    const yb = r * SX;
-    for (let i = 0; i < SX; i++) W[xb + i] = (W[xb + i] as number) | (src[yb + i] as number);
+    let ts = (yOpen ? workT[r] : tabT[r]) as number;
+    workT[dd] = (workT[dd] as number) | ts;
+    // Only the threads in y's summary have words in its row.
+    while (ts !== 0) {
+      const u = 31 - Math.clz32(ts & -ts);
+      ts &= ts - 1;
+      const xb = dd * SX + u * 2 * SW;
+      const yb = r * SX + u * 2 * SW;
+      for (let i = 0; i < 2 * SW; i++) W[xb + i] = (W[xb + i] as number) | (src[yb + i] as number);
+    }
   };
 
   const finding = (v: Verdict) => {
