@@ -27,13 +27,17 @@
  * index). Meeting a cached state s stops there, as plain DFS does, but s's future races with the
  * stack are still needed (the problem Yang et al., "Efficient stateful dynamic partial order
  * reduction", SPIN 2008, solve with a graph of the visible operations): every state keeps a summary
- * of the subtree explored from it, per thread the slots its events there touched and wrote (bit
- * sets, 64 words a state in all; slots past a thread's share fold onto the same bits, which only
- * adds conflicts). On meeting s, a stack event e' may race with a future event of thread u when u
+ * of the subtree explored from it, per thread the slots its events there touched and wrote (exact
+ * bit sets; only past SUMMARY_WORDS words a row do slots fold onto shared bits, which only adds
+ * conflicts). Closed states share interned rows (a table of the distinct summaries: 4-35x fewer
+ * than states on the big variants), so exact rows cost less memory than the 64 folded words a
+ * state they replace; folding had cost 10-20% more transitions on the variants with 4-6 threads.
+ * On meeting s, a stack event e' may race with a future event of thread u when u
  * is in the summary and not already after e' (e' is not before u's last stack event) and u's set
  * meets a slot of e' (a write of e' against u's touches, a read against u's writes) that no later
  * stack event after e' shadows: a later writer of the slot that e' happens before is dependent with
- * any future access and comes between them (for a slot e' only read, any later access). For such a
+ * any future access and comes between them (for a slot e' only read, any later access; the topmost
+ * writer and accessor of every slot on the stack are kept as events come and go). For such a
  * race, v (the events after e' not after it, then the future event) begins with the stack's events
  * after e' not after it, so their initials are initials of v whatever the future part is: one of
  * them goes into backtrack(pre(e')); when there are none, v's initials are first future events of
@@ -1076,7 +1080,7 @@ function watchInvariants(w: World, watched: Int32Array, maxSteps: number): void 
   }
 }
 
-/** Words of a state's summary, over all threads (slots past a thread's share of bits share them: conservative). */
+/** Words of a summary row at most, over all threads (past that, slots beyond a thread's share of bits share them: conservative). */
 const SUMMARY_WORDS = 4096;
 
 /** Random runs that seed the invariants' read set. */
