@@ -464,7 +464,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       tcap *= 2;
     }
     const id = nrows++;
-    tab.set(src.subarray(off, off + SX), id * SX);
+    for (let i = 0, b = id * SX; i < SX; i++) tab[b + i] = src[off + i] as number;
     tabT[id] = t;
     tabHash[id] = h;
     index[pos] = id;
@@ -844,7 +844,9 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       posOf[x] = d;
       const r = sumId[x] as number;
       workT[d] = tabT[r] as number;
-      work.set(tab.subarray(r * SX, r * SX + SX), d * SX);
+      const b = d * SX;
+      const c = r * SX;
+      for (let i = 0; i < SX; i++) work[b + i] = tab[c + i] as number;
     } else {
       workT[d] = 0;
       work.fill(0, d * SX, d * SX + SX);
