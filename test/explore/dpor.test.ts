@@ -111,6 +111,33 @@ function counters(writes: number, invariants: ((a: number, b: number) => (w: { g
   return b.build();
 }
 
+/**
+ * An invariant whose read set grows late: thread 0 sets cell c once; threads 1 and 2 count cells a
+ * and b up to `n`. The invariant reads a and b always, and c only on the rare state a = n, b = 0
+ * (thread 1 ran n times before thread 2 once), where c still 0 is a violation: c's write must come
+ * after all of thread 1's, which only the invariant orders.
+ */
+function lateRead(n: number): Model {
+  const b = new ModelBuilder('late-read');
+  const c = b.layout.region('c', 1, ['v']);
+  const cells = [b.layout.region('a', 1, ['v']), b.layout.region('b', 1, ['v'])];
+  type K = { w: { set(i: number, v: number): void }; ret(v: number): number };
+  addSetOnce(b, 'T0', c);
+  for (let t = 0; t < 2; t++) {
+    const steps: Record<string, (k: K) => string | number> = {};
+    for (let i = 0; i < n; i++)
+      steps[`w${i}`] = (k) => {
+        k.w.set(cells[t] as number, i + 1);
+        return i + 1 < n ? `w${i + 1}` : 'end';
+      };
+    steps.end = (k) => k.ret(0);
+    b.thread(`T${t + 1}`, proc(`count${t}`, 'test', () => ({}), steps as never));
+  }
+  const [a0, b0] = cells as [number, number];
+  b.invariants.push((w) => (w.get(a0) === n && w.get(b0) === 0 && w.get(c) === 0 ? 'c set late' : null));
+  return b.build();
+}
+
 const codes = (r: { findings: { verdict: { code: string } }[] }) => [...new Set(r.findings.map((f) => f.verdict.code))].sort();
 
 describe('DPOR', () => {
@@ -170,6 +197,23 @@ describe('DPOR', () => {
     const f = v.findings[0] as (typeof v.findings)[0];
     const again = replayToken(bad, encodeToken(f.choices), 100);
     expect([again.verdict?.code, again.verdict?.message]).toEqual(['invariant', 'b at 2']);
+  });
+
+  it('an invariant that reads a new slot mid-search, written unmarked before by another thread: the round is redone, the violation found', () => {
+    // The seeding runs miss the state a = n, b = 0; the first round runs T0's write of c first
+    // (unmarked: nobody read c yet), then meets that state with c = 1: the invariant reads c, and a
+    // write of it by T0 went unmarked while T1 wrote the invariant's slots, so the round stops and
+    // the next, with c read, orders T0's write against T1's and reaches c = 0 there.
+    const m = lateRead(10);
+    const plain = dfsOf(m, { por: false, maxSteps: 100 });
+    const d = dfsOf(m, { dpor: true, maxSteps: 100 }) as ReturnType<typeof dfsOf> & DporResult;
+    expect(codes(plain)).toEqual(['invariant']);
+    expect(codes(d)).toEqual(['invariant']);
+    expect(d.dpor.rounds).toBe(2);
+    expect(d.complete).toBe(true);
+    const f = d.findings[0] as (typeof d.findings)[0];
+    const again = replayToken(m, encodeToken(f.choices), 100);
+    expect([again.verdict?.code, again.verdict?.message]).toEqual(['invariant', 'c set late']);
   });
 
   it('falls back to the sleep-set DFS when a thread loops back to a state of its own without progress: livelock is still found', () => {
