@@ -7,7 +7,7 @@ import { heldIndex, heldNames } from '../locks/lock.js';
 import { heldLock, MAILBOX, READ, T_HELD, T_STATUS, T_NHELD, T_RCU, T_WAIT_LOCK, T_WAIT_MODE, T_WAIT_POS, THREAD_STRIDE, WRITE } from '../locks/space.js';
 import { BLOCKED, ENDED, JUMPED } from './proc.js';
 import type { FootprintRecorder } from './footprint.js';
-import { InvariantGuard, isProgressLabel, LocksetProbe, RUN_ON_LIMIT, VisibilityProbe } from './visibility.js';
+import { InvariantGuard, invariantReads, isProgressLabel, LocksetProbe, RUN_ON_LIMIT, VisibilityProbe } from './visibility.js';
 import type { Lockset } from './lockset.js';
 import type { World } from './world.js';
 import { calleeOf, fenceOf, isFenceWait, isReplyWait } from './mailbox-layout.js';
@@ -135,6 +135,7 @@ function checkInvariants(w: World, must: boolean, ls: Lockset | null = null): vo
   guard.lockset = ls;
   w.rec = guard;
   for (let i = 0; i < inv.length; i++) {
+    invariantReads.bit = 1 << (i & 31);
     const m = (inv[i] as (w: World) => string | null)(w);
     if (m) {
       w.rec = null;

@@ -101,10 +101,12 @@ export const RUN_ON_LIMIT = 256;
 export const isProgressLabel = (label: string): boolean => label.charCodeAt(0) === 112 && label.startsWith('progress');
 
 /**
- * The slots the invariants have read, for DPOR (src/explore/dpor.ts), which makes every two steps
- * that write such slots dependent: `slots` marks them (null: nobody watches).
+ * The slots the invariants have read, for DPOR (src/explore/dpor.ts), which makes two steps that
+ * write slots one invariant reads dependent: `slots[i]` has bit `g` set when an invariant of group
+ * `g` (invariant number modulo 32) read slot i (null: nobody watches); `bit` is the group bit of the
+ * invariant running now (set by src/engine/exec.ts before each one); `grown` counts the bits set.
  */
-export const invariantReads: { slots: Uint8Array | null } = { slots: null };
+export const invariantReads: { slots: Int32Array | null; bit: number; grown: number } = { slots: null, bit: 1, grown: 0 };
 
 /**
  * Watches the invariants' reads. Invariants are re-checked only after a transition that wrote a
@@ -123,7 +125,13 @@ export class InvariantGuard implements AccessRecorder {
   read(i: number): void {
     if (i >= this.kernelEnd) this.kernelOnly = false;
     const s = invariantReads.slots;
-    if (s !== null) s[i] = 1;
+    if (s !== null) {
+      const o = s[i] as number;
+      if ((o & invariantReads.bit) === 0) {
+        s[i] = o | invariantReads.bit;
+        invariantReads.grown++;
+      }
+    }
     if (this.lockset !== null) this.lockset.watch(i);
   }
 

@@ -10,10 +10,9 @@
  *   (memory slots, one mailbox pseudo-slot per thread), plus two additions: it reads its own
  *   thread's status slot (a wake-up writes it, so waking a thread is dependent with the woken
  *   thread's next step: a step that enables another is never independent of it), and it writes the
- *   pseudo-slot INV when it wrote a slot an invariant reads (so steps that change what the
- *   invariants see stay in order on every explored run, and every valuation of those slots that any
- *   run reaches is reached on an explored one: invariants are checked on all of them). Two events
- *   are dependent when one writes what the other reads or writes (./por-order.ts's relation).
+ *   pseudo-slot INV_g when it wrote a slot read by an invariant of group g (invariant i is in group
+ *   i % 32; see "invariants" below). Two events are dependent when one writes what the other reads
+ *   or writes (./por-order.ts's relation).
  * - happens-before is one vector clock per stack depth (Int32Array rows indexed by stack position;
  *   no per-step objects). After each transition e, every earlier event e' of another thread that is
  *   dependent with e and not already before it through others is a race e' < e; v = the events
@@ -28,13 +27,17 @@
  * index). Meeting a cached state s stops there, as plain DFS does, but s's future races with the
  * stack are still needed (the problem Yang et al., "Efficient stateful dynamic partial order
  * reduction", SPIN 2008, solve with a graph of the visible operations): every state keeps a summary
- * of the subtree explored from it, per thread the slots its events there touched and wrote (bit
- * sets, 64 words a state in all; slots past a thread's share fold onto the same bits, which only
- * adds conflicts). On meeting s, a stack event e' may race with a future event of thread u when u
+ * of the subtree explored from it, per thread the slots its events there touched and wrote (exact
+ * bit sets; only past SUMMARY_WORDS words a row do slots fold onto shared bits, which only adds
+ * conflicts). Closed states share interned rows (a table of the distinct summaries: 4-35x fewer
+ * than states on the big variants), so exact rows cost less memory than the 64 folded words a
+ * state they replace; folding had cost 10-20% more transitions on the variants with 4-6 threads.
+ * On meeting s, a stack event e' may race with a future event of thread u when u
  * is in the summary and not already after e' (e' is not before u's last stack event) and u's set
  * meets a slot of e' (a write of e' against u's touches, a read against u's writes) that no later
  * stack event after e' shadows: a later writer of the slot that e' happens before is dependent with
- * any future access and comes between them (for a slot e' only read, any later access). For such a
+ * any future access and comes between them (for a slot e' only read, any later access; the topmost
+ * writer and accessor of every slot on the stack are kept as events come and go). For such a
  * race, v (the events after e' not after it, then the future event) begins with the stack's events
  * after e' not after it, so their initials are initials of v whatever the future part is: one of
  * them goes into backtrack(pre(e')); when there are none, v's initials are first future events of
@@ -72,11 +75,33 @@
  *   reachable at all is the one for local states (each thread's sequence of events and own states
  *   on a run is the same on every equivalent run); it is checked, not proven, for models with runs
  *   that can never end: test/explore/dpor.test.ts compares every catalogue variant with plain DFS.
- * - invariants: INV above uses the slots the invariants read on the initial state and along 64
- *   seeded random runs. If they read another slot during the search, and a write of it by one
- *   thread went unmarked while some other thread also wrote watched slots, the search runs again
- *   with the larger set (each round at least one slot more); otherwise every marked footprint equals
- *   the one the final set gives, so the round is the search with the final set. The last round thus
+ * - invariants: an invariant is judged on the state after every transition, so a verdict depends on
+ *   intermediate states, not only on maximal runs. Let R_g be the slots group g's invariants read.
+ *   Every write of a slot of R_g writes INV_g, so all writers of R_g are pairwise dependent and run
+ *   in the same order on every run of a Mazurkiewicz class. Take any run r and a prefix of it that
+ *   ends at state s, and the explored run r' equivalent to r (or to a run extending r's prefix):
+ *   the writers of R_g in the prefix are the first m of that order w_1..w_m; in r', right after w_m
+ *   (the start if m = 0) exactly w_1..w_m of them have run, each the same event reading the same
+ *   values as in r, so every slot of R_g holds what it holds at s, and g's invariants, which read
+ *   only R_g, read the same slots and values there and give the same verdict (w_m wrote a kernel
+ *   object, so the lazy check of src/engine/exec.ts runs there; for m = 0 the state is the start's
+ *   on R_g, judged after the first transition that writes no slot of R_g, as in plain DFS, but
+ *   not if every explored run starts with a writer of R_g: an invariant broken on the initial
+ *   state is outside this argument, with one INV as with several). Two writes w1, w2 of slots read
+ *   only by different groups g and h may go in one order only: the state between them in the
+ *   other order (w2 before w1) agrees with the state before both on R_g and with the state after
+ *   both on R_h, and both of those are on the explored order. One INV for all invariants (as
+ *   before) gave the same argument with one group; per group, 0.7-1.5% fewer transitions on the
+ *   catalogue (most of the dependencies of the big variants are through memory the threads share).
+ *   R_g is seeded with the slots g's invariants read on the initial state and along 64 seeded random
+ *   runs, closed over records (a field read in one record of a region is taken as read in every
+ *   record of it: invariants follow pointers, and a late read costs a new round). If a group reads
+ *   another slot during the search (the engine's invariant guard marks it and counts the growth)
+ *   and a write of it by one thread went unmarked for that group while some other thread wrote that
+ *   group's slots, the round is stale: it stops at once and the search runs again with the larger
+ *   sets (each round at least one slot more); otherwise every marked footprint differs from the one
+ *   the final sets give only in pseudo-slots written by one thread alone, which makes no two
+ *   threads' events dependent, so the round is the search with the final sets. The last round thus
  *   ran with every slot any visited state's invariants read (same valuation of those slots, same
  *   reads, same verdict: states not visited cannot read more).
  * - deadlocks (no enabled thread) and step verdicts (bug, lock misuse, lockdep) are properties of
@@ -131,7 +156,7 @@ export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: D
   const steps0 = w.steps;
   const depth0 = w.choices.length;
   const slots = w.mem.length + w.nthreads;
-  const watched = new Uint8Array(slots);
+  const watched = new Int32Array(slots);
   const info: DporInfo = { rounds: 0, fellBack: null, dporSteps: 0 };
   const prefixLocals = ownStatesBefore(w, steps0); // a loop edge back to one may close a cycle through the task's prefix
   watchInvariants(w, watched, opts.maxSteps);
@@ -178,12 +203,14 @@ interface Round {
   stale: boolean;
 }
 
-/** One DPOR search with the invariants' read set `watched` (marked 1) fixed at its start. */
-function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, findings: DfsFinding[], seen: Set<string>, prefixLocals: readonly number[][]): Round {
+/** One DPOR search with the invariants' read sets `watched` (a bit per invariant group) fixed at its start. */
+function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, findings: DfsFinding[], seen: Set<string>, prefixLocals: readonly number[][]): Round {
   const earlier = prefixLocals.map((x) => x.slice());
   const t0 = opts.t0 as number;
   const T = w.nthreads;
+  // Pseudo-slots INV + g, one per invariant group g (invariant i is in group i % 32).
   const INV = slots;
+  const G = Math.max(1, Math.min(32, w.model.invariants.length));
   const visited = new FingerprintSet(1 << 12, true);
   const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings, visited, stoppedBy: null };
   const clockEvery = opts.clockEvery ?? 4096;
@@ -191,19 +218,25 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   const key = new Uint32Array(2);
   const buf = new Int32Array(T);
   const first = new Int32Array(T);
+  const bnd = new Int32Array(T * T);
   const statusOf = (t: number) => w.threadBase + t * THREAD_STRIDE + T_STATUS;
-  // Threads that wrote each slot while it was not watched, and threads whose writes were marked INV.
-  const unmarked = new Int32Array(slots);
-  // futureRaces' per-slot last writer and last access on the stack (valid where lastWStamp is the current stamp).
-  const lastW = new Int32Array(slots + 1);
-  const lastWStamp = new Int32Array(slots + 1);
-  const lastA = new Int32Array(slots + 1);
-  const lastAStamp = new Int32Array(slots + 1);
+  // Per slot, the threads that wrote it and its groups at its first write (groups added since may
+  // have missed a write); per group, the threads whose writes were marked with its pseudo-slot.
+  const wroteBy = new Int32Array(slots);
+  const groupsAtFirst = new Int32Array(slots);
+  const invWriters = new Int32Array(G);
+  const late = new Int32Array(G);
+  // Per slot, the topmost stack event that writes it and the topmost that accesses it (-1: none),
+  // kept as events come and go: event k's footprint entry at arena position i saved the values
+  // before it in prevW[i] / prevA[i]; events 0..applied-1 are in.
+  const topW = new Int32Array(slots + G).fill(-1);
+  const topA = new Int32Array(slots + G).fill(-1);
+  let prevW = new Int32Array(1 << 14);
+  let prevA = new Int32Array(1 << 14);
+  let applied = 0;
   // The slots the event being checked writes (marked with its stamp).
-  const ownW = new Int32Array(slots + 1);
+  const ownW = new Int32Array(slots + G);
   let ownStamp = 0;
-  let wStamp = 0;
-  let invWriters = 0;
 
   // Per stack depth (node d = the state at depth d; event d = the transition taken from it).
   let cap = 64;
@@ -245,6 +278,9 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     sid = g32(sid, 1);
     depthAt = g32(depthAt, 1);
     lowAt = g32(lowAt, 1);
+    work = g32(work, SX);
+    workT = g32(workT, 1);
+    candAt = g32(candAt, 1);
     const c = new Uint8Array(cap * 2);
     c.set(changed);
     changed = c;
@@ -263,16 +299,27 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   let top = 0;
 
   // Per cached state (its index is the visited set's value): sleep set at the smallest visit,
-  // subtree summary (threads, touched and written Bloom masks), on-stack mark.
+  // subtree summary (a row of the summary table), on-stack mark.
   let scap = 1 << 12;
   let stSleep = new Int32Array(scap);
-  let sumT = new Int32Array(scap);
-  // Summary sets, per thread: SW words of touched slots then SW words of written slots (slot modulo
-  // 32 * SW); SX words a state.
-  const SW = Math.max(1, Math.min((slots + 32) >>> 5, Math.floor(SUMMARY_WORDS / (2 * T))));
+  let sumId = new Int32Array(scap);
+  // Summary rows, per thread: SW words of touched slots then SW words of written slots (exact up to
+  // SUMMARY_WORDS words a row; past that, slot modulo 32 * SW); SX words a row. A closed state's
+  // row is interned (a table of distinct rows, row 0 the empty one: 4-35x fewer rows than states on
+  // the big variants); a node on the stack at depth d builds its state's row in work[d].
+  const SW = Math.max(1, Math.min((slots + G + 31) >>> 5, Math.floor(SUMMARY_WORDS / (2 * T))));
   const SB = SW * 32;
   const SX = 2 * SW * T;
-  let sumX = new Int32Array(scap * SX);
+  let tcap = 1 << 10;
+  let tab = new Int32Array(tcap * SX);
+  let tabT = new Int32Array(tcap);
+  let tabHash = new Int32Array(tcap);
+  let nrows = 0;
+  let index = new Int32Array(tcap * 2).fill(-1);
+  const scratch = new Int32Array(SX);
+  let work = new Int32Array(cap * SX);
+  let workT = new Int32Array(cap);
+  let candAt = new Int32Array(cap);
   let open = new Int32Array(scap);
   let posOf = new Int32Array(scap);
   let dep = new Int32Array(scap);
@@ -283,11 +330,8 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
       a.set(stSleep);
       stSleep = a;
       const b = new Int32Array(scap * 2);
-      b.set(sumT);
-      sumT = b;
-      const c = new Int32Array(scap * 2 * SX);
-      c.set(sumX);
-      sumX = c;
+      b.set(sumId);
+      sumId = b;
       const o = new Int32Array(scap * 2);
       o.set(open);
       open = o;
@@ -304,11 +348,17 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
 
   /** Append the footprint just recorded for thread p's transition; returns its offset. */
   const saveFp = (p: number): number => {
-    const need = F_HEAD + rec.nr + rec.nw + 2;
+    const need = F_HEAD + rec.nr + rec.nw + 1 + G;
     if (top + need > arena.length) {
       const a = new Int32Array(Math.max(arena.length * 2, top + need));
       a.set(arena);
       arena = a;
+      const pw = new Int32Array(a.length);
+      pw.set(prevW);
+      prevW = pw;
+      const pa = new Int32Array(a.length);
+      pa.set(prevA);
+      prevA = pa;
     }
     const o = top;
     const A = arena;
@@ -334,11 +384,14 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
       else t1m |= 1 << (b - 32);
     }
     const nr = k - o - F_HEAD;
-    let inv = false;
+    let inv = 0;
     for (let i = 0; i < rec.nw; i++) {
       const s = rec.w[i] as number;
-      if (watched[s] === 1) inv = true;
-      else unmarked[s] = (unmarked[s] as number) | (1 << p);
+      const g = watched[s] as number;
+      inv |= g;
+      const by = wroteBy[s] as number;
+      if (by === 0) groupsAtFirst[s] = g;
+      wroteBy[s] = by | (1 << p);
       A[k++] = s;
       const b = bloomBit(s);
       const m = b < 32 ? 1 << b : 1 << (b - 32);
@@ -350,10 +403,12 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
         w1m |= m;
       }
     }
-    if (inv) {
-      invWriters |= 1 << p;
-      A[k++] = INV;
-      const b = bloomBit(INV);
+    while (inv !== 0) {
+      const g = 31 - Math.clz32(inv & -inv);
+      inv &= inv - 1;
+      invWriters[g] = (invWriters[g] as number) | (1 << p);
+      A[k++] = INV + g;
+      const b = bloomBit(INV + g);
       if (b < 32) {
         t0m |= 1 << b;
         w0m |= 1 << b;
@@ -381,24 +436,81 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     return !writesMeet(A, a, b) && !writesMeet(A, b, a);
   };
 
-  /** Add event (footprint o, thread p) and, if y >= 0, state y's summary into state x's summary. */
-  const addToSummary = (x: number, o: number, p: number, y: number) => {
+  /** The summary row (threads `t`, words src[off..off + SX)) in the table: its index. */
+  const intern = (src: Int32Array, off: number, t: number): number => {
+    let h = Math.imul(t, 0x9e3779b1);
+    for (let i = 0; i < SX; i++) h = Math.imul(h ^ (src[off + i] as number), 0x85ebca6b) ^ (h >>> 15);
+    let mask = index.length - 1;
+    let pos = h & mask;
+    for (let id = index[pos] as number; id >= 0; id = index[pos] as number) {
+      if (tabHash[id] === h && tabT[id] === t) {
+        let i = 0;
+        const b = id * SX;
+        while (i < SX && tab[b + i] === src[off + i]) i++;
+        if (i === SX) return id;
+      }
+      pos = (pos + 1) & mask;
+    }
+    if (nrows === tcap) {
+      const a = new Int32Array(tcap * 2 * SX);
+      a.set(tab);
+      tab = a;
+      const b = new Int32Array(tcap * 2);
+      b.set(tabT);
+      tabT = b;
+      const c = new Int32Array(tcap * 2);
+      c.set(tabHash);
+      tabHash = c;
+      tcap *= 2;
+    }
+    const id = nrows++;
+    for (let i = 0, b = id * SX; i < SX; i++) tab[b + i] = src[off + i] as number;
+    tabT[id] = t;
+    tabHash[id] = h;
+    index[pos] = id;
+    if (nrows * 2 > index.length) {
+      index = new Int32Array(index.length * 2).fill(-1);
+      mask = index.length - 1;
+      for (let r = 0; r < nrows; r++) {
+        let q = (tabHash[r] as number) & mask;
+        while (index[q] !== -1) q = (q + 1) & mask;
+        index[q] = r;
+      }
+    }
+    return id;
+  };
+  intern(scratch, 0, 0);
+
+  /** Add event (footprint o, thread p) and, if y >= 0, state y's summary into the row node dd builds. */
+  const addToSummary = (dd: number, o: number, p: number, y: number) => {
     const A = arena;
-    const base = x * SX + p * 2 * SW;
-    sumT[x] = (sumT[x] as number) | (1 << p);
+    const W = work;
+    const base = dd * SX + p * 2 * SW;
+    workT[dd] = (workT[dd] as number) | (1 << p);
     const rs = o + F_HEAD;
     const ws = rs + (A[o + F_NR] as number);
     const end = ws + (A[o + F_NW] as number);
     for (let i = rs; i < end; i++) {
       const b = (A[i] as number) % SB;
-      sumX[base + (b >>> 5)] = (sumX[base + (b >>> 5)] as number) | (1 << (b & 31));
-      if (i >= ws) sumX[base + SW + (b >>> 5)] = (sumX[base + SW + (b >>> 5)] as number) | (1 << (b & 31));
+      W[base + (b >>> 5)] = (W[base + (b >>> 5)] as number) | (1 << (b & 31));
+      if (i >= ws) W[base + SW + (b >>> 5)] = (W[base + SW + (b >>> 5)] as number) | (1 << (b & 31));
     }
     if (y < 0) return;
-    sumT[x] = (sumT[x] as number) | (sumT[y] as number);
-    const xb = x * SX;
-    const yb = y * SX;
-    for (let i = 0; i < SX; i++) sumX[xb + i] = (sumX[xb + i] as number) | (sumX[yb + i] as number);
+    // An open state's row is the one its (outermost) node builds: partial, and the cycle rule covers it.
+    const yOpen = (open[y] as number) > 0;
+    const src = yOpen ? W : tab;
+    const r = yOpen ? (posOf[y] as number) : (sumId[y] as number);
+    if (!yOpen && r === 0) return;
+    let ts = (yOpen ? workT[r] : tabT[r]) as number;
+    workT[dd] = (workT[dd] as number) | ts;
+    // Only the threads in y's summary have words in its row.
+    while (ts !== 0) {
+      const u = 31 - Math.clz32(ts & -ts);
+      ts &= ts - 1;
+      const xb = dd * SX + u * 2 * SW;
+      const yb = r * SX + u * 2 * SW;
+      for (let i = 0; i < 2 * SW; i++) W[xb + i] = (W[xb + i] as number) | (src[yb + i] as number);
+    }
   };
 
   const finding = (v: Verdict) => {
@@ -520,57 +632,67 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
    * them (the last writer on the stack is the one to check: earlier writers are before it).
    */
   const futureRaces = (d: number, x: number) => {
-    const S = x < 0 ? -1 >>> (32 - T) : (sumT[x] as number);
+    const R = x < 0 ? 0 : (sumId[x] as number);
+    const S = x < 0 ? -1 >>> (32 - T) : (tabT[R] as number);
     if (S === 0) return;
     const lrow = (d + 1) * T;
-    const st = ++wStamp;
     const A = arena;
     // Events of thread q below the position every summary thread's last stack event knows of q
     // happen before all of them: nothing below the lowest such bound can race with the future.
+    // (bnd[q * T + u]: thread q's events below it happen before u's last stack event.)
     let low = d + 1;
     for (let q = 0; q < T; q++) {
       let bound = d + 1;
       for (let u = 0; u < T; u++) {
-        if (u === q || ((S >>> u) & 1) === 0) continue;
+        if (u === q || ((S >>> u) & 1) === 0) {
+          bnd[q * T + u] = 0x7fffffff;
+          continue;
+        }
         const m = lastPos[lrow + u] as number;
         const k = m < 0 ? 0 : (clock[m * T + q] as number);
+        bnd[q * T + u] = k;
         if (k < bound) bound = k;
       }
       if (bound < low) low = bound;
     }
+    // The candidate threads of each event (backtrack(j) can still grow, and some summary thread is
+    // not after j): below the lowest event with any, the scan (and its shadow bookkeeping) can stop.
+    let stop = d + 1;
     for (let j = d; j >= low; j--) {
       const q = tid[j] as number;
+      let cand = 0;
+      if (((back[j] as number) | (en[j] as number)) !== back[j]) for (let u = 0, r = q * T; u < T; u++) if ((bnd[r + u] as number) <= j) cand |= 1 << u;
+      candAt[j] = cand;
+      if (cand !== 0) stop = j;
+    }
+    for (let j = d; j >= stop; j--) {
       const o = fpOff[j] as number;
       const rs = o + F_HEAD;
       const ws = rs + (A[o + F_NR] as number);
       const end = ws + (A[o + F_NW] as number);
-      let cand = 0;
-      if (((back[j] as number) | (en[j] as number)) !== back[j]) {
-        for (let u = 0; u < T; u++) {
-          if (u === q || ((S >>> u) & 1) === 0) continue;
-          const m = lastPos[lrow + u] as number;
-          if (m < 0 || (clock[m * T + q] as number) <= j) cand |= 1 << u;
-        }
-      }
+      const cand = candAt[j] as number;
       if (cand !== 0) {
+        const q = tid[j] as number;
         const own = ++ownStamp;
         for (let i = ws; i < end; i++) ownW[A[i] as number] = own;
         search: for (let i = rs; i < end; i++) {
           const slot = A[i] as number;
-          if (lastWStamp[slot] === st && (clock[(lastW[slot] as number) * T + q] as number) > j) continue;
-          // A slot j only read is shadowed by a later access it happens before (a future write meets that too).
-          if (i < ws && ownW[slot] !== own && lastAStamp[slot] === st && (clock[(lastA[slot] as number) * T + q] as number) > j) continue;
           const b = slot % SB;
           const word = b >>> 5;
           const bit = b & 31;
+          const tw = topW[slot] as number;
+          if (tw > j && (clock[tw * T + q] as number) > j) continue;
+          // A slot j only read is shadowed by a later access it happens before (a future write meets that too).
+          const ta = topA[slot] as number;
+          if (i < ws && ownW[slot] !== own && ta > j && (clock[ta * T + q] as number) > j) continue;
           for (let u = 0; u < T; u++) {
             if (((cand >>> u) & 1) === 0) continue;
             if (x < 0) {
               futureRace(j, d, cand);
               break search;
             }
-            const ub = x * SX + u * 2 * SW;
-            const hit = i < ws ? (sumX[ub + SW + word] as number) >>> bit : (sumX[ub + word] as number) >>> bit;
+            const ub = R * SX + u * 2 * SW;
+            const hit = i < ws ? (tab[ub + SW + word] as number) >>> bit : (tab[ub + word] as number) >>> bit;
             if ((hit & 1) !== 0) {
               futureRace(j, d, cand);
               break search;
@@ -578,17 +700,37 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
           }
         }
       }
-      for (let i = rs; i < end; i++) {
-        const slot = A[i] as number;
-        if (lastAStamp[slot] !== st) {
-          lastAStamp[slot] = st;
-          lastA[slot] = j;
-        }
-        if (i >= ws && lastWStamp[slot] !== st) {
-          lastWStamp[slot] = st;
-          lastW[slot] = j;
-        }
+    }
+  };
+
+  /** Stack event k comes in: the topmost writer and accessor of its slots. */
+  const apply = (k: number) => {
+    const A = arena;
+    const o = fpOff[k] as number;
+    const rs = o + F_HEAD;
+    const ws = rs + (A[o + F_NR] as number);
+    const end = ws + (A[o + F_NW] as number);
+    for (let i = rs; i < end; i++) {
+      const slot = A[i] as number;
+      prevA[i] = topA[slot] as number;
+      topA[slot] = k;
+      if (i >= ws) {
+        prevW[i] = topW[slot] as number;
+        topW[slot] = k;
       }
+    }
+  };
+
+  /** Stack event k goes (the last one in): the values before it come back. */
+  const unapply = (k: number) => {
+    const A = arena;
+    const o = fpOff[k] as number;
+    const rs = o + F_HEAD;
+    const ws = rs + (A[o + F_NR] as number);
+    for (let i = ws + (A[o + F_NW] as number) - 1; i >= rs; i--) {
+      const slot = A[i] as number;
+      if (i >= ws) topW[slot] = prevW[i] as number;
+      topA[slot] = prevA[i] as number;
     }
   };
 
@@ -648,8 +790,12 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     if (hops > 64) return 0;
     const k = pending(r, hops + 1);
     if (k >= 0) return k;
-    sumT[y] = (sumT[y] as number) | (sumT[r] as number);
-    for (let i = 0; i < SX; i++) sumX[y * SX + i] = (sumX[y * SX + i] as number) | (sumX[r * SX + i] as number);
+    const a = sumId[y] as number;
+    const b = sumId[r] as number;
+    if (a !== b && b !== 0) {
+      for (let i = 0; i < SX; i++) scratch[i] = (tab[a * SX + i] as number) | (tab[b * SX + i] as number);
+      sumId[y] = intern(scratch, 0, (tabT[a] as number) | (tabT[b] as number));
+    }
     dep[y] = -1;
     return -1;
   };
@@ -658,6 +804,13 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   const close = (d: number) => {
     const x = sid[d] as number;
     open[x] = (open[x] as number) - 1;
+    if ((open[x] as number) === 0) sumId[x] = intern(work, d * SX, workT[d] as number);
+    else {
+      // The state is on the stack further down too: its row there takes this one in.
+      const e = posOf[x] as number;
+      workT[e] = (workT[e] as number) | (workT[d] as number);
+      for (let i = 0; i < SX; i++) work[e * SX + i] = (work[e * SX + i] as number) | (work[d * SX + i] as number);
+    }
     const k = lowAt[d] as number;
     if (k < d) {
       const was = pending(x);
@@ -687,7 +840,17 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     done[d] = 0;
     sibTop[d] = top;
     sid[d] = x;
-    if (open[x] === 0) posOf[x] = d;
+    if (open[x] === 0) {
+      posOf[x] = d;
+      const r = sumId[x] as number;
+      workT[d] = tabT[r] as number;
+      const b = d * SX;
+      const c = r * SX;
+      for (let i = 0; i < SX; i++) work[b + i] = tab[c + i] as number;
+    } else {
+      workT[d] = 0;
+      work.fill(0, d * SX, d * SX + SX);
+    }
     open[x] = (open[x] as number) + 1;
     lowAt[d] = d;
     depth = d;
@@ -737,8 +900,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     }
     const x = newState();
     stSleep[x] = sl;
-    sumT[x] = 0;
-    sumX.fill(0, x * SX, (x + 1) * SX);
+    sumId[x] = 0;
     open[x] = 0;
     dep[x] = -1;
     const n = firstVisit(w, opts, res, buf, finding);
@@ -756,7 +918,34 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
     return -1;
   };
 
+  /**
+   * Whether the round may differ from one run with the read sets as they are now from the start:
+   * in some group, a write that may have gone unmarked (its slot joined the group after the slot's
+   * first write) could have been dependent with another thread's write through that group.
+   */
+  const isStale = (): boolean => {
+    late.fill(0);
+    for (let i = 0; i < slots; i++) {
+      const by = wroteBy[i] as number;
+      if (by === 0) continue;
+      let g = (watched[i] as number) & ~(groupsAtFirst[i] as number);
+      while (g !== 0) {
+        const k = 31 - Math.clz32(g & -g);
+        g &= g - 1;
+        late[k] = (late[k] as number) | by;
+      }
+    }
+    for (let g = 0; g < G; g++) {
+      const writers = (late[g] as number) | (invWriters[g] as number);
+      if (late[g] !== 0 && (writers & (writers - 1)) !== 0) return true;
+    }
+    return false;
+  };
+
   let loop = false;
+  // A read set that grew so that the round is stale already ends it (the next round starts over).
+  let stale = false;
+  let grown = invariantReads.grown;
   w.startUndo();
   try {
     lastPos.fill(-1, 0, T);
@@ -768,7 +957,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
       if (todo === 0) {
         close(d);
         depth--;
-        if (depth >= 0) addToSummary(sid[depth] as number, fpOff[depth] as number, tid[depth] as number, sid[d] as number);
+        if (depth >= 0) addToSummary(depth, fpOff[depth] as number, tid[depth] as number, sid[d] as number);
         top = depth >= 0 ? (sibTop[depth] as number) : 0;
         continue;
       }
@@ -791,12 +980,22 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
       step(w, p);
       w.rec = null;
       res.steps++;
+      if (invariantReads.grown !== grown) {
+        grown = invariantReads.grown;
+        if (isStale()) {
+          stale = true;
+          break;
+        }
+      }
       changed[d] = w.changedBelow((snaps[d] as Snapshot).undoPos, w.lockBase) ? 1 : 0;
+      while (applied > d) unapply(--applied);
       top = sibTop[d] as number;
       const o = saveFp(p);
       sibTop[d] = top;
       fpOff[d] = o;
       tid[d] = p;
+      apply(d);
+      applied = d + 1;
       if (d + 1 >= cap) grow();
       races(d, p);
       // The child's sleep set: sleepers and explored siblings whose next step commutes with this one.
@@ -817,7 +1016,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
       back[d] = (back[d] as number) | (1 << p);
       if (w.verdict) {
         finding(w.verdict);
-        addToSummary(sid[d] as number, o, p, -1);
+        addToSummary(d, o, p, -1);
         res.runs++;
         continue;
       }
@@ -826,10 +1025,10 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
         loop = true;
         break;
       }
-      if (x >= 0) addToSummary(sid[d] as number, o, p, x);
+      if (x >= 0) addToSummary(d, o, p, x);
       if (w.verdict) continue;
       if ((res.distinct & (clockEvery - 1)) === 0) {
-        const why = stopNow(opts, visited.byteLength, res.runs);
+        const why = stopNow(opts, visited.byteLength + tab.byteLength, res.runs);
         if (why) {
           res.complete = false;
           res.stoppedBy = why;
@@ -840,17 +1039,7 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
   } finally {
     w.stopUndo();
   }
-  // The round stands for one run with the final read set from the start unless a write left
-  // unmarked then (its slot watched now) could have been dependent with another thread's.
-  let writers = invWriters;
-  let late = false;
-  for (let i = 0; i < slots; i++) {
-    if (watched[i] === 1 && unmarked[i] !== 0) {
-      late = true;
-      writers |= unmarked[i] as number;
-    }
-  }
-  return { res, loop, stale: late && (writers & (writers - 1)) !== 0 };
+  return { res, loop, stale: stale || isStale() };
 }
 
 /**
@@ -858,13 +1047,17 @@ function round(w: World, opts: DfsOptions, watched: Uint8Array, slots: number, f
  * read on `w`'s state and along a few seeded random runs on a world of its own (verdicts there are
  * ignored: the search finds them).
  */
-function watchInvariants(w: World, watched: Uint8Array, maxSteps: number): void {
+function watchInvariants(w: World, watched: Int32Array, maxSteps: number): void {
   const inv = w.model.invariants;
   if (inv.length === 0) return;
   const rec = w.rec;
-  w.rec = { read: (i: number) => void (watched[i] = 1), write: () => {} };
+  let bit = 0;
+  w.rec = { read: (i: number) => void (watched[i] = (watched[i] as number) | bit), write: () => {} };
   try {
-    for (const f of inv) f(w);
+    for (let i = 0; i < inv.length; i++) {
+      bit = 1 << (i & 31);
+      (inv[i] as (w: World) => string | null)(w);
+    }
   } finally {
     w.rec = rec;
   }
@@ -878,10 +1071,19 @@ function watchInvariants(w: World, watched: Uint8Array, maxSteps: number): void 
   } finally {
     invariantReads.slots = null;
   }
+  // An invariant that read one record's field reads it in other records on other states (the
+  // record it looks at follows a pointer): its group gets that field of every record.
+  for (const r of w.model.layout.regions) {
+    for (let f = 0; f < r.stride; f++) {
+      let g = 0;
+      for (let i = 0; i < r.count; i++) g |= watched[r.base + i * r.stride + f] as number;
+      if (g !== 0) for (let i = 0; i < r.count; i++) watched[r.base + i * r.stride + f] = (watched[r.base + i * r.stride + f] as number) | g;
+    }
+  }
 }
 
-/** Words of a state's summary, over all threads (slots past a thread's share of bits share them: conservative). */
-const SUMMARY_WORDS = 64;
+/** Words of a summary row at most, over all threads (past that, slots beyond a thread's share of bits share them: conservative). */
+const SUMMARY_WORDS = 4096;
 
 /** Random runs that seed the invariants' read set. */
 const SEED_RUNS = 64;

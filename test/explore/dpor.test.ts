@@ -87,6 +87,57 @@ function stutter(): Model {
   return b.build();
 }
 
+/**
+ * Two threads, each counting its own cell (a record of a region of its own, so the invariants'
+ * read sets, closed over records, stay apart) up to `writes`. `invariants` are built on the two
+ * cells' slots; a leading no-op invariant puts them in groups other than 0.
+ */
+function counters(writes: number, invariants: ((a: number, b: number) => (w: { get(i: number): number }) => string | null)[]): Model {
+  const b = new ModelBuilder('counters');
+  const cells = [b.layout.region('a', 1, ['v']), b.layout.region('b', 1, ['v'])];
+  type K = { w: { set(i: number, v: number): void }; ret(v: number): number };
+  for (let t = 0; t < 2; t++) {
+    const steps: Record<string, (k: K) => string | number> = {};
+    for (let i = 0; i < writes; i++)
+      steps[`w${i}`] = (k) => {
+        k.w.set(cells[t] as number, i + 1);
+        return i + 1 < writes ? `w${i + 1}` : 'end';
+      };
+    steps.end = (k) => k.ret(0);
+    b.thread(`T${t}`, proc(`count${t}`, 'test', () => ({}), steps as never));
+  }
+  b.invariants.push(() => null);
+  for (const f of invariants) b.invariants.push(f(cells[0] as number, cells[1] as number) as never);
+  return b.build();
+}
+
+/**
+ * An invariant whose read set grows late: thread 0 sets cell c once; threads 1 and 2 count cells a
+ * and b up to `n`. The invariant reads a and b always, and c only on the rare state a = n, b = 0
+ * (thread 1 ran n times before thread 2 once), where c still 0 is a violation: c's write must come
+ * after all of thread 1's, which only the invariant orders.
+ */
+function lateRead(n: number): Model {
+  const b = new ModelBuilder('late-read');
+  const c = b.layout.region('c', 1, ['v']);
+  const cells = [b.layout.region('a', 1, ['v']), b.layout.region('b', 1, ['v'])];
+  type K = { w: { set(i: number, v: number): void }; ret(v: number): number };
+  addSetOnce(b, 'T0', c);
+  for (let t = 0; t < 2; t++) {
+    const steps: Record<string, (k: K) => string | number> = {};
+    for (let i = 0; i < n; i++)
+      steps[`w${i}`] = (k) => {
+        k.w.set(cells[t] as number, i + 1);
+        return i + 1 < n ? `w${i + 1}` : 'end';
+      };
+    steps.end = (k) => k.ret(0);
+    b.thread(`T${t + 1}`, proc(`count${t}`, 'test', () => ({}), steps as never));
+  }
+  const [a0, b0] = cells as [number, number];
+  b.invariants.push((w) => (w.get(a0) === n && w.get(b0) === 0 && w.get(c) === 0 ? 'c set late' : null));
+  return b.build();
+}
+
 const codes = (r: { findings: { verdict: { code: string } }[] }) => [...new Set(r.findings.map((f) => f.verdict.code))].sort();
 
 describe('DPOR', () => {
@@ -109,6 +160,60 @@ describe('DPOR', () => {
     expect(codes(d)).toEqual(['invariant']);
     const f = d.findings[0] as (typeof d.findings)[0];
     expect(replayToken(m, encodeToken(f.choices), 100).verdict?.code).toBe('invariant');
+  });
+
+  it('two writes one invariant reads: both orders are explored (the violation is only in the order not tried first)', () => {
+    // T0 (tried first) and T1 each write their own cell once; the invariant fails on the state where
+    // T1 wrote and T0 has not: only the order T1, T0 passes through it. No memory is shared, so only
+    // the invariant makes the writes dependent.
+    const m = counters(1, [(a, b) => (w) => (w.get(a) === 0 && w.get(b) === 1 ? 'T1 wrote first' : null)]);
+    const plain = dfsOf(m, { por: false });
+    const d = dfsOf(m, { dpor: true }) as ReturnType<typeof dfsOf> & DporResult;
+    expect(codes(plain)).toEqual(['invariant']);
+    expect(codes(d)).toEqual(['invariant']);
+    expect(d.dpor).toMatchObject({ rounds: 1, fellBack: null });
+    const f = d.findings[0] as (typeof d.findings)[0];
+    const again = replayToken(m, encodeToken(f.choices), 100);
+    expect([again.verdict?.code, again.verdict?.message]).toEqual(['invariant', 'T1 wrote first']);
+    expect(f.choices).toEqual([1]); // T1 (index 1 among the enabled) first
+  });
+
+  it('writes read by different invariants commute: one interleaving, and a violation on it is found', () => {
+    // Each invariant reads one cell: T0's writes and T1's are independent, as with no invariant.
+    const apart = counters(3, [(a) => (w) => (w.get(a) > 3 ? 'a' : null), (_a, b) => (w) => (w.get(b) > 3 ? 'b' : null)]);
+    const d = dfsOf(apart, { dpor: true }) as ReturnType<typeof dfsOf> & DporResult;
+    expect([d.distinct, d.steps, d.complete]).toEqual([9, 8, true]); // one path through the 5 x 5 grid
+    // One invariant reading both cells makes them dependent: more of the grid is explored.
+    const joint = counters(3, [(a, b) => (w) => (w.get(a) > 3 || w.get(b) > 3 ? 'ab' : null)]);
+    const j = dfsOf(joint, { dpor: true });
+    expect(j.steps).toBeGreaterThan(8);
+    // A violation seen by one of the two invariants: found on the one interleaving, and replayed.
+    const bad = counters(3, [(a) => (w) => (w.get(a) > 3 ? 'a' : null), (_a, b) => (w) => (w.get(b) === 2 ? 'b at 2' : null)]);
+    const plain = dfsOf(bad, { por: false });
+    const v = dfsOf(bad, { dpor: true });
+    expect(codes(plain)).toEqual(['invariant']);
+    expect(codes(v)).toEqual(['invariant']);
+    expect(v.steps).toBeLessThan(plain.steps);
+    const f = v.findings[0] as (typeof v.findings)[0];
+    const again = replayToken(bad, encodeToken(f.choices), 100);
+    expect([again.verdict?.code, again.verdict?.message]).toEqual(['invariant', 'b at 2']);
+  });
+
+  it('an invariant that reads a new slot mid-search, written unmarked before by another thread: the round is redone, the violation found', () => {
+    // The seeding runs miss the state a = n, b = 0; the first round runs T0's write of c first
+    // (unmarked: nobody read c yet), then meets that state with c = 1: the invariant reads c, and a
+    // write of it by T0 went unmarked while T1 wrote the invariant's slots, so the round stops and
+    // the next, with c read, orders T0's write against T1's and reaches c = 0 there.
+    const m = lateRead(10);
+    const plain = dfsOf(m, { por: false, maxSteps: 100 });
+    const d = dfsOf(m, { dpor: true, maxSteps: 100 }) as ReturnType<typeof dfsOf> & DporResult;
+    expect(codes(plain)).toEqual(['invariant']);
+    expect(codes(d)).toEqual(['invariant']);
+    expect(d.dpor.rounds).toBe(2);
+    expect(d.complete).toBe(true);
+    const f = d.findings[0] as (typeof d.findings)[0];
+    const again = replayToken(m, encodeToken(f.choices), 100);
+    expect([again.verdict?.code, again.verdict?.message]).toEqual(['invariant', 'c set late']);
   });
 
   it('falls back to the sleep-set DFS when a thread loops back to a state of its own without progress: livelock is still found', () => {
