@@ -1,6 +1,8 @@
 /**
  * Runners for exploration tasks: inline in this thread, or on a piscina worker pool. Both return
  * results in task order; a pool worker rebuilds each model once from the task's file and variant.
+ * The pool is one single-thread piscina per lane, so a task can go to the thread that has run its
+ * scenario before (./lanes.ts).
  * A task stops itself at its time limit (task.limitMs) or deadline; the pool runner backs that with
  * a hard stop: a task still running a grace later (a model step that does not return) is aborted,
  * which terminates its worker thread (piscina starts a fresh one), and its exploration fails with
@@ -9,6 +11,7 @@
  */
 import { Piscina } from 'piscina';
 import type { Runner } from './explore.js';
+import { Lanes } from './lanes.js';
 import type { Task, TaskResult } from './task.js';
 
 /** Run tasks one after another in this thread with `exec`. */
@@ -35,24 +38,14 @@ const WATCH_MS = 100;
 
 /**
  * A pool of `threads` workers running the default export of the module at `workerUrl`; a task still
- * running a grace after its limit or deadline is stopped. At most `threads` tasks are handed to
- * piscina at once.
+ * running a grace after its limit or deadline is stopped. Each thread runs one task at a time, chosen
+ * by scenario (./lanes.ts).
  */
 export function poolRunner(workerUrl: URL, threads: number): { run: Runner; close: () => Promise<void> } {
-  const pool = new Piscina({ filename: workerUrl.href, minThreads: threads, maxThreads: threads });
-  let free = threads;
-  const waiting: (() => void)[] = [];
-  const slot = async (): Promise<void> => {
-    if (free > 0) free--;
-    else await new Promise<void>((ok) => waiting.push(ok));
-  };
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else free++;
-  };
+  const pools = Array.from({ length: threads }, () => new Piscina({ filename: workerUrl.href, minThreads: 1, maxThreads: 1 }));
+  const lanes = new Lanes(threads);
   const runOne = async (t: Task): Promise<TaskResult> => {
-    await slot();
+    const lane = await lanes.acquire(t.file);
     // The worker stamps the task's start here, so time spent starting a fresh worker does not count.
     const clock = new Float64Array(new SharedArrayBuffer(8));
     const ac = new AbortController();
@@ -65,14 +58,14 @@ export function poolRunner(workerUrl: URL, threads: number): { run: Runner; clos
       if (Date.now() - start > limit) ac.abort();
     }, WATCH_MS);
     try {
-      return (await pool.run({ ...t, clock }, { signal: ac.signal })) as TaskResult;
+      return (await (pools[lane] as Piscina).run({ ...t, clock }, { signal: ac.signal })) as TaskResult;
     } catch (e) {
       if (ac.signal.aborted)
         throw new TaskLimitError(`a task of ${t.variant} ran past its time limit of ${Math.round(limit - GRACE_MS)} ms and a ${GRACE_MS} ms grace (a model step that does not return?); its worker was stopped`);
       throw e;
     } finally {
       clearInterval(watch);
-      release();
+      lanes.release(lane);
     }
   };
   const run: Runner = async (tasks, onResult) => {
@@ -85,5 +78,5 @@ export function poolRunner(workerUrl: URL, threads: number): { run: Runner; clos
       }),
     );
   };
-  return { run, close: () => pool.destroy() };
+  return { run, close: async () => void (await Promise.all(pools.map((p) => p.destroy()))) };
 }

@@ -1,5 +1,7 @@
 /** Decoding a raw operation against the vocabulary: `op`, its own fields, an optional `label`. */
-import { Result, Schema, type SchemaIssue } from 'effect';
+import * as Result from 'effect/Result';
+import * as Schema from 'effect/Schema';
+import type * as SchemaIssue from 'effect/SchemaIssue';
 import { describeValue, didYouMean } from './describe.js';
 import { type Problem, problemsOf } from './issues.js';
 import { opNames, opSpec, type OpSpec } from './ops.js';

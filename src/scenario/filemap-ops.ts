@@ -2,7 +2,7 @@
  * Fault-around and the invalidate_lock of filesystem files (actors/mm/filemap.ts): the
  * `read_fault_around` operation and the planted-bug switches of those paths.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { cpu_access } from '../../actors/mm/access.js';
 import { BUG_SKIP_MAPPING_CHECK } from '../../actors/mm/filemap.js';
 import { NO_INVALIDATE_LOCK } from '../../actors/mm/punch-hole.js';

@@ -2,7 +2,7 @@
  * The scenario format as JSON Schema (draft 2020-12), for editors: generated from the Effect schema,
  * with each operation (`actors[].ops[]`) refined into a `oneOf` over the registered vocabulary.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { opNames, opSpec } from './ops.js';
 import { ScenarioSpec } from './schema.js';
 // Every module that registers operations (load.ts imports them all).

@@ -3,7 +3,8 @@
  * names across the file. Every problem found is reported, with its path, in one ScenarioError.
  */
 import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
-import { Result, Schema } from 'effect';
+import * as Result from 'effect/Result';
+import * as Schema from 'effect/Schema';
 import { BuildError, buildModel } from './build.js';
 import { decodeOps } from './decode-ops.js';
 import { didYouMean } from './describe.js';

@@ -4,7 +4,7 @@
  * load that must see a value: what was written survives a migration), and the switches of the
  * real migration bugs (actors/uffd/move.ts, actors/khugepaged/split.ts).
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { check_read } from '../../actors/mm/migrate-check.js';
 import { MIGRATE_ASYNC, MIGRATE_SYNC, migrate_pages } from '../../actors/mm/migrate.js';
 import { MAX_PC } from '../kernel/defs.js';

@@ -2,7 +2,7 @@
  * Kernel operations of the scenario vocabulary: each compiles to a call of the procedure that
  * models it (actors/mm). Pages are in the mapping's unit (huge pages on hugetlb).
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { cpu_access } from '../../actors/mm/access.js';
 import { memfd_pin_folios, pin_user_pages, pin_user_pages_fast, unpin_user_pages } from '../../actors/mm/gup.js';
 import { hmm_mirror_update } from '../../actors/mm/hmm.js';

@@ -3,7 +3,7 @@
  * actor's protocol (a scenario's own or a built-in one), fences, and `branch` on a variant switch.
  * `send`/`recv` without a protocol keep the untyped integer messages.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import type { MessageOf, Protocol } from '../../machines/protocol.js';
 import { type CompileEnv, registerOp } from './ops.js';
 

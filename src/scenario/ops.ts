@@ -3,7 +3,7 @@
  * struct), the names it refers to (checked across the file), and how it compiles into a script step.
  * Lock operations are here; kernel operations register themselves from src/scenario/mm-ops.ts.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import type { ScriptOp } from '../../actors/script.js';
 import type { ModelBuilder } from '../engine/model.js';
 import type { MmId } from '../kernel/ids.js';

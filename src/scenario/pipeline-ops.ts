@@ -4,7 +4,7 @@
  * An importer named X signals the fences `X.frame1`, `X.frame2` and `X.closed` (declare them under
  * `fences:`); the VMM waits on its importers' fences.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { frameValue, virtio_gpu_guest } from '../../actors/virtio-gpu/guest.js';
 import { dma_buf_importer, IMP_GPU, IMP_GSTREAMER, IMP_SPICE, IMP_UI } from '../../actors/virtio-gpu/importer.js';
 import { udmabuf_server } from '../../actors/virtio-gpu/udmabuf-server.js';

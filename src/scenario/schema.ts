@@ -3,7 +3,7 @@
  * pass against the op vocabulary (src/scenario/ops.ts) so each error names the operation's own
  * fields; names across the file (locks, labels, VMAs, memfds) are checked in a third.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { VERDICT_CODES } from '../engine/events.js';
 import { WorldSpec } from './world.js';
 

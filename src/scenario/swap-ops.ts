@@ -2,7 +2,7 @@
  * Swap operations of the scenario vocabulary (actors/mm/vmscan.ts; swap-in runs in the fault path,
  * actors/mm/swap-in.ts) and the switches of the swap paths and of UFFDIO_MOVE's swap branch.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { shrink_folio } from '../../actors/mm/vmscan.js';
 import { MAX_PC } from '../kernel/defs.js';
 import { KERNEL } from '../kernel/kernel.js';

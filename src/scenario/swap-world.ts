@@ -4,7 +4,7 @@
  * swapped out (its data on a slot, a swap PTE in its place, the folio freed), as after a completed
  * reclaim.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import type { ModelBuilder } from '../engine/model.js';
 import { _PAGE_SWP_EXCLUSIVE, FOLIO_FREE, MAX_PC, mk_swap_pte, pfn_folio, pmd_is_table, pmd_table, pte_pfn, pte_present } from '../kernel/defs.js';
 import { F_DATA, F_STATE, FOLIO_FIELDS, initMem, type Kernel } from '../kernel/kernel.js';

@@ -3,7 +3,7 @@
  * splitting a THP folio (actors/mm/thp-madvise.ts, thp-split.ts). Anonymous THP faults need no
  * operation: a `read` or `write` in a VMA declared `thp: true` (or after madvise_hugepage) takes them.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { ensureThpFaults } from '../../actors/mm/thp-deposit.js';
 import { madvise_collapse, madvise_hugepage } from '../../actors/mm/thp-madvise.js';
 import { split_folio } from '../../actors/mm/thp-split.js';

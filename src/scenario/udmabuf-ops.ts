@@ -2,7 +2,7 @@
  * udmabuf / dma-buf operations of the scenario vocabulary (actors/udmabuf). A udmabuf is named by
  * its `world.udmabufs` key; pages are the udmabuf's pages.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { dma_buf_attach, dma_buf_cpu_access, dma_buf_detach, dma_buf_map, dma_buf_unmap, dma_buf_vmap, importer_read, VIA_MMAP, VIA_SG, VIA_VMAP } from '../../actors/udmabuf/dma-buf.js';
 import { mmap_udmabuf, release_udmabuf, udmabuf_create } from '../../actors/udmabuf/udmabuf.js';
 import { rfc_guest_write } from '../../actors/udmabuf/rfc.js';

@@ -3,7 +3,7 @@
  * UFFDIO_ZEROPAGE, UFFDIO_CONTINUE and UFFDIO_POISON into a VMA of the actor's process, and their
  * version switch.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { UFFDIO_MODE_DONTWAKE } from '../../actors/uffd/common.js';
 import { MFILL_ATOMIC_CONTINUE, MFILL_ATOMIC_COPY, MFILL_ATOMIC_POISON, MFILL_ATOMIC_ZEROPAGE, mfill_atomic, UFFDIO_COPY_MODE_WP } from '../../actors/uffd/fill.js';
 import { MAX_PC, VM_SHARED } from '../kernel/defs.js';

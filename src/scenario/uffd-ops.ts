@@ -2,7 +2,7 @@
  * userfaultfd move and khugepaged operations of the scenario vocabulary (actors/uffd,
  * actors/khugepaged), and the variant switches those models read. Pages are VMA page numbers.
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { khugepaged_scan_anon } from '../../actors/khugepaged/anon.js';
 import { ensureThp } from '../../actors/khugepaged/common.js';
 import { khugepaged_scan_file } from '../../actors/khugepaged/file.js';

@@ -4,7 +4,7 @@
  * change_protection), and the kernel-history switches of the uffd-wp paths (change_pmd_prepare's
  * pgtable allocation failure, fork's copy of a uffd-wp PTE marker, mremap's uffd-wp clearing).
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { mprotect } from '../../actors/mm/mprotect.js';
 import { mwriteprotect_range, UFFDIO_WRITEPROTECT_MODE_DONTWAKE, UFFDIO_WRITEPROTECT_MODE_WP } from '../../actors/uffd/writeprotect.js';
 import { MAX_PC } from '../kernel/defs.js';

@@ -3,7 +3,7 @@
  * child runs on its memory, and the switches of the per-VMA-lock fixes. `read`/`write` take
  * `vma_lock: true` to fault under the VMA read lock first (src/scenario/mm-ops.ts).
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import { fork_snapshot_check, SNAPSHOT_MAX } from '../../actors/mm/fork-check.js';
 import { MAX_PC } from '../kernel/defs.js';
 import { type Kernel, KERNEL } from '../kernel/kernel.js';

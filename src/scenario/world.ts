@@ -14,7 +14,7 @@
  *           buf: { memfd: guest, shared: true, pages: 4, populated: [0], mirror: { name: gpu, pages: 2 } }
  *           dev: { memfd: guest, shared: true, pfnmap: true, pages: 2, populated: [0] }
  */
-import { Schema } from 'effect';
+import * as Schema from 'effect/Schema';
 import type { ModelBuilder } from '../engine/model.js';
 import { buildKernel, type KernelDesc, type VmaDesc } from '../kernel/build.js';
 import { MAX_PC, SEAL_NAMES } from '../kernel/defs.js';
