@@ -4,7 +4,7 @@
  * sleep-set POR (the default order) and stateful source-set DPOR (src/explore/dpor.ts). Per
  * variant: distinct states, transitions, CPU ms (median of 3), verdict codes and completeness;
  * then the totals and ratios. DPOR's states are those of its last round; its transitions count
- * every round and any fall-back to the sleep-set DFS (marked `loop`: a loop that may be a livelock's).
+ * every round and any fall-back to plain DFS (marked `loop`: a loop that may be a livelock's).
  */
 import { basename } from 'node:path';
 import { World } from '../src/engine/world.js';

@@ -144,7 +144,7 @@ export function firstVisit(w: World, opts: DfsOptions, res: DfsResult, buf: Int3
 }
 
 export function dfs(w: World, opts: DfsOptions): DfsResult {
-  if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false, por: true }));
+  if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false, por: false }));
   const t0 = opts.t0 ?? Date.now();
   const order = orderFor(w, opts);
   // Under a view or symmetry a key names several states: a back edge is no concrete cycle.

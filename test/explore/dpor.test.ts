@@ -2,8 +2,8 @@
  * Dynamic partial-order reduction (src/explore/dpor.ts): on every catalogue variant it finds the
  * same verdict codes as plain DFS and completes alike, and its witnesses replay; on small models
  * built here it skips interleavings of independent steps, keeps those an invariant can tell apart,
- * handles a cycle of states that makes progress itself (cycle proviso), and falls back to the
- * sleep-set DFS where a livelock may be.
+ * handles a cycle of states that makes progress itself (cycle proviso), and falls back to plain
+ * DFS where a livelock may be.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -216,10 +216,14 @@ describe('DPOR', () => {
     expect([again.verdict?.code, again.verdict?.message]).toEqual(['invariant', 'c set late']);
   });
 
-  it('falls back to the sleep-set DFS when a thread loops back to a state of its own without progress: livelock is still found', () => {
+  it('falls back to plain DFS when a thread loops back to a state of its own without progress: livelock is still found', () => {
     const m = catalogueModel('trylock-livelock');
     const d = dfsOf(m, { dpor: true, maxSteps: 100 }) as ReturnType<typeof dfsOf> & DporResult;
     expect(d.dpor.fellBack).toBe('loop');
+    // The fall-back is plain DFS itself (not the sleep-set DFS, which would start again as plain DFS).
+    const plain = dfsOf(m, { por: false, maxSteps: 100 });
+    expect(d.fellBack).toBeUndefined();
+    expect([d.distinct, d.steps]).toEqual([plain.distinct, d.dpor.dporSteps + plain.steps]);
     expect(codes(d)).toContain('livelock');
     const f = d.findings.find((x) => x.verdict.code === 'livelock');
     expect(f?.cycle).toBeDefined();
