@@ -44,6 +44,7 @@ export function step(w: World, tid: number): void {
   if (w.lockset !== null) return locksetStep(w, tid, w.lockset);
   const outer = w.rec as FootprintRecorder | null;
   const first = w.steps === 0;
+  const undo0 = w.undoPos;
   probe.outer = outer;
   probe.base = w.threadBase + tid * THREAD_STRIDE;
   probe.kernelEnd = w.lockBase;
@@ -59,7 +60,7 @@ export function step(w: World, tid: number): void {
   } finally {
     w.rec = outer;
   }
-  if (!w.verdict) checkInvariants(w, first || probe.kernelWrite || !scheduling.lazyInvariants);
+  if (!w.verdict) checkInvariants(w, first || probe.kernelWrite || !scheduling.lazyInvariants, null, first || !scheduling.lazyInvariants ? -1 : undo0);
   w.rec = outer;
   w.cur = -1;
   w.curProc = null;
@@ -120,8 +121,11 @@ function locksetStep(w: World, tid: number, ls: Lockset): void {
 /** Steps one transition of the lockset reduction may run (it still ends where a default one does). */
 const LOCKSET_LIMIT = 16 * RUN_ON_LIMIT;
 
-/** Run the model's invariants (unless `must` is false and the guard allows skipping them). */
-function checkInvariants(w: World, must: boolean, ls: Lockset | null = null): void {
+/**
+ * Run the model's invariants (unless `must` is false and the guard allows skipping them); with
+ * `since`, an undo-log position, only those that read a slot changed since (InvariantGuard).
+ */
+function checkInvariants(w: World, must: boolean, ls: Lockset | null = null, since = -1): void {
   const inv = w.model.invariants;
   if (inv.length === 0) return;
   if (guardOf !== inv) {
@@ -130,11 +134,18 @@ function checkInvariants(w: World, must: boolean, ls: Lockset | null = null): vo
     guards.set(inv, guard);
   }
   if (!must && guard.kernelOnly) return;
+  let groups = -1;
+  if (guard.groups === null) guard.groups = new Int32Array(w.mem.length);
+  else if (since >= 0) {
+    groups = w.changedMask(since, guard.groups);
+    if (groups === 0) return;
+  }
   // Invariants observe the state; they are not part of the step's footprint.
   guard.kernelEnd = w.lockBase;
   guard.lockset = ls;
   w.rec = guard;
   for (let i = 0; i < inv.length; i++) {
+    if (((groups >>> (i & 31)) & 1) === 0) continue;
     invariantReads.bit = 1 << (i & 31);
     const m = (inv[i] as (w: World) => string | null)(w);
     if (m) {

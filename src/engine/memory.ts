@@ -70,6 +70,14 @@ export class Memory {
     this.undoLen = n;
   }
 
+  /** The union of `masks` over the slots changed after log position `pos` (still in the log). */
+  changedMask(pos: number, masks: Int32Array): number {
+    const u = this.undo as Int32Array;
+    let m = 0;
+    for (let i = pos; i < this.undoLen; i += 2) m |= masks[u[i] as number] as number;
+    return m;
+  }
+
   /** Whether a change logged after position `pos` (still in the log) hit a slot below `limit`. */
   changedBelow(pos: number, limit: number): boolean {
     const u = this.undo as Int32Array;

@@ -115,15 +115,27 @@ export const invariantReads: { slots: Int32Array | null; bit: number; grown: num
  * where it held, or at an ancestor with the same kernel objects). That holds while every read of
  * every invariant so far was of a kernel object; the first that was not turns the shortcut off for
  * that model for good. The first transition of a run always checks (the initial state is not).
+ *
+ * Finer, where the undo log names the slots a transition changed (a depth-first search): only the
+ * invariants that ever read one of them run, whatever kind of slot they read. `groups[i]` has bit g
+ * set once an invariant of group g (invariant number modulo 32) read slot i. Why it is enough: an
+ * invariant is a function of the memory slots it reads (the assumption above too), so it reads the
+ * same slots, in the same order, with the same result as at the last state of the path where it ran
+ * (it held there, or the path would have ended) as long as none of them changed since; they were
+ * marked when read then and marks are never cleared, so every change since was checked against them.
  */
 export class InvariantGuard implements AccessRecorder {
   kernelEnd = 0;
   kernelOnly = true;
+  /** Per memory slot, the groups of the invariants that have read it (sized on the first check). */
+  groups: Int32Array | null = null;
   /** Under the lockset reduction: the slots the invariants read are watched (./lockset.ts). */
   lockset: Lockset | null = null;
 
   read(i: number): void {
     if (i >= this.kernelEnd) this.kernelOnly = false;
+    const g = this.groups as Int32Array;
+    g[i] = (g[i] as number) | invariantReads.bit;
     const s = invariantReads.slots;
     if (s !== null) {
       const o = s[i] as number;

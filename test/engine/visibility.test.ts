@@ -8,6 +8,9 @@ import { ModelBuilder } from '../../src/engine/model.js';
 import { noLocals, proc } from '../../src/engine/proc.js';
 import { World } from '../../src/engine/world.js';
 import { LockKind } from '../../src/locks/space.js';
+import { replayToken } from '../../src/explore/replayer.js';
+import { encodeToken } from '../../src/explore/token.js';
+import { addSetOnce, dfsOf } from '../helpers.js';
 
 /** A one-thread world running `entry`, with one kernel slot `slot` and one mutex `lock`. */
 function world(build: (slot: number, lock: number) => Parameters<typeof proc>[3], invariant?: (w: World, slot: number, lock: number) => string | null) {
@@ -92,5 +95,52 @@ describe('invariants are re-checked only after kernel writes', () => {
     const w = world(prog, (x, slot, lockBase) => (calls++, x.get(slot) + x.get(lockBase) > 5 ? 'too big' : null));
     for (let i = 0; i < 4; i++) step(w, 0);
     expect(calls).toBe(4);
+  });
+});
+
+describe('in a depth-first search only the invariants that read a changed slot run', () => {
+  /** T0 sets b, T1 sets a; `seesA` reads a; `implies` reads a, and b only while a is set. */
+  function model(calls: { seesA: number; implies: number }) {
+    const b = new ModelBuilder('two-cells');
+    const cells = b.layout.region('cells', 1, ['a', 'b']);
+    addSetOnce(b, 'T0', cells + 1);
+    addSetOnce(b, 'T1', cells);
+    const m = b.build();
+    m.invariants.push((w) => (calls.seesA++, w.get(cells) > 1 ? 'a > 1' : null));
+    m.invariants.push((w) => (calls.implies++, w.get(cells) === 1 && w.get(cells + 1) === 1 ? 'a and b both set' : null));
+    return m;
+  }
+
+  it('a slot read only under a condition is watched from the first read on: the violation is found in both orders', () => {
+    const calls = { seesA: 0, implies: 0 };
+    const m = model(calls);
+    const d = dfsOf(m, { por: false });
+    expect(d.findings.map((f) => f.verdict.message)).toEqual(['a and b both set']);
+    const f = d.findings[0] as (typeof d.findings)[0];
+    const again = replayToken(m, encodeToken(f.choices), 100);
+    expect([again.verdict?.code, again.verdict?.message]).toEqual(['invariant', 'a and b both set']);
+    // Either order ends in the violation: T1 then T0 (b changes after `implies` read it), T0 then T1.
+    for (const order of [[1, 0], [0, 1]]) {
+      const w = new World(m, null);
+      w.startUndo();
+      for (const t of order) step(w, t);
+      expect(w.verdict?.message).toBe('a and b both set');
+    }
+  });
+
+  it('an invariant is not run after a transition that changed none of the slots it read', () => {
+    const calls = { seesA: 0, implies: 0 };
+    const w = new World(model(calls), null);
+    w.startUndo();
+    step(w, 0); // the first transition: every invariant runs (b set; a read, 0)
+    step(w, 1); // a changes: both run, and `implies` fails
+    expect(calls).toEqual({ seesA: 2, implies: 2 });
+    const quiet = { seesA: 0, implies: 0 };
+    const v = new World(model(quiet), null);
+    v.startUndo();
+    step(v, 1); // first: both run (a set; `implies` now reads b too)
+    step(v, 0); // b changes: only `implies` read it
+    expect(quiet).toEqual({ seesA: 1, implies: 2 });
+    expect(v.verdict?.message).toBe('a and b both set');
   });
 });
