@@ -196,6 +196,13 @@ export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: D
   }
 }
 
+/** A copy of `a` in a new array of length n (n ≥ a.length; the rest zero). */
+function widened(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+
 interface Round {
   res: DfsResult;
   /** A loop edge was taken: the state graph may have cycles. */
@@ -262,11 +269,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   const snaps: (Snapshot | null)[] = [];
 
   const grow = () => {
-    const g32 = (a: Int32Array, k: number) => {
-      const b = new Int32Array(cap * 2 * k);
-      b.set(a);
-      return b;
-    };
+    const g32 = (a: Int32Array<ArrayBuffer>, k: number) => widened(a, cap * 2 * k);
     tid = g32(tid, 1);
     en = g32(en, 1);
     enList = g32(enList, T);
@@ -327,21 +330,11 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   let nstates = 0;
   const newState = (): number => {
     if (nstates === scap) {
-      const a = new Int32Array(scap * 2);
-      a.set(stSleep);
-      stSleep = a;
-      const b = new Int32Array(scap * 2);
-      b.set(sumId);
-      sumId = b;
-      const o = new Int32Array(scap * 2);
-      o.set(open);
-      open = o;
-      const q = new Int32Array(scap * 2);
-      q.set(posOf);
-      posOf = q;
-      const r = new Int32Array(scap * 2);
-      r.set(dep);
-      dep = r;
+      stSleep = widened(stSleep, scap * 2);
+      sumId = widened(sumId, scap * 2);
+      open = widened(open, scap * 2);
+      posOf = widened(posOf, scap * 2);
+      dep = widened(dep, scap * 2);
       scap *= 2;
     }
     return nstates++;
@@ -453,15 +446,9 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       pos = (pos + 1) & mask;
     }
     if (nrows === tcap) {
-      const a = new Int32Array(tcap * 2 * SX);
-      a.set(tab);
-      tab = a;
-      const b = new Int32Array(tcap * 2);
-      b.set(tabT);
-      tabT = b;
-      const c = new Int32Array(tcap * 2);
-      c.set(tabHash);
-      tabHash = c;
+      tab = widened(tab, tcap * 2 * SX);
+      tabT = widened(tabT, tcap * 2);
+      tabHash = widened(tabHash, tcap * 2);
       tcap *= 2;
     }
     const id = nrows++;
