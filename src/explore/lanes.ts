@@ -30,23 +30,25 @@ export class Lanes {
     this.dispatch();
   }
 
-  /** Hand waiting tasks to free lanes. */
+  /** Hand waiting tasks to free lanes: first every lane's own tasks, then unowned ones, then steals. */
   private dispatch(): void {
-    for (let lane = 0; lane < this.free.length && this.waiting.length > 0; lane++) {
-      if (!this.free[lane]) continue;
-      const i = this.pick(lane);
-      const [w] = this.waiting.splice(i, 1) as [{ key: string; go: (lane: number) => void }];
-      if (!this.owner.has(w.key)) this.owner.set(w.key, lane);
-      this.free[lane] = false;
-      w.go(lane);
+    for (let rule = 0; rule < 3; rule++) {
+      for (let lane = 0; lane < this.free.length && this.waiting.length > 0; lane++) {
+        if (!this.free[lane]) continue;
+        const i = this.pick(lane, rule);
+        if (i < 0) continue;
+        const [w] = this.waiting.splice(i, 1) as [{ key: string; go: (lane: number) => void }];
+        if (!this.owner.has(w.key)) this.owner.set(w.key, lane);
+        this.free[lane] = false;
+        w.go(lane);
+      }
     }
   }
 
-  /** The index of the waiting task `lane` takes (there is one). */
-  private pick(lane: number): number {
-    const own = this.waiting.findIndex((w) => this.owner.get(w.key) === lane);
-    if (own >= 0) return own;
-    const unowned = this.waiting.findIndex((w) => !this.owner.has(w.key));
-    return unowned >= 0 ? unowned : 0;
+  /** The index of the oldest waiting task `lane` takes under `rule` (0: its own, 1: unowned, 2: any), or -1. */
+  private pick(lane: number, rule: number): number {
+    if (rule === 0) return this.waiting.findIndex((w) => this.owner.get(w.key) === lane);
+    if (rule === 1) return this.waiting.findIndex((w) => !this.owner.has(w.key));
+    return this.waiting.length > 0 ? 0 : -1;
   }
 }

@@ -43,6 +43,23 @@ describe('lanes', () => {
     expect(await Promise.all(got)).toEqual([0, 0, 1, 1, 0]);
   });
 
+  it('a task waiting while several lanes are free goes to the lane that owns its scenario', async () => {
+    const lanes = new Lanes(2);
+    const log: [string, number][] = [];
+    const first = queue(lanes, ['a', 'b'], log); // a on lane 0, b on lane 1: each owns its scenario
+    await settle();
+    const [l0, l1] = await Promise.all(first);
+    lanes.release(l0 as number);
+    lanes.release(l1 as number);
+    queue(lanes, ['b'], log); // both lanes free: b goes back to lane 1, not to the first free lane
+    await settle();
+    expect(log).toEqual([
+      ['a', 0],
+      ['b', 1],
+      ['b', 1],
+    ]);
+  });
+
   it('does not leave a lane idle for affinity: with nothing else waiting it takes another lane\'s scenario', async () => {
     const lanes = new Lanes(2);
     const log: [string, number][] = [];
