@@ -44,3 +44,24 @@ export function addSetOnce(b: ModelBuilder, name: string, slot: number): void {
     } as never),
   );
 }
+
+/**
+ * Add thread `name` (procedure `procName`) that writes 1, 2, ..., `writes` to memory slot `slot`,
+ * then, with `reset`, writes 0 back, and exits.
+ */
+export function addCounter(b: ModelBuilder, name: string, procName: string, slot: number, writes: number, reset = false): void {
+  type K = { w: { set(i: number, v: number): void }; ret(v: number): number };
+  const steps: Record<string, (k: K) => string | number> = {};
+  for (let i = 0; i < writes; i++)
+    steps[`w${i}`] = (k) => {
+      k.w.set(slot, i + 1);
+      return i + 1 < writes ? `w${i + 1}` : reset ? 'reset' : 'end';
+    };
+  if (reset)
+    steps.reset = (k) => {
+      k.w.set(slot, 0);
+      return 'end';
+    };
+  steps.end = (k) => k.ret(0);
+  b.thread(name, proc(procName, 'test', () => ({}), steps as never));
+}

@@ -16,7 +16,7 @@ import { runTask, type Task } from '../../src/explore/task.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
-import { addSetOnce, catalogueModel, dfsOf } from '../helpers.js';
+import { addCounter, addSetOnce, catalogueModel, dfsOf } from '../helpers.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'scenarios');
 
@@ -24,21 +24,7 @@ const dir = join(import.meta.dirname, '..', '..', 'scenarios');
 function writers(writes: number, opts: { reset?: boolean; invariant?: boolean } = {}): Model {
   const b = new ModelBuilder('writers');
   const base = b.layout.region('cell', 2, ['v']);
-  for (let t = 0; t < 2; t++) {
-    const steps: Record<string, (k: { w: { set(i: number, v: number): void } }) => string | number> = {};
-    for (let i = 0; i < writes; i++)
-      steps[`w${i}`] = (k) => {
-        k.w.set(base + t, i + 1);
-        return i + 1 < writes ? `w${i + 1}` : opts.reset ? 'reset' : 'end';
-      };
-    if (opts.reset)
-      steps.reset = (k) => {
-        k.w.set(base + t, 0);
-        return 'end';
-      };
-    steps.end = (k) => (k as unknown as { ret(v: number): number }).ret(0);
-    b.thread(`T${t}`, proc(`writer${t}`, 'test', () => ({}), steps as never));
-  }
+  for (let t = 0; t < 2; t++) addCounter(b, `T${t}`, `writer${t}`, base + t, writes, opts.reset);
   if (opts.invariant) b.invariants.push((w) => (w.get(base) === writes && w.get(base + 1) === writes ? 'both cells full at once' : null));
   return b.build();
 }
@@ -95,17 +81,7 @@ function stutter(): Model {
 function counters(writes: number, invariants: ((a: number, b: number) => (w: { get(i: number): number }) => string | null)[]): Model {
   const b = new ModelBuilder('counters');
   const cells = [b.layout.region('a', 1, ['v']), b.layout.region('b', 1, ['v'])];
-  type K = { w: { set(i: number, v: number): void }; ret(v: number): number };
-  for (let t = 0; t < 2; t++) {
-    const steps: Record<string, (k: K) => string | number> = {};
-    for (let i = 0; i < writes; i++)
-      steps[`w${i}`] = (k) => {
-        k.w.set(cells[t] as number, i + 1);
-        return i + 1 < writes ? `w${i + 1}` : 'end';
-      };
-    steps.end = (k) => k.ret(0);
-    b.thread(`T${t}`, proc(`count${t}`, 'test', () => ({}), steps as never));
-  }
+  for (let t = 0; t < 2; t++) addCounter(b, `T${t}`, `count${t}`, cells[t] as number, writes);
   b.invariants.push(() => null);
   for (const f of invariants) b.invariants.push(f(cells[0] as number, cells[1] as number) as never);
   return b.build();
@@ -121,18 +97,8 @@ function lateRead(n: number): Model {
   const b = new ModelBuilder('late-read');
   const c = b.layout.region('c', 1, ['v']);
   const cells = [b.layout.region('a', 1, ['v']), b.layout.region('b', 1, ['v'])];
-  type K = { w: { set(i: number, v: number): void }; ret(v: number): number };
   addSetOnce(b, 'T0', c);
-  for (let t = 0; t < 2; t++) {
-    const steps: Record<string, (k: K) => string | number> = {};
-    for (let i = 0; i < n; i++)
-      steps[`w${i}`] = (k) => {
-        k.w.set(cells[t] as number, i + 1);
-        return i + 1 < n ? `w${i + 1}` : 'end';
-      };
-    steps.end = (k) => k.ret(0);
-    b.thread(`T${t + 1}`, proc(`count${t}`, 'test', () => ({}), steps as never));
-  }
+  for (let t = 0; t < 2; t++) addCounter(b, `T${t + 1}`, `count${t}`, cells[t] as number, n);
   const [a0, b0] = cells as [number, number];
   b.invariants.push((w) => (w.get(a0) === n && w.get(b0) === 0 && w.get(c) === 0 ? 'c set late' : null));
   return b.build();
