@@ -59,23 +59,34 @@
  *
  * Where it is sound, and the fall-backs that keep it so:
  * - livelocks: the reduced graph need not keep the cycles livelock detection looks for. A
- *   livelock's cycle has no progress (./livelock.ts: no progress label, no write of a kernel object)
- *   and brings every thread that moves on it back to a state of its own (frames, locals, inbox) it
- *   had before, through a loop edge (a jump back: World.backJumps counts them). So the first DPOR
- *   transition that takes a loop edge and leaves its thread in an own state it had earlier on the
- *   path (the task's prefix included) with none of the thread's events since then making progress,
- *   or that meets a state still on the stack through a cycle none of whose events makes progress,
- *   abandons DPOR and runs plain DFS, the reference search, from the start instead (not the default
- *   sleep-set DFS: it would meet the same loop and start again as plain DFS itself, after more
- *   thrown-away transitions; measured on the 23 catalogue variants that fall back, plain DFS directly
- *   took fewer transitions on every one); the result says so
- *   (DporInfo.fellBack) and counts both searches' transitions. Progress is counted as
- *   ./livelock.ts counts it: a write of the value already there changes nothing (`changed`).
- *   Retry loops that change a kernel object, and loops whose locals move on
- *   (a PTE index), keep DPOR. The argument that DPOR reaches such a repetition when a livelock is
- *   reachable at all is the one for local states (each thread's sequence of events and own states
- *   on a run is the same on every equivalent run); it is checked, not proven, for models with runs
- *   that can never end: test/explore/dpor.test.ts compares every catalogue variant with plain DFS.
+ *   livelock's cycle C is fair, has no progress (./livelock.ts: no progress label, no change of a
+ *   kernel object), and brings every thread that moves on it back to a state of its own (frames,
+ *   locals, inbox) each turn, through a loop edge (a jump back: World.backJumps counts them). DPOR
+ *   abandons itself and runs plain DFS, the reference search, from the start (not the default
+ *   sleep-set DFS: it would meet the same loop and start again as plain DFS itself) when
+ *   (a) a transition takes a loop edge and leaves its thread in an own state it had earlier on the
+ *   path (the task's prefix included: there without the progress test) with no event of any
+ *   thread since then making progress, or
+ *   (b) it meets a state still on the stack through a cycle that makes no progress and is fair
+ *   (every thread enabled in all of its states steps in it, as ./livelock.ts judges a lasso).
+ *   The result says so (DporInfo.fellBack) and counts both searches' transitions. Progress is
+ *   counted as ./livelock.ts counts it: a write of the value already there changes nothing.
+ *   Why (a) and (b) catch a reachable livelock (argued, then checked; not proven): take a run
+ *   pi.C^m into a livelock's cycle, m large. A thread's own events and states are the same on
+ *   every equivalent run, so on the one DPOR explores every thread that moves on C repeats an own
+ *   state once a turn, through a loop edge. Progress events lie only in pi; each falls in at most
+ *   one of the disjoint spans between a thread's consecutive repetitions, so within |pi| + 1 turns
+ *   a span holds none and (a) fires, unless the path is cut first at a state met before (the part
+ *   not proven, as for any rule of this kind). A cycle DPOR closes on its stack is a cycle of the
+ *   full graph; when it is unfair, a thread enabled all round it does not move on it, so that
+ *   cycle is no livelock, and the cycle proviso below makes DPOR run every enabled thread from its
+ *   nodes, where a fair cycle through them closes (b) or repeats (a). Both conditions used to be
+ *   weaker (p's own events only in (a); no fairness in (b)): 23 catalogue variants fell back, now 3
+ *   do (trylock-livelock and trylock-backoff, and mm-swap-skip-swapcache-race/v6.8). What no longer
+ *   falls back is a retry that runs again because another thread changed what it read (a
+ *   pte_offset_map_lock recheck, a fault that found its pte already filled) and a thread spinning
+ *   alone while others could run. test/explore/dpor.test.ts compares every catalogue variant with
+ *   plain DFS and has two-thread spin livelocks of both shapes.
  * - invariants: an invariant is judged on the state after every transition, so a verdict depends on
  *   intermediate states, not only on maximal runs. Let R_g be the slots group g's invariants read.
  *   Every write of a slot of R_g writes INV_g, so all writers of R_g are pairwise dependent and run
@@ -255,6 +266,9 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   let sleep = new Int32Array(cap);
   let back = new Int32Array(cap);
   let done = new Int32Array(cap);
+  // Of the sleeping and the explored threads of node d, those whose step from it made progress.
+  let sleepProg = new Int32Array(cap);
+  let doneProg = new Int32Array(cap);
   let fpOff = new Int32Array(cap);
   let sibTop = new Int32Array(cap);
   let sid = new Int32Array(cap);
@@ -277,6 +291,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     sleep = g32(sleep, 1);
     back = g32(back, 1);
     done = g32(done, 1);
+    sleepProg = g32(sleepProg, 1);
+    doneProg = g32(doneProg, 1);
     fpOff = g32(fpOff, 1);
     sibTop = g32(sibTop, 1);
     sid = g32(sid, 1);
@@ -731,14 +747,14 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   /**
    * Whether event d's thread p, after event d, is in a state of its own (hash lanes a, b) it had at
    * an earlier state on this path (a stack node's: snapshots share thread states, hashed when the
-   * node was expanded; or the prefix's) with none of p's events since then making progress: the
-   * shape every thread that moves on a livelock's cycle has on every run equivalent to one that
-   * goes round it.
+   * node was expanded; or the prefix's) with no event since then, of any thread, making progress:
+   * the shape every thread that moves on a livelock's cycle has, once per turn, on every run
+   * equivalent to one that goes round it often enough (see "livelocks" in the header).
    */
   const repeats = (d: number, a: number, b: number): boolean => {
     const p = tid[d] as number;
     for (let j = d; j >= 0; j--) {
-      if (tid[j] === p && progress(j)) return false;
+      if (progress(j)) return false;
       const t = (snaps[j] as Snapshot).threads[p] as ThreadState;
       if ((t.ha | 0) === a && (t.hb | 0) === b) return true;
     }
@@ -760,10 +776,21 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     if (k < (lowAt[d] as number)) lowAt[d] = k;
   };
 
-  /** Whether the cycle of stack events k..d could be a livelock's: none of them makes progress. */
+  /**
+   * Whether the cycle of stack events k..d could be a livelock's: none of them makes progress, and
+   * every thread enabled in all of its states takes a step in it (./livelock.ts's fairness) or
+   * sleeps or was explored already at one of its states with a step that made no progress (that
+   * step is on another path, so a fair cycle without progress may run through it there).
+   */
   const mayLivelock = (k: number, d: number): boolean => {
-    for (let j = k; j <= d; j++) if (progress(j)) return false;
-    return true;
+    let always = -1;
+    let moved = 0;
+    for (let j = k; j <= d; j++) {
+      if (progress(j)) return false;
+      always &= en[j] as number;
+      moved |= (1 << (tid[j] as number)) | ((sleep[j] as number) & ~(sleepProg[j] as number)) | ((done[j] as number) & ~(doneProg[j] as number));
+    }
+    return (always & ~moved) === 0;
   };
 
   /**
@@ -826,6 +853,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     sleep[d] = sl;
     back[d] = bt;
     done[d] = 0;
+    doneProg[d] = 0;
     sibTop[d] = top;
     sid[d] = x;
     if (open[x] === 0) {
@@ -987,18 +1015,24 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       if (d + 1 >= cap) grow();
       races(d, p);
       // The child's sleep set: sleepers and explored siblings whose next step commutes with this one.
+      // A sleeper's step is the one explored where it fell asleep: what it wrote, it writes again.
       const both = (sleep[d] as number) | (done[d] as number);
       let sl = 0;
+      let slp = 0;
       if (both !== 0) {
         const crow = (d + 1) * T;
         for (let u = 0; u < T; u++) {
           if (((both >>> u) & 1) === 0) continue;
-          const f = ((sleep[d] as number) >>> u) & 1 ? (sleepFp[d * T + u] as number) : (doneFp[d * T + u] as number);
+          const asleep = ((sleep[d] as number) >>> u) & 1;
+          const f = asleep ? (sleepFp[d * T + u] as number) : (doneFp[d * T + u] as number);
           if (!independent(f, o)) continue;
           sl |= 1 << u;
+          slp |= (asleep ? (sleepProg[d] as number) : (doneProg[d] as number)) & (1 << u);
           sleepFp[crow + u] = f;
         }
       }
+      sleepProg[d + 1] = slp;
+      if (progress(d)) doneProg[d] = (doneProg[d] as number) | (1 << p);
       done[d] = (done[d] as number) | (1 << p);
       doneFp[d * T + p] = o;
       back[d] = (back[d] as number) | (1 << p);

@@ -104,6 +104,38 @@ function lateRead(n: number): Model {
   return b.build();
 }
 
+/**
+ * Thread `name` waits for memory slot `slot` to be 1: it loads the slot into a local, checks it,
+ * pauses and loads again (the loop's back jump is at `pause`, so a cycle of states closes at `check`,
+ * not at the jump: the shape of a fault retried by GUP until a migration entry goes away).
+ */
+function addWaiter(b: ModelBuilder, name: string, slot: number): void {
+  type K = { w: { get(i: number): number }; ret(v: number): number };
+  type L = { v: number };
+  b.thread(
+    name,
+    proc(`wait_${name}`, 'test', () => ({ v: -1 }), {
+      load: (k: K, l: L) => {
+        l.v = k.w.get(slot);
+        return 'check';
+      },
+      check: (_k: K, l: L) => (l.v === 1 ? 'out' : 'pause'),
+      pause: () => 'load',
+      out: (k: K) => k.ret(0),
+    } as never),
+  );
+}
+
+/** T0 waits for cell 0; T1 sets it (`setter`: no livelock) or waits for cell 1, which nobody sets (a livelock of both). */
+function waiters(setter: boolean): Model {
+  const b = new ModelBuilder('waiters');
+  const base = b.layout.region('cell', 2, ['v']);
+  addWaiter(b, 'T0', base);
+  if (setter) addSetOnce(b, 'T1', base);
+  else addWaiter(b, 'T1', base + 1);
+  return b.build();
+}
+
 const codes = (r: { findings: { verdict: { code: string } }[] }) => [...new Set(r.findings.map((f) => f.verdict.code))].sort();
 
 describe('DPOR', () => {
@@ -207,6 +239,38 @@ describe('DPOR', () => {
     expect(replayToken(m, encodeToken(f.choices, f.cycle), 100).verdict?.code).toBe('livelock');
   });
 
+  it('a thread spinning while another could run keeps DPOR: the cycle of states it closes alone is unfair, no livelock', () => {
+    const m = waiters(true);
+    const plain = dfsOf(m, { por: false, maxSteps: 100 });
+    const d = dfsOf(m, { dpor: true, maxSteps: 100 }) as ReturnType<typeof dfsOf> & DporResult;
+    expect(d.dpor.fellBack).toBeNull();
+    expect([plain.complete, codes(plain), d.complete, codes(d)]).toEqual([true, [], true, []]);
+    expect(d.distinct).toBeLessThan(plain.distinct);
+  });
+
+  it('two threads spinning on flags nobody sets: the cycle DPOR closes has the other thread asleep, so it falls back and finds the livelock', () => {
+    const m = waiters(false);
+    const plain = dfsOf(m, { por: false, maxSteps: 100 });
+    expect(codes(plain)).toEqual(['livelock']);
+    const d = dfsOf(m, { dpor: true, maxSteps: 100 }) as ReturnType<typeof dfsOf> & DporResult;
+    expect(d.dpor.fellBack).toBe('loop');
+    expect(codes(d)).toEqual(['livelock']);
+    const f = d.findings[0] as (typeof d.findings)[0];
+    expect(f.verdict.message).toMatch(/^livelock: T0, T1 can cycle forever/);
+    expect(replayToken(m, encodeToken(f.choices, f.cycle), 100).verdict?.message).toBe(f.verdict.message);
+  });
+
+  it('a retry that runs again because another thread changed what it read keeps DPOR: mm-pt-reclaim-vs-fault/fixed (fell back before)', () => {
+    // cpu0's pte_offset_map_lock finds the pmd changed under it (pt_reclaim freed the table), unlocks
+    // and retries: its own state repeats, but another thread's event in between made progress.
+    const m = catalogueModel('mm-pt-reclaim-vs-fault', 'fixed');
+    const plain = dfsOf(m, { por: false });
+    const d = dfsOf(m, { dpor: true }) as ReturnType<typeof dfsOf> & DporResult;
+    expect(d.dpor.fellBack).toBeNull();
+    expect({ complete: d.complete, codes: codes(d) }).toEqual({ complete: plain.complete, codes: codes(plain) });
+    expect(d.steps).toBeLessThan(plain.steps);
+  });
+
   it('a cycle of states with progress keeps DPOR (cycle proviso), with the verdicts of plain DFS', () => {
     for (const invariant of [false, true]) {
       const m = flipper({ invariant });
@@ -261,18 +325,20 @@ describe('DPOR', () => {
     let dporStates = 0;
     let dfsSteps = 0;
     let dporSteps = 0;
+    const fellBack: string[] = [];
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
       const sc = loadScenarioFile(join(dir, f));
       const maxSteps = sc.spec.explore?.maxSteps ?? 2000;
       for (const v of Object.keys(sc.spec.variants)) {
         const m = buildModel(sc, v);
         const plain = dfsOf(m, { por: false, maxSteps });
-        const d = dfsOf(m, { dpor: true, maxSteps });
+        const d = dfsOf(m, { dpor: true, maxSteps }) as ReturnType<typeof dfsOf> & DporResult;
         expect({ complete: d.complete, codes: codes(d) }, `${f}/${v}`).toEqual({ complete: plain.complete, codes: codes(plain) });
         for (const x of d.findings) {
           const again = replayToken(m, encodeToken(x.choices, x.cycle), maxSteps);
           expect([again.verdict?.code, again.verdict?.message], `${f}/${v} ${x.verdict.code}`).toEqual([x.verdict.code, x.verdict.message]);
         }
+        if (d.dpor.fellBack) fellBack.push(`${f.replace('.yaml', '')}/${v}`);
         dfsStates += plain.distinct;
         dporStates += d.distinct;
         dfsSteps += plain.steps;
@@ -280,6 +346,15 @@ describe('DPOR', () => {
       }
     }
     expect(dporStates).toBeLessThan(dfsStates);
+    // Where DPOR gives up for a possible livelock (src/explore/dpor.ts, "livelocks"): the two
+    // livelock models, and three whose retry loops DPOR cannot yet tell from one.
+    expect(fellBack).toEqual([
+      'mm-swap-skip-swapcache-race/v6.8',
+      'trylock-backoff/default',
+      'trylock-livelock/default',
+      'uffd-move-vs-thp-migration/v6.16',
+      'uffd-move-vs-thp-migration/fixed',
+    ]);
     process.stdout.write(`DPOR vs plain DFS over the catalogue: states ${dfsStates} -> ${dporStates}, transitions ${dfsSteps} -> ${dporSteps}\n`);
   }, 600_000); // two exhaustive searches of every variant: minutes on a loaded 2-core machine
 });
