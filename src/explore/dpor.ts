@@ -67,26 +67,35 @@
  *   (a) a transition takes a loop edge and leaves its thread in an own state it had earlier on the
  *   path (the task's prefix included: there without the progress test) with no event of any
  *   thread since then making progress, or
- *   (b) it meets a state still on the stack through a cycle that makes no progress and is fair
- *   (every thread enabled in all of its states steps in it, as ./livelock.ts judges a lasso).
+ *   (b) it meets a state still on the stack through a cycle that makes no progress and may be
+ *   fair: every thread enabled in all of its states steps in it, or sleeps or was explored
+ *   already at one of its states with a step that makes no progress (that step is on another
+ *   path, where a fair cycle can take it);
+ *   and it keeps the loops sleep sets would hide:
+ *   (c) the threads of a cycle of (b) that makes no progress but is unfair are loopers; where every
+ *   enabled thread sleeps (the one place where a sleeping step is never taken on any path from
+ *   there), loopers whose step makes no progress wake, and a thread learnt as a looper after it
+ *   was left asleep at such a state makes the round run again.
  *   The result says so (DporInfo.fellBack) and counts both searches' transitions. Progress is
  *   counted as ./livelock.ts counts it: a write of the value already there changes nothing.
- *   Why (a) and (b) catch a reachable livelock (argued, then checked; not proven): take a run
- *   pi.C^m into a livelock's cycle, m large. A thread's own events and states are the same on
- *   every equivalent run, so on the one DPOR explores every thread that moves on C repeats an own
- *   state once a turn, through a loop edge. Progress events lie only in pi; each falls in at most
- *   one of the disjoint spans between a thread's consecutive repetitions, so within |pi| + 1 turns
- *   a span holds none and (a) fires, unless the path is cut first at a state met before (the part
- *   not proven, as for any rule of this kind). A cycle DPOR closes on its stack is a cycle of the
- *   full graph; when it is unfair, a thread enabled all round it does not move on it, so that
- *   cycle is no livelock, and the cycle proviso below makes DPOR run every enabled thread from its
- *   nodes, where a fair cycle through them closes (b) or repeats (a). Both conditions used to be
- *   weaker (p's own events only in (a); no fairness in (b)): 23 catalogue variants fell back, now 3
- *   do (trylock-livelock and trylock-backoff, and mm-swap-skip-swapcache-race/v6.8). What no longer
- *   falls back is a retry that runs again because another thread changed what it read (a
- *   pte_offset_map_lock recheck, a fault that found its pte already filled) and a thread spinning
- *   alone while others could run. test/explore/dpor.test.ts compares every catalogue variant with
- *   plain DFS and has two-thread spin livelocks of both shapes.
+ *   Why (argued, then checked; not proven). A thread's own events and states are the same on every
+ *   run equivalent to pi.C^m, so on the one DPOR explores every thread that moves on C repeats an
+ *   own state once a turn; the progress events all lie in pi, each in at most one of the disjoint
+ *   spans between consecutive repetitions, so within |pi| + 1 turns a span holds none and (a)
+ *   fires, unless the path is cut first at a state met before. A cycle DPOR closes on its stack is
+ *   a cycle of the full graph; when it is unfair, a thread u enabled all round it does not move on
+ *   it, so that cycle is no livelock, and the cycle proviso below makes DPOR run u from its nodes.
+ *   A livelock still hidden needs a thread that loops while asleep: as long as other threads are
+ *   awake they run, close cycles in which the sleeper counts as moving ((b) fires) or end, and
+ *   once every enabled thread sleeps, (c) wakes the loopers. Before (a) looked at p's own events
+ *   only and (b) had no fairness test: 23 catalogue variants fell back, 5 do now (the livelock
+ *   models trylock-livelock and trylock-backoff, mm-swap-skip-swapcache-race/v6.8 and both
+ *   uffd-move-vs-thp-migration variants). What no longer falls back: a retry that runs again
+ *   because another thread changed what it read (a pte_offset_map_lock recheck, a fault that found
+ *   its pte filled) and a thread spinning while others can run (GUP refaulting until a migration
+ *   entry goes). test/explore/dpor.test.ts compares every catalogue variant with plain DFS and has
+ *   the shapes that broke weaker rules: a waiter and a thread that sets another flag and exits,
+ *   two waiters on flags nobody sets.
  * - invariants: an invariant is judged on the state after every transition, so a verdict depends on
  *   intermediate states, not only on maximal runs. Let R_g be the slots group g's invariants read.
  *   Every write of a slot of R_g writes INV_g, so all writers of R_g are pairwise dependent and run
@@ -174,6 +183,7 @@ export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: D
   watchInvariants(w, watched, opts.maxSteps);
   const findings: DfsFinding[] = [];
   const seen = new Set<string>();
+  const loopers = { mask: 0 };
   let total = 0;
   let runs = 0;
   for (;;) {
@@ -184,7 +194,7 @@ export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: D
     invariantReads.slots = watched;
     let r: Round;
     try {
-      r = round(w, opts, watched, slots, findings, seen, prefixLocals);
+      r = round(w, opts, watched, slots, findings, seen, prefixLocals, loopers);
     } finally {
       invariantReads.slots = null;
     }
@@ -200,7 +210,7 @@ export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: D
       for (const x of f.findings) if (!seen.has(x.verdict.code)) findings.push(x);
       return { ...f, runs: runs + f.runs, steps: total + f.steps, findings, dpor: info };
     }
-    if (!r.stale || !r.res.complete) {
+    if (!r.relearn && (!r.stale || !r.res.complete)) {
       info.dporSteps = total;
       return { ...r.res, steps: total, runs, findings, dpor: info };
     }
@@ -220,11 +230,25 @@ interface Round {
   loop: boolean;
   /** The invariants' read set grew in a way that may have changed the search: run it again. */
   stale: boolean;
+  /** A thread learnt to loop was left asleep where every enabled thread slept: run the round again. */
+  relearn: boolean;
 }
 
 /** One DPOR search with the invariants' read sets `watched` (a bit per invariant group) fixed at its start. */
-function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, findings: DfsFinding[], seen: Set<string>, prefixLocals: readonly number[][]): Round {
+function round(
+  w: World,
+  opts: DfsOptions,
+  watched: Int32Array,
+  slots: number,
+  findings: DfsFinding[],
+  seen: Set<string>,
+  prefixLocals: readonly number[][],
+  loopers: { mask: number },
+): Round {
   const earlier = prefixLocals.map((x) => x.slice());
+  // Threads left asleep where every enabled thread slept; the threads of the last unfair quiet cycle.
+  let everSlept = 0;
+  let cycleThreads = 0;
   const t0 = opts.t0 as number;
   const T = w.nthreads;
   // Pseudo-slots INV + g, one per invariant group g (invariant i is in group i % 32).
@@ -749,7 +773,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
    * an earlier state on this path (a stack node's: snapshots share thread states, hashed when the
    * node was expanded; or the prefix's) with no event since then, of any thread, making progress:
    * the shape every thread that moves on a livelock's cycle has, once per turn, on every run
-   * equivalent to one that goes round it often enough (see "livelocks" in the header).
+   * equivalent to one that goes round it often enough (rule (a) in the header).
    */
   const repeats = (d: number, a: number, b: number): boolean => {
     const p = tid[d] as number;
@@ -761,6 +785,17 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     const e = earlier[p] as number[];
     for (let i = 0; i < e.length; i += 2) if (e[i] === a && e[i + 1] === b) return true;
     return false;
+  };
+
+  /**
+   * The threads in `m` closed a cycle of states without progress (rule (c) in the header): from
+   * now on they wake where every enabled thread sleeps. True when one of them was left asleep at
+   * such a state earlier in this round: the round is then run again.
+   */
+  const learnLoopers = (m: number): boolean => {
+    const fresh = m & ~loopers.mask;
+    loopers.mask |= fresh;
+    return (fresh & everSlept) !== 0;
   };
 
   /**
@@ -777,20 +812,26 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   };
 
   /**
-   * Whether the cycle of stack events k..d could be a livelock's: none of them makes progress, and
-   * every thread enabled in all of its states takes a step in it (./livelock.ts's fairness) or
-   * sleeps or was explored already at one of its states with a step that made no progress (that
-   * step is on another path, so a fair cycle without progress may run through it there).
+   * The cycle of stack events k..d: 1 when it could be a livelock's (rule (b) in the header: none
+   * of them makes progress, and every thread enabled in all of its states takes a step in it, as
+   * ./livelock.ts judges fairness, or sleeps or was explored already at one of its states with a
+   * step that made no progress: that step is on another path, where a fair cycle may run through
+   * it); 0 when it makes no progress but is unfair (its threads are learnt as loopers); -1 when it
+   * makes progress.
    */
-  const mayLivelock = (k: number, d: number): boolean => {
+  const quietCycle = (k: number, d: number): number => {
     let always = -1;
+    let stepped = 0;
     let moved = 0;
     for (let j = k; j <= d; j++) {
-      if (progress(j)) return false;
+      if (progress(j)) return -1;
       always &= en[j] as number;
-      moved |= (1 << (tid[j] as number)) | ((sleep[j] as number) & ~(sleepProg[j] as number)) | ((done[j] as number) & ~(doneProg[j] as number));
+      stepped |= 1 << (tid[j] as number);
+      moved |= ((sleep[j] as number) & ~(sleepProg[j] as number)) | ((done[j] as number) & ~(doneProg[j] as number));
     }
-    return (always & ~moved) === 0;
+    if ((always & ~(stepped | moved)) === 0) return 1;
+    cycleThreads = stepped;
+    return 0;
   };
 
   /**
@@ -878,7 +919,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
    * sleepFp[(d + 1) * T + ...]): push it if there is something to explore. Returns the state's
    * index for the parent's summary when it is a leaf with a summary, -1 otherwise.
    */
-  const expand = (d: number, sl: number, looped: boolean): number => {
+  const expand = (d: number, sl0: number, looped: boolean): number => {
+    let sl = sl0;
     fingerprint(w, w.threads, key);
     const ka = key[0] as number;
     const kb = key[1] as number;
@@ -891,7 +933,9 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       const x = visited.value(slot);
       if ((open[x] as number) > 0) {
         const k = posOf[x] as number;
-        if (mayLivelock(k, d)) return -2;
+        const q = quietCycle(k, d);
+        if (q === 1) return -2;
+        if (q === 0 && learnLoopers(cycleThreads)) return -3;
         cycle(d, k);
       } else if (d >= 0) {
         const k = pending(x);
@@ -915,16 +959,22 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       return -1;
     }
     const x = newState();
-    stSleep[x] = sl;
     sumId[x] = 0;
     open[x] = 0;
     dep[x] = -1;
     const n = firstVisit(w, opts, res, buf, finding);
+    let mask = 0;
+    for (let i = 0; i < n; i++) mask |= 1 << (buf[i] as number);
+    // Every enabled thread asleep: the loopers among those whose step makes no progress wake (rule (c)).
+    if (n > 0 && (mask & ~sl) === 0) {
+      const quiet = mask & ~(sleepProg[d + 1] as number);
+      sl &= ~(quiet & loopers.mask);
+      everSlept |= quiet & ~loopers.mask;
+    }
+    stSleep[x] = sl;
     if (n < 0) return x;
     // The first thread to try: the lowest awake one (the order the sleep-set DFS tries them in;
     // going on with the thread that just ran costs 10-20% more transitions on the catalogue).
-    let mask = 0;
-    for (let i = 0; i < n; i++) mask |= 1 << (buf[i] as number);
     const awake = mask & ~sl;
     if (awake === 0) {
       res.runs++;
@@ -959,6 +1009,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   };
 
   let loop = false;
+  let relearn = false;
   // A read set that grew so that the round is stale already ends it (the next round starts over).
   let stale = false;
   let grown = invariantReads.grown;
@@ -1047,6 +1098,10 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
         loop = true;
         break;
       }
+      if (x === -3) {
+        relearn = true;
+        break;
+      }
       if (x >= 0) addToSummary(d, o, p, x);
       if (w.verdict) continue;
       if ((res.distinct & (clockEvery - 1)) === 0) {
@@ -1061,7 +1116,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   } finally {
     w.stopUndo();
   }
-  return { res, loop, stale: stale || isStale() };
+  return { res, loop, stale: stale || isStale(), relearn };
 }
 
 /**

@@ -126,15 +126,32 @@ function addWaiter(b: ModelBuilder, name: string, slot: number): void {
   );
 }
 
-/** T0 waits for cell 0; T1 sets it (`setter`: no livelock) or waits for cell 1, which nobody sets (a livelock of both). */
-function waiters(setter: boolean): Model {
-  const b = new ModelBuilder('waiters');
-  const base = b.layout.region('cell', 2, ['v']);
-  addWaiter(b, 'T0', base);
-  if (setter) addSetOnce(b, 'T1', base);
-  else addWaiter(b, 'T1', base + 1);
+/** Thread `name` spins on memory slot `slot` until it is 1, one step a turn (a cycle of one state). */
+function addSpinner(b: ModelBuilder, name: string, slot: number): void {
+  type K = { w: { get(i: number): number }; ret(v: number): number };
+  b.thread(
+    name,
+    proc(`spin_${name}`, 'test', () => ({}), {
+      spin: (k: K) => (k.w.get(slot) === 1 ? 'out' : 'spin'),
+      out: (k: K) => k.ret(0),
+    } as never),
+  );
+}
+
+/**
+ * Threads T0, T1, ... from a shape such as 'W0 S1': W waits for a cell (addWaiter), P spins on it
+ * (addSpinner), S sets it once and exits (addSetOnce); the digit is the cell.
+ */
+function spinShape(shape: string): Model {
+  const b = new ModelBuilder('spin-shape');
+  const base = b.layout.region('cell', 3, ['v']);
+  const add = { W: addWaiter, P: addSpinner, S: addSetOnce };
+  shape.split(' ').forEach((x, t) => add[x[0] as keyof typeof add](b, `T${t}`, base + Number(x[1])));
   return b.build();
 }
+
+/** T0 waits for cell 0; T1 sets it (`setter`: no livelock) or waits for cell 1, which nobody sets (a livelock of both). */
+const waiters = (setter: boolean): Model => spinShape(setter ? 'W0 S0' : 'W0 W1');
 
 const codes = (r: { findings: { verdict: { code: string } }[] }) => [...new Set(r.findings.map((f) => f.verdict.code))].sort();
 
@@ -258,6 +275,32 @@ describe('DPOR', () => {
     const f = d.findings[0] as (typeof d.findings)[0];
     expect(f.verdict.message).toMatch(/^livelock: T0, T1 can cycle forever/);
     expect(replayToken(m, encodeToken(f.choices, f.cycle), 100).verdict?.message).toBe(f.verdict.message);
+  });
+
+  it('waiters, spinners and setters in every order: the livelock verdicts of plain DFS (loops sleep sets would hide)', () => {
+    // A waiter whose flag is never set livelocks once the other threads are done; with W0 S1 the
+    // waiter's loop, explored first, sleeps in the setter's subtree, and only rule (c) wakes it.
+    const shapes: [string, string[]][] = [
+      ['W0 S0', []],
+      ['S0 W0', []],
+      ['P0 S0', []],
+      ['W0 S1', ['livelock']],
+      ['S1 W0', ['livelock']],
+      ['P0 S1', ['livelock']],
+      ['S1 P0', ['livelock']],
+      ['W0 S1 W2', ['livelock']],
+      ['S1 W0 S2', ['livelock']],
+      ['W0 P1 S1', ['livelock']],
+      ['W0 P0 S0', []],
+      ['W0 S0 W1 S2', ['livelock']],
+    ];
+    for (const [shape, want] of shapes) {
+      const m = spinShape(shape);
+      const plain = dfsOf(m, { por: false, maxSteps: 100 });
+      const d = dfsOf(m, { dpor: true, maxSteps: 100 }) as ReturnType<typeof dfsOf> & DporResult;
+      expect([codes(plain), codes(d)], shape).toEqual([want, want]);
+      for (const f of d.findings) expect(replayToken(m, encodeToken(f.choices, f.cycle), 100).verdict?.message, shape).toBe(f.verdict.message);
+    }
   });
 
   it('a retry that runs again because another thread changed what it read keeps DPOR: mm-pt-reclaim-vs-fault/fixed (fell back before)', () => {
