@@ -146,7 +146,7 @@ function spinShape(shape: string): Model {
   const b = new ModelBuilder('spin-shape');
   const base = b.layout.region('cell', 3, ['v']);
   const add = { W: addWaiter, P: addSpinner, S: addSetOnce };
-  shape.split(' ').forEach((x, t) => add[x[0] as keyof typeof add](b, `T${t}`, base + Number(x[1])));
+  for (const [t, x] of shape.split(' ').entries()) add[x[0] as keyof typeof add](b, `T${t}`, base + Number(x[1]));
   return b.build();
 }
 
