@@ -10,20 +10,21 @@
  * spins without progress, T1 exits: T0's spin, explored at the start, sleeps in T1's subtree, so
  * the spin after T1's exit is never taken). So the sleep-set search watches for where a livelock
  * may be and there starts again from the start as plain DFS, whose result it returns
- * (DfsResult.fellBack; `steps` and `runs` count both searches), as DPOR does (./dpor.ts): a step
- * that jumps back (World.backJumps) leaving its thread in an own state (frames, locals, inbox) it
- * had at an earlier state of the path (the task's prefix included) with none of its steps since
- * making progress, or a step back to a state on the stack through a cycle without progress (fair
- * or not). Progress as ./livelock.ts counts it (a progress label; a write that changes a kernel
- * object). Why: plain DFS reports a livelock only on a cycle of states without progress. Every
- * thread that moves on it comes back to its own state, and some step of it jumps back (other
- * steps move a frame stack on, or block with no other effect, src/locks/lock.ts, which wakes
- * no one). A run to the cycle and round it any number of times is matched, as a trace, by runs of
- * transitions the sleep-set search explores (the argument by which it visits every state), and
- * each thread's events and own states are the same on equivalent runs; that the search meets
- * the repetition on one stack path is the same claim as DPOR's, checked, not proven: the catalogue
- * test (test/explore/por.test.ts) compares verdicts with plain DFS on every variant. A cruder
- * rule with a full argument (any jump back without progress) fell back on 136 of 149 variants.
+ * (DfsResult.fellBack; `steps` and `runs` count both searches), with the rules DPOR uses
+ * (./dpor.ts, "livelocks", where the argument is): (a) a step that jumps back (World.backJumps)
+ * leaving its thread in an own state (frames, locals, inbox) it had at an earlier state of the
+ * path (the task's prefix included) with no step of any thread since then making progress; (b) a
+ * step back to a state on the stack through a cycle without progress that may be fair (every
+ * thread enabled all round it steps in it, or sleeps or was explored at one of its states with a
+ * step without progress). And it keeps the loops sleep sets would hide: (c) the threads of an
+ * unfair cycle without progress are loopers; where every enabled thread sleeps, the loopers among
+ * those whose step makes no progress wake (PorOrder.wake), and a looper learnt after it was left
+ * asleep at such a state makes the sleep-set search run again from the start knowing it. Progress
+ * as ./livelock.ts counts it (a progress label; a write that changes a kernel object). Checked,
+ * not proven: the catalogue test (test/explore/por.test.ts) compares verdicts with plain DFS on
+ * every variant, and test/explore/dpor.test.ts has the waiter, spinner and setter shapes that
+ * broke weaker rules. With own-progress-only (a) and no fairness in (b) the search fell back on 23
+ * catalogue variants; now on 5 (the livelock models and three retry loops).
  */
 import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
@@ -143,7 +144,8 @@ export function firstVisit(w: World, opts: DfsOptions, res: DfsResult, buf: Int3
   return -1;
 }
 
-export function dfs(w: World, opts: DfsOptions): DfsResult {
+/** `loopers`: threads an earlier round of this sleep-set search learnt to loop (rule (c) in the header). */
+export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
   if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false, por: false }));
   const t0 = opts.t0 ?? Date.now();
   const order = orderFor(w, opts);
@@ -151,10 +153,16 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const cycles = w.nthreads <= 31 && !reduces(w.model);
   // The sleep-set order this function chose (not one given with its own visited set) watches for loops.
   const watch = cycles && order instanceof PorOrder && !opts.order && !opts.visited;
+  const por = watch ? (order as PorOrder) : null;
   const start = watch ? w.snapshot() : null;
   const steps0 = w.steps;
   const depth0 = w.choices.length;
   let loop = false;
+  // Rule (c): threads learnt to loop; those left asleep where every enabled thread slept; a
+  // looper learnt after it was left so: the search runs again knowing it.
+  let learnt = loopers;
+  let everSlept = 0;
+  let relearn = false;
   const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues);
   const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited, stoppedBy: null };
   const seen = new Set<string>();
@@ -180,7 +188,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   const node = (n: number, last: number, preemptions: number, sleep: SleepSet, only: number, slot: number): Node => {
     let x = pool[stack.length];
     if (x === undefined) {
-      x = { snap: { mem: null, undoPos: -1, h0: 0, h1: 0, threads: [] }, steps: 0, depth: 0, ka: 0, kb: 0, enabled: new Int32Array(w.nthreads), n: 0, next: 0, last: 0, preemptions: 0, sleep: NO_SLEEP, doneMask: 0, done: -1, mark: 0, only: -1, slot: 0 };
+      x = { snap: { mem: null, undoPos: -1, h0: 0, h1: 0, threads: [] }, steps: 0, depth: 0, ka: 0, kb: 0, enabled: new Int32Array(w.nthreads), n: 0, next: 0, last: 0, preemptions: 0, sleep: NO_SLEEP, doneMask: 0, doneProg: 0, done: -1, mark: 0, only: -1, slot: 0 };
       pool[stack.length] = x;
     }
     w.snapshotInto(x.snap as MutableSnapshot);
@@ -196,6 +204,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     x.preemptions = preemptions;
     x.sleep = sleep;
     x.doneMask = 0;
+    x.doneProg = 0;
     x.done = -1;
     x.mark = order.mark();
     x.only = only;
@@ -213,8 +222,8 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   let prefix: number[][] | null = null;
 
   /**
-   * Thread p, after its step from stack[ti], is in an own state (frames, locals, inbox) it had at
-   * an earlier state of this path, with none of its steps since then making progress.
+   * Rule (a): thread p, after its step from stack[ti], is in an own state (frames, locals, inbox)
+   * it had at an earlier state of this path, with no step of any thread since then making progress.
    */
   const repeats = (p: number, ti: number): boolean => {
     const t = w.threads[p] as ThreadState;
@@ -222,7 +231,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     const b = t.hb | 0;
     for (let j = ti; j >= 0; j--) {
       const x = stack[j] as Node;
-      if (x.enabled[x.next - 1] === p && prog[j] === 1) return false;
+      if (prog[j] === 1) return false;
       const s = x.snap.threads[p] as ThreadState;
       if ((s.ha | 0) === a && (s.hb | 0) === b) return true;
     }
@@ -232,6 +241,50 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     return false;
   };
 
+  /**
+   * Rule (b): the cycle stack[from..] makes no progress and may be fair (every thread enabled in all
+   * of its states steps in it, or sleeps or was explored at one of its states with a step without
+   * progress): the search gives up. Unfair, its threads are learnt as loopers (rule (c)).
+   */
+  const quietCycle = (from: number) => {
+    let always = -1;
+    let stepped = 0;
+    let moved = 0;
+    for (let x = from; x < stack.length; x++) {
+      if (prog[x] === 1) return;
+      const nd = stack[x] as Node;
+      let en = 0;
+      for (let i = 0; i < nd.n; i++) en |= 1 << (nd.enabled[i] as number);
+      always &= en;
+      stepped |= 1 << (nd.enabled[nd.next - 1] as number);
+      moved |= ((por as PorOrder).sleepMask(nd.sleep) & ~(por as PorOrder).sleepProgress(nd.sleep)) | (nd.doneMask & ~nd.doneProg);
+    }
+    if ((always & ~(stepped | moved)) === 0) {
+      loop = true;
+      return;
+    }
+    const fresh = stepped & ~learnt;
+    learnt |= fresh;
+    if ((fresh & everSlept) !== 0) relearn = true;
+  };
+
+  /**
+   * Rule (c): at a state where every enabled thread sleeps (no path from here takes a sleeping
+   * step), the loopers among those whose step makes no progress wake.
+   */
+  const wakeLoopers = (sleep: SleepSet) => {
+    const p = por as PorOrder;
+    const asleep = p.sleepMask(sleep);
+    if (asleep === 0) return;
+    const n = enabled(w, buf);
+    let en = 0;
+    for (let i = 0; i < n; i++) en |= 1 << (buf[i] as number);
+    if (n === 0 || (en & ~asleep) !== 0) return;
+    const quiet = en & ~p.sleepProgress(sleep);
+    everSlept |= quiet & ~learnt;
+    if ((quiet & learnt) !== 0) p.wake(sleep, quiet & learnt);
+  };
+
   /** A step back to a state on the stack: a livelock if the cycle is fair and makes no progress. */
   const backEdge = (a: number, b: number) => {
     if ((livelockFound && !watch) || onStack[a & 4095] === 0) return;
@@ -239,9 +292,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
     while (from >= 0 && ((stack[from] as Node).ka !== a || (stack[from] as Node).kb !== b)) from--;
     if (from < 0) return;
     if (watch) {
-      let x = from;
-      while (x < stack.length && prog[x] === 0) x++;
-      if (x === stack.length) loop = true;
+      quietCycle(from);
       return;
     }
     const start = livelockAt(w, stack, from);
@@ -257,6 +308,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
 
   /** The node for the state just reached, or null if there is nothing (more) to explore from it. */
   const expand = (last: number, preemptions: number, sleep: SleepSet, from: number): Node | null => {
+    if (watch) wakeLoopers(sleep);
     keyOf(w, key);
     order.key(key, preemptions, last);
     const slot = from < 0 && opts.rootSlot !== undefined ? -1 : visited.put(key[0] as number, key[1] as number, order.sleepMask(sleep));
@@ -323,6 +375,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
       const ti = stack.length - 1;
       if (watch) prog[ti] = madeProgress(w, top.snap.threads, tid, undo0) ? 1 : 0;
       const sleep = order.after(top, tid, rec);
+      if (watch && prog[ti] === 1) top.doneProg |= 1 << tid;
       if (w.verdict) {
         finding(w.verdict);
         res.runs++;
@@ -333,6 +386,7 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
         loop = true;
         break;
       }
+      if (relearn) break;
       if (w.verdict) continue;
       if (child) {
         stack.push(child);
@@ -351,10 +405,14 @@ export function dfs(w: World, opts: DfsOptions): DfsResult {
   } finally {
     w.stopUndo();
   }
-  if (!loop || start === null) return res;
+  if ((!loop && !relearn) || start === null) return res;
   w.restore(start);
   w.steps = steps0;
   w.choices.length = depth0;
+  if (!loop) {
+    const again = dfs(w, { ...opts, t0 }, learnt);
+    return { ...again, runs: res.runs + again.runs, steps: res.steps + again.steps };
+  }
   const plain = dfs(w, { ...opts, por: false, t0 });
   return { ...plain, runs: res.runs + plain.runs, steps: res.steps + plain.steps, fellBack: { porSteps: res.steps } };
 }

@@ -30,9 +30,10 @@ export interface Node {
   next: number;
   last: number;
   preemptions: number;
-  /** POR: threads asleep on entry, threads explored from here, and (on a revisit) the only ones to try. */
+  /** POR: threads asleep on entry, threads explored from here (those whose step made progress), and (on a revisit) the only ones to try. */
   sleep: SleepSet;
   doneMask: number;
+  doneProg: number;
   /** The order's record of the steps explored from here (-1: none yet), and where its own data ends (SearchOrder.mark). */
   done: number;
   mark: number;

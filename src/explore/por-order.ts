@@ -12,8 +12,10 @@ import { NO_SLEEP, type Node, type SearchOrder, SKIP, type SleepSet, type Visite
 /**
  * What the order keeps, in a stack-ordered arena (no allocation per step): per node, a table of the
  * footprint offsets of the threads explored from it (Node.done, one int a thread) and those
- * footprints; per child, its sleep set [mask, footprint offset by thread...] (the handle is its
- * offset; offset 0 holds the empty set, NO_SLEEP). A node's data lies between the mark it was
+ * footprints; per child, its sleep set [mask, progress mask, footprint offset by thread...] (the
+ * handle is its offset; offset 0 holds the empty set, NO_SLEEP). The progress mask names the
+ * sleepers whose step made progress where it was explored (Node.doneProg; ./livelock.ts's rule):
+ * a sleeper's step commutes with everything since, so it writes what it wrote there. A node's data lies between the mark it was
  * entered with and Node.mark, which moves up as it records; on every step from a node the arena is
  * cut back to that mark, dropping what the subtrees explored from it kept.
  */
@@ -31,11 +33,22 @@ export class PorOrder implements SearchOrder {
     this.rec = new FootprintRecorder(slots);
     this.fp = new FootprintArena(slots);
     this.fp.a[NO_SLEEP] = 0;
-    this.fp.top = NO_SLEEP + 1;
+    this.fp.a[NO_SLEEP + 1] = 0;
+    this.fp.top = NO_SLEEP + 2;
   }
 
   sleepMask(s: SleepSet): number {
     return this.fp.a[s] as number;
+  }
+
+  /** The sleepers of `s` whose step makes progress. */
+  sleepProgress(s: SleepSet): number {
+    return this.fp.a[s + 1] as number;
+  }
+
+  /** Threads `m` of sleep set `s` (not NO_SLEEP) wake: they are tried from the node it belongs to. */
+  wake(s: SleepSet, m: number): void {
+    this.fp.a[s] = (this.fp.a[s] as number) & ~m;
   }
 
   mark(): number {
@@ -84,22 +97,24 @@ export class PorOrder implements SearchOrder {
     const asleep = ar.a[top.sleep] as number;
     const both = asleep | top.doneMask;
     if (both === 0) return NO_SLEEP;
+    const prog = ((ar.a[top.sleep + 1] as number) & asleep) | (top.doneProg & ~asleep);
     let mask = 0;
     let at = NO_SLEEP;
     for (let u = 0; u < this.nthreads; u++) {
       if (((both >>> u) & 1) === 0) continue;
-      const fp = ar.a[(asleep >>> u) & 1 ? top.sleep + 1 + u : top.done + u] as number;
+      const fp = ar.a[(asleep >>> u) & 1 ? top.sleep + 2 + u : top.done + u] as number;
       if (!ar.independent(fp, mine)) continue;
       if (at === NO_SLEEP) {
-        ar.reserve(1 + this.nthreads);
+        ar.reserve(2 + this.nthreads);
         at = ar.top;
-        ar.top += 1 + this.nthreads;
+        ar.top += 2 + this.nthreads;
       }
       mask |= 1 << u;
-      ar.a[at + 1 + u] = fp;
+      ar.a[at + 2 + u] = fp;
     }
     if (mask === 0) return NO_SLEEP;
     ar.a[at] = mask;
+    ar.a[at + 1] = prog & mask;
     return at;
   }
 }

@@ -277,7 +277,7 @@ describe('DPOR', () => {
     expect(replayToken(m, encodeToken(f.choices, f.cycle), 100).verdict?.message).toBe(f.verdict.message);
   });
 
-  it('waiters, spinners and setters in every order: the livelock verdicts of plain DFS (loops sleep sets would hide)', () => {
+  it('waiters, spinners and setters in every order: the sleep-set DFS and DPOR give the livelock verdicts of plain DFS (loops sleep sets would hide)', () => {
     // A waiter whose flag is never set livelocks once the other threads are done; with W0 S1 the
     // waiter's loop, explored first, sleeps in the setter's subtree, and only rule (c) wakes it.
     const shapes: [string, string[]][] = [
@@ -297,9 +297,10 @@ describe('DPOR', () => {
     for (const [shape, want] of shapes) {
       const m = spinShape(shape);
       const plain = dfsOf(m, { por: false, maxSteps: 100 });
+      const sleep = dfsOf(m, { maxSteps: 100 });
       const d = dfsOf(m, { dpor: true, maxSteps: 100 }) as ReturnType<typeof dfsOf> & DporResult;
-      expect([codes(plain), codes(d)], shape).toEqual([want, want]);
-      for (const f of d.findings) expect(replayToken(m, encodeToken(f.choices, f.cycle), 100).verdict?.message, shape).toBe(f.verdict.message);
+      expect([codes(plain), codes(sleep), codes(d)], shape).toEqual([want, want, want]);
+      for (const f of [...sleep.findings, ...d.findings]) expect(replayToken(m, encodeToken(f.choices, f.cycle), 100).verdict?.message, shape).toBe(f.verdict.message);
     }
   });
 

@@ -1,14 +1,15 @@
 /**
  * Sleep sets and livelock (src/explore/dfs.ts): sleep sets with state caching keep every state but
- * not every cycle, so the default search restarts as plain DFS at the first transition that could
- * lie on a livelock's cycle (a jump back without progress) and then reports what plain DFS reports.
+ * not every cycle, so the default search restarts as plain DFS where a livelock's cycle may be
+ * (rules (a) and (b) in its header) and then reports what plain DFS reports; loops that cannot be
+ * one (a retry caused by another thread's progress, a spin another thread can end) keep it.
  */
 import { describe, expect, it } from 'vitest';
 import { ModelBuilder, type Model } from '../../src/engine/model.js';
 import { proc } from '../../src/engine/proc.js';
 import { replayToken } from '../../src/explore/replayer.js';
 import { encodeToken } from '../../src/explore/token.js';
-import { addSetOnce, dfsOf } from '../helpers.js';
+import { addSetOnce, catalogueModel, dfsOf } from '../helpers.js';
 
 type K = { w: { set(i: number, v: number): void }; ret(v: number): number };
 
@@ -77,6 +78,41 @@ describe('sleep sets and livelock', () => {
     expect(codes(plain)).toEqual(['livelock']);
     expect(codes(por)).toEqual(['livelock']);
     expect(por.fellBack).toBeDefined();
+  });
+
+  it('a waiter whose flag the other thread sets keeps sleep sets: its lone cycle is unfair (rule (b)), no livelock', () => {
+    // T0 loads cell 0, checks it, pauses and loads again; T1 sets the cell and exits.
+    type G = { w: { get(i: number): number }; ret(v: number): number };
+    const b = new ModelBuilder('waiter');
+    const base = b.layout.region('cell', 1, ['v']);
+    b.thread(
+      'T0',
+      proc('wait', 'test', () => ({ v: -1 }), {
+        load: (k: G, l: { v: number }) => {
+          l.v = k.w.get(base);
+          return 'check';
+        },
+        check: (_k: G, l: { v: number }) => (l.v === 1 ? 'out' : 'pause'),
+        pause: () => 'load',
+        out: (k: G) => k.ret(0),
+      } as never),
+    );
+    addSetOnce(b, 'T1', base);
+    const m = b.build();
+    const plain = dfsOf(m, { por: false, maxSteps: 100 });
+    const por = dfsOf(m, { maxSteps: 100 });
+    expect(por.fellBack).toBeUndefined();
+    expect([codes(plain), codes(por), por.distinct, por.complete]).toEqual([[], [], plain.distinct, true]);
+    expect(por.steps).toBeLessThan(plain.steps);
+  });
+
+  it('a retry that runs again because another thread changed what it read keeps sleep sets (rule (a)): mm-pt-reclaim-vs-fault/fixed', () => {
+    const m = catalogueModel('mm-pt-reclaim-vs-fault', 'fixed');
+    const plain = dfsOf(m, { por: false });
+    const por = dfsOf(m, {});
+    expect(por.fellBack).toBeUndefined();
+    expect([codes(por), por.distinct, por.complete]).toEqual([codes(plain), plain.distinct, plain.complete]);
+    expect(por.steps).toBeLessThan(plain.steps);
   });
 
   it('no loop: sleep sets stay on (no fall-back) and save transitions', () => {
