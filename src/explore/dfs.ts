@@ -269,20 +269,22 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
   };
 
   /**
-   * Rule (c): at a state where every enabled thread sleeps (no path from here takes a sleeping
-   * step), the loopers among those whose step makes no progress wake.
+   * Rule (c): at a new state (its n enabled threads in buf) where every enabled thread sleeps (no
+   * path from here takes a sleeping step), the loopers among those whose step makes no progress
+   * wake; the state's value in the visited set is its sleep set's mask.
    */
-  const wakeLoopers = (sleep: SleepSet) => {
+  const wakeLoopers = (sleep: SleepSet, n: number) => {
     const p = por as PorOrder;
     const asleep = p.sleepMask(sleep);
     if (asleep === 0) return;
-    const n = enabled(w, buf);
     let en = 0;
     for (let i = 0; i < n; i++) en |= 1 << (buf[i] as number);
-    if (n === 0 || (en & ~asleep) !== 0) return;
+    if ((en & ~asleep) !== 0) return;
     const quiet = en & ~p.sleepProgress(sleep);
     everSlept |= quiet & ~learnt;
-    if ((quiet & learnt) !== 0) p.wake(sleep, quiet & learnt);
+    if ((quiet & learnt) === 0) return;
+    p.wake(sleep, quiet & learnt);
+    visited.setValue(visited.put(key[0] as number, key[1] as number, 0), p.sleepMask(sleep));
   };
 
   /** A step back to a state on the stack: a livelock if the cycle is fair and makes no progress. */
@@ -308,7 +310,6 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
 
   /** The node for the state just reached, or null if there is nothing (more) to explore from it. */
   const expand = (last: number, preemptions: number, sleep: SleepSet, from: number): Node | null => {
-    if (watch) wakeLoopers(sleep);
     keyOf(w, key);
     order.key(key, preemptions, last);
     const slot = from < 0 && opts.rootSlot !== undefined ? -1 : visited.put(key[0] as number, key[1] as number, order.sleepMask(sleep));
@@ -329,7 +330,9 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
       return node(enabled(w, buf), last, preemptions, sleep, skipped, at);
     }
     const n = firstVisit(w, opts, res, buf, finding);
-    return n < 0 ? null : node(n, last, preemptions, sleep, -1, at);
+    if (n < 0) return null;
+    if (watch) wakeLoopers(sleep, n);
+    return node(n, last, preemptions, sleep, -1, at);
   };
 
   // Backtracking follows the stack, so snapshots are undo-log positions rather than memory copies.
