@@ -3,7 +3,8 @@
  * injected visited set of 64-bit state keys, in the order a search order gives (plain, preemption-
  * bounded or partial-order reduced: ./order.ts). Branching restores snapshots (undo-log positions);
  * the path of choices to any state is its replay token. A step back to a state still on the stack
- * closes a cycle, checked for livelock (./livelock.ts) and reported with a lasso witness.
+ * closes a cycle, checked for livelock (./livelock.ts) and reported with a lasso witness; unfair
+ * cycles without progress closed at one state are joined into one (joinQuiet).
  *
  * Sleep sets and cycles. Sleep sets with state caching keep every state, deadlock and step
  * verdict, not every cycle: a thread asleep at a state hides its steps there, loops included (T0
@@ -32,7 +33,7 @@ import { reduces, stateKeyOf } from '../engine/state-key.js';
 import type { MutableSnapshot, ThreadState, World } from '../engine/world.js';
 import { BoundedOrder } from './bounded-order.js';
 import { dpor } from './dpor.js';
-import { livelockAt, livelockMessage, madeProgress, ownStatesBefore } from './livelock.js';
+import { livelockAt, livelockMessage, madeProgress, ownStatesBefore, quietLoop } from './livelock.js';
 import { NO_SLEEP, type Node, PlainOrder, type SearchOrder, SKIP, SKIP_CUT, type SleepSet, type VisitedSet } from './order.js';
 import { PorOrder } from './por-order.js';
 import type { EdgeLog } from './state-graph.js';
@@ -174,13 +175,13 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
   const keyOf = stateKeyOf(w.model);
   const stack: Node[] = [];
 
-  /** Keep the first witness of each verdict code, stamped with the time it was found. */
-  const finding = (v: Verdict, cycle?: number) => {
+  /** Keep the first witness of each verdict code (the path to here, unless given), stamped with the time it was found. */
+  const finding = (v: Verdict, cycle?: number, choices = w.choices.slice()) => {
     if (seen.has(v.code)) return;
     seen.add(v.code);
     if (opts.halt) Atomics.store(opts.halt, 0, 1); // a parallel search leaves findings to the sequential one
     const atMs = Date.now() - t0;
-    res.findings.push(cycle === undefined ? { verdict: v, choices: w.choices.slice(), atMs } : { verdict: v, choices: w.choices.slice(), cycle, atMs });
+    res.findings.push(cycle === undefined ? { verdict: v, choices, atMs } : { verdict: v, choices, cycle, atMs });
   };
 
   // Stack nodes are kept for reuse by depth (with their snapshot and enabled arrays): a step allocates none.
@@ -209,8 +210,14 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
     x.mark = order.mark();
     x.only = only;
     x.slot = slot;
+    quiet[stack.length] = null;
     return x;
   };
+
+  // Plain DFS: per stack depth, the unfair cycles without progress closed so far at that state
+  // (a branch point), joined: one cycle that runs them one after the other (joinQuiet).
+  const quiet: ({ always: number; stepped: number; len: number; choices: number[] } | null)[] = [];
+  const loopMasks = new Int32Array(2);
 
   // How many stack nodes have a key with these low bits: a revisit whose count is 0 is not on the stack.
   const onStack = new Int32Array(1 << 12);
@@ -298,13 +305,47 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
       return;
     }
     const start = livelockAt(w, stack, from);
-    if (start < 0) return;
+    if (start < 0) {
+      joinQuiet(from);
+      return;
+    }
     let stepped = 0;
     for (let x = from; x < stack.length; x++) stepped |= 1 << ((stack[x] as Node).enabled[(stack[x] as Node).next - 1] as number);
     const at = stack[start] as Node;
     const len = w.steps - (stack[from] as Node).steps;
     // The witness's loop starts at `at`; its verdict is given where the loop first comes back there.
     finding({ code: 'livelock', message: livelockMessage(w, at.snap.threads, stepped, len), step: at.steps + len }, at.depth);
+    livelockFound = true;
+  };
+
+  /**
+   * A cycle back to stack[from] (a branch point) without progress but unfair: a thread enabled all
+   * round it did not step. Cycles through the same state run one after the other are a cycle too,
+   * enabled-throughout the intersection and stepping the union: two threads each spinning alone on
+   * a flag nobody sets close two unfair one-state loops whose join is a livelock. The witness's loop
+   * is the joined loops' choices (the replayer checks a loop by its position in the loop, so the
+   * state met again halfway does not end it).
+   */
+  const joinQuiet = (from: number) => {
+    const at = stack[from] as Node;
+    if (at.n < 2 || !quietLoop(w, stack, from, loopMasks)) return;
+    const len = w.steps - at.steps;
+    const loop = w.choices.slice(at.depth);
+    const q = quiet[from] ?? null;
+    if (q === null) {
+      quiet[from] = { always: loopMasks[0] as number, stepped: loopMasks[1] as number, len, choices: loop };
+      return;
+    }
+    const always = q.always & (loopMasks[0] as number);
+    const stepped = q.stepped | (loopMasks[1] as number);
+    if ((always & ~stepped) === (q.always & ~q.stepped)) return; // nothing gained: at most a loop a thread is kept
+    q.always = always;
+    q.stepped = stepped;
+    q.len += len;
+    for (const c of loop) q.choices.push(c);
+    if ((q.always & ~q.stepped) !== 0) return;
+    const choices = [...w.choices.slice(0, at.depth), ...q.choices];
+    finding({ code: 'livelock', message: livelockMessage(w, at.snap.threads, q.stepped, q.len), step: at.steps + q.len }, at.depth, choices);
     livelockFound = true;
   };
 

@@ -31,9 +31,22 @@ export function stepLabel(threads: readonly ThreadState[], tid: number): string 
  * is unfair or makes progress.
  */
 export function livelockAt(w: World, stack: readonly Node[], from: number): number {
-  let always = -1 >>> 0;
+  if (!quietLoop(w, stack, from, masks)) return -1;
+  if (((masks[0] as number) & ~(masks[1] as number)) !== 0) return -1;
+  let start = from;
+  while (start < stack.length && (stack[start] as Node).n < 2) start++;
+  return start < stack.length ? start : from;
+}
+
+const masks = new Int32Array(2);
+
+/**
+ * Whether the cycle stack[from..] followed by the step just taken back to stack[from]'s state makes
+ * no progress; if so, out[0] is the threads enabled in all of its states and out[1] those that step.
+ */
+export function quietLoop(w: World, stack: readonly Node[], from: number, out: Int32Array): boolean {
+  let always = -1;
   let stepped = 0;
-  let start = -1;
   for (let x = from; x < stack.length; x++) {
     const node = stack[x] as Node;
     let here = 0;
@@ -41,12 +54,12 @@ export function livelockAt(w: World, stack: readonly Node[], from: number): numb
     always &= here;
     const tid = node.enabled[node.next - 1] as number;
     stepped |= 1 << tid;
-    if (isProgressLabel(stepLabel(node.snap.threads, tid))) return -1;
-    if (start < 0 && node.n > 1) start = x;
+    if (isProgressLabel(stepLabel(node.snap.threads, tid))) return false;
   }
-  if ((always & ~stepped) !== 0) return -1;
-  if (w.changedBelow((stack[from] as Node).snap.undoPos, w.lockBase)) return -1;
-  return start < 0 ? from : start;
+  if (w.changedBelow((stack[from] as Node).snap.undoPos, w.lockBase)) return false;
+  out[0] = always;
+  out[1] = stepped;
+  return true;
 }
 
 /** The verdict's text: who cycles, where each thread stands when the loop starts, and its length. */

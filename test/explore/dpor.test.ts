@@ -293,6 +293,7 @@ describe('DPOR', () => {
       ['W0 P1 S1', ['livelock']],
       ['W0 P0 S0', []],
       ['W0 S0 W1 S2', ['livelock']],
+      ['P0 P1', ['livelock']],
     ];
     for (const [shape, want] of shapes) {
       const m = spinShape(shape);
