@@ -247,9 +247,11 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   const late = new Int32Array(G);
   // Per slot, the topmost stack event that writes it and the topmost that accesses it (-1: none),
   // kept as events come and go: event k's footprint entry at arena position i saved the values
-  // before it in prevW[i] / prevA[i]; events 0..applied-1 are in.
+  // before it in prevW[i] / prevA[i]; events 0..applied-1 are in. Per slot and thread, the topmost
+  // stack event of the thread that reads it (saved in prevW[i] of a read entry).
   const topW = new Int32Array(slots + G).fill(-1);
   const topA = new Int32Array(slots + G).fill(-1);
+  const topR = new Int32Array((slots + G) * T).fill(-1);
   let prevW = new Int32Array(1 << 14);
   let prevA = new Int32Array(1 << 14);
   let applied = 0;
@@ -277,6 +279,10 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   let lowAt = new Int32Array(cap);
   let changed = new Uint8Array(cap);
   let clock = new Int32Array(cap * T);
+  // The events races() checks against the one that just ran, marked with its stamp.
+  let cands = new Int32Array(cap);
+  let candMark = new Int32Array(cap);
+  let candStamp = 0;
   let lastPos = new Int32Array(cap * T);
   let sleepFp = new Int32Array(cap * T);
   let doneFp = new Int32Array(cap * T);
@@ -305,6 +311,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     c.set(changed);
     changed = c;
     clock = g32(clock, T);
+    cands = g32(cands, 1);
+    candMark = g32(candMark, 1);
     lastPos = g32(lastPos, T);
     sleepFp = g32(sleepFp, T);
     doneFp = g32(doneFp, T);
@@ -533,32 +541,49 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     const nrow = row + T;
     lastPos.copyWithin(nrow, row, row + T);
     lastPos[nrow + p] = d;
-    const me = fpOff[d] as number;
-    let below = known(row, p);
-    for (let j = d - 1; j >= below; j--) {
-      const q = tid[j] as number;
-      if (q === p || (clock[row + q] as number) > j) continue;
-      if (independent(fpOff[j] as number, me)) continue;
+    // The events dependent with d that may not be before it: per slot d reads, its topmost writer
+    // (earlier writers are before that one); per slot d writes, also each thread's topmost reader
+    // since then (earlier readers are before it or before the writer).
+    const A = arena;
+    const o = fpOff[d] as number;
+    const rs = o + F_HEAD;
+    const ws = rs + (A[o + F_NR] as number);
+    const end = ws + (A[o + F_NW] as number);
+    const stamp = ++candStamp;
+    let nc = 0;
+    for (let i = rs; i < end; i++) {
+      const slot = A[i] as number;
+      const tw = topW[slot] as number;
+      if (tw >= 0 && tid[tw] !== p && candMark[tw] !== stamp) {
+        candMark[tw] = stamp;
+        cands[nc++] = tw;
+      }
+      if (i < ws) continue;
+      for (let q = 0, r0 = slot * T; q < T; q++) {
+        const r = topR[r0 + q] as number;
+        if (r > tw && q !== p && candMark[r] !== stamp) {
+          candMark[r] = stamp;
+          cands[nc++] = r;
+        }
+      }
+    }
+    // Topmost first: an event before a racing one is before d through it.
+    for (let i = 1; i < nc; i++) {
+      const c = cands[i] as number;
+      let k = i - 1;
+      while (k >= 0 && (cands[k] as number) < c) {
+        cands[k + 1] = cands[k] as number;
+        k--;
+      }
+      cands[k + 1] = c;
+    }
+    for (let i = 0; i < nc; i++) {
+      const j = cands[i] as number;
+      if ((clock[row + (tid[j] as number)] as number) > j) continue;
       race(j, d, p);
       const jr = j * T;
       for (let t = 0; t < T; t++) if ((clock[jr + t] as number) > (clock[row + t] as number)) clock[row + t] = clock[jr + t] as number;
-      below = known(row, p);
     }
-  };
-
-  /**
-   * The stack position below which every event is already before event d (clock row `row`, thread
-   * p): each other thread's events up to the last one d knows of are, and a thread with no event
-   * on the stack has none to check.
-   */
-  const known = (row: number, p: number): number => {
-    let b = row / T;
-    for (let q = 0; q < T; q++) {
-      if (q === p || (lastPos[row + q] as number) < 0) continue;
-      const c = clock[row + q] as number;
-      if (c < b) b = c;
-    }
-    return b;
   };
 
   /** The race event j < event d (thread p): make sure backtrack(j) holds an initial of v. */
@@ -714,6 +739,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     const rs = o + F_HEAD;
     const ws = rs + (A[o + F_NR] as number);
     const end = ws + (A[o + F_NW] as number);
+    const q = tid[k] as number;
     for (let i = rs; i < end; i++) {
       const slot = A[i] as number;
       prevA[i] = topA[slot] as number;
@@ -721,6 +747,9 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       if (i >= ws) {
         prevW[i] = topW[slot] as number;
         topW[slot] = k;
+      } else {
+        prevW[i] = topR[slot * T + q] as number;
+        topR[slot * T + q] = k;
       }
     }
   };
@@ -731,9 +760,11 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     const o = fpOff[k] as number;
     const rs = o + F_HEAD;
     const ws = rs + (A[o + F_NR] as number);
+    const q = tid[k] as number;
     for (let i = ws + (A[o + F_NW] as number) - 1; i >= rs; i--) {
       const slot = A[i] as number;
       if (i >= ws) topW[slot] = prevW[i] as number;
+      else topR[slot * T + q] = prevW[i] as number;
       topA[slot] = prevA[i] as number;
     }
   };
@@ -1010,10 +1041,10 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       sibTop[d] = top;
       fpOff[d] = o;
       tid[d] = p;
-      apply(d);
-      applied = d + 1;
       if (d + 1 >= cap) grow();
       races(d, p);
+      apply(d);
+      applied = d + 1;
       // The child's sleep set: sleepers and explored siblings whose next step commutes with this one.
       // A sleeper's step is the one explored where it fell asleep: what it wrote, it writes again.
       const both = (sleep[d] as number) | (done[d] as number);
