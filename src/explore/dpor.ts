@@ -238,6 +238,9 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   const buf = new Int32Array(T);
   const first = new Int32Array(T);
   const bnd = new Int32Array(T * T);
+  const loB = new Int32Array(T);
+  const hiB = new Int32Array(T);
+  const candHi = new Int32Array(T);
   const statusOf = (t: number) => w.threadBase + t * THREAD_STRIDE + T_STATUS;
   // Per slot, the threads that wrote it and its groups at its first write (groups added since may
   // have missed a write); per group, the threads whose writes were marked with its pseudo-slot.
@@ -255,9 +258,6 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   let prevW = new Int32Array(1 << 14);
   let prevA = new Int32Array(1 << 14);
   let applied = 0;
-  // The slots the event being checked writes (marked with its stamp).
-  const ownW = new Int32Array(slots + G);
-  let ownStamp = 0;
 
   // Per stack depth (node d = the state at depth d; event d = the transition taken from it).
   let cap = 64;
@@ -306,7 +306,6 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     lowAt = g32(lowAt, 1);
     work = g32(work, SX);
     workT = g32(workT, 1);
-    candAt = g32(candAt, 1);
     const c = new Uint8Array(cap * 2);
     c.set(changed);
     changed = c;
@@ -347,7 +346,6 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   const scratch = new Int32Array(SX);
   let work = new Int32Array(cap * SX);
   let workT = new Int32Array(cap);
-  let candAt = new Int32Array(cap);
   let open = new Int32Array(scap);
   let posOf = new Int32Array(scap);
   let dep = new Int32Array(scap);
@@ -657,8 +655,10 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
    * Meeting cached state x after event d: its explored future's races with the stack. Stack event j
    * may race with a future event of thread u only if j is not already before u's last stack event,
    * and only through a slot it accesses that no later stack event after j shadows: a later writer
-   * of the slot that j happens before is itself dependent with any future access, and so is between
-   * them (the last writer on the stack is the one to check: earlier writers are before it).
+   * of the slot is dependent with j, so j happens before it, and it is itself dependent with any
+   * future access, so between them (the topmost writer is the one to check: earlier writers are
+   * before it); a slot j only read is shadowed by the topmost access when j happens before it (a
+   * future write meets that access too).
    */
   const futureRaces = (d: number, x: number) => {
     const R = x < 0 ? 0 : (sumId[x] as number);
@@ -666,12 +666,14 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     if (S === 0) return;
     const lrow = (d + 1) * T;
     const A = arena;
-    // Events of thread q below the position every summary thread's last stack event knows of q
-    // happen before all of them: nothing below the lowest such bound can race with the future.
-    // (bnd[q * T + u]: thread q's events below it happen before u's last stack event.)
+    // Thread q's events below bnd[q * T + u] happen before summary thread u's last stack event, so
+    // cannot race with u's future: q's event j has candidates {u : bnd[q * T + u] <= j}, all of
+    // them from candHi[q] up, none below loB[q]; nothing below the lowest loB can race.
     let low = d + 1;
     for (let q = 0; q < T; q++) {
-      let bound = d + 1;
+      let lo = d + 1;
+      let hi = -1;
+      let all = 0;
       for (let u = 0; u < T; u++) {
         if (u === q || ((S >>> u) & 1) === 0) {
           bnd[q * T + u] = 0x7fffffff;
@@ -680,53 +682,50 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
         const m = lastPos[lrow + u] as number;
         const k = m < 0 ? 0 : (clock[m * T + q] as number);
         bnd[q * T + u] = k;
-        if (k < bound) bound = k;
+        if (k < lo) lo = k;
+        if (k > hi) hi = k;
+        all |= 1 << u;
       }
-      if (bound < low) low = bound;
+      loB[q] = lo;
+      hiB[q] = hi;
+      candHi[q] = all;
+      if (lo < low) low = lo;
     }
-    // The candidate threads of each event (backtrack(j) can still grow, and some summary thread is
-    // not after j): below the lowest event with any, the scan (and its shadow bookkeeping) can stop.
-    let stop = d + 1;
     for (let j = d; j >= low; j--) {
+      // backtrack(j) cannot grow once it holds every thread enabled at j.
+      const bj = back[j] as number;
+      if ((bj | (en[j] as number)) === bj) continue;
       const q = tid[j] as number;
-      let cand = 0;
-      if (((back[j] as number) | (en[j] as number)) !== back[j]) for (let u = 0, r = q * T; u < T; u++) if ((bnd[r + u] as number) <= j) cand |= 1 << u;
-      candAt[j] = cand;
-      if (cand !== 0) stop = j;
-    }
-    for (let j = d; j >= stop; j--) {
+      if (j < (loB[q] as number)) continue;
+      let cand = candHi[q] as number;
+      if (j < (hiB[q] as number)) {
+        cand = 0;
+        for (let u = 0, r = q * T; u < T; u++) if ((bnd[r + u] as number) <= j) cand |= 1 << u;
+      }
       const o = fpOff[j] as number;
       const rs = o + F_HEAD;
       const ws = rs + (A[o + F_NR] as number);
       const end = ws + (A[o + F_NW] as number);
-      const cand = candAt[j] as number;
-      if (cand !== 0) {
-        const q = tid[j] as number;
-        const own = ++ownStamp;
-        for (let i = ws; i < end; i++) ownW[A[i] as number] = own;
-        search: for (let i = rs; i < end; i++) {
-          const slot = A[i] as number;
-          const b = slot % SB;
-          const word = b >>> 5;
-          const bit = b & 31;
-          const tw = topW[slot] as number;
-          if (tw > j && (clock[tw * T + q] as number) > j) continue;
-          // A slot j only read is shadowed by a later access it happens before (a future write meets that too).
+      for (let i = rs; i < end; i++) {
+        const slot = A[i] as number;
+        const tw = topW[slot] as number;
+        if (tw > j) continue;
+        // Read only (a slot j also writes has j as its topmost writer here).
+        if (i < ws && tw !== j) {
           const ta = topA[slot] as number;
-          if (i < ws && ownW[slot] !== own && ta > j && (clock[ta * T + q] as number) > j) continue;
-          for (let u = 0; u < T; u++) {
-            if (((cand >>> u) & 1) === 0) continue;
-            if (x < 0) {
-              futureRace(j, d, cand);
-              break search;
-            }
-            const ub = R * SX + u * 2 * SW;
-            const hit = i < ws ? (tab[ub + SW + word] as number) >>> bit : (tab[ub + word] as number) >>> bit;
-            if ((hit & 1) !== 0) {
-              futureRace(j, d, cand);
-              break search;
-            }
-          }
+          if (ta > j && (clock[ta * T + q] as number) > j) continue;
+        }
+        if (x < 0) {
+          futureRace(j, d, cand);
+          break;
+        }
+        const b = slot % SB;
+        const word = (i < ws ? SW : 0) + (b >>> 5);
+        let hit = 0;
+        for (let u = 0, c = cand; c !== 0; u++, c >>>= 1) if ((c & 1) !== 0) hit |= tab[R * SX + u * 2 * SW + word] as number;
+        if (((hit >>> (b & 31)) & 1) !== 0) {
+          futureRace(j, d, cand);
+          break;
         }
       }
     }
