@@ -330,20 +330,28 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   let scap = 1 << 12;
   let stSleep = new Int32Array(scap);
   let sumId = new Int32Array(scap);
-  // Summary rows, per thread: SW words of touched slots then SW words of written slots (exact up to
-  // SUMMARY_WORDS words a row; past that, slot modulo 32 * SW); SX words a row. A closed state's
-  // row is interned (a table of distinct rows, row 0 the empty one: 4-35x fewer rows than states on
-  // the big variants); a node on the stack at depth d builds its state's row in work[d].
-  const SW = Math.max(1, Math.min((slots + G + 31) >>> 5, Math.floor(SUMMARY_WORDS / (2 * T))));
-  const SB = SW * 32;
-  const SX = 2 * SW * T;
+  // Summary rows, per thread: SW words of touched slots then SW words of written slots; SX words a
+  // row. A closed state's row is interned (a table of distinct rows, row 0 the empty one: 4-35x
+  // fewer rows than states on the big variants); a node on the stack at depth d builds its state's
+  // row in work[d]. A slot's bit is bitOf[slot]: slots are numbered as the search first meets them
+  // (a third of the slots or fewer on the big variants), SW growing with them (every row is laid
+  // out again, a few times a search), so the sets are exact; only when the slots would need more
+  // than SUMMARY_WORDS words a row is the bit the slot modulo 32 * SW_MAX instead, from the start
+  // (shared bits only add conflicts).
+  const SW_MAX = Math.max(1, Math.min((slots + G + 31) >>> 5, Math.floor(SUMMARY_WORDS / (2 * T))));
+  const folded = SW_MAX * 32 < slots + G;
+  const bitOf = new Int32Array(slots + G).fill(-1);
+  if (folded) for (let i = 0; i < slots + G; i++) bitOf[i] = i % (SW_MAX * 32);
+  let nbits = 0;
+  let SW = folded ? SW_MAX : Math.min(SW_MAX, 2);
+  let SX = 2 * SW * T;
   let tcap = 1 << 10;
   let tab = new Int32Array(tcap * SX);
   let tabT = new Int32Array(tcap);
   let tabHash = new Int32Array(tcap);
   let nrows = 0;
   let index = new Int32Array(tcap * 2).fill(-1);
-  const scratch = new Int32Array(SX);
+  let scratch = new Int32Array(SX);
   let work = new Int32Array(cap * SX);
   let workT = new Int32Array(cap);
   let open = new Int32Array(scap);
@@ -387,6 +395,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     let hasSt = false;
     for (let i = 0; i < rec.nr; i++) {
       const s = rec.r[i] as number;
+      if ((bitOf[s] as number) < 0) numberSlot(s);
       if (s === st) hasSt = true;
       A[k++] = s;
       const b = bloomBit(s);
@@ -394,6 +403,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       else t1m |= 1 << (b - 32);
     }
     if (!hasSt) {
+      if ((bitOf[st] as number) < 0) numberSlot(st);
       A[k++] = st;
       const b = bloomBit(st);
       if (b < 32) t0m |= 1 << b;
@@ -403,6 +413,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     let inv = 0;
     for (let i = 0; i < rec.nw; i++) {
       const s = rec.w[i] as number;
+      if ((bitOf[s] as number) < 0) numberSlot(s);
       const g = watched[s] as number;
       inv |= g;
       const by = wroteBy[s] as number;
@@ -423,6 +434,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       const g = 31 - Math.clz32(inv & -inv);
       inv &= inv - 1;
       invWriters[g] = (invWriters[g] as number) | (1 << p);
+      if ((bitOf[INV + g] as number) < 0) numberSlot(INV + g);
       A[k++] = INV + g;
       const b = bloomBit(INV + g);
       if (b < 32) {
@@ -452,11 +464,28 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     return !writesMeet(A, a, b) && !writesMeet(A, b, a);
   };
 
-  /** The summary row (threads `t`, words src[off..off + SX)) in the table: its index. */
-  const intern = (src: Int32Array, off: number, t: number): number => {
+  /** The hash of the summary row with threads `t` and words src[off..off + SX). */
+  const rowHash = (src: Int32Array, off: number, t: number): number => {
     let h = Math.imul(t, 0x9e3779b1);
     for (let i = 0; i < SX; i++) h = Math.imul(h ^ (src[off + i] as number), 0x85ebca6b) ^ (h >>> 15);
-    let mask = index.length - 1;
+    return h;
+  };
+
+  /** The table's index, rebuilt for `size` places. */
+  const reindex = (size: number) => {
+    index = new Int32Array(size).fill(-1);
+    const mask = size - 1;
+    for (let r = 0; r < nrows; r++) {
+      let q = (tabHash[r] as number) & mask;
+      while (index[q] !== -1) q = (q + 1) & mask;
+      index[q] = r;
+    }
+  };
+
+  /** The summary row (threads `t`, words src[off..off + SX)) in the table: its index. */
+  const intern = (src: Int32Array, off: number, t: number): number => {
+    const h = rowHash(src, off, t);
+    const mask = index.length - 1;
     let pos = h & mask;
     for (let id = index[pos] as number; id >= 0; id = index[pos] as number) {
       if (tabHash[id] === h && tabT[id] === t) {
@@ -478,16 +507,28 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     tabT[id] = t;
     tabHash[id] = h;
     index[pos] = id;
-    if (nrows * 2 > index.length) {
-      index = new Int32Array(index.length * 2).fill(-1);
-      mask = index.length - 1;
-      for (let r = 0; r < nrows; r++) {
-        let q = (tabHash[r] as number) & mask;
-        while (index[q] !== -1) q = (q + 1) & mask;
-        index[q] = r;
-      }
-    }
+    if (nrows * 2 > index.length) reindex(index.length * 2);
     return id;
+  };
+
+  /** Give slot s the next bit, widening every row when the words are full. */
+  const numberSlot = (s: number) => {
+    bitOf[s] = nbits++;
+    if (nbits <= SW * 32) return;
+    const nsw = Math.min(SW_MAX, SW * 2);
+    const nsx = 2 * nsw * T;
+    const move = (src: Int32Array, rows: number, size: number): Int32Array<ArrayBuffer> => {
+      const dst = new Int32Array(size * nsx);
+      for (let r = 0; r < rows; r++) for (let h = 0; h < 2 * T; h++) dst.set(src.subarray(r * SX + h * SW, r * SX + h * SW + SW), r * nsx + h * nsw);
+      return dst;
+    };
+    tab = move(tab, nrows, tcap);
+    work = move(work, cap, cap);
+    SW = nsw;
+    SX = nsx;
+    scratch = new Int32Array(SX);
+    for (let r = 0; r < nrows; r++) tabHash[r] = rowHash(tab, r * SX, tabT[r] as number);
+    reindex(index.length);
   };
   intern(scratch, 0, 0);
 
@@ -501,7 +542,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     const ws = rs + (A[o + F_NR] as number);
     const end = ws + (A[o + F_NW] as number);
     for (let i = rs; i < end; i++) {
-      const b = (A[i] as number) % SB;
+      const b = bitOf[A[i] as number] as number;
       W[base + (b >>> 5)] = (W[base + (b >>> 5)] as number) | (1 << (b & 31));
       if (i >= ws) W[base + SW + (b >>> 5)] = (W[base + SW + (b >>> 5)] as number) | (1 << (b & 31));
     }
@@ -719,7 +760,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
           futureRace(j, d, cand);
           break;
         }
-        const b = slot % SB;
+        const b = bitOf[slot] as number;
         const word = (i < ws ? SW : 0) + (b >>> 5);
         let hit = 0;
         for (let u = 0, c = cand; c !== 0; u++, c >>>= 1) if ((c & 1) !== 0) hit |= tab[R * SX + u * 2 * SW + word] as number;
