@@ -267,6 +267,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   let nEn = new Int32Array(cap);
   let sleep = new Int32Array(cap);
   let back = new Int32Array(cap);
+  let skip = new Int32Array(cap);
   let done = new Int32Array(cap);
   // Of the sleeping and the explored threads of node d, those whose step from it made progress.
   let sleepProg = new Int32Array(cap);
@@ -296,6 +297,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     nEn = g32(nEn, 1);
     sleep = g32(sleep, 1);
     back = g32(back, 1);
+    skip = g32(skip, 1);
     done = g32(done, 1);
     sleepProg = g32(sleepProg, 1);
     doneProg = g32(doneProg, 1);
@@ -370,6 +372,9 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     return nstates++;
   };
 
+  const fpMark = new Int32Array(slots);
+  let fpStamp = 0;
+
   /** Append the footprint just recorded for thread p's transition; returns its offset. */
   const saveFp = (p: number): number => {
     const need = F_HEAD + rec.nr + rec.nw + 1 + G;
@@ -392,9 +397,13 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     let w1m = 0;
     let k = o + F_HEAD;
     const st = statusOf(p);
-    let hasSt = false;
+    // A slot the transition writes is an entry of its writes only (the read adds no dependency).
+    const stamp = ++fpStamp;
+    for (let i = 0; i < rec.nw; i++) fpMark[rec.w[i] as number] = stamp;
+    let hasSt = fpMark[st] === stamp;
     for (let i = 0; i < rec.nr; i++) {
       const s = rec.r[i] as number;
+      if (fpMark[s] === stamp) continue;
       if ((bitOf[s] as number) < 0) numberSlot(s);
       if (s === st) hasSt = true;
       A[k++] = s;
@@ -625,6 +634,29 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     }
   };
 
+  /**
+   * backtrack(j) gets `bits`. Once it holds every thread enabled at j it cannot grow: skip[j] then
+   * points lower (skip[j] = j while it can; the nodes below j stay while j is on the stack, and a
+   * set that is full stays full, so the pointers, compressed as they are followed, stay right).
+   */
+  const addBack = (j: number, bits: number) => {
+    const b = (back[j] as number) | bits;
+    back[j] = b;
+    if ((b | (en[j] as number)) === b) skip[j] = j - 1;
+  };
+
+  /** The highest stack position at or below j whose backtrack set can still grow, or -1. */
+  const growing = (j: number): number => {
+    let r = j;
+    while (r >= 0 && skip[r] !== r) r = skip[r] as number;
+    while (j > r) {
+      const n = skip[j] as number;
+      skip[j] = r;
+      j = n;
+    }
+    return r;
+  };
+
   /** The race event j < event d (thread p): make sure backtrack(j) holds an initial of v. */
   /** Whether the event at position i (clock row cr) has a predecessor among v's first events so far. */
   const hasPred = (cr: number, i: number): boolean => {
@@ -650,13 +682,13 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     if ((initials & ~enj) !== 0) {
       // p was blocked at j and event j woke it: the race cannot be reversed.
       if ((initials & ~enj) === 1 << p && (first[p] as number) < 0 && writes(arena, fpOff[j] as number, statusOf(p))) return;
-      back[j] = (back[j] as number) | enj;
+      addBack(j, enj);
       return;
     }
     if ((initials & (back[j] as number)) !== 0) return;
     const awake = initials & ~(sleep[j] as number);
     const pick = awake !== 0 ? awake : initials;
-    back[j] = (back[j] as number) | (pick & -pick);
+    addBack(j, pick & -pick);
   };
 
   /**
@@ -679,17 +711,17 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     }
     const enj = en[j] as number;
     if (initials === 0) {
-      back[j] = (back[j] as number) | ((cand & enj) !== 0 ? cand & enj : enj);
+      addBack(j, (cand & enj) !== 0 ? cand & enj : enj);
       return;
     }
     if ((initials & ~enj) !== 0) {
-      back[j] = (back[j] as number) | enj;
+      addBack(j, enj);
       return;
     }
     if ((initials & (back[j] as number)) !== 0) return;
     const awake = initials & ~(sleep[j] as number);
     const pick = awake !== 0 ? awake : initials;
-    back[j] = (back[j] as number) | (pick & -pick);
+    addBack(j, pick & -pick);
   };
 
   /**
@@ -732,10 +764,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       candHi[q] = all;
       if (lo < low) low = lo;
     }
-    for (let j = d; j >= low; j--) {
-      // backtrack(j) cannot grow once it holds every thread enabled at j.
-      const bj = back[j] as number;
-      if ((bj | (en[j] as number)) === bj) continue;
+    for (let j = growing(d); j >= low; j = growing(j - 1)) {
       const q = tid[j] as number;
       if (j < (loB[q] as number)) continue;
       let cand = candHi[q] as number;
@@ -923,6 +952,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     nEn[d] = n;
     sleep[d] = sl;
     back[d] = bt;
+    skip[d] = (bt | (en[d] as number)) === bt ? d - 1 : d;
     done[d] = 0;
     doneProg[d] = 0;
     sibTop[d] = top;
@@ -1106,7 +1136,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       if (progress(d)) doneProg[d] = (doneProg[d] as number) | (1 << p);
       done[d] = (done[d] as number) | (1 << p);
       doneFp[d * T + p] = o;
-      back[d] = (back[d] as number) | (1 << p);
+      addBack(d, 1 << p);
       if (w.verdict) {
         finding(w.verdict);
         addToSummary(d, o, p, -1);
