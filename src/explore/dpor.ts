@@ -125,7 +125,7 @@ import { FootprintRecorder } from '../engine/footprint.js';
 import { enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
 import { invariantReads, isProgressLabel } from '../engine/visibility.js';
-import { fingerprint, type Snapshot, type ThreadState, World } from '../engine/world.js';
+import { fingerprint, type MutableSnapshot, type Snapshot, type ThreadState, World } from '../engine/world.js';
 import { T_STATUS, THREAD_STRIDE } from '../locks/space.js';
 import { type DfsFinding, type DfsOptions, type DfsResult, firstVisit } from './dfs.js';
 import { ownStatesBefore, stepLabel } from './livelock.js';
@@ -287,7 +287,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   let lastPos = new Int32Array(cap * T);
   let sleepFp = new Int32Array(cap * T);
   let doneFp = new Int32Array(cap * T);
-  const snaps: (Snapshot | null)[] = [];
+  // One snapshot per depth, refilled (a push allocates none).
+  const snaps: MutableSnapshot[] = [];
 
   const grow = () => {
     const g32 = (a: Int32Array<ArrayBuffer>, k: number) => widened(a, cap * 2 * k);
@@ -941,7 +942,12 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   /** Push a node for the state just reached (new, or cached and re-entered) at depth d. */
   const push = (d: number, x: number, n: number, sl: number, bt: number) => {
     if (d >= cap) grow();
-    snaps[d] = w.snapshot();
+    let sn = snaps[d];
+    if (sn === undefined) {
+      sn = { mem: null, undoPos: -1, h0: 0, h1: 0, threads: [] };
+      snaps[d] = sn;
+    }
+    w.snapshotInto(sn);
     stepsAt[d] = w.steps;
     depthAt[d] = w.choices.length;
     en[d] = 0;
@@ -999,7 +1005,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
         if (k >= 0) cycle(d, k);
         else futureRaces(d, x);
       }
-      const n = enabled(w, buf);
+      // Threads that slept at the earlier visit and are awake now, if enabled, run from here.
+      const n = ((stSleep[x] as number) & ~sl) !== 0 ? enabled(w, buf) : 0;
       let mask = 0;
       for (let i = 0; i < n; i++) mask |= 1 << (buf[i] as number);
       const again = (stSleep[x] as number) & ~sl & mask;
