@@ -309,6 +309,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     lowAt = g32(lowAt, 1);
     work = g32(work, SX);
     workT = g32(workT, 1);
+    eqRow = g32(eqRow, 1);
     const c = new Uint8Array(cap * 2);
     c.set(changed);
     changed = c;
@@ -357,6 +358,9 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   let scratch = new Int32Array(SX);
   let work = new Int32Array(cap * SX);
   let workT = new Int32Array(cap);
+  // While eqRow[d] >= 0, node d's row is that table row and work[d] is not used (no copy, and no
+  // interning when it leaves the stack unchanged).
+  let eqRow = new Int32Array(cap);
   let open = new Int32Array(scap);
   let posOf = new Int32Array(scap);
   let dep = new Int32Array(scap);
@@ -542,35 +546,88 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   };
   intern(scratch, 0, 0);
 
+  /** Node d's row in work[d] (it stood for table row eqRow[d] until now). */
+  const materialize = (d: number) => {
+    const r = eqRow[d] as number;
+    workT[d] = tabT[r] as number;
+    work.set(tab.subarray(r * SX, r * SX + SX), d * SX);
+    eqRow[d] = -1;
+  };
+
+  /** OR the words of threads ts of the row at src[off..] (table row rid, or -1) into node dd's row. */
+  const orRow = (dd: number, src: Int32Array, off: number, ts: number, rid: number) => {
+    const r0 = eqRow[dd] as number;
+    if (r0 >= 0) {
+      if (r0 === rid) return;
+      if (r0 === 0 && rid >= 0) {
+        eqRow[dd] = rid;
+        return;
+      }
+      if ((ts & ~(tabT[r0] as number)) === 0) {
+        let sub = true;
+        for (let t = ts; t !== 0 && sub; t &= t - 1) {
+          const u = 31 - Math.clz32(t & -t);
+          const a = off + u * 2 * SW;
+          const b = r0 * SX + u * 2 * SW;
+          for (let i = 0; i < 2 * SW; i++) {
+            if (((src[a + i] as number) & ~(tab[b + i] as number)) !== 0) {
+              sub = false;
+              break;
+            }
+          }
+        }
+        if (sub) return;
+      }
+      materialize(dd);
+    }
+    const W = work;
+    workT[dd] = (workT[dd] as number) | ts;
+    for (let t = ts; t !== 0; t &= t - 1) {
+      const u = 31 - Math.clz32(t & -t);
+      const xb = dd * SX + u * 2 * SW;
+      const yb = off + u * 2 * SW;
+      for (let i = 0; i < 2 * SW; i++) W[xb + i] = (W[xb + i] as number) | (src[yb + i] as number);
+    }
+  };
+
   /** Add event (footprint o, thread p) and, if y >= 0, state y's summary into the row node dd builds. */
   const addToSummary = (dd: number, o: number, p: number, y: number) => {
+    if (y >= 0) {
+      // An open state's row is the one its (outermost) node builds: partial, and the cycle rule covers it.
+      if ((open[y] as number) > 0) {
+        const e = posOf[y] as number;
+        const r = eqRow[e] as number;
+        if (r >= 0) orRow(dd, tab, r * SX, tabT[r] as number, r);
+        else orRow(dd, work, e * SX, workT[e] as number, -1);
+      } else {
+        const r = sumId[y] as number;
+        if (r !== 0) orRow(dd, tab, r * SX, tabT[r] as number, r);
+      }
+    }
     const A = arena;
-    const W = work;
-    const base = dd * SX + p * 2 * SW;
-    workT[dd] = (workT[dd] as number) | (1 << p);
     const rs = o + F_HEAD;
     const ws = rs + (A[o + F_NR] as number);
     const end = ws + (A[o + F_NW] as number);
+    const r0 = eqRow[dd] as number;
+    if (r0 >= 0) {
+      // Still the table row it stood for if that has every bit of the event already.
+      let sub = (((tabT[r0] as number) >>> p) & 1) !== 0;
+      const base = r0 * SX + p * 2 * SW;
+      for (let i = rs; i < end && sub; i++) {
+        const b = bitOf[A[i] as number] as number;
+        const m = 1 << (b & 31);
+        if (((tab[base + (b >>> 5)] as number) & m) === 0 || (i >= ws && ((tab[base + SW + (b >>> 5)] as number) & m) === 0)) sub = false;
+      }
+      if (sub) return;
+      materialize(dd);
+    }
+    const W = work;
+    const base = dd * SX + p * 2 * SW;
+    workT[dd] = (workT[dd] as number) | (1 << p);
     for (let i = rs; i < end; i++) {
       const b = bitOf[A[i] as number] as number;
       W[base + (b >>> 5)] = (W[base + (b >>> 5)] as number) | (1 << (b & 31));
       if (i >= ws) W[base + SW + (b >>> 5)] = (W[base + SW + (b >>> 5)] as number) | (1 << (b & 31));
-    }
-    if (y < 0) return;
-    // An open state's row is the one its (outermost) node builds: partial, and the cycle rule covers it.
-    const yOpen = (open[y] as number) > 0;
-    const src = yOpen ? W : tab;
-    const r = yOpen ? (posOf[y] as number) : (sumId[y] as number);
-    if (!yOpen && r === 0) return;
-    let ts = (yOpen ? workT[r] : tabT[r]) as number;
-    workT[dd] = (workT[dd] as number) | ts;
-    // Only the threads in y's summary have words in its row.
-    while (ts !== 0) {
-      const u = 31 - Math.clz32(ts & -ts);
-      ts &= ts - 1;
-      const xb = dd * SX + u * 2 * SW;
-      const yb = r * SX + u * 2 * SW;
-      for (let i = 0; i < 2 * SW; i++) W[xb + i] = (W[xb + i] as number) | (src[yb + i] as number);
     }
   };
 
@@ -920,13 +977,11 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   const close = (d: number) => {
     const x = sid[d] as number;
     open[x] = (open[x] as number) - 1;
-    if ((open[x] as number) === 0) sumId[x] = intern(work, d * SX, workT[d] as number);
-    else {
-      // The state is on the stack further down too: its row there takes this one in.
-      const e = posOf[x] as number;
-      workT[e] = (workT[e] as number) | (workT[d] as number);
-      for (let i = 0; i < SX; i++) work[e * SX + i] = (work[e * SX + i] as number) | (work[d * SX + i] as number);
-    }
+    const r = eqRow[d] as number;
+    if ((open[x] as number) === 0) sumId[x] = r >= 0 ? r : intern(work, d * SX, workT[d] as number);
+    else if (r >= 0) orRow(posOf[x] as number, tab, r * SX, tabT[r] as number, r);
+    // The state is on the stack further down too: its row there takes this one in.
+    else orRow(posOf[x] as number, work, d * SX, workT[d] as number, -1);
     const k = lowAt[d] as number;
     if (k < d) {
       const was = pending(x);
@@ -965,15 +1020,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     sid[d] = x;
     if (open[x] === 0) {
       posOf[x] = d;
-      const r = sumId[x] as number;
-      workT[d] = tabT[r] as number;
-      const b = d * SX;
-      const c = r * SX;
-      for (let i = 0; i < SX; i++) work[b + i] = tab[c + i] as number;
-    } else {
-      workT[d] = 0;
-      work.fill(0, d * SX, d * SX + SX);
-    }
+      eqRow[d] = sumId[x] as number;
+    } else eqRow[d] = 0;
     open[x] = (open[x] as number) + 1;
     lowAt[d] = d;
     depth = d;
