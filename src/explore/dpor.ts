@@ -641,11 +641,12 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
   const races = (d: number, p: number) => {
     const row = d * T;
     const m = lastPos[row + p] as number;
-    if (m >= 0) clock.copyWithin(row, m * T, m * T + T);
-    else clock.fill(0, row, row + T);
+    // (Loops: a builtin call costs more than a few threads' worth.)
+    if (m >= 0) for (let t = 0; t < T; t++) clock[row + t] = clock[m * T + t] as number;
+    else for (let t = 0; t < T; t++) clock[row + t] = 0;
     clock[row + p] = d + 1;
     const nrow = row + T;
-    lastPos.copyWithin(nrow, row, row + T);
+    for (let t = 0; t < T; t++) lastPos[nrow + t] = lastPos[row + t] as number;
     lastPos[nrow + p] = d;
     // The events dependent with d that may not be before it: per slot d reads, its topmost writer
     // (earlier writers are before that one); per slot d writes, also each thread's topmost reader
@@ -727,7 +728,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
 
   const race = (j: number, d: number, p: number) => {
     const q = tid[j] as number;
-    first.fill(-1);
+    for (let t = 0; t < T; t++) first[t] = -1;
     let initials = 0;
     for (let i = j + 1; i < d; i++) {
       const t = tid[i] as number;
@@ -759,7 +760,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
    */
   const futureRace = (j: number, d: number, cand: number) => {
     const q = tid[j] as number;
-    first.fill(-1);
+    for (let t = 0; t < T; t++) first[t] = -1;
     let initials = 0;
     for (let i = j + 1; i <= d; i++) {
       const t = tid[i] as number;
