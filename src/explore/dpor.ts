@@ -123,6 +123,7 @@
  */
 import { FootprintRecorder } from '../engine/footprint.js';
 import { enabled, step } from '../engine/exec.js';
+import type { Model } from '../engine/model.js';
 import type { Verdict } from '../engine/events.js';
 import { invariantReads, isProgressLabel } from '../engine/visibility.js';
 import { fingerprint, type MutableSnapshot, type Snapshot, type ThreadState, World } from '../engine/world.js';
@@ -1240,16 +1241,8 @@ function watchInvariants(w: World, watched: Int32Array, maxSteps: number): void 
   } finally {
     w.rec = rec;
   }
-  const v = new World(w.model, null);
-  const init = v.snapshot();
-  const buf = new Int32Array(v.nthreads);
-  const walk = new RandomWalk(0x5eed);
-  invariantReads.slots = watched;
-  try {
-    for (let run = 0; run < SEED_RUNS; run++) runOnce(v, init, walk, run, maxSteps, buf);
-  } finally {
-    invariantReads.slots = null;
-  }
+  const seed = seedReads(w.model, maxSteps);
+  for (let i = 0; i < seed.length; i++) watched[i] = (watched[i] as number) | (seed[i] as number);
   // An invariant that read one record's field reads it in other records on other states (the
   // record it looks at follows a pointer): its group gets that field of every record.
   for (const r of w.model.layout.regions) {
@@ -1259,6 +1252,38 @@ function watchInvariants(w: World, watched: Int32Array, maxSteps: number): void 
       if (g !== 0) for (let i = 0; i < r.count; i++) watched[r.base + i * r.stride + f] = (watched[r.base + i * r.stride + f] as number) | g;
     }
   }
+}
+
+/** The seed runs' reads, per model and step bound (they depend on nothing else). */
+const seeds = new WeakMap<Model, Map<number, Int32Array>>();
+
+/**
+ * The slots (a bit per invariant group) the invariants read along SEED_RUNS seeded random runs
+ * from the model's initial state, computed once per model and step bound (a split search calls
+ * DPOR once per task). Running them again would only mark again the bits the engine's invariant
+ * guard marked the first time (src/engine/visibility.ts), so nothing else changes.
+ */
+function seedReads(model: Model, maxSteps: number): Int32Array {
+  let byBound = seeds.get(model);
+  if (byBound === undefined) {
+    byBound = new Map();
+    seeds.set(model, byBound);
+  }
+  const known = byBound.get(maxSteps);
+  if (known !== undefined) return known;
+  const v = new World(model, null);
+  const reads = new Int32Array(v.mem.length + v.nthreads);
+  const init = v.snapshot();
+  const buf = new Int32Array(v.nthreads);
+  const walk = new RandomWalk(0x5eed);
+  invariantReads.slots = reads;
+  try {
+    for (let run = 0; run < SEED_RUNS; run++) runOnce(v, init, walk, run, maxSteps, buf);
+  } finally {
+    invariantReads.slots = null;
+  }
+  byBound.set(maxSteps, reads);
+  return reads;
 }
 
 /** Words of a summary row at most, over all threads (past that, slots beyond a thread's share of bits share them: conservative). */
