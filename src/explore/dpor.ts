@@ -15,8 +15,10 @@
  *   or writes (./por-order.ts's relation).
  * - happens-before is one vector clock per stack depth (Int32Array rows indexed by stack position;
  *   no per-step objects). After each transition e, every earlier event e' of another thread that is
- *   dependent with e and not already before it through others is a race e' < e; v = the events
- *   after e' not after it, then e. Unless an initial of v (a thread whose first event in v has no
+ *   dependent with e and not already before it through others is a race e' < e (found from the
+ *   topmost writer on the stack of each slot e accesses and, of each slot e writes, each thread's
+ *   topmost reader since: every other event dependent with e is before one of those; kept per slot
+ *   as events come and go, so no scan of the stack); v = the events after e' not after it, then e. Unless an initial of v (a thread whose first event in v has no
  *   predecessor in v) is in backtrack(pre(e')) already, one is added (an awake one if any). A race
  *   where e' woke e's thread is not reversible and is skipped; any other race with an initial not
  *   enabled at pre(e') (the model would break the status-slot rule) adds every enabled thread.
@@ -28,16 +30,21 @@
  * stack are still needed (the problem Yang et al., "Efficient stateful dynamic partial order
  * reduction", SPIN 2008, solve with a graph of the visible operations): every state keeps a summary
  * of the subtree explored from it, per thread the slots its events there touched and wrote (exact
- * bit sets; only past SUMMARY_WORDS words a row do slots fold onto shared bits, which only adds
- * conflicts). Closed states share interned rows (a table of the distinct summaries: 4-35x fewer
- * than states on the big variants), so exact rows cost less memory than the 64 folded words a
- * state they replace; folding had cost 10-20% more transitions on the variants with 4-6 threads.
+ * bit sets over the slots met so far, numbered as they are met: a third of all slots or fewer on
+ * the big variants; only when every slot would need more than SUMMARY_WORDS words a row do slots
+ * fold onto shared bits, which only adds conflicts). Closed states share interned rows (a table of
+ * the distinct summaries: 4-35x fewer than states on the big variants; a node whose row did not
+ * change from the one it was entered with takes that row again without interning), so exact rows
+ * cost less memory than the 64 folded words a state they replace; folding had cost 10-20% more
+ * transitions on the variants with 4-6 threads.
  * On meeting s, a stack event e' may race with a future event of thread u when u
  * is in the summary and not already after e' (e' is not before u's last stack event) and u's set
  * meets a slot of e' (a write of e' against u's touches, a read against u's writes) that no later
- * stack event after e' shadows: a later writer of the slot that e' happens before is dependent with
- * any future access and comes between them (for a slot e' only read, any later access; the topmost
- * writer and accessor of every slot on the stack are kept as events come and go). For such a
+ * stack event after e' shadows: a later writer of the slot (e' happens before it: they are
+ * dependent) is dependent with any future access and comes between them (for a slot e' only read,
+ * the topmost later access if e' happens before it; the topmost writer and accessor of every slot
+ * on the stack are kept as events come and go; nodes whose backtrack set already holds every
+ * thread enabled there are passed over through pointers, compressed as followed). For such a
  * race, v (the events after e' not after it, then the future event) begins with the stack's events
  * after e' not after it, so their initials are initials of v whatever the future part is: one of
  * them goes into backtrack(pre(e')); when there are none, v's initials are first future events of
@@ -106,7 +113,7 @@
  *   before) gave the same argument with one group; per group, 0.7-1.5% fewer transitions on the
  *   catalogue (most of the dependencies of the big variants are through memory the threads share).
  *   R_g is seeded with the slots g's invariants read on the initial state and along 64 seeded random
- *   runs, closed over records (a field read in one record of a region is taken as read in every
+ *   runs (their reads kept per model and step bound), closed over records (a field read in one record of a region is taken as read in every
  *   record of it: invariants follow pointers, and a late read costs a new round). If a group reads
  *   another slot during the search (the engine's invariant guard marks it and counts the growth)
  *   and a write of it by one thread went unmarked for that group while some other thread wrote that
