@@ -703,16 +703,17 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
 
   /**
    * backtrack(j) gets `bits`. Once it holds every thread enabled at j it cannot grow: skip[j] then
-   * points lower (skip[j] = j while it can; the nodes below j stay while j is on the stack, and a
-   * set that is full stays full, so the pointers, compressed as they are followed, stay right).
+   * points to an earlier event of event j's thread (skip[j] = j while it can; the nodes below j
+   * stay while j is on the stack, and a set that is full stays full, so the pointers, compressed
+   * as they are followed, stay right).
    */
   const addBack = (j: number, bits: number) => {
     const b = (back[j] as number) | bits;
     back[j] = b;
-    if ((b | (en[j] as number)) === b) skip[j] = j - 1;
+    if ((b | (en[j] as number)) === b) skip[j] = lastPos[j * T + (tid[j] as number)] as number;
   };
 
-  /** The highest stack position at or below j whose backtrack set can still grow, or -1. */
+  /** Event j (the latest of its thread at or below j, or -1), or the latest of that thread before it whose backtrack set can still grow. */
   const growing = (j: number): number => {
     let r = j;
     while (r >= 0 && skip[r] !== r) r = skip[r] as number;
@@ -808,8 +809,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     const A = arena;
     // Thread q's events below bnd[q * T + u] happen before summary thread u's last stack event, so
     // cannot race with u's future: q's event j has candidates {u : bnd[q * T + u] <= j}, all of
-    // them from candHi[q] up, none below loB[q]; nothing below the lowest loB can race.
-    let low = d + 1;
+    // them from hiB[q] up, none below loB[q].
     for (let q = 0; q < T; q++) {
       let lo = d + 1;
       let hi = -1;
@@ -829,11 +829,9 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       loB[q] = lo;
       hiB[q] = hi;
       candHi[q] = all;
-      if (lo < low) low = lo;
     }
-    for (let j = growing(d); j >= low; j = growing(j - 1)) {
-      const q = tid[j] as number;
-      if (j < (loB[q] as number)) continue;
+    // Each thread's events from its latest down to loB, past those whose backtrack set is full.
+    for (let q = 0, j = -1; q < T; q++) for (j = growing(lastPos[lrow + q] as number); j >= (loB[q] as number); j = growing(lastPos[j * T + q] as number)) {
       let cand = candHi[q] as number;
       if (j < (hiB[q] as number)) {
         cand = 0;
@@ -847,8 +845,8 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
         const slot = A[i] as number;
         const tw = topW[slot] as number;
         if (tw > j) continue;
-        // Read only (a slot j also writes has j as its topmost writer here).
-        if (i < ws && tw !== j) {
+        // A slot j reads (and does not write: a footprint lists such a slot among its writes only).
+        if (i < ws) {
           const ta = topA[slot] as number;
           if (ta > j && (clock[ta * T + q] as number) > j) continue;
         }
@@ -1022,7 +1020,6 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
     nEn[d] = n;
     sleep[d] = sl;
     back[d] = bt;
-    skip[d] = (bt | (en[d] as number)) === bt ? d - 1 : d;
     done[d] = 0;
     doneProg[d] = 0;
     sibTop[d] = top;
@@ -1175,6 +1172,7 @@ function round(w: World, opts: DfsOptions, watched: Int32Array, slots: number, f
       sibTop[d] = top;
       fpOff[d] = o;
       tid[d] = p;
+      skip[d] = d;
       if (d + 1 >= cap) grow();
       races(d, p);
       apply(d);
