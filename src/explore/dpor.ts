@@ -15,8 +15,10 @@
  *   or writes (./por-order.ts's relation).
  * - happens-before is one vector clock per stack depth (Int32Array rows indexed by stack position;
  *   no per-step objects). After each transition e, every earlier event e' of another thread that is
- *   dependent with e and not already before it through others is a race e' < e; v = the events
- *   after e' not after it, then e. Unless an initial of v (a thread whose first event in v has no
+ *   dependent with e and not already before it through others is a race e' < e (found from the
+ *   topmost writer on the stack of each slot e accesses and, of each slot e writes, each thread's
+ *   topmost reader since: every other event dependent with e is before one of those; kept per slot
+ *   as events come and go, so no scan of the stack); v = the events after e' not after it, then e. Unless an initial of v (a thread whose first event in v has no
  *   predecessor in v) is in backtrack(pre(e')) already, one is added (an awake one if any). A race
  *   where e' woke e's thread is not reversible and is skipped; any other race with an initial not
  *   enabled at pre(e') (the model would break the status-slot rule) adds every enabled thread.
@@ -28,16 +30,21 @@
  * stack are still needed (the problem Yang et al., "Efficient stateful dynamic partial order
  * reduction", SPIN 2008, solve with a graph of the visible operations): every state keeps a summary
  * of the subtree explored from it, per thread the slots its events there touched and wrote (exact
- * bit sets; only past SUMMARY_WORDS words a row do slots fold onto shared bits, which only adds
- * conflicts). Closed states share interned rows (a table of the distinct summaries: 4-35x fewer
- * than states on the big variants), so exact rows cost less memory than the 64 folded words a
- * state they replace; folding had cost 10-20% more transitions on the variants with 4-6 threads.
+ * bit sets over the slots met so far, numbered as they are met: a third of all slots or fewer on
+ * the big variants; only when every slot would need more than SUMMARY_WORDS words a row do slots
+ * fold onto shared bits, which only adds conflicts). Closed states share interned rows (a table of
+ * the distinct summaries: 4-35x fewer than states on the big variants; a node whose row did not
+ * change from the one it was entered with takes that row again without interning), so exact rows
+ * cost less memory than the 64 folded words a state they replace; folding had cost 10-20% more
+ * transitions on the variants with 4-6 threads.
  * On meeting s, a stack event e' may race with a future event of thread u when u
  * is in the summary and not already after e' (e' is not before u's last stack event) and u's set
  * meets a slot of e' (a write of e' against u's touches, a read against u's writes) that no later
- * stack event after e' shadows: a later writer of the slot that e' happens before is dependent with
- * any future access and comes between them (for a slot e' only read, any later access; the topmost
- * writer and accessor of every slot on the stack are kept as events come and go). For such a
+ * stack event after e' shadows: a later writer of the slot (e' happens before it: they are
+ * dependent) is dependent with any future access and comes between them (for a slot e' only read,
+ * the topmost later access if e' happens before it; the topmost writer and accessor of every slot
+ * on the stack are kept as events come and go; nodes whose backtrack set already holds every
+ * thread enabled there are passed over through pointers, compressed as followed). For such a
  * race, v (the events after e' not after it, then the future event) begins with the stack's events
  * after e' not after it, so their initials are initials of v whatever the future part is: one of
  * them goes into backtrack(pre(e')); when there are none, v's initials are first future events of
@@ -115,7 +122,7 @@
  *   before) gave the same argument with one group; per group, 0.7-1.5% fewer transitions on the
  *   catalogue (most of the dependencies of the big variants are through memory the threads share).
  *   R_g is seeded with the slots g's invariants read on the initial state and along 64 seeded random
- *   runs, closed over records (a field read in one record of a region is taken as read in every
+ *   runs (their reads kept per model and step bound), closed over records (a field read in one record of a region is taken as read in every
  *   record of it: invariants follow pointers, and a late read costs a new round). If a group reads
  *   another slot during the search (the engine's invariant guard marks it and counts the growth)
  *   and a write of it by one thread went unmarked for that group while some other thread wrote that
@@ -132,9 +139,10 @@
  */
 import { FootprintRecorder } from '../engine/footprint.js';
 import { enabled, step } from '../engine/exec.js';
+import type { Model } from '../engine/model.js';
 import type { Verdict } from '../engine/events.js';
 import { invariantReads, isProgressLabel } from '../engine/visibility.js';
-import { fingerprint, type Snapshot, type ThreadState, World } from '../engine/world.js';
+import { fingerprint, type MutableSnapshot, type Snapshot, type ThreadState, World } from '../engine/world.js';
 import { T_STATUS, THREAD_STRIDE } from '../locks/space.js';
 import { type DfsFinding, type DfsOptions, type DfsResult, firstVisit } from './dfs.js';
 import { ownStatesBefore, stepLabel } from './livelock.js';
@@ -262,6 +270,9 @@ function round(
   const buf = new Int32Array(T);
   const first = new Int32Array(T);
   const bnd = new Int32Array(T * T);
+  const loB = new Int32Array(T);
+  const hiB = new Int32Array(T);
+  const candHi = new Int32Array(T);
   const statusOf = (t: number) => w.threadBase + t * THREAD_STRIDE + T_STATUS;
   // Per slot, the threads that wrote it and its groups at its first write (groups added since may
   // have missed a write); per group, the threads whose writes were marked with its pseudo-slot.
@@ -271,15 +282,14 @@ function round(
   const late = new Int32Array(G);
   // Per slot, the topmost stack event that writes it and the topmost that accesses it (-1: none),
   // kept as events come and go: event k's footprint entry at arena position i saved the values
-  // before it in prevW[i] / prevA[i]; events 0..applied-1 are in.
+  // before it in prevW[i] / prevA[i]; events 0..applied-1 are in. Per slot and thread, the topmost
+  // stack event of the thread that reads it (saved in prevW[i] of a read entry).
   const topW = new Int32Array(slots + G).fill(-1);
   const topA = new Int32Array(slots + G).fill(-1);
+  const topR = new Int32Array((slots + G) * T).fill(-1);
   let prevW = new Int32Array(1 << 14);
   let prevA = new Int32Array(1 << 14);
   let applied = 0;
-  // The slots the event being checked writes (marked with its stamp).
-  const ownW = new Int32Array(slots + G);
-  let ownStamp = 0;
 
   // Per stack depth (node d = the state at depth d; event d = the transition taken from it).
   let cap = 64;
@@ -289,6 +299,7 @@ function round(
   let nEn = new Int32Array(cap);
   let sleep = new Int32Array(cap);
   let back = new Int32Array(cap);
+  let skip = new Int32Array(cap);
   let done = new Int32Array(cap);
   // Of the sleeping and the explored threads of node d, those whose step from it made progress.
   let sleepProg = new Int32Array(cap);
@@ -301,10 +312,15 @@ function round(
   let lowAt = new Int32Array(cap);
   let changed = new Uint8Array(cap);
   let clock = new Int32Array(cap * T);
+  // The events races() checks against the one that just ran, marked with its stamp.
+  let cands = new Int32Array(cap);
+  let candMark = new Int32Array(cap);
+  let candStamp = 0;
   let lastPos = new Int32Array(cap * T);
   let sleepFp = new Int32Array(cap * T);
   let doneFp = new Int32Array(cap * T);
-  const snaps: (Snapshot | null)[] = [];
+  // One snapshot per depth, refilled (a push allocates none).
+  const snaps: MutableSnapshot[] = [];
 
   const grow = () => {
     const g32 = (a: Int32Array<ArrayBuffer>, k: number) => widened(a, cap * 2 * k);
@@ -314,6 +330,7 @@ function round(
     nEn = g32(nEn, 1);
     sleep = g32(sleep, 1);
     back = g32(back, 1);
+    skip = g32(skip, 1);
     done = g32(done, 1);
     sleepProg = g32(sleepProg, 1);
     doneProg = g32(doneProg, 1);
@@ -324,11 +341,13 @@ function round(
     lowAt = g32(lowAt, 1);
     work = g32(work, SX);
     workT = g32(workT, 1);
-    candAt = g32(candAt, 1);
+    eqRow = g32(eqRow, 1);
     const c = new Uint8Array(cap * 2);
     c.set(changed);
     changed = c;
     clock = g32(clock, T);
+    cands = g32(cands, 1);
+    candMark = g32(candMark, 1);
     lastPos = g32(lastPos, T);
     sleepFp = g32(sleepFp, T);
     doneFp = g32(doneFp, T);
@@ -347,23 +366,33 @@ function round(
   let scap = 1 << 12;
   let stSleep = new Int32Array(scap);
   let sumId = new Int32Array(scap);
-  // Summary rows, per thread: SW words of touched slots then SW words of written slots (exact up to
-  // SUMMARY_WORDS words a row; past that, slot modulo 32 * SW); SX words a row. A closed state's
-  // row is interned (a table of distinct rows, row 0 the empty one: 4-35x fewer rows than states on
-  // the big variants); a node on the stack at depth d builds its state's row in work[d].
-  const SW = Math.max(1, Math.min((slots + G + 31) >>> 5, Math.floor(SUMMARY_WORDS / (2 * T))));
-  const SB = SW * 32;
-  const SX = 2 * SW * T;
+  // Summary rows, per thread: SW words of touched slots then SW words of written slots; SX words a
+  // row. A closed state's row is interned (a table of distinct rows, row 0 the empty one: 4-35x
+  // fewer rows than states on the big variants); a node on the stack at depth d builds its state's
+  // row in work[d]. A slot's bit is bitOf[slot]: slots are numbered as the search first meets them
+  // (a third of the slots or fewer on the big variants), SW growing with them (every row is laid
+  // out again, a few times a search), so the sets are exact; only when the slots would need more
+  // than SUMMARY_WORDS words a row is the bit the slot modulo 32 * SW_MAX instead, from the start
+  // (shared bits only add conflicts).
+  const SW_MAX = Math.max(1, Math.min((slots + G + 31) >>> 5, Math.floor(SUMMARY_WORDS / (2 * T))));
+  const folded = SW_MAX * 32 < slots + G;
+  const bitOf = new Int32Array(slots + G).fill(-1);
+  if (folded) for (let i = 0; i < slots + G; i++) bitOf[i] = i % (SW_MAX * 32);
+  let nbits = 0;
+  let SW = folded ? SW_MAX : Math.min(SW_MAX, 2);
+  let SX = 2 * SW * T;
   let tcap = 1 << 10;
   let tab = new Int32Array(tcap * SX);
   let tabT = new Int32Array(tcap);
   let tabHash = new Int32Array(tcap);
   let nrows = 0;
   let index = new Int32Array(tcap * 2).fill(-1);
-  const scratch = new Int32Array(SX);
+  let scratch = new Int32Array(SX);
   let work = new Int32Array(cap * SX);
   let workT = new Int32Array(cap);
-  let candAt = new Int32Array(cap);
+  // While eqRow[d] >= 0, node d's row is that table row and work[d] is not used (no copy, and no
+  // interning when it leaves the stack unchanged).
+  let eqRow = new Int32Array(cap);
   let open = new Int32Array(scap);
   let posOf = new Int32Array(scap);
   let dep = new Int32Array(scap);
@@ -379,6 +408,9 @@ function round(
     }
     return nstates++;
   };
+
+  const fpMark = new Int32Array(slots);
+  let fpStamp = 0;
 
   /** Append the footprint just recorded for thread p's transition; returns its offset. */
   const saveFp = (p: number): number => {
@@ -402,9 +434,14 @@ function round(
     let w1m = 0;
     let k = o + F_HEAD;
     const st = statusOf(p);
-    let hasSt = false;
+    // A slot the transition writes is an entry of its writes only (the read adds no dependency).
+    const stamp = ++fpStamp;
+    for (let i = 0; i < rec.nw; i++) fpMark[rec.w[i] as number] = stamp;
+    let hasSt = fpMark[st] === stamp;
     for (let i = 0; i < rec.nr; i++) {
       const s = rec.r[i] as number;
+      if (fpMark[s] === stamp) continue;
+      if ((bitOf[s] as number) < 0) numberSlot(s);
       if (s === st) hasSt = true;
       A[k++] = s;
       const b = bloomBit(s);
@@ -412,6 +449,7 @@ function round(
       else t1m |= 1 << (b - 32);
     }
     if (!hasSt) {
+      if ((bitOf[st] as number) < 0) numberSlot(st);
       A[k++] = st;
       const b = bloomBit(st);
       if (b < 32) t0m |= 1 << b;
@@ -421,6 +459,7 @@ function round(
     let inv = 0;
     for (let i = 0; i < rec.nw; i++) {
       const s = rec.w[i] as number;
+      if ((bitOf[s] as number) < 0) numberSlot(s);
       const g = watched[s] as number;
       inv |= g;
       const by = wroteBy[s] as number;
@@ -441,6 +480,7 @@ function round(
       const g = 31 - Math.clz32(inv & -inv);
       inv &= inv - 1;
       invWriters[g] = (invWriters[g] as number) | (1 << p);
+      if ((bitOf[INV + g] as number) < 0) numberSlot(INV + g);
       A[k++] = INV + g;
       const b = bloomBit(INV + g);
       if (b < 32) {
@@ -470,11 +510,28 @@ function round(
     return !writesMeet(A, a, b) && !writesMeet(A, b, a);
   };
 
-  /** The summary row (threads `t`, words src[off..off + SX)) in the table: its index. */
-  const intern = (src: Int32Array, off: number, t: number): number => {
+  /** The hash of the summary row with threads `t` and words src[off..off + SX). */
+  const rowHash = (src: Int32Array, off: number, t: number): number => {
     let h = Math.imul(t, 0x9e3779b1);
     for (let i = 0; i < SX; i++) h = Math.imul(h ^ (src[off + i] as number), 0x85ebca6b) ^ (h >>> 15);
-    let mask = index.length - 1;
+    return h;
+  };
+
+  /** The table's index, rebuilt for `size` places. */
+  const reindex = (size: number) => {
+    index = new Int32Array(size).fill(-1);
+    const mask = size - 1;
+    for (let r = 0; r < nrows; r++) {
+      let q = (tabHash[r] as number) & mask;
+      while (index[q] !== -1) q = (q + 1) & mask;
+      index[q] = r;
+    }
+  };
+
+  /** The summary row (threads `t`, words src[off..off + SX)) in the table: its index. */
+  const intern = (src: Int32Array, off: number, t: number): number => {
+    const h = rowHash(src, off, t);
+    const mask = index.length - 1;
     let pos = h & mask;
     for (let id = index[pos] as number; id >= 0; id = index[pos] as number) {
       if (tabHash[id] === h && tabT[id] === t) {
@@ -496,48 +553,113 @@ function round(
     tabT[id] = t;
     tabHash[id] = h;
     index[pos] = id;
-    if (nrows * 2 > index.length) {
-      index = new Int32Array(index.length * 2).fill(-1);
-      mask = index.length - 1;
-      for (let r = 0; r < nrows; r++) {
-        let q = (tabHash[r] as number) & mask;
-        while (index[q] !== -1) q = (q + 1) & mask;
-        index[q] = r;
-      }
-    }
+    if (nrows * 2 > index.length) reindex(index.length * 2);
     return id;
+  };
+
+  /** Give slot s the next bit, widening every row when the words are full. */
+  const numberSlot = (s: number) => {
+    bitOf[s] = nbits++;
+    if (nbits <= SW * 32) return;
+    const nsw = Math.min(SW_MAX, SW * 2);
+    const nsx = 2 * nsw * T;
+    const move = (src: Int32Array, rows: number, size: number): Int32Array<ArrayBuffer> => {
+      const dst = new Int32Array(size * nsx);
+      for (let r = 0; r < rows; r++) for (let h = 0; h < 2 * T; h++) dst.set(src.subarray(r * SX + h * SW, r * SX + h * SW + SW), r * nsx + h * nsw);
+      return dst;
+    };
+    tab = move(tab, nrows, tcap);
+    work = move(work, cap, cap);
+    SW = nsw;
+    SX = nsx;
+    scratch = new Int32Array(SX);
+    for (let r = 0; r < nrows; r++) tabHash[r] = rowHash(tab, r * SX, tabT[r] as number);
+    reindex(index.length);
   };
   intern(scratch, 0, 0);
 
+  /** Node d's row in work[d] (it stood for table row eqRow[d] until now). */
+  const materialize = (d: number) => {
+    const r = eqRow[d] as number;
+    workT[d] = tabT[r] as number;
+    work.set(tab.subarray(r * SX, r * SX + SX), d * SX);
+    eqRow[d] = -1;
+  };
+
+  /** OR the words of threads ts of the row at src[off..] (table row rid, or -1) into node dd's row. */
+  const orRow = (dd: number, src: Int32Array, off: number, ts: number, rid: number) => {
+    const r0 = eqRow[dd] as number;
+    if (r0 >= 0) {
+      if (r0 === rid) return;
+      if (r0 === 0 && rid >= 0) {
+        eqRow[dd] = rid;
+        return;
+      }
+      if ((ts & ~(tabT[r0] as number)) === 0) {
+        let sub = true;
+        for (let t = ts; t !== 0 && sub; t &= t - 1) {
+          const u = 31 - Math.clz32(t & -t);
+          const a = off + u * 2 * SW;
+          const b = r0 * SX + u * 2 * SW;
+          for (let i = 0; i < 2 * SW; i++) {
+            if (((src[a + i] as number) & ~(tab[b + i] as number)) !== 0) {
+              sub = false;
+              break;
+            }
+          }
+        }
+        if (sub) return;
+      }
+      materialize(dd);
+    }
+    const W = work;
+    workT[dd] = (workT[dd] as number) | ts;
+    for (let t = ts; t !== 0; t &= t - 1) {
+      const u = 31 - Math.clz32(t & -t);
+      const xb = dd * SX + u * 2 * SW;
+      const yb = off + u * 2 * SW;
+      for (let i = 0; i < 2 * SW; i++) W[xb + i] = (W[xb + i] as number) | (src[yb + i] as number);
+    }
+  };
+
   /** Add event (footprint o, thread p) and, if y >= 0, state y's summary into the row node dd builds. */
   const addToSummary = (dd: number, o: number, p: number, y: number) => {
+    if (y >= 0) {
+      // An open state's row is the one its (outermost) node builds: partial, and the cycle rule covers it.
+      if ((open[y] as number) > 0) {
+        const e = posOf[y] as number;
+        const r = eqRow[e] as number;
+        if (r >= 0) orRow(dd, tab, r * SX, tabT[r] as number, r);
+        else orRow(dd, work, e * SX, workT[e] as number, -1);
+      } else {
+        const r = sumId[y] as number;
+        if (r !== 0) orRow(dd, tab, r * SX, tabT[r] as number, r);
+      }
+    }
     const A = arena;
-    const W = work;
-    const base = dd * SX + p * 2 * SW;
-    workT[dd] = (workT[dd] as number) | (1 << p);
     const rs = o + F_HEAD;
     const ws = rs + (A[o + F_NR] as number);
     const end = ws + (A[o + F_NW] as number);
+    const r0 = eqRow[dd] as number;
+    if (r0 >= 0) {
+      // Still the table row it stood for if that has every bit of the event already.
+      let sub = (((tabT[r0] as number) >>> p) & 1) !== 0;
+      const base = r0 * SX + p * 2 * SW;
+      for (let i = rs; i < end && sub; i++) {
+        const b = bitOf[A[i] as number] as number;
+        const m = 1 << (b & 31);
+        if (((tab[base + (b >>> 5)] as number) & m) === 0 || (i >= ws && ((tab[base + SW + (b >>> 5)] as number) & m) === 0)) sub = false;
+      }
+      if (sub) return;
+      materialize(dd);
+    }
+    const W = work;
+    const base = dd * SX + p * 2 * SW;
+    workT[dd] = (workT[dd] as number) | (1 << p);
     for (let i = rs; i < end; i++) {
-      const b = (A[i] as number) % SB;
+      const b = bitOf[A[i] as number] as number;
       W[base + (b >>> 5)] = (W[base + (b >>> 5)] as number) | (1 << (b & 31));
       if (i >= ws) W[base + SW + (b >>> 5)] = (W[base + SW + (b >>> 5)] as number) | (1 << (b & 31));
-    }
-    if (y < 0) return;
-    // An open state's row is the one its (outermost) node builds: partial, and the cycle rule covers it.
-    const yOpen = (open[y] as number) > 0;
-    const src = yOpen ? W : tab;
-    const r = yOpen ? (posOf[y] as number) : (sumId[y] as number);
-    if (!yOpen && r === 0) return;
-    let ts = (yOpen ? workT[r] : tabT[r]) as number;
-    workT[dd] = (workT[dd] as number) | ts;
-    // Only the threads in y's summary have words in its row.
-    while (ts !== 0) {
-      const u = 31 - Math.clz32(ts & -ts);
-      ts &= ts - 1;
-      const xb = dd * SX + u * 2 * SW;
-      const yb = r * SX + u * 2 * SW;
-      for (let i = 0; i < 2 * SW; i++) W[xb + i] = (W[xb + i] as number) | (src[yb + i] as number);
     }
   };
 
@@ -551,38 +673,80 @@ function round(
   const races = (d: number, p: number) => {
     const row = d * T;
     const m = lastPos[row + p] as number;
-    if (m >= 0) clock.copyWithin(row, m * T, m * T + T);
-    else clock.fill(0, row, row + T);
+    // (Loops: a builtin call costs more than a few threads' worth.)
+    if (m >= 0) for (let t = 0; t < T; t++) clock[row + t] = clock[m * T + t] as number;
+    else for (let t = 0; t < T; t++) clock[row + t] = 0;
     clock[row + p] = d + 1;
     const nrow = row + T;
-    lastPos.copyWithin(nrow, row, row + T);
+    for (let t = 0; t < T; t++) lastPos[nrow + t] = lastPos[row + t] as number;
     lastPos[nrow + p] = d;
-    const me = fpOff[d] as number;
-    let below = known(row, p);
-    for (let j = d - 1; j >= below; j--) {
-      const q = tid[j] as number;
-      if (q === p || (clock[row + q] as number) > j) continue;
-      if (independent(fpOff[j] as number, me)) continue;
+    // The events dependent with d that may not be before it: per slot d reads, its topmost writer
+    // (earlier writers are before that one); per slot d writes, also each thread's topmost reader
+    // since then (earlier readers are before it or before the writer).
+    const A = arena;
+    const o = fpOff[d] as number;
+    const rs = o + F_HEAD;
+    const ws = rs + (A[o + F_NR] as number);
+    const end = ws + (A[o + F_NW] as number);
+    const stamp = ++candStamp;
+    let nc = 0;
+    for (let i = rs; i < end; i++) {
+      const slot = A[i] as number;
+      const tw = topW[slot] as number;
+      if (tw >= 0 && tid[tw] !== p && candMark[tw] !== stamp) {
+        candMark[tw] = stamp;
+        cands[nc++] = tw;
+      }
+      if (i < ws) continue;
+      for (let q = 0, r0 = slot * T; q < T; q++) {
+        const r = topR[r0 + q] as number;
+        if (r > tw && q !== p && candMark[r] !== stamp) {
+          candMark[r] = stamp;
+          cands[nc++] = r;
+        }
+      }
+    }
+    // Topmost first: an event before a racing one is before d through it.
+    for (let i = 1; i < nc; i++) {
+      const c = cands[i] as number;
+      let k = i - 1;
+      while (k >= 0 && (cands[k] as number) < c) {
+        cands[k + 1] = cands[k] as number;
+        k--;
+      }
+      cands[k + 1] = c;
+    }
+    for (let i = 0; i < nc; i++) {
+      const j = cands[i] as number;
+      if ((clock[row + (tid[j] as number)] as number) > j) continue;
       race(j, d, p);
       const jr = j * T;
       for (let t = 0; t < T; t++) if ((clock[jr + t] as number) > (clock[row + t] as number)) clock[row + t] = clock[jr + t] as number;
-      below = known(row, p);
     }
   };
 
   /**
-   * The stack position below which every event is already before event d (clock row `row`, thread
-   * p): each other thread's events up to the last one d knows of are, and a thread with no event
-   * on the stack has none to check.
+   * backtrack(j) gets `bits`. Once it holds every thread enabled at j it cannot grow: skip[j] then
+   * points to an earlier event of event j's thread (skip[j] = j while it can; the nodes below j
+   * stay while j is on the stack, and a set that is full stays full, so the pointers, compressed
+   * as they are followed, stay right).
    */
-  const known = (row: number, p: number): number => {
-    let b = row / T;
-    for (let q = 0; q < T; q++) {
-      if (q === p || (lastPos[row + q] as number) < 0) continue;
-      const c = clock[row + q] as number;
-      if (c < b) b = c;
+  const addBack = (j: number, bits: number) => {
+    const b = (back[j] as number) | bits;
+    back[j] = b;
+    if ((b | (en[j] as number)) === b) skip[j] = lastPos[j * T + (tid[j] as number)] as number;
+  };
+
+  /** Event j (the latest of its thread at or below j, or -1), or the latest of that thread before it whose backtrack set can still grow. */
+  const growing = (j: number): number => {
+    let r = j;
+    while (r >= 0 && skip[r] !== r) r = skip[r] as number;
+    while (j > r) {
+      const n = skip[j] as number;
+      skip[j] = r;
+      j = n;
     }
-    return b;
+    return r;
   };
 
   /** The race event j < event d (thread p): make sure backtrack(j) holds an initial of v. */
@@ -597,7 +761,7 @@ function round(
 
   const race = (j: number, d: number, p: number) => {
     const q = tid[j] as number;
-    first.fill(-1);
+    for (let t = 0; t < T; t++) first[t] = -1;
     let initials = 0;
     for (let i = j + 1; i < d; i++) {
       const t = tid[i] as number;
@@ -610,13 +774,13 @@ function round(
     if ((initials & ~enj) !== 0) {
       // p was blocked at j and event j woke it: the race cannot be reversed.
       if ((initials & ~enj) === 1 << p && (first[p] as number) < 0 && writes(arena, fpOff[j] as number, statusOf(p))) return;
-      back[j] = (back[j] as number) | enj;
+      addBack(j, enj);
       return;
     }
     if ((initials & (back[j] as number)) !== 0) return;
     const awake = initials & ~(sleep[j] as number);
     const pick = awake !== 0 ? awake : initials;
-    back[j] = (back[j] as number) | (pick & -pick);
+    addBack(j, pick & -pick);
   };
 
   /**
@@ -629,7 +793,7 @@ function round(
    */
   const futureRace = (j: number, d: number, cand: number) => {
     const q = tid[j] as number;
-    first.fill(-1);
+    for (let t = 0; t < T; t++) first[t] = -1;
     let initials = 0;
     for (let i = j + 1; i <= d; i++) {
       const t = tid[i] as number;
@@ -639,25 +803,27 @@ function round(
     }
     const enj = en[j] as number;
     if (initials === 0) {
-      back[j] = (back[j] as number) | ((cand & enj) !== 0 ? cand & enj : enj);
+      addBack(j, (cand & enj) !== 0 ? cand & enj : enj);
       return;
     }
     if ((initials & ~enj) !== 0) {
-      back[j] = (back[j] as number) | enj;
+      addBack(j, enj);
       return;
     }
     if ((initials & (back[j] as number)) !== 0) return;
     const awake = initials & ~(sleep[j] as number);
     const pick = awake !== 0 ? awake : initials;
-    back[j] = (back[j] as number) | (pick & -pick);
+    addBack(j, pick & -pick);
   };
 
   /**
    * Meeting cached state x after event d: its explored future's races with the stack. Stack event j
    * may race with a future event of thread u only if j is not already before u's last stack event,
    * and only through a slot it accesses that no later stack event after j shadows: a later writer
-   * of the slot that j happens before is itself dependent with any future access, and so is between
-   * them (the last writer on the stack is the one to check: earlier writers are before it).
+   * of the slot is dependent with j, so j happens before it, and it is itself dependent with any
+   * future access, so between them (the topmost writer is the one to check: earlier writers are
+   * before it); a slot j only read is shadowed by the topmost access when j happens before it (a
+   * future write meets that access too).
    */
   const futureRaces = (d: number, x: number) => {
     const R = x < 0 ? 0 : (sumId[x] as number);
@@ -665,12 +831,13 @@ function round(
     if (S === 0) return;
     const lrow = (d + 1) * T;
     const A = arena;
-    // Events of thread q below the position every summary thread's last stack event knows of q
-    // happen before all of them: nothing below the lowest such bound can race with the future.
-    // (bnd[q * T + u]: thread q's events below it happen before u's last stack event.)
-    let low = d + 1;
+    // Thread q's events below bnd[q * T + u] happen before summary thread u's last stack event, so
+    // cannot race with u's future: q's event j has candidates {u : bnd[q * T + u] <= j}, all of
+    // them from hiB[q] up, none below loB[q].
     for (let q = 0; q < T; q++) {
-      let bound = d + 1;
+      let lo = d + 1;
+      let hi = -1;
+      let all = 0;
       for (let u = 0; u < T; u++) {
         if (u === q || ((S >>> u) & 1) === 0) {
           bnd[q * T + u] = 0x7fffffff;
@@ -679,53 +846,45 @@ function round(
         const m = lastPos[lrow + u] as number;
         const k = m < 0 ? 0 : (clock[m * T + q] as number);
         bnd[q * T + u] = k;
-        if (k < bound) bound = k;
+        if (k < lo) lo = k;
+        if (k > hi) hi = k;
+        all |= 1 << u;
       }
-      if (bound < low) low = bound;
+      loB[q] = lo;
+      hiB[q] = hi;
+      candHi[q] = all;
     }
-    // The candidate threads of each event (backtrack(j) can still grow, and some summary thread is
-    // not after j): below the lowest event with any, the scan (and its shadow bookkeeping) can stop.
-    let stop = d + 1;
-    for (let j = d; j >= low; j--) {
-      const q = tid[j] as number;
-      let cand = 0;
-      if (((back[j] as number) | (en[j] as number)) !== back[j]) for (let u = 0, r = q * T; u < T; u++) if ((bnd[r + u] as number) <= j) cand |= 1 << u;
-      candAt[j] = cand;
-      if (cand !== 0) stop = j;
-    }
-    for (let j = d; j >= stop; j--) {
+    // Each thread's events from its latest down to loB, past those whose backtrack set is full.
+    for (let q = 0, j = -1; q < T; q++) for (j = growing(lastPos[lrow + q] as number); j >= (loB[q] as number); j = growing(lastPos[j * T + q] as number)) {
+      let cand = candHi[q] as number;
+      if (j < (hiB[q] as number)) {
+        cand = 0;
+        for (let u = 0, r = q * T; u < T; u++) if ((bnd[r + u] as number) <= j) cand |= 1 << u;
+      }
       const o = fpOff[j] as number;
       const rs = o + F_HEAD;
       const ws = rs + (A[o + F_NR] as number);
       const end = ws + (A[o + F_NW] as number);
-      const cand = candAt[j] as number;
-      if (cand !== 0) {
-        const q = tid[j] as number;
-        const own = ++ownStamp;
-        for (let i = ws; i < end; i++) ownW[A[i] as number] = own;
-        search: for (let i = rs; i < end; i++) {
-          const slot = A[i] as number;
-          const b = slot % SB;
-          const word = b >>> 5;
-          const bit = b & 31;
-          const tw = topW[slot] as number;
-          if (tw > j && (clock[tw * T + q] as number) > j) continue;
-          // A slot j only read is shadowed by a later access it happens before (a future write meets that too).
+      for (let i = rs; i < end; i++) {
+        const slot = A[i] as number;
+        const tw = topW[slot] as number;
+        if (tw > j) continue;
+        // A slot j reads (and does not write: a footprint lists such a slot among its writes only).
+        if (i < ws) {
           const ta = topA[slot] as number;
-          if (i < ws && ownW[slot] !== own && ta > j && (clock[ta * T + q] as number) > j) continue;
-          for (let u = 0; u < T; u++) {
-            if (((cand >>> u) & 1) === 0) continue;
-            if (x < 0) {
-              futureRace(j, d, cand);
-              break search;
-            }
-            const ub = R * SX + u * 2 * SW;
-            const hit = i < ws ? (tab[ub + SW + word] as number) >>> bit : (tab[ub + word] as number) >>> bit;
-            if ((hit & 1) !== 0) {
-              futureRace(j, d, cand);
-              break search;
-            }
-          }
+          if (ta > j && (clock[ta * T + q] as number) > j) continue;
+        }
+        if (x < 0) {
+          futureRace(j, d, cand);
+          break;
+        }
+        const b = bitOf[slot] as number;
+        const word = (i < ws ? SW : 0) + (b >>> 5);
+        let hit = 0;
+        for (let u = 0, c = cand; c !== 0; u++, c >>>= 1) if ((c & 1) !== 0) hit |= tab[R * SX + u * 2 * SW + word] as number;
+        if (((hit >>> (b & 31)) & 1) !== 0) {
+          futureRace(j, d, cand);
+          break;
         }
       }
     }
@@ -738,6 +897,7 @@ function round(
     const rs = o + F_HEAD;
     const ws = rs + (A[o + F_NR] as number);
     const end = ws + (A[o + F_NW] as number);
+    const q = tid[k] as number;
     for (let i = rs; i < end; i++) {
       const slot = A[i] as number;
       prevA[i] = topA[slot] as number;
@@ -745,6 +905,9 @@ function round(
       if (i >= ws) {
         prevW[i] = topW[slot] as number;
         topW[slot] = k;
+      } else {
+        prevW[i] = topR[slot * T + q] as number;
+        topR[slot * T + q] = k;
       }
     }
   };
@@ -755,9 +918,11 @@ function round(
     const o = fpOff[k] as number;
     const rs = o + F_HEAD;
     const ws = rs + (A[o + F_NR] as number);
+    const q = tid[k] as number;
     for (let i = ws + (A[o + F_NW] as number) - 1; i >= rs; i--) {
       const slot = A[i] as number;
       if (i >= ws) topW[slot] = prevW[i] as number;
+      else topR[slot * T + q] = prevW[i] as number;
       topA[slot] = prevA[i] as number;
     }
   };
@@ -860,13 +1025,11 @@ function round(
   const close = (d: number) => {
     const x = sid[d] as number;
     open[x] = (open[x] as number) - 1;
-    if ((open[x] as number) === 0) sumId[x] = intern(work, d * SX, workT[d] as number);
-    else {
-      // The state is on the stack further down too: its row there takes this one in.
-      const e = posOf[x] as number;
-      workT[e] = (workT[e] as number) | (workT[d] as number);
-      for (let i = 0; i < SX; i++) work[e * SX + i] = (work[e * SX + i] as number) | (work[d * SX + i] as number);
-    }
+    const r = eqRow[d] as number;
+    if ((open[x] as number) === 0) sumId[x] = r >= 0 ? r : intern(work, d * SX, workT[d] as number);
+    else if (r >= 0) orRow(posOf[x] as number, tab, r * SX, tabT[r] as number, r);
+    // The state is on the stack further down too: its row there takes this one in.
+    else orRow(posOf[x] as number, work, d * SX, workT[d] as number, -1);
     const k = lowAt[d] as number;
     if (k < d) {
       const was = pending(x);
@@ -882,7 +1045,12 @@ function round(
   /** Push a node for the state just reached (new, or cached and re-entered) at depth d. */
   const push = (d: number, x: number, n: number, sl: number, bt: number) => {
     if (d >= cap) grow();
-    snaps[d] = w.snapshot();
+    let sn = snaps[d];
+    if (sn === undefined) {
+      sn = { mem: null, undoPos: -1, h0: 0, h1: 0, threads: [] };
+      snaps[d] = sn;
+    }
+    w.snapshotInto(sn);
     stepsAt[d] = w.steps;
     depthAt[d] = w.choices.length;
     en[d] = 0;
@@ -899,15 +1067,8 @@ function round(
     sid[d] = x;
     if (open[x] === 0) {
       posOf[x] = d;
-      const r = sumId[x] as number;
-      workT[d] = tabT[r] as number;
-      const b = d * SX;
-      const c = r * SX;
-      for (let i = 0; i < SX; i++) work[b + i] = tab[c + i] as number;
-    } else {
-      workT[d] = 0;
-      work.fill(0, d * SX, d * SX + SX);
-    }
+      eqRow[d] = sumId[x] as number;
+    } else eqRow[d] = 0;
     open[x] = (open[x] as number) + 1;
     lowAt[d] = d;
     depth = d;
@@ -942,7 +1103,8 @@ function round(
         if (k >= 0) cycle(d, k);
         else futureRaces(d, x);
       }
-      const n = enabled(w, buf);
+      // Threads that slept at the earlier visit and are awake now, if enabled, run from here.
+      const n = ((stSleep[x] as number) & ~sl) !== 0 ? enabled(w, buf) : 0;
       let mask = 0;
       for (let i = 0; i < n; i++) mask |= 1 << (buf[i] as number);
       const again = (stSleep[x] as number) & ~sl & mask;
@@ -1061,10 +1223,11 @@ function round(
       sibTop[d] = top;
       fpOff[d] = o;
       tid[d] = p;
-      apply(d);
-      applied = d + 1;
+      skip[d] = d;
       if (d + 1 >= cap) grow();
       races(d, p);
+      apply(d);
+      applied = d + 1;
       // The child's sleep set: sleepers and explored siblings whose next step commutes with this one.
       // A sleeper's step is the one explored where it fell asleep: what it wrote, it writes again.
       const both = (sleep[d] as number) | (done[d] as number);
@@ -1086,7 +1249,7 @@ function round(
       if (progress(d)) doneProg[d] = (doneProg[d] as number) | (1 << p);
       done[d] = (done[d] as number) | (1 << p);
       doneFp[d * T + p] = o;
-      back[d] = (back[d] as number) | (1 << p);
+      addBack(d, 1 << p);
       if (w.verdict) {
         finding(w.verdict);
         addToSummary(d, o, p, -1);
@@ -1138,16 +1301,8 @@ function watchInvariants(w: World, watched: Int32Array, maxSteps: number): void 
   } finally {
     w.rec = rec;
   }
-  const v = new World(w.model, null);
-  const init = v.snapshot();
-  const buf = new Int32Array(v.nthreads);
-  const walk = new RandomWalk(0x5eed);
-  invariantReads.slots = watched;
-  try {
-    for (let run = 0; run < SEED_RUNS; run++) runOnce(v, init, walk, run, maxSteps, buf);
-  } finally {
-    invariantReads.slots = null;
-  }
+  const seed = seedReads(w.model, maxSteps);
+  for (let i = 0; i < seed.length; i++) watched[i] = (watched[i] as number) | (seed[i] as number);
   // An invariant that read one record's field reads it in other records on other states (the
   // record it looks at follows a pointer): its group gets that field of every record.
   for (const r of w.model.layout.regions) {
@@ -1157,6 +1312,38 @@ function watchInvariants(w: World, watched: Int32Array, maxSteps: number): void 
       if (g !== 0) for (let i = 0; i < r.count; i++) watched[r.base + i * r.stride + f] = (watched[r.base + i * r.stride + f] as number) | g;
     }
   }
+}
+
+/** The seed runs' reads, per model and step bound (they depend on nothing else). */
+const seeds = new WeakMap<Model, Map<number, Int32Array>>();
+
+/**
+ * The slots (a bit per invariant group) the invariants read along SEED_RUNS seeded random runs
+ * from the model's initial state, computed once per model and step bound (a split search calls
+ * DPOR once per task). Running them again would only mark again the bits the engine's invariant
+ * guard marked the first time (src/engine/visibility.ts), so nothing else changes.
+ */
+function seedReads(model: Model, maxSteps: number): Int32Array {
+  let byBound = seeds.get(model);
+  if (byBound === undefined) {
+    byBound = new Map();
+    seeds.set(model, byBound);
+  }
+  const known = byBound.get(maxSteps);
+  if (known !== undefined) return known;
+  const v = new World(model, null);
+  const reads = new Int32Array(v.mem.length + v.nthreads);
+  const init = v.snapshot();
+  const buf = new Int32Array(v.nthreads);
+  const walk = new RandomWalk(0x5eed);
+  invariantReads.slots = reads;
+  try {
+    for (let run = 0; run < SEED_RUNS; run++) runOnce(v, init, walk, run, maxSteps, buf);
+  } finally {
+    invariantReads.slots = null;
+  }
+  byBound.set(maxSteps, reads);
+  return reads;
 }
 
 /** Words of a summary row at most, over all threads (past that, slots beyond a thread's share of bits share them: conservative). */
