@@ -7,6 +7,8 @@
  * states or 60 s (DEADLINE_MS; then it is reported incomplete). Markdown on stdout.
  * `node dist/bench/faulting.js --lockset [MAX] [MIN]`: default semantics and the lockset reduction
  * (src/engine/lockset.ts) side by side, N = MIN..MAX (default 0..3; N = 3 needs MAX_STATES=8000000).
+ * `node dist/bench/faulting.js --dpor [MAX] [MIN] [BASE]`: DPOR (src/explore/dpor.ts) and DPOR under
+ * the lockset reduction side by side, N = MIN..MAX (default 0..3); with BASE that build's figures beside.
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -37,12 +39,12 @@ export function scenario(faulting: number): string {
   return `name: remap-vs-khugepaged-${faulting}\ndescription: bench\nworld:\n  mms:\n    P:\n      vmas:\n        src: { pages: 4, populated: [0] }\n        dst: { pages: 4, uffd: [missing] }\nactors:\n  - name: mover\n    mm: P\n    ops:\n      - { op: uffdio_remap, dst: dst, src: src, pages: 1 }\n  - name: khugepaged\n    mm: P\n    ops:\n      - { op: khugepaged_anon, vma: src }\n${actors}variants:\n  rfc-v2: { expect: [], complete: true }\n  khugepaged-mmap-read: { switches: { khugepaged_anon_mmap_read: true }, expect: [bug, invariant] }\n`;
 }
 
-/** The DFS with N faulting threads; with `lockset`, under the lockset reduction (src/engine/lockset.ts), all rounds timed. */
-function measure(faulting: number, lockset = false): Figures {
+/** The DFS with N faulting threads; with `lockset`, under the lockset reduction (src/engine/lockset.ts), all rounds timed; with `dpor`, DPOR. */
+function measure(faulting: number, lockset = false, dpor = false): Figures {
   const model = buildModel(parseScenario(scenario(faulting), 'faulting.yaml'), 'rfc-v2');
   const w = new World(model, null);
   const t0 = process.cpuUsage();
-  const o = { maxSteps: 2000, maxStates: MAX_STATES, preemptions: Number.POSITIVE_INFINITY, deadline: Date.now() + DEADLINE_MS };
+  const o = { maxSteps: 2000, maxStates: MAX_STATES, preemptions: Number.POSITIVE_INFINITY, deadline: Date.now() + DEADLINE_MS, dpor };
   const r = lockset ? locksetSearch(w, o, dfs) : dfs(w, o);
   const d = process.cpuUsage(t0);
   const verdicts = [...new Set(r.findings.map((f) => f.verdict.code))].join(',') || 'none';
@@ -56,17 +58,19 @@ function measure(faulting: number, lockset = false): Figures {
 }
 
 /** The same measurement by another checkout's build, in a child process (null if it has none). */
-function baseMeasure(root: string, faulting: number): Figures | null {
-  const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'faulting.js'), '--json', String(faulting)], { encoding: 'utf8', env: process.env });
+function baseMeasure(root: string, faulting: number, mode = 'dfs'): Figures | null {
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'faulting.js'), '--json', String(faulting), mode], { encoding: 'utf8', env: process.env });
   return r.status === 0 ? (JSON.parse(r.stdout) as Figures) : null;
 }
 
 function main(): void {
   if (process.argv[2] === '--json') {
-    process.stdout.write(JSON.stringify(measure(Number(process.argv[3]))));
+    const mode = process.argv[4] ?? 'dfs';
+    process.stdout.write(JSON.stringify(measure(Number(process.argv[3]), mode.endsWith('lockset'), mode.startsWith('dpor'))));
     return;
   }
   if (process.argv[2] === '--lockset') return locksetTable(Number(process.argv[3] ?? 3), Number(process.argv[4] ?? 0));
+  if (process.argv[2] === '--dpor') return dporTable(Number(process.argv[3] ?? 3), Number(process.argv[4] ?? 0), process.argv[5] ? resolve(process.argv[5]) : null);
   const base = process.argv[2] && process.argv[2] !== '-' ? resolve(process.argv[2]) : null;
   const max = Number(process.argv[3] ?? 4);
   console.log('\n### Scaled uffd-remap-vs-khugepaged / rfc-v2 with N faulting threads (DFS, default order)\n');
@@ -102,6 +106,35 @@ function locksetTable(max: number, min: number): void {
     );
     prev = r.states;
     prevL = l.states;
+  }
+}
+
+/**
+ * `--dpor [MAX] [MIN] [BASE]`: DPOR and DPOR under the lockset reduction (states, transitions,
+ * completeness, CPU, x per thread; the lockset's CPU over all rounds), each beside BASE's when given.
+ */
+function dporTable(max: number, min: number, base: string | null): void {
+  console.log('\n### Scaled uffd-remap-vs-khugepaged / rfc-v2: DPOR and DPOR + lockset reduction\n');
+  const cols = ['dpor', 'dpor+lockset'].flatMap((m) => (base ? [`base ${m}`, m] : [m]));
+  console.log(`| N | ${cols.map((c) => `${c} states | trans | complete | cpu s | x per thread`).join(' | ')} | verdicts |`);
+  console.log(`|---|${cols.map(() => '---|---|---|---|---|').join('')}---|`);
+  const prev = new Map<string, number>();
+  for (let n = min; n <= max; n++) {
+    const cells: string[] = [];
+    const verdicts = new Set<string>();
+    for (const c of cols) {
+      const mode = c.replace('base ', '');
+      const f = c.startsWith('base ') ? baseMeasure(base as string, n, mode) : measure(n, mode.endsWith('lockset'), true);
+      if (!f) {
+        cells.push('- | - | - | - | -');
+        continue;
+      }
+      const p = prev.get(c) ?? 0;
+      cells.push(`${f.states} | ${f.transitions} | ${f.complete ? 'yes' : 'NO'} | ${f.cpu.toFixed(2)} | ${p && f.complete ? (f.states / p).toFixed(1) : '-'}`);
+      prev.set(c, f.complete ? f.states : 0);
+      verdicts.add(f.verdicts);
+    }
+    console.log(`| ${n} | ${cells.join(' | ')} | ${[...verdicts].join(' / ')} |`);
   }
 }
 

@@ -32,6 +32,8 @@ export interface Model {
   readonly classes: readonly string[];
   readonly lockBase: number;
   readonly threadBase: number;
+  /** Per thread, one read-hold count per lock (../locks/space.ts: rslot). */
+  readonly readerBase: number;
   readonly threads: readonly ThreadDef[];
   readonly invariants: readonly Invariant[];
   /** Variant switches the code paths read (e.g. `fix_pmd_recheck`). */
@@ -137,6 +139,7 @@ export class ModelBuilder {
   build(): Model {
     const lockBase = this.layout.region('lock', this.locks.length, LOCK_FIELDS);
     const threadBase = this.layout.region('thread', this.threads.length, THREAD_FIELDS);
+    const readerBase = this.layout.region('reader', this.threads.length, this.locks.map((l) => l.name));
     const speaking = this.protocols.some((p) => p !== null);
     while (speaking && this.protocols.length < this.threads.length) this.protocols.push(null);
     const mailboxWidth = Math.max(0, ...this.protocols.map((p) => p?.vocab.width ?? 0));
@@ -154,6 +157,7 @@ export class ModelBuilder {
       classes: this.classes,
       lockBase,
       threadBase,
+      readerBase,
       threads: this.threads,
       invariants: this.invariants,
       switches: this.switches,

@@ -65,6 +65,7 @@ export class World extends Memory implements LockWorld {
   readonly actorStride: number;
   readonly lockBase: number;
   readonly threadBase: number;
+  readonly readerBase: number;
   readonly nthreads: number;
 
   constructor(
@@ -74,6 +75,7 @@ export class World extends Memory implements LockWorld {
     super(model.layout);
     this.lockBase = model.lockBase;
     this.threadBase = model.threadBase;
+    this.readerBase = model.readerBase;
     this.nthreads = model.threads.length;
     this.threads = model.threads.map((d) => {
       const t: ThreadState = { frames: [], inbox: [], ha: 0, hb: 0, ka: 0, kb: 0, hashed: false };

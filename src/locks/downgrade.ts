@@ -2,8 +2,8 @@
  * downgrade_write (kernel/locking/rwsem.c): the writer becomes a reader without releasing the rwsem
  * (no other writer can get in between); the waiters are woken to race for it again, as release does.
  */
-import { heldIndex } from './lock.js';
-import { heldEntry, heldLock, heldSubclass, L_OWNER, L_READERS, type LockWorld, lslot, READ, T_HELD, T_WAIT_LOCK, tslot, WRITE } from './space.js';
+import { heldIndex, wakeWaiters } from './lock.js';
+import { heldEntry, heldLock, heldSubclass, L_OWNER, type LockWorld, lslot, READ, rslot, T_HELD, tslot, WRITE } from './space.js';
 
 /** downgrade_write(lock) by `tid`; false (a `lock-misuse` verdict) if it does not hold it for write. */
 export function downgradeWrite(w: LockWorld, tid: number, lock: number): boolean {
@@ -15,9 +15,9 @@ export function downgradeWrite(w: LockWorld, tid: number, lock: number): boolean
   const e = w.get(tslot(w, tid, T_HELD + i));
   w.set(tslot(w, tid, T_HELD + i), heldEntry(heldLock(e), heldSubclass(e), READ));
   w.set(lslot(w, lock, L_OWNER), 0);
-  w.set(lslot(w, lock, L_READERS), w.get(lslot(w, lock, L_READERS)) + 1);
+  w.set(rslot(w, tid, lock), w.get(rslot(w, tid, lock)) + 1);
   w.lockEvent?.(tid, 'release', lock, WRITE);
   w.lockEvent?.(tid, 'acquire', lock, READ);
-  for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1) w.wake(t);
+  wakeWaiters(w, lock);
   return true;
 }

@@ -15,13 +15,18 @@
  * current kernels). Simplification: the model hands off always, so the one steal the kernel allows
  * before the flag is set is not explored (a missed interleaving, never a false verdict of its own).
  * rwsem, folio lock and ww_mutex keep wake-all: every waiter is woken to race for the lock again.
+ *
+ * Read holds are per-thread counts (./space.ts: the `reader` region): a down_read or up_read writes
+ * only its own thread's slots and reads the lock's owner and waiter count, so two readers of one
+ * rwsem are independent for POR/DPOR unless a writer holds or waits for it (then the owner or the
+ * waiter count, which readers read, is written by the writer's steps).
  */
 import {
   heldEntry,
   heldLock,
   heldMode,
   L_OWNER,
-  L_READERS,
+  L_QUEUED,
   L_STAMP,
   LOCK_KIND_NAMES,
   LockKind,
@@ -29,6 +34,7 @@ import {
   lslot,
   MAX_HELD,
   READ,
+  rslot,
   sleeps,
   T_ATOMIC,
   T_HELD,
@@ -50,16 +56,27 @@ export function opName(kind: LockKind, mode: number): string {
   return `${LOCK_KIND_NAMES[kind]}${kind === LockKind.Folio ? '' : '_lock'}`.replace('spinlock_lock', 'spin_lock').replace('folio_lock', 'folio_lock');
 }
 
-/** Would `tid` get `lock` in `mode` right now? A reader also yields to a writer queued ahead of it. */
+/**
+ * Would `tid` get `lock` in `mode` right now? A writer needs no owner and no read holds (the sum of
+ * every thread's count); a reader also yields to a writer queued ahead of it (none when nobody waits).
+ */
 export function available(w: LockWorld, tid: number, lock: number, mode: number): boolean {
   if (w.get(lslot(w, lock, L_OWNER)) !== 0) return false;
-  if (mode !== READ) return w.get(lslot(w, lock, L_READERS)) === 0;
+  if (mode !== READ) return readHolds(w, lock) === 0;
+  if (w.get(lslot(w, lock, L_QUEUED)) === 0) return true;
   const myPos = w.get(tslot(w, tid, T_WAIT_LOCK)) === lock + 1 ? w.get(tslot(w, tid, T_WAIT_POS)) : 1 << 30;
   for (let t = 0; t < w.nthreads; t++) {
     if (t === tid || w.get(tslot(w, t, T_WAIT_LOCK)) !== lock + 1) continue;
     if (w.get(tslot(w, t, T_WAIT_MODE)) !== READ && w.get(tslot(w, t, T_WAIT_POS)) < myPos) return false;
   }
   return true;
+}
+
+/** How many read holds `lock` has, over all threads. */
+export function readHolds(w: LockWorld, lock: number): number {
+  let n = 0;
+  for (let t = 0; t < w.nthreads; t++) n += w.get(rslot(w, t, lock));
+  return n;
 }
 
 /** Spinlocks and mutexes hand off to their first waiter on release (see the head comment). */
@@ -69,7 +86,7 @@ export function handsOff(kind: LockKind): boolean {
 
 function take(w: LockWorld, tid: number, lock: number, mode: number, subclass: number): void {
   const def = w.locks[lock] as { kind: LockKind };
-  if (mode === READ) w.set(lslot(w, lock, L_READERS), w.get(lslot(w, lock, L_READERS)) + 1);
+  if (mode === READ) w.set(rslot(w, tid, lock), w.get(rslot(w, tid, lock)) + 1);
   else w.set(lslot(w, lock, L_OWNER), tid + 1);
   own(w, tid, lock, mode, subclass, def.kind);
 }
@@ -91,11 +108,13 @@ function own(w: LockWorld, tid: number, lock: number, mode: number, subclass: nu
 
 function enqueue(w: LockWorld, tid: number, lock: number, mode: number): void {
   if (w.get(tslot(w, tid, T_WAIT_LOCK)) !== lock + 1) {
+    const queued = w.get(lslot(w, lock, L_QUEUED));
     let n = 0;
-    for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1 && w.get(tslot(w, t, T_WAIT_POS)) > 0) n++;
+    if (queued !== 0) for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1 && w.get(tslot(w, t, T_WAIT_POS)) > 0) n++;
     w.set(tslot(w, tid, T_WAIT_LOCK), lock + 1);
     w.set(tslot(w, tid, T_WAIT_MODE), mode);
     w.set(tslot(w, tid, T_WAIT_POS), n + 1);
+    w.set(lslot(w, lock, L_QUEUED), queued + 1);
   }
   w.block(tid);
   w.lockEvent?.(tid, 'block', lock, mode);
@@ -106,6 +125,7 @@ function dequeue(w: LockWorld, tid: number): void {
   if (wl <= 0) return;
   const pos = w.get(tslot(w, tid, T_WAIT_POS));
   if (pos > 0) shiftQueue(w, wl, pos);
+  w.set(lslot(w, wl - 1, L_QUEUED), w.get(lslot(w, wl - 1, L_QUEUED)) - 1);
   w.set(tslot(w, tid, T_WAIT_LOCK), 0);
   w.set(tslot(w, tid, T_WAIT_MODE), 0);
   w.set(tslot(w, tid, T_WAIT_POS), 0);
@@ -186,14 +206,20 @@ export function release(w: LockWorld, tid: number, lock: number, mode = WRITE): 
   w.set(tslot(w, tid, T_HELD + n - 1), 0);
   w.set(tslot(w, tid, T_NHELD), n - 1);
   const def = w.locks[lock] as { kind: LockKind };
-  if (mode === READ) w.set(lslot(w, lock, L_READERS), w.get(lslot(w, lock, L_READERS)) - 1);
+  if (mode === READ) w.set(rslot(w, tid, lock), w.get(rslot(w, tid, lock)) - 1);
   else w.set(lslot(w, lock, L_OWNER), 0);
   if (def.kind === LockKind.WwMutex) w.set(lslot(w, lock, L_STAMP), 0);
   if (def.kind === LockKind.Spin) w.set(tslot(w, tid, T_ATOMIC), w.get(tslot(w, tid, T_ATOMIC)) - 1);
   w.lockEvent?.(tid, 'release', lock, mode);
   if (handsOff(def.kind)) handOff(w, lock);
-  else for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1) w.wake(t);
+  else wakeWaiters(w, lock);
   return true;
+}
+
+/** Wake every thread queued on `lock` (wake-all: they race for it again); none when nobody waits. */
+export function wakeWaiters(w: LockWorld, lock: number): void {
+  if (w.get(lslot(w, lock, L_QUEUED)) === 0) return;
+  for (let t = 0; t < w.nthreads; t++) if (w.get(tslot(w, t, T_WAIT_LOCK)) === lock + 1) w.wake(t);
 }
 
 /**
@@ -201,6 +227,7 @@ export function release(w: LockWorld, tid: number, lock: number, mode = WRITE): 
  * its lock step runs again and completes the acquisition); the other waiters move up and sleep on.
  */
 function handOff(w: LockWorld, lock: number): void {
+  if (w.get(lslot(w, lock, L_QUEUED)) === 0) return;
   for (let t = 0; t < w.nthreads; t++) {
     if (w.get(tslot(w, t, T_WAIT_LOCK)) !== lock + 1 || w.get(tslot(w, t, T_WAIT_POS)) !== 1) continue;
     w.set(lslot(w, lock, L_OWNER), t + 1);

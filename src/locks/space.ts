@@ -1,6 +1,17 @@
 /**
- * Where lock state lives in the world's memory: one record per lock (owner, reader count, ww stamp)
- * and one per thread (lifecycle status, what it waits on, atomic depth, RCU depth, held locks).
+ * Where lock state lives in the world's memory: one record per lock (owner, waiter count, ww stamp),
+ * one per thread (lifecycle status, what it waits on, atomic depth, RCU depth, held locks) and, per
+ * thread, one read-hold count per lock (the `reader` region).
+ *
+ * Read holds are counted per (thread, lock), not in one shared count, so that two readers' down_read
+ * and up_read touch disjoint slots: each writes only its own count and reads only the lock's owner
+ * and waiter count, which readers never write. The footprint relation (src/engine/footprint.ts) then
+ * finds them independent, as they are in the kernel while no writer is involved, and POR/DPOR stop
+ * exploring their orders. A writer reads every thread's count of its lock (rwsem_write_trylock sees
+ * the one shared count that is their sum). Likewise a waiter count per lock lets a reader or an
+ * unlocker skip the scan of every thread's wait slots when nobody waits on that lock, so blocking on
+ * one lock does not make a thread dependent with every operation on another. Both are functions of
+ * the thread records (the read holds in T_HELD, the T_WAIT_LOCK slots), so they add no distinct state.
  */
 export const enum LockKind {
   Spin = 0,
@@ -24,9 +35,9 @@ export interface LockDef {
   readonly cls: number;
 }
 
-export const LOCK_FIELDS = ['owner', 'readers', 'stamp'] as const;
+export const LOCK_FIELDS = ['owner', 'queued', 'stamp'] as const;
 export const L_OWNER = 0; // tid + 1 of the exclusive holder, 0 if none
-export const L_READERS = 1; // number of read holders (rwsem)
+export const L_QUEUED = 1; // threads whose T_WAIT_LOCK names this lock (queued, or granted by a handoff)
 export const L_STAMP = 2; // ww_mutex: acquire-context stamp of the holder
 export const LOCK_STRIDE = LOCK_FIELDS.length;
 
@@ -72,6 +83,8 @@ export interface LockWorld {
   set(i: number, v: number): void;
   readonly lockBase: number;
   readonly threadBase: number;
+  /** First slot of the read-hold counts: thread t's count of lock l at readerBase + t * locks.length + l. */
+  readonly readerBase: number;
   readonly nthreads: number;
   readonly locks: readonly LockDef[];
   /** Move a thread to blocked / back to runnable (through the lifecycle machine). */
@@ -89,3 +102,5 @@ export interface LockWorld {
 
 export const tslot = (w: LockWorld, tid: number, f: number): number => w.threadBase + tid * THREAD_STRIDE + f;
 export const lslot = (w: LockWorld, lock: number, f: number): number => w.lockBase + lock * LOCK_STRIDE + f;
+/** Thread `tid`'s read-hold count of `lock`. */
+export const rslot = (w: LockWorld, tid: number, lock: number): number => w.readerBase + tid * w.locks.length + lock;

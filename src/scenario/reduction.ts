@@ -12,7 +12,7 @@ import { BuildError } from './build.js';
 import type { ScenarioSpec } from './schema.js';
 
 /** Regions whose slots hold no thread id, or only where SymmetryLayout renames it. */
-const SYMMETRIC_REGIONS = /^(mm|pmd\..*|vma|pgtable|folio|mapping|mirror|pins|thp|lock|thread)$/;
+const SYMMETRIC_REGIONS = /^(mm|pmd\..*|vma|pgtable|folio|mapping|mirror|pins|thp|lock|thread|reader)$/;
 /** Fields that hold a bitmask of threads, by region. */
 const MASK_FIELDS: Readonly<Record<string, readonly string[]>> = { mm: ['waitq', 'uffd_wq'], mapping: ['waitq'], pgtable: ['gp'] };
 
@@ -55,6 +55,10 @@ function viewOf(model: Model, entries: readonly string[]): Reduction {
     }
     for (const s of regionSlots(model.layout.regions, e, path)) slots.add(s);
   });
+  // A lock's read holds are per-thread counts (../locks/space.ts); they go with its owner slot.
+  const nlocks = model.locks.length;
+  for (let l = 0; l < nlocks; l++)
+    if (slots.has(model.lockBase + l * LOCK_STRIDE + L_OWNER)) for (let t = 0; t < model.threads.length; t++) slots.add(model.readerBase + t * nlocks + l);
   const memory = model.layout.length;
   const shown = [...threads].filter((m) => m > 0).length;
   return {
@@ -151,6 +155,7 @@ function symmetryLayout(model: Model): SymmetryLayout {
   const other = model.layout.regions.find((r) => !SYMMETRIC_REGIONS.test(r.name));
   if (other) throw refuse(`region "${other.name}" may hold thread ids that are not renamed`);
   const blocks: [number, number][] = [[model.threadBase, THREAD_STRIDE]];
+  if (model.locks.length) blocks.push([model.readerBase, model.locks.length]);
   const masks: number[] = [];
   for (const r of model.layout.regions) {
     if (r.name === 'pins') blocks.push([r.base, MAX_PINS]);

@@ -60,7 +60,8 @@ describe('view', () => {
 
   it('resolves records, fields, locks and actors', () => {
     const m = build(withView('["pgtable[0].pte0", lock:P.mmap_lock, actor:cpu1, actor:cpu0.pc]'));
-    expect(m.reduction?.view?.slots.length).toBe(4);
+    // pte0, the lock record (owner, waiter count, stamp) and each of the two threads' read-hold counts of it.
+    expect(m.reduction?.view?.slots.length).toBe(6);
     expect([...(m.reduction?.view?.threads ?? [])]).toEqual([1, 2]);
     expect(m.reduction?.warnings[0]).toMatch(/abstraction that may hide bugs/);
   });
