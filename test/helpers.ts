@@ -65,3 +65,37 @@ export function addCounter(b: ModelBuilder, name: string, procName: string, slot
   steps.end = (k) => k.ret(0);
   b.thread(name, proc(procName, 'test', () => ({}), steps as never));
 }
+
+/**
+ * Thread `name` waits for memory slot `slot` to be 1: it loads the slot into a local, checks it,
+ * pauses and loads again (the loop's back jump is at `pause`, so a cycle of states closes at `check`,
+ * not at the jump: the shape of a fault retried by GUP until a migration entry goes away).
+ */
+export function addWaiter(b: ModelBuilder, name: string, slot: number): void {
+  type K = { w: { get(i: number): number }; ret(v: number): number };
+  type L = { v: number };
+  b.thread(
+    name,
+    proc(`wait_${name}`, 'test', () => ({ v: -1 }), {
+      load: (k: K, l: L) => {
+        l.v = k.w.get(slot);
+        return 'check';
+      },
+      check: (_k: K, l: L) => (l.v === 1 ? 'out' : 'pause'),
+      pause: () => 'load',
+      out: (k: K) => k.ret(0),
+    } as never),
+  );
+}
+
+/** Thread `name` spins on memory slot `slot` until it is 1, one step a turn (a cycle of one state). */
+export function addSpinner(b: ModelBuilder, name: string, slot: number): void {
+  type K = { w: { get(i: number): number }; ret(v: number): number };
+  b.thread(
+    name,
+    proc(`spin_${name}`, 'test', () => ({}), {
+      spin: (k: K) => (k.w.get(slot) === 1 ? 'out' : 'spin'),
+      out: (k: K) => k.ret(0),
+    } as never),
+  );
+}

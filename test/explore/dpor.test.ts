@@ -16,7 +16,7 @@ import { runTask, type Task } from '../../src/explore/task.js';
 import { encodeToken } from '../../src/explore/token.js';
 import { buildModel } from '../../src/scenario/build.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
-import { addCounter, addSetOnce, catalogueModel, dfsOf } from '../helpers.js';
+import { addCounter, addSetOnce, addSpinner, addWaiter, catalogueModel, dfsOf } from '../helpers.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'scenarios');
 
@@ -102,40 +102,6 @@ function lateRead(n: number): Model {
   const [a0, b0] = cells as [number, number];
   b.invariants.push((w) => (w.get(a0) === n && w.get(b0) === 0 && w.get(c) === 0 ? 'c set late' : null));
   return b.build();
-}
-
-/**
- * Thread `name` waits for memory slot `slot` to be 1: it loads the slot into a local, checks it,
- * pauses and loads again (the loop's back jump is at `pause`, so a cycle of states closes at `check`,
- * not at the jump: the shape of a fault retried by GUP until a migration entry goes away).
- */
-function addWaiter(b: ModelBuilder, name: string, slot: number): void {
-  type K = { w: { get(i: number): number }; ret(v: number): number };
-  type L = { v: number };
-  b.thread(
-    name,
-    proc(`wait_${name}`, 'test', () => ({ v: -1 }), {
-      load: (k: K, l: L) => {
-        l.v = k.w.get(slot);
-        return 'check';
-      },
-      check: (_k: K, l: L) => (l.v === 1 ? 'out' : 'pause'),
-      pause: () => 'load',
-      out: (k: K) => k.ret(0),
-    } as never),
-  );
-}
-
-/** Thread `name` spins on memory slot `slot` until it is 1, one step a turn (a cycle of one state). */
-function addSpinner(b: ModelBuilder, name: string, slot: number): void {
-  type K = { w: { get(i: number): number }; ret(v: number): number };
-  b.thread(
-    name,
-    proc(`spin_${name}`, 'test', () => ({}), {
-      spin: (k: K) => (k.w.get(slot) === 1 ? 'out' : 'spin'),
-      out: (k: K) => k.ret(0),
-    } as never),
-  );
 }
 
 /**

@@ -9,8 +9,7 @@ import { replayToken } from '../../src/explore/replayer.js';
 import { decodeLasso, encodeToken } from '../../src/explore/token.js';
 import { toJson } from '../../src/trace/json.js';
 import { ModelBuilder } from '../../src/engine/model.js';
-import { proc } from '../../src/engine/proc.js';
-import { catalogueModel, dfsOf } from '../helpers.js';
+import { addSpinner, catalogueModel, dfsOf } from '../helpers.js';
 import { readFileSync } from 'node:fs';
 import { scenarioFile } from '../helpers.js';
 
@@ -65,23 +64,15 @@ describe('livelock', () => {
   it('two threads each spinning on a flag nobody sets: two unfair one-state loops, joined a fair one (a livelock); the lasso replays', () => {
     // Each spin step leaves the state as it was, so every cycle the DFS closes is one thread's
     // self-loop, unfair to the other; run one after the other they are the livelock.
-    type K = { w: { get(i: number): number }; ret(v: number): number };
     const b = new ModelBuilder('two-spinners');
     const base = b.layout.region('cell', 2, ['v']);
-    for (let t = 0; t < 2; t++)
-      b.thread(
-        `T${t}`,
-        proc(`spin${t}`, 'test', () => ({}), {
-          spin: (k: K) => (k.w.get(base + t) === 1 ? 'out' : 'spin'),
-          out: (k: K) => k.ret(0),
-        } as never),
-      );
+    for (let t = 0; t < 2; t++) addSpinner(b, `T${t}`, base + t);
     const m = b.build();
     for (const opts of [{ por: false }, {}, { dpor: true }]) {
       const r = dfsOf(m, { ...opts, maxSteps: 100 });
       expect(r.findings.map((f) => f.verdict.code), JSON.stringify(opts)).toEqual(['livelock']);
       const f = r.findings[0] as (typeof r.findings)[0];
-      expect(f.verdict.message).toBe('livelock: T0, T1 can cycle forever under a fair scheduler without progress (a loop of 2 steps back to the same state): T0 at spin0:spin; T1 at spin1:spin');
+      expect(f.verdict.message).toBe('livelock: T0, T1 can cycle forever under a fair scheduler without progress (a loop of 2 steps back to the same state): T0 at spin_T0:spin; T1 at spin_T1:spin');
       expect([f.choices, f.cycle]).toEqual([[0, 1], 0]);
       expect(replayToken(m, encodeToken(f.choices, f.cycle), 100).verdict?.message).toBe(f.verdict.message);
     }

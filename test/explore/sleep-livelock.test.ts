@@ -9,7 +9,7 @@ import { ModelBuilder, type Model } from '../../src/engine/model.js';
 import { proc } from '../../src/engine/proc.js';
 import { replayToken } from '../../src/explore/replayer.js';
 import { encodeToken } from '../../src/explore/token.js';
-import { addSetOnce, catalogueModel, dfsOf } from '../helpers.js';
+import { addSetOnce, addWaiter, catalogueModel, dfsOf } from '../helpers.js';
 
 type K = { w: { set(i: number, v: number): void }; ret(v: number): number };
 
@@ -81,22 +81,10 @@ describe('sleep sets and livelock', () => {
   });
 
   it('a waiter whose flag the other thread sets keeps sleep sets: its lone cycle is unfair (rule (b)), no livelock', () => {
-    // T0 loads cell 0, checks it, pauses and loads again; T1 sets the cell and exits.
-    type G = { w: { get(i: number): number }; ret(v: number): number };
+    // T0 loads cell 0, checks it, pauses and loads again (addWaiter); T1 sets the cell and exits.
     const b = new ModelBuilder('waiter');
     const base = b.layout.region('cell', 1, ['v']);
-    b.thread(
-      'T0',
-      proc('wait', 'test', () => ({ v: -1 }), {
-        load: (k: G, l: { v: number }) => {
-          l.v = k.w.get(base);
-          return 'check';
-        },
-        check: (_k: G, l: { v: number }) => (l.v === 1 ? 'out' : 'pause'),
-        pause: () => 'load',
-        out: (k: G) => k.ret(0),
-      } as never),
-    );
+    addWaiter(b, 'T0', base);
     addSetOnce(b, 'T1', base);
     const m = b.build();
     const plain = dfsOf(m, { por: false, maxSteps: 100 });
