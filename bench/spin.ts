@@ -51,21 +51,21 @@ function text(n: number, shape: Shape): string {
   return shape === 'same' ? same : `${same}symmetric: auto\n`;
 }
 
-/** In a child process: one DFS of the scaled scenario; JSON on stdout. */
-function mmsimChild(n: number, variant: string, shape: Shape): void {
+/** In a child process: one DFS (with `dpor`, DPOR) of the scaled scenario; JSON on stdout. */
+function mmsimChild(n: number, variant: string, shape: Shape, dpor: boolean): void {
   const model = buildModel(parseScenario(text(n, shape), 'faulting.yaml'), variant);
   const w = new World(model, null);
   const t0 = performance.now();
-  const r = dfs(w, { maxSteps: 2000, maxStates: BUDGET_STATES, preemptions: Number.POSITIVE_INFINITY, deadline: Date.now() + BUDGET_S * 1000 });
+  const r = dfs(w, { maxSteps: 2000, maxStates: BUDGET_STATES, preemptions: Number.POSITIVE_INFINITY, deadline: Date.now() + BUDGET_S * 1000, dpor });
   const proveMs = performance.now() - t0;
   const first = r.findings.length ? Math.min(...r.findings.map((f) => f.atMs)) : null;
   const verdict = [...new Set(r.findings.map((f) => f.verdict.code))].sort().join(',') || 'none';
   process.stdout.write(JSON.stringify({ states: r.distinct, transitions: r.steps, proveMs: first ?? proveMs, stopped: r.complete || first !== null ? null : r.stoppedBy, verdict }));
 }
 
-function mmsim(n: number, variant: string, shape: Shape = 'mixed'): Side {
+function mmsim(n: number, variant: string, shape: Shape = 'mixed', dpor = false): Side {
   const t0 = performance.now();
-  const args = ['--max-old-space-size=4096', fileURLToPath(import.meta.url), '--mmsim', String(n), variant, shape];
+  const args = ['--max-old-space-size=4096', fileURLToPath(import.meta.url), '--mmsim', String(n), variant, shape, dpor ? 'dpor' : 'dfs'];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   const wholeMs = performance.now() - t0;
   if (r.status !== 0) return { states: 0, transitions: 0, proveMs: 0, wholeMs, stopped: `failed: ${r.stderr.split('\n')[0]}`, verdict: '-' };
@@ -107,22 +107,30 @@ function spin(n: number, defines: string[]): Side {
 const ms = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`);
 const cell = (s: Side): string => `${s.states || '-'}${s.stopped ? ` (stopped: ${s.stopped})` : ''} | ${s.transitions} | ${ms(s.wholeMs)} | ${ms(s.proveMs)}`;
 
-/** Pages 1 + i % 3: mmsim's DFS and Spin side by side, with growth per added thread. */
+/** Pages 1 + i % 3: mmsim's DFS (default order), mmsim's DPOR and Spin side by side, with growth per added thread. */
 function mixedTable(max: number): void {
-  console.log('| N | mmsim states | mmsim trans | mmsim verdict | mmsim prove | spin states | spin trans | spin verdict | spin prove | states mmsim/spin | x per thread mmsim / spin |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-  let prev: [number, number] | null = null;
-  let mStop = false;
-  let sStop = false;
+  console.log('| N | mmsim states | mmsim trans | mmsim verdict | mmsim prove | DPOR states | DPOR trans | DPOR verdict | DPOR prove | spin states | spin trans | spin verdict | spin prove | states mmsim/spin, DPOR/spin | x per thread mmsim / DPOR / spin |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const sides: [string, (n: number) => Side][] = [
+    ['dfs', (n) => mmsim(n, 'rfc-v2')],
+    ['dpor', (n) => mmsim(n, 'rfc-v2', 'mixed', true)],
+    ['spin', (n) => spin(n, [])],
+  ];
+  const stopped = new Set<string>();
+  let prev: (Side | null)[] = [];
   for (let n = 0; n <= max; n++) {
-    const m: Side | null = mStop ? null : mmsim(n, 'rfc-v2');
-    const s: Side | null = sStop ? null : spin(n, []);
-    mStop ||= m === null || m.stopped !== null;
-    sStop ||= s === null || s.stopped !== null;
-    const growth = prev && m && s && !m.stopped && !s.stopped ? `${(m.states / prev[0]).toFixed(1)} / ${(s.states / prev[1]).toFixed(1)}` : '-';
-    const ratio = m && s && !m.stopped && !s.stopped ? `${(m.states / s.states).toFixed(2)}x` : '-';
-    console.log(`| ${n} | ${m ? cell(m) : 'not run (budget hit at a smaller N) | | |'} | ${s ? cell(s) : 'not run (budget hit at a smaller N) | | |'} | ${ratio} | ${growth} |`);
-    prev = m && s ? [m.states, s.states] : null;
+    const row = sides.map(([k, run]) => (stopped.has(k) ? null : run(n)));
+    sides.forEach(([k], i) => {
+      const x = row[i];
+      if (!x || x.stopped !== null) stopped.add(k);
+    });
+    const done = (x: Side | null | undefined): x is Side => !!x && x.stopped === null;
+    const [m, d, s] = row;
+    const ratio = (x: Side | null | undefined) => (done(x) && done(s) ? `${(x.states / s.states).toFixed(2)}x` : '-');
+    const growth = row.map((x, i) => (done(x) && done(prev[i]) ? (x.states / (prev[i] as Side).states).toFixed(1) : '-')).join(' / ');
+    const c = (x: Side | null | undefined) => (x ? cell(x) : 'not run (budget hit at a smaller N) | | |');
+    console.log(`| ${n} | ${c(m)} | ${c(d)} | ${c(s)} | ${ratio(m)}, ${ratio(d)} | ${growth} |`);
+    prev = row;
   }
 }
 
@@ -178,6 +186,6 @@ export function spinBench(max = 4, only?: string): void {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  if (process.argv[2] === '--mmsim') mmsimChild(Number(process.argv[3]), process.argv[4] ?? 'rfc-v2', (process.argv[5] ?? 'mixed') as Shape);
+  if (process.argv[2] === '--mmsim') mmsimChild(Number(process.argv[3]), process.argv[4] ?? 'rfc-v2', (process.argv[5] ?? 'mixed') as Shape, process.argv[6] === 'dpor');
   else spinBench(Number(process.argv[2] ?? 4), process.argv[3]);
 }
