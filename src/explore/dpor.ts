@@ -310,7 +310,8 @@ function round(
   let stepsAt = new Float64Array(cap);
   let depthAt = new Int32Array(cap);
   let lowAt = new Int32Array(cap);
-  let changed = new Uint8Array(cap);
+  // Whether event d makes progress (progress(d)), set when it runs.
+  let prog = new Uint8Array(cap);
   let clock = new Int32Array(cap * T);
   // The events races() checks against the one that just ran, marked with its stamp.
   let cands = new Int32Array(cap);
@@ -343,8 +344,8 @@ function round(
     workT = g32(workT, 1);
     eqRow = g32(eqRow, 1);
     const c = new Uint8Array(cap * 2);
-    c.set(changed);
-    changed = c;
+    c.set(prog);
+    prog = c;
     clock = g32(clock, T);
     cands = g32(cands, 1);
     candMark = g32(candMark, 1);
@@ -582,7 +583,7 @@ function round(
   const materialize = (d: number) => {
     const r = eqRow[d] as number;
     workT[d] = tabT[r] as number;
-    work.set(tab.subarray(r * SX, r * SX + SX), d * SX);
+    for (let i = 0, a = r * SX, b = d * SX; i < SX; i++) work[b + i] = tab[a + i] as number;
     eqRow[d] = -1;
   };
 
@@ -719,7 +720,8 @@ function round(
     for (let i = 0; i < nc; i++) {
       const j = cands[i] as number;
       if ((clock[row + (tid[j] as number)] as number) > j) continue;
-      race(j, d, p);
+      // A full backtrack set cannot grow.
+      if (((back[j] as number) | (en[j] as number)) !== back[j]) race(j, d, p);
       const jr = j * T;
       for (let t = 0; t < T; t++) if ((clock[jr + t] as number) > (clock[row + t] as number)) clock[row + t] = clock[jr + t] as number;
     }
@@ -931,7 +933,7 @@ function round(
    * Whether stack event j makes progress as ./livelock.ts counts it: a step at a progress label, or
    * one that changed a kernel object (a write of the value already there is none).
    */
-  const progress = (j: number): boolean => changed[j] === 1 || isProgressLabel(stepLabel((snaps[j] as Snapshot).threads, tid[j] as number));
+  const progress = (j: number): boolean => prog[j] === 1;
 
   /**
    * Whether event d's thread p, after event d, is in a state of its own (hash lanes a, b) it had at
@@ -1194,7 +1196,7 @@ function round(
       if (at !== d) {
         w.restore(snaps[d] as Snapshot);
         w.steps = stepsAt[d] as number;
-        w.choices.length = depthAt[d] as number;
+        while (w.choices.length > (depthAt[d] as number)) w.choices.pop();
       }
       at = -1;
       const n = nEn[d] as number;
@@ -1216,7 +1218,8 @@ function round(
           break;
         }
       }
-      changed[d] = w.changedBelow((snaps[d] as Snapshot).undoPos, w.lockBase) ? 1 : 0;
+      const sn = snaps[d] as Snapshot;
+      prog[d] = w.changedBelow(sn.undoPos, w.lockBase) || isProgressLabel(stepLabel(sn.threads, p)) ? 1 : 0;
       while (applied > d) unapply(--applied);
       top = sibTop[d] as number;
       const o = saveFp(p);
