@@ -289,6 +289,8 @@ function round(
   const topR = new Int32Array((slots + G) * T).fill(-1);
   let prevW = new Int32Array(1 << 14);
   let prevA = new Int32Array(1 << 14);
+  // The summary bit of the slot of each footprint entry (bitOf[slot]; a slot's bit never changes).
+  let bitAt = new Int32Array(1 << 14);
   let applied = 0;
 
   // Per stack depth (node d = the state at depth d; event d = the transition taken from it).
@@ -426,6 +428,9 @@ function round(
       const pa = new Int32Array(a.length);
       pa.set(prevA);
       prevA = pa;
+      const ba = new Int32Array(a.length);
+      ba.set(bitAt);
+      bitAt = ba;
     }
     const o = top;
     const A = arena;
@@ -444,6 +449,7 @@ function round(
       if (fpMark[s] === stamp) continue;
       if ((bitOf[s] as number) < 0) numberSlot(s);
       if (s === st) hasSt = true;
+      bitAt[k] = bitOf[s] as number;
       A[k++] = s;
       const b = bloomBit(s);
       if (b < 32) t0m |= 1 << b;
@@ -451,6 +457,7 @@ function round(
     }
     if (!hasSt) {
       if ((bitOf[st] as number) < 0) numberSlot(st);
+      bitAt[k] = bitOf[st] as number;
       A[k++] = st;
       const b = bloomBit(st);
       if (b < 32) t0m |= 1 << b;
@@ -466,6 +473,7 @@ function round(
       const by = wroteBy[s] as number;
       if (by === 0) groupsAtFirst[s] = g;
       wroteBy[s] = by | (1 << p);
+      bitAt[k] = bitOf[s] as number;
       A[k++] = s;
       const b = bloomBit(s);
       const m = b < 32 ? 1 << b : 1 << (b - 32);
@@ -482,6 +490,7 @@ function round(
       inv &= inv - 1;
       invWriters[g] = (invWriters[g] as number) | (1 << p);
       if ((bitOf[INV + g] as number) < 0) numberSlot(INV + g);
+      bitAt[k] = bitOf[INV + g] as number;
       A[k++] = INV + g;
       const b = bloomBit(INV + g);
       if (b < 32) {
@@ -647,7 +656,7 @@ function round(
       let sub = (((tabT[r0] as number) >>> p) & 1) !== 0;
       const base = r0 * SX + p * 2 * SW;
       for (let i = rs; i < end && sub; i++) {
-        const b = bitOf[A[i] as number] as number;
+        const b = bitAt[i] as number;
         const m = 1 << (b & 31);
         if (((tab[base + (b >>> 5)] as number) & m) === 0 || (i >= ws && ((tab[base + SW + (b >>> 5)] as number) & m) === 0)) sub = false;
       }
@@ -658,7 +667,7 @@ function round(
     const base = dd * SX + p * 2 * SW;
     workT[dd] = (workT[dd] as number) | (1 << p);
     for (let i = rs; i < end; i++) {
-      const b = bitOf[A[i] as number] as number;
+      const b = bitAt[i] as number;
       W[base + (b >>> 5)] = (W[base + (b >>> 5)] as number) | (1 << (b & 31));
       if (i >= ws) W[base + SW + (b >>> 5)] = (W[base + SW + (b >>> 5)] as number) | (1 << (b & 31));
     }
@@ -857,37 +866,60 @@ function round(
       candHi[q] = all;
     }
     // Each thread's events from its latest down to loB, past those whose backtrack set is full.
-    for (let q = 0, j = -1; q < T; q++) for (j = growing(lastPos[lrow + q] as number); j >= (loB[q] as number); j = growing(lastPos[j * T + q] as number)) {
-      let cand = candHi[q] as number;
-      if (j < (hiB[q] as number)) {
-        cand = 0;
-        for (let u = 0, r = q * T; u < T; u++) if ((bnd[r + u] as number) <= j) cand |= 1 << u;
-      }
-      const o = fpOff[j] as number;
-      const rs = o + F_HEAD;
-      const ws = rs + (A[o + F_NR] as number);
-      const end = ws + (A[o + F_NW] as number);
-      for (let i = rs; i < end; i++) {
-        const slot = A[i] as number;
-        const tw = topW[slot] as number;
-        if (tw > j) continue;
-        // A slot j reads (and does not write: a footprint lists such a slot among its writes only).
-        if (i < ws) {
-          const ta = topA[slot] as number;
-          if (ta > j && (clock[ta * T + q] as number) > j) continue;
+    const RB = R * SX;
+    const S2 = 2 * SW;
+    for (let q = 0; q < T; q++) {
+      const lo = loB[q] as number;
+      const hi = hiB[q] as number;
+      for (let j = growing(lastPos[lrow + q] as number); j >= lo; j = growing(lastPos[j * T + q] as number)) {
+        let cand = candHi[q] as number;
+        if (j < hi) {
+          cand = 0;
+          for (let u = 0, r = q * T; u < T; u++) if ((bnd[r + u] as number) <= j) cand |= 1 << u;
         }
-        if (x < 0) {
-          futureRace(j, d, cand);
-          break;
+        const o = fpOff[j] as number;
+        const rs = o + F_HEAD;
+        const ws = rs + (A[o + F_NR] as number);
+        const end = ws + (A[o + F_NW] as number);
+        let met = false;
+        // Slots j writes: live while j is their topmost writer; met by a future touch.
+        for (let i = ws; i < end; i++) {
+          if (topW[A[i] as number] !== j) continue;
+          if (x < 0) {
+            met = true;
+            break;
+          }
+          const b = bitAt[i] as number;
+          const word = RB + (b >>> 5);
+          let hit = 0;
+          for (let c = cand; c !== 0; c &= c - 1) hit |= tab[word + (31 - Math.clz32(c & -c)) * S2] as number;
+          if (((hit >>> (b & 31)) & 1) !== 0) {
+            met = true;
+            break;
+          }
         }
-        const b = bitOf[slot] as number;
-        const word = (i < ws ? SW : 0) + (b >>> 5);
-        let hit = 0;
-        for (let u = 0, c = cand; c !== 0; u++, c >>>= 1) if ((c & 1) !== 0) hit |= tab[R * SX + u * 2 * SW + word] as number;
-        if (((hit >>> (b & 31)) & 1) !== 0) {
-          futureRace(j, d, cand);
-          break;
-        }
+        // Slots j only reads (a footprint lists a slot it writes among its writes only): live below
+        // their topmost writer unless the topmost access is after j; met by a future write.
+        if (!met)
+          for (let i = rs; i < ws; i++) {
+            const slot = A[i] as number;
+            if ((topW[slot] as number) > j) continue;
+            const ta = topA[slot] as number;
+            if (ta > j && (clock[ta * T + q] as number) > j) continue;
+            if (x < 0) {
+              met = true;
+              break;
+            }
+            const b = bitAt[i] as number;
+            const word = RB + SW + (b >>> 5);
+            let hit = 0;
+            for (let c = cand; c !== 0; c &= c - 1) hit |= tab[word + (31 - Math.clz32(c & -c)) * S2] as number;
+            if (((hit >>> (b & 31)) & 1) !== 0) {
+              met = true;
+              break;
+            }
+          }
+        if (met) futureRace(j, d, cand);
       }
     }
   };
