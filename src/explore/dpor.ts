@@ -259,6 +259,7 @@ function round(
   let cycleThreads = 0;
   const t0 = opts.t0 as number;
   const T = w.nthreads;
+  const ALL = -1 >>> (32 - T);
   // Pseudo-slots INV + g, one per invariant group g (invariant i is in group i % 32).
   const INV = slots;
   const G = Math.max(1, Math.min(32, w.model.invariants.length));
@@ -319,6 +320,7 @@ function round(
   let cands = new Int32Array(cap);
   let candMark = new Int32Array(cap);
   let candStamp = 0;
+  let ncand = 0;
   let lastPos = new Int32Array(cap * T);
   let sleepFp = new Int32Array(cap * T);
   let doneFp = new Int32Array(cap * T);
@@ -415,8 +417,53 @@ function round(
   const fpMark = new Int32Array(slots);
   let fpStamp = 0;
 
-  /** Append the footprint just recorded for thread p's transition; returns its offset. */
-  const saveFp = (p: number): number => {
+  /**
+   * Event d (thread p) reads slot s, the arena's entry k: the stack's topmost writer of s is a race
+   * candidate (races()); then the event comes in as s's topmost accessor and p's topmost reader.
+   */
+  const readEntry = (k: number, s: number, d: number, p: number) => {
+    arena[k] = s;
+    bitAt[k] = bitOf[s] as number;
+    const tw = topW[s] as number;
+    if (tw >= 0 && tid[tw] !== p && candMark[tw] !== candStamp) {
+      candMark[tw] = candStamp;
+      cands[ncand++] = tw;
+    }
+    prevA[k] = topA[s] as number;
+    topA[s] = d;
+    const r = s * T + p;
+    prevW[k] = topR[r] as number;
+    topR[r] = d;
+  };
+
+  /** As readEntry for a slot event d writes: each thread's topmost reader since the topmost writer is a candidate too. */
+  const writeEntry = (k: number, s: number, d: number, p: number) => {
+    arena[k] = s;
+    bitAt[k] = bitOf[s] as number;
+    const tw = topW[s] as number;
+    if (tw >= 0 && tid[tw] !== p && candMark[tw] !== candStamp) {
+      candMark[tw] = candStamp;
+      cands[ncand++] = tw;
+    }
+    for (let q = 0, r0 = s * T; q < T; q++) {
+      const r = topR[r0 + q] as number;
+      if (r > tw && q !== p && candMark[r] !== candStamp) {
+        candMark[r] = candStamp;
+        cands[ncand++] = r;
+      }
+    }
+    prevA[k] = topA[s] as number;
+    topA[s] = d;
+    prevW[k] = tw;
+    topW[s] = d;
+  };
+
+  /**
+   * Append the footprint just recorded for event d (thread p); returns its offset. Slot by slot,
+   * the events it may race with are collected (cands[0..ncand)) and it comes in on the stack (the
+   * topmost writer, accessor and readers of its slots; apply()'s work).
+   */
+  const saveFp = (d: number, p: number): number => {
     const need = F_HEAD + rec.nr + rec.nw + 1 + G;
     if (top + need > arena.length) {
       const a = new Int32Array(Math.max(arena.length * 2, top + need));
@@ -434,6 +481,8 @@ function round(
     }
     const o = top;
     const A = arena;
+    candStamp++;
+    ncand = 0;
     let t0m = 0;
     let t1m = 0;
     let w0m = 0;
@@ -449,16 +498,14 @@ function round(
       if (fpMark[s] === stamp) continue;
       if ((bitOf[s] as number) < 0) numberSlot(s);
       if (s === st) hasSt = true;
-      bitAt[k] = bitOf[s] as number;
-      A[k++] = s;
+      readEntry(k++, s, d, p);
       const b = bloomBit(s);
       if (b < 32) t0m |= 1 << b;
       else t1m |= 1 << (b - 32);
     }
     if (!hasSt) {
       if ((bitOf[st] as number) < 0) numberSlot(st);
-      bitAt[k] = bitOf[st] as number;
-      A[k++] = st;
+      readEntry(k++, st, d, p);
       const b = bloomBit(st);
       if (b < 32) t0m |= 1 << b;
       else t1m |= 1 << (b - 32);
@@ -473,8 +520,7 @@ function round(
       const by = wroteBy[s] as number;
       if (by === 0) groupsAtFirst[s] = g;
       wroteBy[s] = by | (1 << p);
-      bitAt[k] = bitOf[s] as number;
-      A[k++] = s;
+      writeEntry(k++, s, d, p);
       const b = bloomBit(s);
       const m = b < 32 ? 1 << b : 1 << (b - 32);
       if (b < 32) {
@@ -490,8 +536,7 @@ function round(
       inv &= inv - 1;
       invWriters[g] = (invWriters[g] as number) | (1 << p);
       if ((bitOf[INV + g] as number) < 0) numberSlot(INV + g);
-      bitAt[k] = bitOf[INV + g] as number;
-      A[k++] = INV + g;
+      writeEntry(k++, INV + g, d, p);
       const b = bloomBit(INV + g);
       if (b < 32) {
         t0m |= 1 << b;
@@ -690,32 +735,10 @@ function round(
     const nrow = row + T;
     for (let t = 0; t < T; t++) lastPos[nrow + t] = lastPos[row + t] as number;
     lastPos[nrow + p] = d;
-    // The events dependent with d that may not be before it: per slot d reads, its topmost writer
-    // (earlier writers are before that one); per slot d writes, also each thread's topmost reader
-    // since then (earlier readers are before it or before the writer).
-    const A = arena;
-    const o = fpOff[d] as number;
-    const rs = o + F_HEAD;
-    const ws = rs + (A[o + F_NR] as number);
-    const end = ws + (A[o + F_NW] as number);
-    const stamp = ++candStamp;
-    let nc = 0;
-    for (let i = rs; i < end; i++) {
-      const slot = A[i] as number;
-      const tw = topW[slot] as number;
-      if (tw >= 0 && tid[tw] !== p && candMark[tw] !== stamp) {
-        candMark[tw] = stamp;
-        cands[nc++] = tw;
-      }
-      if (i < ws) continue;
-      for (let q = 0, r0 = slot * T; q < T; q++) {
-        const r = topR[r0 + q] as number;
-        if (r > tw && q !== p && candMark[r] !== stamp) {
-          candMark[r] = stamp;
-          cands[nc++] = r;
-        }
-      }
-    }
+    // The events dependent with d that may not be before it (collected by saveFp): per slot d reads,
+    // its topmost writer (earlier writers are before that one); per slot d writes, also each
+    // thread's topmost reader since then (earlier readers are before it or before the writer).
+    const nc = ncand;
     // Topmost first: an event before a racing one is before d through it.
     for (let i = 1; i < nc; i++) {
       const c = cands[i] as number;
@@ -774,11 +797,14 @@ function round(
     const q = tid[j] as number;
     for (let t = 0; t < T; t++) first[t] = -1;
     let initials = 0;
-    for (let i = j + 1; i < d; i++) {
+    // q's later events are after j; once every other thread has its first event, none is left.
+    const others = ALL & ~(1 << q);
+    for (let i = j + 1, seen = 0; i < d && seen !== others; i++) {
       const t = tid[i] as number;
       if ((first[t] as number) >= 0 || (clock[i * T + q] as number) > j) continue;
       if (!hasPred(i * T, i)) initials |= 1 << t;
       first[t] = i;
+      seen |= 1 << t;
     }
     if ((first[p] as number) < 0 && !hasPred(d * T, d)) initials |= 1 << p;
     const enj = en[j] as number;
@@ -806,11 +832,13 @@ function round(
     const q = tid[j] as number;
     for (let t = 0; t < T; t++) first[t] = -1;
     let initials = 0;
-    for (let i = j + 1; i <= d; i++) {
+    const others = ALL & ~(1 << q);
+    for (let i = j + 1, seen = 0; i <= d && seen !== others; i++) {
       const t = tid[i] as number;
       if ((first[t] as number) >= 0 || (clock[i * T + q] as number) > j) continue;
       if (!hasPred(i * T, i)) initials |= 1 << t;
       first[t] = i;
+      seen |= 1 << t;
     }
     const enj = en[j] as number;
     if (initials === 0) {
@@ -870,12 +898,19 @@ function round(
     const S2 = 2 * SW;
     for (let q = 0; q < T; q++) {
       const lo = loB[q] as number;
-      const hi = hiB[q] as number;
+      // cand: the threads u with bnd <= j; thr, the largest of their bounds (j only goes down).
+      let cand = candHi[q] as number;
+      let thr = hiB[q] as number;
       for (let j = growing(lastPos[lrow + q] as number); j >= lo; j = growing(lastPos[j * T + q] as number)) {
-        let cand = candHi[q] as number;
-        if (j < hi) {
+        if (j < thr) {
           cand = 0;
-          for (let u = 0, r = q * T; u < T; u++) if ((bnd[r + u] as number) <= j) cand |= 1 << u;
+          thr = 0;
+          for (let u = 0, r = q * T; u < T; u++) {
+            const b = bnd[r + u] as number;
+            if (b > j) continue;
+            cand |= 1 << u;
+            if (b > thr) thr = b;
+          }
         }
         const o = fpOff[j] as number;
         const rs = o + F_HEAD;
@@ -920,28 +955,6 @@ function round(
             }
           }
         if (met) futureRace(j, d, cand);
-      }
-    }
-  };
-
-  /** Stack event k comes in: the topmost writer and accessor of its slots. */
-  const apply = (k: number) => {
-    const A = arena;
-    const o = fpOff[k] as number;
-    const rs = o + F_HEAD;
-    const ws = rs + (A[o + F_NR] as number);
-    const end = ws + (A[o + F_NW] as number);
-    const q = tid[k] as number;
-    for (let i = rs; i < end; i++) {
-      const slot = A[i] as number;
-      prevA[i] = topA[slot] as number;
-      topA[slot] = k;
-      if (i >= ws) {
-        prevW[i] = topW[slot] as number;
-        topW[slot] = k;
-      } else {
-        prevW[i] = topR[slot * T + q] as number;
-        topR[slot * T + q] = k;
       }
     }
   };
@@ -1254,14 +1267,13 @@ function round(
       prog[d] = w.changedBelow(sn.undoPos, w.lockBase) || isProgressLabel(stepLabel(sn.threads, p)) ? 1 : 0;
       while (applied > d) unapply(--applied);
       top = sibTop[d] as number;
-      const o = saveFp(p);
+      const o = saveFp(d, p);
       sibTop[d] = top;
       fpOff[d] = o;
       tid[d] = p;
       skip[d] = d;
       if (d + 1 >= cap) grow();
       races(d, p);
-      apply(d);
       applied = d + 1;
       // The child's sleep set: sleepers and explored siblings whose next step commutes with this one.
       // A sleeper's step is the one explored where it fell asleep: what it wrote, it writes again.
