@@ -163,11 +163,11 @@ export interface DporInfo {
 export type DporResult = DfsResult & { dpor: DporInfo };
 
 
-
-/** Bit of slot `i` in a 64-bit Bloom mask (0..63). */
-const bloomBit = (i: number): number => Math.imul(i, 0x9e3779b1) >>> 26;
-
-/** Footprint record in the arena: touched mask (2 words), written mask (2), #reads, #writes, reads, writes. */
+/**
+ * Footprint record in the arena: touched mask (2 words), written mask (2), #reads, #writes, reads,
+ * writes. The masks are 64-bit Bloom masks over the slots' summary bits (bit b is mask bit b & 63:
+ * the words of a summary row folded onto two, so a mask meets a folded row where the slots may).
+ */
 const F_T0 = 0;
 const F_T1 = 1;
 const F_W0 = 2;
@@ -274,6 +274,7 @@ function round(
   const loB = new Int32Array(T);
   const hiB = new Int32Array(T);
   const candHi = new Int32Array(T);
+  const fold = new Int32Array(4 * T);
   const statusOf = (t: number) => w.threadBase + t * THREAD_STRIDE + T_STATUS;
   // Per slot, the threads that wrote it and its groups at its first write (groups added since may
   // have missed a write); per group, the threads whose writes were marked with its pseudo-slot.
@@ -499,14 +500,14 @@ function round(
       if ((bitOf[s] as number) < 0) numberSlot(s);
       if (s === st) hasSt = true;
       readEntry(k++, s, d, p);
-      const b = bloomBit(s);
+      const b = (bitAt[k - 1] as number) & 63;
       if (b < 32) t0m |= 1 << b;
       else t1m |= 1 << (b - 32);
     }
     if (!hasSt) {
       if ((bitOf[st] as number) < 0) numberSlot(st);
       readEntry(k++, st, d, p);
-      const b = bloomBit(st);
+      const b = (bitAt[k - 1] as number) & 63;
       if (b < 32) t0m |= 1 << b;
       else t1m |= 1 << (b - 32);
     }
@@ -521,7 +522,7 @@ function round(
       if (by === 0) groupsAtFirst[s] = g;
       wroteBy[s] = by | (1 << p);
       writeEntry(k++, s, d, p);
-      const b = bloomBit(s);
+      const b = (bitAt[k - 1] as number) & 63;
       const m = b < 32 ? 1 << b : 1 << (b - 32);
       if (b < 32) {
         t0m |= m;
@@ -537,7 +538,7 @@ function round(
       invWriters[g] = (invWriters[g] as number) | (1 << p);
       if ((bitOf[INV + g] as number) < 0) numberSlot(INV + g);
       writeEntry(k++, INV + g, d, p);
-      const b = bloomBit(INV + g);
+      const b = (bitAt[k - 1] as number) & 63;
       if (b < 32) {
         t0m |= 1 << b;
         w0m |= 1 << b;
@@ -896,11 +897,38 @@ function round(
     // Each thread's events from its latest down to loB, past those whose backtrack set is full.
     const RB = R * SX;
     const S2 = 2 * SW;
+    // Each summary thread's touched and written words folded onto 64 bits (as footprint masks are).
+    if (x >= 0)
+      for (let c = S; c !== 0; c &= c - 1) {
+        const u = 31 - Math.clz32(c & -c);
+        let t0 = 0;
+        let t1 = 0;
+        let w0 = 0;
+        let w1 = 0;
+        for (let i = 0, b = RB + u * S2; i < SW; i += 2) {
+          t0 |= tab[b + i] as number;
+          w0 |= tab[b + SW + i] as number;
+        }
+        for (let i = 1, b = RB + u * S2; i < SW; i += 2) {
+          t1 |= tab[b + i] as number;
+          w1 |= tab[b + SW + i] as number;
+        }
+        fold[4 * u] = t0;
+        fold[4 * u + 1] = t1;
+        fold[4 * u + 2] = w0;
+        fold[4 * u + 3] = w1;
+      }
     for (let q = 0; q < T; q++) {
       const lo = loB[q] as number;
       // cand: the threads u with bnd <= j; thr, the largest of their bounds (j only goes down).
       let cand = candHi[q] as number;
       let thr = hiB[q] as number;
+      // The candidates' folded rows (cT: touched, cW: written).
+      let cT0 = 0;
+      let cT1 = 0;
+      let cW0 = 0;
+      let cW1 = 0;
+      let folded = -1;
       for (let j = growing(lastPos[lrow + q] as number); j >= lo; j = growing(lastPos[j * T + q] as number)) {
         if (j < thr) {
           cand = 0;
@@ -913,6 +941,22 @@ function round(
           }
         }
         const o = fpOff[j] as number;
+        if (x >= 0) {
+          if (folded !== cand) {
+            folded = cand;
+            cT0 = cT1 = cW0 = cW1 = 0;
+            for (let c = cand; c !== 0; c &= c - 1) {
+              const u = 4 * (31 - Math.clz32(c & -c));
+              cT0 |= fold[u] as number;
+              cT1 |= fold[u + 1] as number;
+              cW0 |= fold[u + 2] as number;
+              cW1 |= fold[u + 3] as number;
+            }
+          }
+          // No slot of j can meet the candidates' rows.
+          const meet = ((A[o + F_W0] as number) & cT0) | ((A[o + F_W1] as number) & cT1) | ((A[o + F_T0] as number) & cW0) | ((A[o + F_T1] as number) & cW1);
+          if (meet === 0) continue;
+        }
         const rs = o + F_HEAD;
         const ws = rs + (A[o + F_NR] as number);
         const end = ws + (A[o + F_NW] as number);
