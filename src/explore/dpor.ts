@@ -225,6 +225,13 @@ export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: D
   }
 }
 
+/** The number of bits set in x. */
+function bitCount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
+}
+
 /** A copy of `a` in a new array of length n (n ≥ a.length; the rest zero). */
 function widened(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(n);
@@ -299,8 +306,6 @@ function round(
   let cap = 64;
   let tid = new Int32Array(cap);
   let en = new Int32Array(cap);
-  let enList = new Int32Array(cap * T);
-  let nEn = new Int32Array(cap);
   let sleep = new Int32Array(cap);
   let back = new Int32Array(cap);
   let skip = new Int32Array(cap);
@@ -332,8 +337,6 @@ function round(
     const g32 = (a: Int32Array<ArrayBuffer>, k: number) => widened(a, cap * 2 * k);
     tid = g32(tid, 1);
     en = g32(en, 1);
-    enList = g32(enList, T);
-    nEn = g32(nEn, 1);
     sleep = g32(sleep, 1);
     back = g32(back, 1);
     skip = g32(skip, 1);
@@ -415,8 +418,6 @@ function round(
     return nstates++;
   };
 
-  const fpMark = new Int32Array(slots);
-  let fpStamp = 0;
 
   /**
    * Event d (thread p) reads slot s, the arena's entry k: the stack's topmost writer of s is a race
@@ -491,12 +492,10 @@ function round(
     let k = o + F_HEAD;
     const st = statusOf(p);
     // A slot the transition writes is an entry of its writes only (the read adds no dependency).
-    const stamp = ++fpStamp;
-    for (let i = 0; i < rec.nw; i++) fpMark[rec.w[i] as number] = stamp;
-    let hasSt = fpMark[st] === stamp;
+    let hasSt = rec.wrote(st);
     for (let i = 0; i < rec.nr; i++) {
       const s = rec.r[i] as number;
-      if (fpMark[s] === stamp) continue;
+      if (rec.wrote(s)) continue;
       if ((bitOf[s] as number) < 0) numberSlot(s);
       if (s === st) hasSt = true;
       readEntry(k++, s, d, p);
@@ -1144,12 +1143,9 @@ function round(
     w.snapshotInto(sn);
     stepsAt[d] = w.steps;
     depthAt[d] = w.choices.length;
-    en[d] = 0;
-    for (let i = 0; i < n; i++) {
-      enList[d * T + i] = buf[i] as number;
-      en[d] = (en[d] as number) | (1 << (buf[i] as number));
-    }
-    nEn[d] = n;
+    let m = 0;
+    for (let i = 0; i < n; i++) m |= 1 << (buf[i] as number);
+    en[d] = m;
     sleep[d] = sl;
     back[d] = bt;
     done[d] = 0;
@@ -1288,12 +1284,9 @@ function round(
         while (w.choices.length > (depthAt[d] as number)) w.choices.pop();
       }
       at = -1;
-      const n = nEn[d] as number;
-      if (n > 1) {
-        let i = 0;
-        while (enList[d * T + i] !== p) i++;
-        w.choices.push(i);
-      }
+      // The choice: p's index among the enabled threads (ascending).
+      const e = en[d] as number;
+      if ((e & (e - 1)) !== 0) w.choices.push(bitCount(e & ((1 << p) - 1)));
       const lp = w.backJumps;
       rec.begin();
       w.rec = rec;
