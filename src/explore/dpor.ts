@@ -176,6 +176,9 @@ const F_NR = 4;
 const F_NW = 5;
 const F_HEAD = 6;
 
+/** Words per stack event in the future-race check's table (evInfo). */
+const EV = 8;
+
 /** Stateful source-set DPOR from the world's current state; `fallback` is the plain DFS. */
 export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: DfsOptions) => DfsResult): DporResult {
   // A run ends at its verdict: started on one (a task's forced prefix reached it), search no further.
@@ -314,6 +317,9 @@ function round(
   let sleepProg = new Int32Array(cap);
   let doneProg = new Int32Array(cap);
   let fpOff = new Int32Array(cap);
+  // Per stack event, what the future-race check reads of it, side by side: its footprint's masks
+  // (4 words), where its reads, writes and end are in the arena, and its thread's event before it.
+  let evInfo = new Int32Array(cap * EV);
   let sibTop = new Int32Array(cap);
   let sid = new Int32Array(cap);
   let stepsAt = new Float64Array(cap);
@@ -344,6 +350,7 @@ function round(
     sleepProg = g32(sleepProg, 1);
     doneProg = g32(doneProg, 1);
     fpOff = g32(fpOff, 1);
+    evInfo = g32(evInfo, EV);
     sibTop = g32(sibTop, 1);
     sid = g32(sid, 1);
     depthAt = g32(depthAt, 1);
@@ -928,7 +935,8 @@ function round(
       let cW0 = 0;
       let cW1 = 0;
       let folded = -1;
-      for (let j = growing(lastPos[lrow + q] as number); j >= lo; j = growing(lastPos[j * T + q] as number)) {
+      const E = evInfo;
+      for (let j = growing(lastPos[lrow + q] as number); j >= lo; j = growing(E[j * EV + 7] as number)) {
         if (j < thr) {
           cand = 0;
           thr = 0;
@@ -939,7 +947,7 @@ function round(
             if (b > thr) thr = b;
           }
         }
-        const o = fpOff[j] as number;
+        const e = j * EV;
         if (x >= 0) {
           if (folded !== cand) {
             folded = cand;
@@ -953,12 +961,12 @@ function round(
             }
           }
           // No slot of j can meet the candidates' rows.
-          const meet = ((A[o + F_W0] as number) & cT0) | ((A[o + F_W1] as number) & cT1) | ((A[o + F_T0] as number) & cW0) | ((A[o + F_T1] as number) & cW1);
+          const meet = ((E[e + 2] as number) & cT0) | ((E[e + 3] as number) & cT1) | ((E[e] as number) & cW0) | ((E[e + 1] as number) & cW1);
           if (meet === 0) continue;
         }
-        const rs = o + F_HEAD;
-        const ws = rs + (A[o + F_NR] as number);
-        const end = ws + (A[o + F_NW] as number);
+        const rs = E[e + 4] as number;
+        const ws = E[e + 5] as number;
+        const end = E[e + 6] as number;
         let met = false;
         // Slots j writes: live while j is their topmost writer; met by a future touch.
         for (let i = ws; i < end; i++) {
@@ -1309,6 +1317,20 @@ function round(
       fpOff[d] = o;
       tid[d] = p;
       skip[d] = d;
+      {
+        const A = arena;
+        const e = d * EV;
+        const rs = o + F_HEAD;
+        const ws = rs + (A[o + F_NR] as number);
+        evInfo[e] = A[o + F_T0] as number;
+        evInfo[e + 1] = A[o + F_T1] as number;
+        evInfo[e + 2] = A[o + F_W0] as number;
+        evInfo[e + 3] = A[o + F_W1] as number;
+        evInfo[e + 4] = rs;
+        evInfo[e + 5] = ws;
+        evInfo[e + 6] = ws + (A[o + F_NW] as number);
+        evInfo[e + 7] = lastPos[d * T + p] as number;
+      }
       if (d + 1 >= cap) grow();
       races(d, p);
       applied = d + 1;
