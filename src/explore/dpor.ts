@@ -269,7 +269,6 @@ function round(
   let cycleThreads = 0;
   const t0 = opts.t0 as number;
   const T = w.nthreads;
-  const ALL = -1 >>> (32 - T);
   // Pseudo-slots INV + g, one per invariant group g (invariant i is in group i % 32).
   const INV = slots;
   const G = Math.max(1, Math.min(32, w.model.invariants.length));
@@ -334,6 +333,11 @@ function round(
   let candStamp = 0;
   let ncand = 0;
   let lastPos = new Int32Array(cap * T);
+  // Per stack event k, the next event of its thread pushed after it, and per thread its first
+  // one: right while that event is on the stack (an event of the thread at that depth whose
+  // previous one is k: any later push after k overwrites it, and none can while it is there).
+  let nextSame = new Int32Array(cap);
+  const headOf = new Int32Array(T).fill(-1);
   let sleepFp = new Int32Array(cap * T);
   let doneFp = new Int32Array(cap * T);
   // One snapshot per depth, refilled (a push allocates none).
@@ -365,6 +369,7 @@ function round(
     cands = g32(cands, 1);
     candMark = g32(candMark, 1);
     lastPos = g32(lastPos, T);
+    nextSame = g32(nextSame, 1);
     sleepFp = g32(sleepFp, T);
     doneFp = g32(doneFp, T);
     const s = new Float64Array(cap * 2);
@@ -800,19 +805,34 @@ function round(
     return false;
   };
 
-  const race = (j: number, d: number, p: number) => {
+  /**
+   * The first events of v among stack events j+1..lim (v: those not after event j): per thread t
+   * other than j's own (its later events are after j), t's first event after j if that one is not
+   * after j (then none of t's later ones is), in first[t] (-1: none); returns the threads whose
+   * first event has no predecessor among the others' (v's initials so far).
+   */
+  const initialsAfter = (j: number, lim: number): number => {
     const q = tid[j] as number;
-    for (let t = 0; t < T; t++) first[t] = -1;
-    let initials = 0;
-    // q's later events are after j; once every other thread has its first event, none is left.
-    const others = ALL & ~(1 << q);
-    for (let i = j + 1, seen = 0; i < d && seen !== others; i++) {
-      const t = tid[i] as number;
-      if ((first[t] as number) >= 0 || (clock[i * T + q] as number) > j) continue;
-      if (!hasPred(i * T, i)) initials |= 1 << t;
-      first[t] = i;
-      seen |= 1 << t;
+    const row = (j + 1) * T;
+    for (let t = 0; t < T; t++) {
+      first[t] = -1;
+      if (t === q) continue;
+      const k = lastPos[row + t] as number;
+      const f = k >= 0 ? (nextSame[k] as number) : (headOf[t] as number);
+      // f is t's next event after k while it is on the stack there (nextSame says why).
+      if (f > lim || f <= j || tid[f] !== t || lastPos[f * T + t] !== k) continue;
+      if ((clock[f * T + q] as number) <= j) first[t] = f;
     }
+    let initials = 0;
+    for (let t = 0; t < T; t++) {
+      const f = first[t] as number;
+      if (f >= 0 && !hasPred(f * T, f)) initials |= 1 << t;
+    }
+    return initials;
+  };
+
+  const race = (j: number, d: number, p: number) => {
+    let initials = initialsAfter(j, d - 1);
     if ((first[p] as number) < 0 && !hasPred(d * T, d)) initials |= 1 << p;
     const enj = en[j] as number;
     if ((initials & ~enj) !== 0) {
@@ -836,17 +856,7 @@ function round(
    * all of those.
    */
   const futureRace = (j: number, d: number, cand: number) => {
-    const q = tid[j] as number;
-    for (let t = 0; t < T; t++) first[t] = -1;
-    let initials = 0;
-    const others = ALL & ~(1 << q);
-    for (let i = j + 1, seen = 0; i <= d && seen !== others; i++) {
-      const t = tid[i] as number;
-      if ((first[t] as number) >= 0 || (clock[i * T + q] as number) > j) continue;
-      if (!hasPred(i * T, i)) initials |= 1 << t;
-      first[t] = i;
-      seen |= 1 << t;
-    }
+    const initials = initialsAfter(j, d);
     const enj = en[j] as number;
     if (initials === 0) {
       addBack(j, (cand & enj) !== 0 ? cand & enj : enj);
@@ -1317,6 +1327,9 @@ function round(
       fpOff[d] = o;
       tid[d] = p;
       skip[d] = d;
+      const prevP = lastPos[d * T + p] as number;
+      if (prevP >= 0) nextSame[prevP] = d;
+      else headOf[p] = d;
       {
         const A = arena;
         const e = d * EV;
@@ -1329,7 +1342,7 @@ function round(
         evInfo[e + 4] = rs;
         evInfo[e + 5] = ws;
         evInfo[e + 6] = ws + (A[o + F_NW] as number);
-        evInfo[e + 7] = lastPos[d * T + p] as number;
+        evInfo[e + 7] = prevP;
       }
       if (d + 1 >= cap) grow();
       races(d, p);
