@@ -36,6 +36,11 @@ export class FootprintRecorder {
     this.r[this.nr++] = i;
   }
 
+  /** Whether slot i was written since begin(). */
+  wrote(i: number): boolean {
+    return this.seenW[i] === this.stamp;
+  }
+
   write(i: number): void {
     if (this.seenW[i] === this.stamp) return;
     this.seenW[i] = this.stamp;

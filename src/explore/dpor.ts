@@ -163,11 +163,11 @@ export interface DporInfo {
 export type DporResult = DfsResult & { dpor: DporInfo };
 
 
-
-/** Bit of slot `i` in a 64-bit Bloom mask (0..63). */
-const bloomBit = (i: number): number => Math.imul(i, 0x9e3779b1) >>> 26;
-
-/** Footprint record in the arena: touched mask (2 words), written mask (2), #reads, #writes, reads, writes. */
+/**
+ * Footprint record in the arena: touched mask (2 words), written mask (2), #reads, #writes, reads,
+ * writes. The masks are 64-bit Bloom masks over the slots' summary bits (bit b is mask bit b & 63:
+ * the words of a summary row folded onto two, so a mask meets a folded row where the slots may).
+ */
 const F_T0 = 0;
 const F_T1 = 1;
 const F_W0 = 2;
@@ -175,6 +175,9 @@ const F_W1 = 3;
 const F_NR = 4;
 const F_NW = 5;
 const F_HEAD = 6;
+
+/** Words per stack event in the future-race check's table (evInfo). */
+const EV = 8;
 
 /** Stateful source-set DPOR from the world's current state; `fallback` is the plain DFS. */
 export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: DfsOptions) => DfsResult): DporResult {
@@ -225,6 +228,13 @@ export function dpor(w: World, options: DfsOptions, fallback: (w: World, opts: D
   }
 }
 
+/** The number of bits set in x. */
+function bitCount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
+}
+
 /** A copy of `a` in a new array of length n (n ≥ a.length; the rest zero). */
 function widened(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(n);
@@ -273,6 +283,7 @@ function round(
   const loB = new Int32Array(T);
   const hiB = new Int32Array(T);
   const candHi = new Int32Array(T);
+  const fold = new Int32Array(4 * T);
   const statusOf = (t: number) => w.threadBase + t * THREAD_STRIDE + T_STATUS;
   // Per slot, the threads that wrote it and its groups at its first write (groups added since may
   // have missed a write); per group, the threads whose writes were marked with its pseudo-slot.
@@ -289,14 +300,14 @@ function round(
   const topR = new Int32Array((slots + G) * T).fill(-1);
   let prevW = new Int32Array(1 << 14);
   let prevA = new Int32Array(1 << 14);
+  // The summary bit of the slot of each footprint entry (bitOf[slot]; a slot's bit never changes).
+  let bitAt = new Int32Array(1 << 14);
   let applied = 0;
 
   // Per stack depth (node d = the state at depth d; event d = the transition taken from it).
   let cap = 64;
   let tid = new Int32Array(cap);
   let en = new Int32Array(cap);
-  let enList = new Int32Array(cap * T);
-  let nEn = new Int32Array(cap);
   let sleep = new Int32Array(cap);
   let back = new Int32Array(cap);
   let skip = new Int32Array(cap);
@@ -305,18 +316,28 @@ function round(
   let sleepProg = new Int32Array(cap);
   let doneProg = new Int32Array(cap);
   let fpOff = new Int32Array(cap);
+  // Per stack event, what the future-race check reads of it, side by side: its footprint's masks
+  // (4 words), where its reads, writes and end are in the arena, and its thread's event before it.
+  let evInfo = new Int32Array(cap * EV);
   let sibTop = new Int32Array(cap);
   let sid = new Int32Array(cap);
   let stepsAt = new Float64Array(cap);
   let depthAt = new Int32Array(cap);
   let lowAt = new Int32Array(cap);
-  let changed = new Uint8Array(cap);
+  // Whether event d makes progress (progress(d)), set when it runs.
+  let prog = new Uint8Array(cap);
   let clock = new Int32Array(cap * T);
   // The events races() checks against the one that just ran, marked with its stamp.
   let cands = new Int32Array(cap);
   let candMark = new Int32Array(cap);
   let candStamp = 0;
+  let ncand = 0;
   let lastPos = new Int32Array(cap * T);
+  // Per stack event k, the next event of its thread pushed after it, and per thread its first
+  // one: right while that event is on the stack (an event of the thread at that depth whose
+  // previous one is k: any later push after k overwrites it, and none can while it is there).
+  let nextSame = new Int32Array(cap);
+  const headOf = new Int32Array(T).fill(-1);
   let sleepFp = new Int32Array(cap * T);
   let doneFp = new Int32Array(cap * T);
   // One snapshot per depth, refilled (a push allocates none).
@@ -326,8 +347,6 @@ function round(
     const g32 = (a: Int32Array<ArrayBuffer>, k: number) => widened(a, cap * 2 * k);
     tid = g32(tid, 1);
     en = g32(en, 1);
-    enList = g32(enList, T);
-    nEn = g32(nEn, 1);
     sleep = g32(sleep, 1);
     back = g32(back, 1);
     skip = g32(skip, 1);
@@ -335,6 +354,7 @@ function round(
     sleepProg = g32(sleepProg, 1);
     doneProg = g32(doneProg, 1);
     fpOff = g32(fpOff, 1);
+    evInfo = g32(evInfo, EV);
     sibTop = g32(sibTop, 1);
     sid = g32(sid, 1);
     depthAt = g32(depthAt, 1);
@@ -343,12 +363,13 @@ function round(
     workT = g32(workT, 1);
     eqRow = g32(eqRow, 1);
     const c = new Uint8Array(cap * 2);
-    c.set(changed);
-    changed = c;
+    c.set(prog);
+    prog = c;
     clock = g32(clock, T);
     cands = g32(cands, 1);
     candMark = g32(candMark, 1);
     lastPos = g32(lastPos, T);
+    nextSame = g32(nextSame, 1);
     sleepFp = g32(sleepFp, T);
     doneFp = g32(doneFp, T);
     const s = new Float64Array(cap * 2);
@@ -409,11 +430,54 @@ function round(
     return nstates++;
   };
 
-  const fpMark = new Int32Array(slots);
-  let fpStamp = 0;
 
-  /** Append the footprint just recorded for thread p's transition; returns its offset. */
-  const saveFp = (p: number): number => {
+  /**
+   * Event d (thread p) reads slot s, the arena's entry k: the stack's topmost writer of s is a race
+   * candidate (races()); then the event comes in as s's topmost accessor and p's topmost reader.
+   */
+  const readEntry = (k: number, s: number, d: number, p: number) => {
+    arena[k] = s;
+    bitAt[k] = bitOf[s] as number;
+    const tw = topW[s] as number;
+    if (tw >= 0 && tid[tw] !== p && candMark[tw] !== candStamp) {
+      candMark[tw] = candStamp;
+      cands[ncand++] = tw;
+    }
+    prevA[k] = topA[s] as number;
+    topA[s] = d;
+    const r = s * T + p;
+    prevW[k] = topR[r] as number;
+    topR[r] = d;
+  };
+
+  /** As readEntry for a slot event d writes: each thread's topmost reader since the topmost writer is a candidate too. */
+  const writeEntry = (k: number, s: number, d: number, p: number) => {
+    arena[k] = s;
+    bitAt[k] = bitOf[s] as number;
+    const tw = topW[s] as number;
+    if (tw >= 0 && tid[tw] !== p && candMark[tw] !== candStamp) {
+      candMark[tw] = candStamp;
+      cands[ncand++] = tw;
+    }
+    for (let q = 0, r0 = s * T; q < T; q++) {
+      const r = topR[r0 + q] as number;
+      if (r > tw && q !== p && candMark[r] !== candStamp) {
+        candMark[r] = candStamp;
+        cands[ncand++] = r;
+      }
+    }
+    prevA[k] = topA[s] as number;
+    topA[s] = d;
+    prevW[k] = tw;
+    topW[s] = d;
+  };
+
+  /**
+   * Append the footprint just recorded for event d (thread p); returns its offset. Slot by slot,
+   * the events it may race with are collected (cands[0..ncand)) and it comes in on the stack (the
+   * topmost writer, accessor and readers of its slots; apply()'s work).
+   */
+  const saveFp = (d: number, p: number): number => {
     const need = F_HEAD + rec.nr + rec.nw + 1 + G;
     if (top + need > arena.length) {
       const a = new Int32Array(Math.max(arena.length * 2, top + need));
@@ -425,9 +489,14 @@ function round(
       const pa = new Int32Array(a.length);
       pa.set(prevA);
       prevA = pa;
+      const ba = new Int32Array(a.length);
+      ba.set(bitAt);
+      bitAt = ba;
     }
     const o = top;
     const A = arena;
+    candStamp++;
+    ncand = 0;
     let t0m = 0;
     let t1m = 0;
     let w0m = 0;
@@ -435,23 +504,21 @@ function round(
     let k = o + F_HEAD;
     const st = statusOf(p);
     // A slot the transition writes is an entry of its writes only (the read adds no dependency).
-    const stamp = ++fpStamp;
-    for (let i = 0; i < rec.nw; i++) fpMark[rec.w[i] as number] = stamp;
-    let hasSt = fpMark[st] === stamp;
+    let hasSt = rec.wrote(st);
     for (let i = 0; i < rec.nr; i++) {
       const s = rec.r[i] as number;
-      if (fpMark[s] === stamp) continue;
+      if (rec.wrote(s)) continue;
       if ((bitOf[s] as number) < 0) numberSlot(s);
       if (s === st) hasSt = true;
-      A[k++] = s;
-      const b = bloomBit(s);
+      readEntry(k++, s, d, p);
+      const b = (bitAt[k - 1] as number) & 63;
       if (b < 32) t0m |= 1 << b;
       else t1m |= 1 << (b - 32);
     }
     if (!hasSt) {
       if ((bitOf[st] as number) < 0) numberSlot(st);
-      A[k++] = st;
-      const b = bloomBit(st);
+      readEntry(k++, st, d, p);
+      const b = (bitAt[k - 1] as number) & 63;
       if (b < 32) t0m |= 1 << b;
       else t1m |= 1 << (b - 32);
     }
@@ -465,8 +532,8 @@ function round(
       const by = wroteBy[s] as number;
       if (by === 0) groupsAtFirst[s] = g;
       wroteBy[s] = by | (1 << p);
-      A[k++] = s;
-      const b = bloomBit(s);
+      writeEntry(k++, s, d, p);
+      const b = (bitAt[k - 1] as number) & 63;
       const m = b < 32 ? 1 << b : 1 << (b - 32);
       if (b < 32) {
         t0m |= m;
@@ -481,8 +548,8 @@ function round(
       inv &= inv - 1;
       invWriters[g] = (invWriters[g] as number) | (1 << p);
       if ((bitOf[INV + g] as number) < 0) numberSlot(INV + g);
-      A[k++] = INV + g;
-      const b = bloomBit(INV + g);
+      writeEntry(k++, INV + g, d, p);
+      const b = (bitAt[k - 1] as number) & 63;
       if (b < 32) {
         t0m |= 1 << b;
         w0m |= 1 << b;
@@ -582,7 +649,7 @@ function round(
   const materialize = (d: number) => {
     const r = eqRow[d] as number;
     workT[d] = tabT[r] as number;
-    work.set(tab.subarray(r * SX, r * SX + SX), d * SX);
+    for (let i = 0, a = r * SX, b = d * SX; i < SX; i++) work[b + i] = tab[a + i] as number;
     eqRow[d] = -1;
   };
 
@@ -646,7 +713,7 @@ function round(
       let sub = (((tabT[r0] as number) >>> p) & 1) !== 0;
       const base = r0 * SX + p * 2 * SW;
       for (let i = rs; i < end && sub; i++) {
-        const b = bitOf[A[i] as number] as number;
+        const b = bitAt[i] as number;
         const m = 1 << (b & 31);
         if (((tab[base + (b >>> 5)] as number) & m) === 0 || (i >= ws && ((tab[base + SW + (b >>> 5)] as number) & m) === 0)) sub = false;
       }
@@ -657,7 +724,7 @@ function round(
     const base = dd * SX + p * 2 * SW;
     workT[dd] = (workT[dd] as number) | (1 << p);
     for (let i = rs; i < end; i++) {
-      const b = bitOf[A[i] as number] as number;
+      const b = bitAt[i] as number;
       W[base + (b >>> 5)] = (W[base + (b >>> 5)] as number) | (1 << (b & 31));
       if (i >= ws) W[base + SW + (b >>> 5)] = (W[base + SW + (b >>> 5)] as number) | (1 << (b & 31));
     }
@@ -680,32 +747,10 @@ function round(
     const nrow = row + T;
     for (let t = 0; t < T; t++) lastPos[nrow + t] = lastPos[row + t] as number;
     lastPos[nrow + p] = d;
-    // The events dependent with d that may not be before it: per slot d reads, its topmost writer
-    // (earlier writers are before that one); per slot d writes, also each thread's topmost reader
-    // since then (earlier readers are before it or before the writer).
-    const A = arena;
-    const o = fpOff[d] as number;
-    const rs = o + F_HEAD;
-    const ws = rs + (A[o + F_NR] as number);
-    const end = ws + (A[o + F_NW] as number);
-    const stamp = ++candStamp;
-    let nc = 0;
-    for (let i = rs; i < end; i++) {
-      const slot = A[i] as number;
-      const tw = topW[slot] as number;
-      if (tw >= 0 && tid[tw] !== p && candMark[tw] !== stamp) {
-        candMark[tw] = stamp;
-        cands[nc++] = tw;
-      }
-      if (i < ws) continue;
-      for (let q = 0, r0 = slot * T; q < T; q++) {
-        const r = topR[r0 + q] as number;
-        if (r > tw && q !== p && candMark[r] !== stamp) {
-          candMark[r] = stamp;
-          cands[nc++] = r;
-        }
-      }
-    }
+    // The events dependent with d that may not be before it (collected by saveFp): per slot d reads,
+    // its topmost writer (earlier writers are before that one); per slot d writes, also each
+    // thread's topmost reader since then (earlier readers are before it or before the writer).
+    const nc = ncand;
     // Topmost first: an event before a racing one is before d through it.
     for (let i = 1; i < nc; i++) {
       const c = cands[i] as number;
@@ -719,7 +764,8 @@ function round(
     for (let i = 0; i < nc; i++) {
       const j = cands[i] as number;
       if ((clock[row + (tid[j] as number)] as number) > j) continue;
-      race(j, d, p);
+      // A full backtrack set cannot grow.
+      if (((back[j] as number) | (en[j] as number)) !== back[j]) race(j, d, p);
       const jr = j * T;
       for (let t = 0; t < T; t++) if ((clock[jr + t] as number) > (clock[row + t] as number)) clock[row + t] = clock[jr + t] as number;
     }
@@ -759,16 +805,34 @@ function round(
     return false;
   };
 
-  const race = (j: number, d: number, p: number) => {
+  /**
+   * The first events of v among stack events j+1..lim (v: those not after event j): per thread t
+   * other than j's own (its later events are after j), t's first event after j if that one is not
+   * after j (then none of t's later ones is), in first[t] (-1: none); returns the threads whose
+   * first event has no predecessor among the others' (v's initials so far).
+   */
+  const initialsAfter = (j: number, lim: number): number => {
     const q = tid[j] as number;
-    for (let t = 0; t < T; t++) first[t] = -1;
-    let initials = 0;
-    for (let i = j + 1; i < d; i++) {
-      const t = tid[i] as number;
-      if ((first[t] as number) >= 0 || (clock[i * T + q] as number) > j) continue;
-      if (!hasPred(i * T, i)) initials |= 1 << t;
-      first[t] = i;
+    const row = (j + 1) * T;
+    for (let t = 0; t < T; t++) {
+      first[t] = -1;
+      if (t === q) continue;
+      const k = lastPos[row + t] as number;
+      const f = k >= 0 ? (nextSame[k] as number) : (headOf[t] as number);
+      // f is t's next event after k while it is on the stack there (nextSame says why).
+      if (f > lim || f <= j || tid[f] !== t || lastPos[f * T + t] !== k) continue;
+      if ((clock[f * T + q] as number) <= j) first[t] = f;
     }
+    let initials = 0;
+    for (let t = 0; t < T; t++) {
+      const f = first[t] as number;
+      if (f >= 0 && !hasPred(f * T, f)) initials |= 1 << t;
+    }
+    return initials;
+  };
+
+  const race = (j: number, d: number, p: number) => {
+    let initials = initialsAfter(j, d - 1);
     if ((first[p] as number) < 0 && !hasPred(d * T, d)) initials |= 1 << p;
     const enj = en[j] as number;
     if ((initials & ~enj) !== 0) {
@@ -792,15 +856,7 @@ function round(
    * all of those.
    */
   const futureRace = (j: number, d: number, cand: number) => {
-    const q = tid[j] as number;
-    for (let t = 0; t < T; t++) first[t] = -1;
-    let initials = 0;
-    for (let i = j + 1; i <= d; i++) {
-      const t = tid[i] as number;
-      if ((first[t] as number) >= 0 || (clock[i * T + q] as number) > j) continue;
-      if (!hasPred(i * T, i)) initials |= 1 << t;
-      first[t] = i;
-    }
+    const initials = initialsAfter(j, d);
     const enj = en[j] as number;
     if (initials === 0) {
       addBack(j, (cand & enj) !== 0 ? cand & enj : enj);
@@ -855,59 +911,111 @@ function round(
       candHi[q] = all;
     }
     // Each thread's events from its latest down to loB, past those whose backtrack set is full.
-    for (let q = 0, j = -1; q < T; q++) for (j = growing(lastPos[lrow + q] as number); j >= (loB[q] as number); j = growing(lastPos[j * T + q] as number)) {
+    const RB = R * SX;
+    const S2 = 2 * SW;
+    // Each summary thread's touched and written words folded onto 64 bits (as footprint masks are).
+    if (x >= 0)
+      for (let c = S; c !== 0; c &= c - 1) {
+        const u = 31 - Math.clz32(c & -c);
+        let t0 = 0;
+        let t1 = 0;
+        let w0 = 0;
+        let w1 = 0;
+        for (let i = 0, b = RB + u * S2; i < SW; i += 2) {
+          t0 |= tab[b + i] as number;
+          w0 |= tab[b + SW + i] as number;
+        }
+        for (let i = 1, b = RB + u * S2; i < SW; i += 2) {
+          t1 |= tab[b + i] as number;
+          w1 |= tab[b + SW + i] as number;
+        }
+        fold[4 * u] = t0;
+        fold[4 * u + 1] = t1;
+        fold[4 * u + 2] = w0;
+        fold[4 * u + 3] = w1;
+      }
+    for (let q = 0; q < T; q++) {
+      const lo = loB[q] as number;
+      // cand: the threads u with bnd <= j; thr, the largest of their bounds (j only goes down).
       let cand = candHi[q] as number;
-      if (j < (hiB[q] as number)) {
-        cand = 0;
-        for (let u = 0, r = q * T; u < T; u++) if ((bnd[r + u] as number) <= j) cand |= 1 << u;
-      }
-      const o = fpOff[j] as number;
-      const rs = o + F_HEAD;
-      const ws = rs + (A[o + F_NR] as number);
-      const end = ws + (A[o + F_NW] as number);
-      for (let i = rs; i < end; i++) {
-        const slot = A[i] as number;
-        const tw = topW[slot] as number;
-        if (tw > j) continue;
-        // A slot j reads (and does not write: a footprint lists such a slot among its writes only).
-        if (i < ws) {
-          const ta = topA[slot] as number;
-          if (ta > j && (clock[ta * T + q] as number) > j) continue;
+      let thr = hiB[q] as number;
+      // The candidates' folded rows (cT: touched, cW: written).
+      let cT0 = 0;
+      let cT1 = 0;
+      let cW0 = 0;
+      let cW1 = 0;
+      let folded = -1;
+      const E = evInfo;
+      for (let j = growing(lastPos[lrow + q] as number); j >= lo; j = growing(E[j * EV + 7] as number)) {
+        if (j < thr) {
+          cand = 0;
+          thr = 0;
+          for (let u = 0, r = q * T; u < T; u++) {
+            const b = bnd[r + u] as number;
+            if (b > j) continue;
+            cand |= 1 << u;
+            if (b > thr) thr = b;
+          }
         }
-        if (x < 0) {
-          futureRace(j, d, cand);
-          break;
+        const e = j * EV;
+        if (x >= 0) {
+          if (folded !== cand) {
+            folded = cand;
+            cT0 = cT1 = cW0 = cW1 = 0;
+            for (let c = cand; c !== 0; c &= c - 1) {
+              const u = 4 * (31 - Math.clz32(c & -c));
+              cT0 |= fold[u] as number;
+              cT1 |= fold[u + 1] as number;
+              cW0 |= fold[u + 2] as number;
+              cW1 |= fold[u + 3] as number;
+            }
+          }
+          // No slot of j can meet the candidates' rows.
+          const meet = ((E[e + 2] as number) & cT0) | ((E[e + 3] as number) & cT1) | ((E[e] as number) & cW0) | ((E[e + 1] as number) & cW1);
+          if (meet === 0) continue;
         }
-        const b = bitOf[slot] as number;
-        const word = (i < ws ? SW : 0) + (b >>> 5);
-        let hit = 0;
-        for (let u = 0, c = cand; c !== 0; u++, c >>>= 1) if ((c & 1) !== 0) hit |= tab[R * SX + u * 2 * SW + word] as number;
-        if (((hit >>> (b & 31)) & 1) !== 0) {
-          futureRace(j, d, cand);
-          break;
+        const rs = E[e + 4] as number;
+        const ws = E[e + 5] as number;
+        const end = E[e + 6] as number;
+        let met = false;
+        // Slots j writes: live while j is their topmost writer; met by a future touch.
+        for (let i = ws; i < end; i++) {
+          if (topW[A[i] as number] !== j) continue;
+          if (x < 0) {
+            met = true;
+            break;
+          }
+          const b = bitAt[i] as number;
+          const word = RB + (b >>> 5);
+          let hit = 0;
+          for (let c = cand; c !== 0; c &= c - 1) hit |= tab[word + (31 - Math.clz32(c & -c)) * S2] as number;
+          if (((hit >>> (b & 31)) & 1) !== 0) {
+            met = true;
+            break;
+          }
         }
-      }
-    }
-  };
-
-  /** Stack event k comes in: the topmost writer and accessor of its slots. */
-  const apply = (k: number) => {
-    const A = arena;
-    const o = fpOff[k] as number;
-    const rs = o + F_HEAD;
-    const ws = rs + (A[o + F_NR] as number);
-    const end = ws + (A[o + F_NW] as number);
-    const q = tid[k] as number;
-    for (let i = rs; i < end; i++) {
-      const slot = A[i] as number;
-      prevA[i] = topA[slot] as number;
-      topA[slot] = k;
-      if (i >= ws) {
-        prevW[i] = topW[slot] as number;
-        topW[slot] = k;
-      } else {
-        prevW[i] = topR[slot * T + q] as number;
-        topR[slot * T + q] = k;
+        // Slots j only reads (a footprint lists a slot it writes among its writes only): live below
+        // their topmost writer unless the topmost access is after j; met by a future write.
+        if (!met)
+          for (let i = rs; i < ws; i++) {
+            const slot = A[i] as number;
+            if ((topW[slot] as number) > j) continue;
+            const ta = topA[slot] as number;
+            if (ta > j && (clock[ta * T + q] as number) > j) continue;
+            if (x < 0) {
+              met = true;
+              break;
+            }
+            const b = bitAt[i] as number;
+            const word = RB + SW + (b >>> 5);
+            let hit = 0;
+            for (let c = cand; c !== 0; c &= c - 1) hit |= tab[word + (31 - Math.clz32(c & -c)) * S2] as number;
+            if (((hit >>> (b & 31)) & 1) !== 0) {
+              met = true;
+              break;
+            }
+          }
+        if (met) futureRace(j, d, cand);
       }
     }
   };
@@ -931,7 +1039,7 @@ function round(
    * Whether stack event j makes progress as ./livelock.ts counts it: a step at a progress label, or
    * one that changed a kernel object (a write of the value already there is none).
    */
-  const progress = (j: number): boolean => changed[j] === 1 || isProgressLabel(stepLabel((snaps[j] as Snapshot).threads, tid[j] as number));
+  const progress = (j: number): boolean => prog[j] === 1;
 
   /**
    * Whether event d's thread p, after event d, is in a state of its own (hash lanes a, b) it had at
@@ -1053,12 +1161,9 @@ function round(
     w.snapshotInto(sn);
     stepsAt[d] = w.steps;
     depthAt[d] = w.choices.length;
-    en[d] = 0;
-    for (let i = 0; i < n; i++) {
-      enList[d * T + i] = buf[i] as number;
-      en[d] = (en[d] as number) | (1 << (buf[i] as number));
-    }
-    nEn[d] = n;
+    let m = 0;
+    for (let i = 0; i < n; i++) m |= 1 << (buf[i] as number);
+    en[d] = m;
     sleep[d] = sl;
     back[d] = bt;
     done[d] = 0;
@@ -1194,15 +1299,12 @@ function round(
       if (at !== d) {
         w.restore(snaps[d] as Snapshot);
         w.steps = stepsAt[d] as number;
-        w.choices.length = depthAt[d] as number;
+        while (w.choices.length > (depthAt[d] as number)) w.choices.pop();
       }
       at = -1;
-      const n = nEn[d] as number;
-      if (n > 1) {
-        let i = 0;
-        while (enList[d * T + i] !== p) i++;
-        w.choices.push(i);
-      }
+      // The choice: p's index among the enabled threads (ascending).
+      const e = en[d] as number;
+      if ((e & (e - 1)) !== 0) w.choices.push(bitCount(e & ((1 << p) - 1)));
       const lp = w.backJumps;
       rec.begin();
       w.rec = rec;
@@ -1216,17 +1318,34 @@ function round(
           break;
         }
       }
-      changed[d] = w.changedBelow((snaps[d] as Snapshot).undoPos, w.lockBase) ? 1 : 0;
+      const sn = snaps[d] as Snapshot;
+      prog[d] = w.changedBelow(sn.undoPos, w.lockBase) || isProgressLabel(stepLabel(sn.threads, p)) ? 1 : 0;
       while (applied > d) unapply(--applied);
       top = sibTop[d] as number;
-      const o = saveFp(p);
+      const o = saveFp(d, p);
       sibTop[d] = top;
       fpOff[d] = o;
       tid[d] = p;
       skip[d] = d;
+      const prevP = lastPos[d * T + p] as number;
+      if (prevP >= 0) nextSame[prevP] = d;
+      else headOf[p] = d;
+      {
+        const A = arena;
+        const e = d * EV;
+        const rs = o + F_HEAD;
+        const ws = rs + (A[o + F_NR] as number);
+        evInfo[e] = A[o + F_T0] as number;
+        evInfo[e + 1] = A[o + F_T1] as number;
+        evInfo[e + 2] = A[o + F_W0] as number;
+        evInfo[e + 3] = A[o + F_W1] as number;
+        evInfo[e + 4] = rs;
+        evInfo[e + 5] = ws;
+        evInfo[e + 6] = ws + (A[o + F_NW] as number);
+        evInfo[e + 7] = prevP;
+      }
       if (d + 1 >= cap) grow();
       races(d, p);
-      apply(d);
       applied = d + 1;
       // The child's sleep set: sleepers and explored siblings whose next step commutes with this one.
       // A sleeper's step is the one explored where it fell asleep: what it wrote, it writes again.
