@@ -430,6 +430,12 @@ function round(
     return nstates++;
   };
 
+  /** Stack event e becomes a race candidate of the event coming in (once). */
+  const addCand = (e: number) => {
+    if (candMark[e] === candStamp) return;
+    candMark[e] = candStamp;
+    cands[ncand++] = e;
+  };
 
   /**
    * Event d (thread p) reads slot s, the arena's entry k: the stack's topmost writer of s is a race
@@ -439,10 +445,7 @@ function round(
     arena[k] = s;
     bitAt[k] = bitOf[s] as number;
     const tw = topW[s] as number;
-    if (tw >= 0 && tid[tw] !== p && candMark[tw] !== candStamp) {
-      candMark[tw] = candStamp;
-      cands[ncand++] = tw;
-    }
+    if (tw >= 0 && tid[tw] !== p) addCand(tw);
     prevA[k] = topA[s] as number;
     topA[s] = d;
     const r = s * T + p;
@@ -455,16 +458,10 @@ function round(
     arena[k] = s;
     bitAt[k] = bitOf[s] as number;
     const tw = topW[s] as number;
-    if (tw >= 0 && tid[tw] !== p && candMark[tw] !== candStamp) {
-      candMark[tw] = candStamp;
-      cands[ncand++] = tw;
-    }
+    if (tw >= 0 && tid[tw] !== p) addCand(tw);
     for (let q = 0, r0 = s * T; q < T; q++) {
       const r = topR[r0 + q] as number;
-      if (r > tw && q !== p && candMark[r] !== candStamp) {
-        candMark[r] = candStamp;
-        cands[ncand++] = r;
-      }
+      if (r > tw && q !== p) addCand(r);
     }
     prevA[k] = topA[s] as number;
     topA[s] = d;
