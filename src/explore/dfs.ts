@@ -29,8 +29,8 @@
  */
 import { checkStuck, enabled, step } from '../engine/exec.js';
 import type { Verdict } from '../engine/events.js';
-import { reduces, stateKeyOf } from '../engine/state-key.js';
-import type { MutableSnapshot, ThreadState, World } from '../engine/world.js';
+import { type KeyFn, reduces, stateKeyOf } from '../engine/state-key.js';
+import type { MutableSnapshot, Snapshot, ThreadState, World } from '../engine/world.js';
 import { BoundedOrder } from './bounded-order.js';
 import { dpor } from './dpor.js';
 import { livelockAt, livelockMessage, madeProgress, ownStatesBefore, quietLoop } from './livelock.js';
@@ -131,7 +131,7 @@ function rotated(buf: Int32Array, n: number, r: number, out: Int32Array): void {
  * is checked; or the step or state bound cuts the search here), else the number of enabled threads
  * (their ids in buf). Shared by the DFS and DPOR (./dpor.ts).
  */
-export function firstVisit(w: World, opts: DfsOptions, res: DfsResult, buf: Int32Array, finding: (v: Verdict) => void): number {
+export function firstVisit(w: World, opts: Pick<DfsOptions, 'maxSteps' | 'maxStates'>, res: DfsResult, buf: Int32Array, finding: (v: Verdict) => void): number {
   res.distinct++;
   const n = enabled(w, buf);
   if (n === 0) {
@@ -149,56 +149,135 @@ export function firstVisit(w: World, opts: DfsOptions, res: DfsResult, buf: Int3
 export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
   if (opts.dpor && !opts.order && !opts.visited && !Number.isFinite(opts.preemptions) && w.nthreads <= 31) return dpor(w, opts, (v, o) => dfs(v, { ...o, dpor: false, por: false }));
   const t0 = opts.t0 ?? Date.now();
-  const order = orderFor(w, opts);
-  // Under a view or symmetry a key names several states: a back edge is no concrete cycle.
-  const cycles = w.nthreads <= 31 && !reduces(w.model);
-  // The sleep-set order this function chose (not one given with its own visited set) watches for loops.
-  const watch = cycles && order instanceof PorOrder && !opts.order && !opts.visited;
-  const por = watch ? (order as PorOrder) : null;
-  const start = watch ? w.snapshot() : null;
-  const steps0 = w.steps;
-  const depth0 = w.choices.length;
-  let loop = false;
-  // Rule (c): threads learnt to loop; those left asleep where every enabled thread slept; a
-  // looper learnt after it was left so: the search runs again knowing it.
-  let learnt = loopers;
-  let everSlept = 0;
-  let relearn = false;
-  const visited = opts.visited ?? new FingerprintSet(1 << 12, order.withValues);
-  const res: DfsResult = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited, stoppedBy: null };
-  const seen = new Set<string>();
-  const key = new Uint32Array(2);
-  const buf = new Int32Array(w.nthreads);
-  const clockEvery = opts.clockEvery ?? 4096;
-  const edges = opts.edges ?? null;
-  const rotate = opts.rotate ?? 0;
-  const keyOf = stateKeyOf(w.model);
-  const stack: Node[] = [];
+  const s = new Search(w, opts, t0, loopers);
+  s.run();
+  const res = s.res;
+  if ((!s.loop && !s.relearn) || s.start === null) return res;
+  w.restore(s.start);
+  w.steps = s.steps0;
+  w.choices.length = s.depth0;
+  if (!s.loop) {
+    const again = dfs(w, { ...opts, t0 }, s.learnt);
+    return { ...again, runs: res.runs + again.runs, steps: res.steps + again.steps };
+  }
+  const plain = dfs(w, { ...opts, por: false, t0 });
+  return { ...plain, runs: res.runs + plain.runs, steps: res.steps + plain.steps, fellBack: { porSteps: res.steps } };
+}
+
+/** Plain DFS: an unfair cycle without progress closed at a branch point, joined with the earlier ones there (Search.joinQuiet). */
+interface QuietLoop {
+  always: number;
+  stepped: number;
+  len: number;
+  choices: number[];
+}
+
+/**
+ * One search's state, every field set in the constructor, and its steps as methods: one shape and
+ * one set of functions for every search in a process (closures made per dfs() call were
+ * re-optimised, and deoptimised on "wrong call target", on each new search: see bench/jit.ts).
+ */
+class Search {
+  readonly order: SearchOrder;
+  /** Under a view or symmetry a key names several states: a back edge is no concrete cycle. */
+  readonly cycles: boolean;
+  /** The sleep-set order this search chose (not one given with its own visited set) watches for loops. */
+  readonly watch: boolean;
+  readonly por: PorOrder | null;
+  readonly start: Snapshot | null;
+  readonly steps0: number;
+  readonly depth0: number;
+  loop = false;
+  /**
+   * Rule (c): threads learnt to loop; those left asleep where every enabled thread slept; a
+   * looper learnt after it was left so: the search runs again knowing it.
+   */
+  learnt: number;
+  everSlept = 0;
+  relearn = false;
+  readonly visited: VisitedSet;
+  readonly res: DfsResult;
+  readonly seen = new Set<string>();
+  readonly key = new Uint32Array(2);
+  readonly buf: Int32Array;
+  readonly limits: { readonly maxSteps: number; readonly maxStates: number };
+  readonly clockEvery: number;
+  readonly edges: EdgeLog | null;
+  readonly rotate: number;
+  /** The root was claimed in the visited set by the parallel search's coordinator (at rootSlot). */
+  readonly claimedRoot: boolean;
+  readonly rootSlot: number;
+  readonly halt: Int32Array | null;
+  readonly keyOf: KeyFn;
+  readonly stack: Node[] = [];
+  /** Stack nodes are kept for reuse by depth (with their snapshot and enabled arrays): a step allocates none. */
+  readonly pool: Node[] = [];
+  /** Plain DFS: per stack depth, the unfair cycles without progress closed so far at that state (a branch point), joined. */
+  readonly quiet: (QuietLoop | null)[] = [];
+  readonly loopMasks = new Int32Array(2);
+  /** How many stack nodes have a key with these low bits: a revisit whose count is 0 is not on the stack. */
+  readonly onStack = new Int32Array(1 << 12);
+  livelockFound = false;
+  /** Loop watch (sleep sets): whether the step taken from each stack node made progress, by depth. */
+  readonly prog: number[] = [];
+  /** Each thread's own states on the task's prefix (computed when first needed). */
+  prefix: number[][] | null = null;
+  /** finding() for firstVisit, made once. */
+  readonly onVerdict: (v: Verdict) => void;
+
+  constructor(
+    readonly w: World,
+    readonly opts: DfsOptions,
+    readonly t0: number,
+    loopers: number,
+  ) {
+    this.order = orderFor(w, opts);
+    this.cycles = w.nthreads <= 31 && !reduces(w.model);
+    this.watch = this.cycles && this.order instanceof PorOrder && !opts.order && !opts.visited;
+    this.por = this.watch ? (this.order as PorOrder) : null;
+    this.start = this.watch ? w.snapshot() : null;
+    this.steps0 = w.steps;
+    this.depth0 = w.choices.length;
+    this.learnt = loopers;
+    this.visited = opts.visited ?? new FingerprintSet(1 << 12, this.order.withValues);
+    this.res = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited: this.visited, stoppedBy: null };
+    this.buf = new Int32Array(w.nthreads);
+    this.limits = { maxSteps: opts.maxSteps, maxStates: opts.maxStates };
+    this.clockEvery = opts.clockEvery ?? 4096;
+    this.edges = opts.edges ?? null;
+    this.rotate = opts.rotate ?? 0;
+    this.claimedRoot = opts.rootSlot !== undefined;
+    this.rootSlot = opts.rootSlot ?? -1;
+    this.halt = opts.halt ?? null;
+    this.keyOf = stateKeyOf(w.model);
+    this.onVerdict = (v) => this.finding(v);
+  }
 
   /** Keep the first witness of each verdict code (the path to here, unless given), stamped with the time it was found. */
-  const finding = (v: Verdict, cycle?: number, choices = w.choices.slice()) => {
-    if (seen.has(v.code)) return;
-    seen.add(v.code);
-    if (opts.halt) Atomics.store(opts.halt, 0, 1); // a parallel search leaves findings to the sequential one
-    const atMs = Date.now() - t0;
-    res.findings.push(cycle === undefined ? { verdict: v, choices, atMs } : { verdict: v, choices, cycle, atMs });
-  };
+  finding(v: Verdict, cycle = -1, choices: number[] | null = null): void {
+    if (this.seen.has(v.code)) return;
+    this.seen.add(v.code);
+    if (this.halt) Atomics.store(this.halt, 0, 1); // a parallel search leaves findings to the sequential one
+    const atMs = Date.now() - this.t0;
+    const path = choices ?? this.w.choices.slice();
+    this.res.findings.push(cycle < 0 ? { verdict: v, choices: path, atMs } : { verdict: v, choices: path, cycle, atMs });
+  }
 
-  // Stack nodes are kept for reuse by depth (with their snapshot and enabled arrays): a step allocates none.
-  const pool: Node[] = [];
-  const node = (n: number, last: number, preemptions: number, sleep: SleepSet, only: number, slot: number): Node => {
-    let x = pool[stack.length];
+  node(n: number, last: number, preemptions: number, sleep: SleepSet, only: number, slot: number): Node {
+    const w = this.w;
+    const depth = this.stack.length;
+    let x = this.pool[depth];
     if (x === undefined) {
       x = { snap: { mem: null, undoPos: -1, h0: 0, h1: 0, threads: [] }, steps: 0, depth: 0, ka: 0, kb: 0, enabled: new Int32Array(w.nthreads), n: 0, next: 0, last: 0, preemptions: 0, sleep: NO_SLEEP, doneMask: 0, doneProg: 0, done: -1, mark: 0, only: -1, slot: 0 };
-      pool[stack.length] = x;
+      this.pool[depth] = x;
     }
     w.snapshotInto(x.snap as MutableSnapshot);
     x.steps = w.steps;
     x.depth = w.choices.length;
-    x.ka = key[0] as number;
-    x.kb = key[1] as number;
-    if (rotate) rotated(buf, n, rotate % n, x.enabled);
-    else for (let i = 0; i < n; i++) x.enabled[i] = buf[i] as number;
+    x.ka = this.key[0] as number;
+    x.kb = this.key[1] as number;
+    if (this.rotate) rotated(this.buf, n, this.rotate % n, x.enabled);
+    else for (let i = 0; i < n; i++) x.enabled[i] = this.buf[i] as number;
     x.n = n;
     x.next = 0;
     x.last = last;
@@ -207,106 +286,95 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
     x.doneMask = 0;
     x.doneProg = 0;
     x.done = -1;
-    x.mark = order.mark();
+    x.mark = this.order.mark();
     x.only = only;
     x.slot = slot;
-    quiet[stack.length] = null;
+    this.quiet[depth] = null;
     return x;
-  };
-
-  // Plain DFS: per stack depth, the unfair cycles without progress closed so far at that state
-  // (a branch point), joined: one cycle that runs them one after the other (joinQuiet).
-  const quiet: ({ always: number; stepped: number; len: number; choices: number[] } | null)[] = [];
-  const loopMasks = new Int32Array(2);
-
-  // How many stack nodes have a key with these low bits: a revisit whose count is 0 is not on the stack.
-  const onStack = new Int32Array(1 << 12);
-  let livelockFound = false;
-
-  // Loop watch (sleep sets): whether the step taken from each stack node made progress, by depth;
-  // each thread's own states on the task's prefix (computed when first needed).
-  const prog: number[] = [];
-  let prefix: number[][] | null = null;
+  }
 
   /**
    * Rule (a): thread p, after its step from stack[ti], is in an own state (frames, locals, inbox)
    * it had at an earlier state of this path, with no step of any thread since then making progress.
    */
-  const repeats = (p: number, ti: number): boolean => {
-    const t = w.threads[p] as ThreadState;
+  repeats(p: number, ti: number): boolean {
+    const t = this.w.threads[p] as ThreadState;
     const a = t.ha | 0;
     const b = t.hb | 0;
     for (let j = ti; j >= 0; j--) {
-      const x = stack[j] as Node;
-      if (prog[j] === 1) return false;
+      const x = this.stack[j] as Node;
+      if (this.prog[j] === 1) return false;
       const s = x.snap.threads[p] as ThreadState;
       if ((s.ha | 0) === a && (s.hb | 0) === b) return true;
     }
-    prefix ??= ownStatesBefore(w, steps0);
-    const e = prefix[p] as number[];
+    this.prefix ??= ownStatesBefore(this.w, this.steps0);
+    const e = this.prefix[p] as number[];
     for (let i = 0; i < e.length; i += 2) if (e[i] === a && e[i + 1] === b) return true;
     return false;
-  };
+  }
 
   /**
    * Rule (b): the cycle stack[from..] makes no progress and may be fair (every thread enabled in all
    * of its states steps in it, or sleeps or was explored at one of its states with a step without
    * progress): the search gives up. Unfair, its threads are learnt as loopers (rule (c)).
    */
-  const quietCycle = (from: number) => {
+  quietCycle(from: number): void {
+    const por = this.por as PorOrder;
     let always = -1;
     let stepped = 0;
     let moved = 0;
-    for (let x = from; x < stack.length; x++) {
-      if (prog[x] === 1) return;
-      const nd = stack[x] as Node;
+    for (let x = from; x < this.stack.length; x++) {
+      if (this.prog[x] === 1) return;
+      const nd = this.stack[x] as Node;
       let en = 0;
       for (let i = 0; i < nd.n; i++) en |= 1 << (nd.enabled[i] as number);
       always &= en;
       stepped |= 1 << (nd.enabled[nd.next - 1] as number);
-      moved |= ((por as PorOrder).sleepMask(nd.sleep) & ~(por as PorOrder).sleepProgress(nd.sleep)) | (nd.doneMask & ~nd.doneProg);
+      moved |= (por.sleepMask(nd.sleep) & ~por.sleepProgress(nd.sleep)) | (nd.doneMask & ~nd.doneProg);
     }
     if ((always & ~(stepped | moved)) === 0) {
-      loop = true;
+      this.loop = true;
       return;
     }
-    const fresh = stepped & ~learnt;
-    learnt |= fresh;
-    if ((fresh & everSlept) !== 0) relearn = true;
-  };
+    const fresh = stepped & ~this.learnt;
+    this.learnt |= fresh;
+    if ((fresh & this.everSlept) !== 0) this.relearn = true;
+  }
 
   /**
    * Rule (c): at a new state (its n enabled threads in buf) where every enabled thread sleeps (no
    * path from here takes a sleeping step), the loopers among those whose step makes no progress
    * wake; the state's value in the visited set is its sleep set's mask.
    */
-  const wakeLoopers = (sleep: SleepSet, n: number) => {
-    const p = por as PorOrder;
+  wakeLoopers(sleep: SleepSet, n: number): void {
+    const p = this.por as PorOrder;
     const asleep = p.sleepMask(sleep);
     if (asleep === 0) return;
     let en = 0;
-    for (let i = 0; i < n; i++) en |= 1 << (buf[i] as number);
+    for (let i = 0; i < n; i++) en |= 1 << (this.buf[i] as number);
     if ((en & ~asleep) !== 0) return;
     const quiet = en & ~p.sleepProgress(sleep);
-    everSlept |= quiet & ~learnt;
-    if ((quiet & learnt) === 0) return;
-    p.wake(sleep, quiet & learnt);
-    visited.setValue(visited.put(key[0] as number, key[1] as number, 0), p.sleepMask(sleep));
-  };
+    this.everSlept |= quiet & ~this.learnt;
+    if ((quiet & this.learnt) === 0) return;
+    p.wake(sleep, quiet & this.learnt);
+    this.visited.setValue(this.visited.put(this.key[0] as number, this.key[1] as number, 0), p.sleepMask(sleep));
+  }
 
   /** A step back to a state on the stack: a livelock if the cycle is fair and makes no progress. */
-  const backEdge = (a: number, b: number) => {
-    if ((livelockFound && !watch) || onStack[a & 4095] === 0) return;
+  backEdge(a: number, b: number): void {
+    const stack = this.stack;
+    if ((this.livelockFound && !this.watch) || this.onStack[a & 4095] === 0) return;
     let from = stack.length - 1;
     while (from >= 0 && ((stack[from] as Node).ka !== a || (stack[from] as Node).kb !== b)) from--;
     if (from < 0) return;
-    if (watch) {
-      quietCycle(from);
+    if (this.watch) {
+      this.quietCycle(from);
       return;
     }
+    const w = this.w;
     const start = livelockAt(w, stack, from);
     if (start < 0) {
-      joinQuiet(from);
+      this.joinQuiet(from);
       return;
     }
     let stepped = 0;
@@ -314,9 +382,9 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
     const at = stack[start] as Node;
     const len = w.steps - (stack[from] as Node).steps;
     // The witness's loop starts at `at`; its verdict is given where the loop first comes back there.
-    finding({ code: 'livelock', message: livelockMessage(w, at.snap.threads, stepped, len), step: at.steps + len }, at.depth);
-    livelockFound = true;
-  };
+    this.finding({ code: 'livelock', message: livelockMessage(w, at.snap.threads, stepped, len), step: at.steps + len }, at.depth);
+    this.livelockFound = true;
+  }
 
   /**
    * A cycle back to stack[from] (a branch point) without progress but unfair: a thread enabled all
@@ -326,18 +394,20 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
    * is the joined loops' choices (the replayer checks a loop by its position in the loop, so the
    * state met again halfway does not end it).
    */
-  const joinQuiet = (from: number) => {
-    const at = stack[from] as Node;
-    if (at.n < 2 || !quietLoop(w, stack, from, loopMasks)) return;
+  joinQuiet(from: number): void {
+    const w = this.w;
+    const masks = this.loopMasks;
+    const at = this.stack[from] as Node;
+    if (at.n < 2 || !quietLoop(w, this.stack, from, masks)) return;
     const len = w.steps - at.steps;
     const loop = w.choices.slice(at.depth);
-    const q = quiet[from] ?? null;
+    const q = this.quiet[from] ?? null;
     if (q === null) {
-      quiet[from] = { always: loopMasks[0] as number, stepped: loopMasks[1] as number, len, choices: loop };
+      this.quiet[from] = { always: masks[0] as number, stepped: masks[1] as number, len, choices: loop };
       return;
     }
-    const always = q.always & (loopMasks[0] as number);
-    const stepped = q.stepped | (loopMasks[1] as number);
+    const always = q.always & (masks[0] as number);
+    const stepped = q.stepped | (masks[1] as number);
     if ((always & ~stepped) === (q.always & ~q.stepped)) return; // nothing gained: at most a loop a thread is kept
     q.always = always;
     q.stepped = stepped;
@@ -345,21 +415,26 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
     for (const c of loop) q.choices.push(c);
     if ((q.always & ~q.stepped) !== 0) return;
     const choices = [...w.choices.slice(0, at.depth), ...q.choices];
-    finding({ code: 'livelock', message: livelockMessage(w, at.snap.threads, q.stepped, q.len), step: at.steps + q.len }, at.depth, choices);
-    livelockFound = true;
-  };
+    this.finding({ code: 'livelock', message: livelockMessage(w, at.snap.threads, q.stepped, q.len), step: at.steps + q.len }, at.depth, choices);
+    this.livelockFound = true;
+  }
 
   /** The node for the state just reached, or null if there is nothing (more) to explore from it. */
-  const expand = (last: number, preemptions: number, sleep: SleepSet, from: number): Node | null => {
-    keyOf(w, key);
+  expand(last: number, preemptions: number, sleep: SleepSet, from: number): Node | null {
+    const w = this.w;
+    const key = this.key;
+    const order = this.order;
+    const res = this.res;
+    this.keyOf(w, key);
     order.key(key, preemptions, last);
-    const slot = from < 0 && opts.rootSlot !== undefined ? -1 : visited.put(key[0] as number, key[1] as number, order.sleepMask(sleep));
-    const at = slot >= 0 ? slot : from < 0 && opts.rootSlot !== undefined ? opts.rootSlot : ((visited as VisitedSet).lastSlot ?? -1);
-    if (edges && from >= 0) edges.add(from, at);
+    const root = from < 0 && this.claimedRoot;
+    const slot = root ? -1 : this.visited.put(key[0] as number, key[1] as number, order.sleepMask(sleep));
+    const at = slot >= 0 ? slot : root ? this.rootSlot : (this.visited.lastSlot ?? -1);
+    if (this.edges && from >= 0) this.edges.add(from, at);
     if (slot >= 0) {
-      if (cycles) backEdge(key[0] as number, key[1] as number);
-      const cut = w.steps >= opts.maxSteps;
-      const skipped = order.revisit(visited, slot, sleep, cut);
+      if (this.cycles) this.backEdge(key[0] as number, key[1] as number);
+      const cut = w.steps >= this.limits.maxSteps;
+      const skipped = order.revisit(this.visited, slot, sleep, cut);
       if (skipped !== 0 && cut) {
         res.complete = false;
         res.stoppedBy ??= 'max-steps';
@@ -368,29 +443,43 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
         res.runs++;
         return null;
       }
-      return node(enabled(w, buf), last, preemptions, sleep, skipped, at);
+      return this.node(enabled(w, this.buf), last, preemptions, sleep, skipped, at);
     }
-    const n = firstVisit(w, opts, res, buf, finding);
+    const n = firstVisit(w, this.limits, res, this.buf, this.onVerdict);
     if (n < 0) return null;
-    if (watch) wakeLoopers(sleep, n);
-    return node(n, last, preemptions, sleep, -1, at);
-  };
+    if (this.watch) this.wakeLoopers(sleep, n);
+    return this.node(n, last, preemptions, sleep, -1, at);
+  }
 
-  // Backtracking follows the stack, so snapshots are undo-log positions rather than memory copies.
-  w.startUndo();
-  try {
-    const root = expand(-1, 0, NO_SLEEP, -1);
-    if (w.verdict) return res;
-    if (root) {
-      stack.push(root);
-      onStack[root.ka & 4095] = 1;
+  /** Push a node: count its key's low bits on the stack. */
+  push(x: Node): void {
+    this.stack.push(x);
+    this.onStack[x.ka & 4095] = (this.onStack[x.ka & 4095] as number) + 1;
+  }
+
+  /** The search from the current state. Backtracking follows the stack, so snapshots are undo-log positions rather than memory copies. */
+  run(): void {
+    const w = this.w;
+    w.startUndo();
+    try {
+      const root = this.expand(-1, 0, NO_SLEEP, -1);
+      if (w.verdict) return;
+      if (root) this.push(root);
+      this.loopFrom(root);
+    } finally {
+      w.stopUndo();
     }
+  }
+
+  /** The main loop: step the next admitted thread of the top node until the stack is empty or the search stops. */
+  loopFrom(root: Node | null): void {
+    const { w, order, res, stack, watch, prog } = this;
     let at: Node | null = root;
     while (stack.length) {
       const top = stack[stack.length - 1] as Node;
       if (top.next >= top.n) {
         stack.pop();
-        onStack[top.ka & 4095] = (onStack[top.ka & 4095] as number) - 1;
+        this.onStack[top.ka & 4095] = (this.onStack[top.ka & 4095] as number) - 1;
         continue;
       }
       const i = top.next++;
@@ -421,42 +510,29 @@ export function dfs(w: World, opts: DfsOptions, loopers = 0): DfsResult {
       const sleep = order.after(top, tid, rec);
       if (watch && prog[ti] === 1) top.doneProg |= 1 << tid;
       if (w.verdict) {
-        finding(w.verdict);
+        this.finding(w.verdict);
         res.runs++;
         continue;
       }
-      const child = expand(tid, pre, sleep, top.slot);
-      if (watch && (loop || (w.backJumps !== jumps && prog[ti] === 0 && repeats(tid, ti)))) {
-        loop = true;
-        break;
+      const child = this.expand(tid, pre, sleep, top.slot);
+      if (watch && (this.loop || (w.backJumps !== jumps && prog[ti] === 0 && this.repeats(tid, ti)))) {
+        this.loop = true;
+        return;
       }
-      if (relearn) break;
+      if (this.relearn) return;
       if (w.verdict) continue;
       if (child) {
-        stack.push(child);
-        onStack[child.ka & 4095] = (onStack[child.ka & 4095] as number) + 1;
+        this.push(child);
         at = child;
       }
-      if ((res.distinct & (clockEvery - 1)) === 0) {
-        const why = stopNow(opts, res);
+      if ((res.distinct & (this.clockEvery - 1)) === 0) {
+        const why = stopNow(this.opts, res);
         if (why) {
           res.complete = false;
           res.stoppedBy = why === 'halt' ? null : why;
-          break;
+          return;
         }
       }
     }
-  } finally {
-    w.stopUndo();
   }
-  if ((!loop && !relearn) || start === null) return res;
-  w.restore(start);
-  w.steps = steps0;
-  w.choices.length = depth0;
-  if (!loop) {
-    const again = dfs(w, { ...opts, t0 }, learnt);
-    return { ...again, runs: res.runs + again.runs, steps: res.steps + again.steps };
-  }
-  const plain = dfs(w, { ...opts, por: false, t0 });
-  return { ...plain, runs: res.runs + plain.runs, steps: res.steps + plain.steps, fellBack: { porSteps: res.steps } };
 }
