@@ -57,7 +57,8 @@ export class FootprintRecorder {
  * most independent pairs be told apart without comparing slots.
  */
 export class FootprintArena {
-  a = new Int32Array(1 << 12);
+  /** Replaced as it grows (reserve); set in the constructor, like Search's fields in ../explore/dfs.ts. */
+  a: Int32Array;
   top = 0;
   /** Per slot, the last exact comparison that marked it touched / written by one side. */
   private readonly touched: Int32Array;
@@ -66,6 +67,7 @@ export class FootprintArena {
 
   /** `slots`: how many slots footprints name (memory slots plus mailbox pseudo-slots). */
   constructor(slots: number) {
+    this.a = new Int32Array(1 << 12);
     this.touched = new Int32Array(slots);
     this.written = new Int32Array(slots);
   }

@@ -176,6 +176,9 @@ interface QuietLoop {
  * One search's state, every field set in the constructor, and its steps as methods: one shape and
  * one set of functions for every search in a process (closures made per dfs() call were
  * re-optimised, and deoptimised on "wrong call target", on each new search: see bench/jit.ts).
+ * Fields that change during a search get their first value in the constructor, not where they are
+ * declared: V8 takes a field written once for a constant, and its first change deoptimises every
+ * function that read it (measured: the loop, expand and the order's methods at once, mid-catalogue).
  */
 class Search {
   readonly order: SearchOrder;
@@ -187,14 +190,14 @@ class Search {
   readonly start: Snapshot | null;
   readonly steps0: number;
   readonly depth0: number;
-  loop = false;
+  loop: boolean;
   /**
    * Rule (c): threads learnt to loop; those left asleep where every enabled thread slept; a
    * looper learnt after it was left so: the search runs again knowing it.
    */
   learnt: number;
-  everSlept = 0;
-  relearn = false;
+  everSlept: number;
+  relearn: boolean;
   readonly visited: VisitedSet;
   readonly res: DfsResult;
   readonly seen = new Set<string>();
@@ -217,11 +220,11 @@ class Search {
   readonly loopMasks = new Int32Array(2);
   /** How many stack nodes have a key with these low bits: a revisit whose count is 0 is not on the stack. */
   readonly onStack = new Int32Array(1 << 12);
-  livelockFound = false;
+  livelockFound: boolean;
   /** Loop watch (sleep sets): whether the step taken from each stack node made progress, by depth. */
   readonly prog: number[] = [];
   /** Each thread's own states on the task's prefix (computed when first needed). */
-  prefix: number[][] | null = null;
+  prefix: number[][] | null;
   /** finding() for firstVisit, made once. */
   readonly onVerdict: (v: Verdict) => void;
 
@@ -238,7 +241,10 @@ class Search {
     this.start = this.watch ? w.snapshot() : null;
     this.steps0 = w.steps;
     this.depth0 = w.choices.length;
+    this.loop = false;
     this.learnt = loopers;
+    this.everSlept = 0;
+    this.relearn = false;
     this.visited = opts.visited ?? new FingerprintSet(1 << 12, this.order.withValues);
     this.res = { runs: 0, steps: 0, distinct: 0, complete: true, findings: [], visited: this.visited, stoppedBy: null };
     this.buf = new Int32Array(w.nthreads);
@@ -250,6 +256,8 @@ class Search {
     this.rootSlot = opts.rootSlot ?? -1;
     this.halt = opts.halt ?? null;
     this.keyOf = stateKeyOf(w.model);
+    this.livelockFound = false;
+    this.prefix = null;
     this.onVerdict = (v) => this.finding(v);
   }
 
