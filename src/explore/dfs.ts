@@ -523,9 +523,9 @@ class Search {
         continue;
       }
       const child = this.expand(tid, pre, sleep, top.slot);
-      if (watch && (this.loop || (w.backJumps !== jumps && prog[ti] === 0 && this.repeats(tid, ti)))) {
-        this.loop = true;
-        return;
+      if (watch) {
+        this.loop ||= w.backJumps !== jumps && prog[ti] === 0 && this.repeats(tid, ti);
+        if (this.loop) return;
       }
       if (this.relearn) return;
       if (w.verdict) continue;
