@@ -125,12 +125,24 @@ export const invariantReads: { slots: Int32Array | null; bit: number; grown: num
  * marked when read then and marks are never cleared, so every change since was checked against them.
  */
 export class InvariantGuard implements AccessRecorder {
-  kernelEnd = 0;
-  kernelOnly = true;
+  kernelEnd: number;
+  kernelOnly: boolean;
   /** Per memory slot, the groups of the invariants that have read it (sized on the first check). */
-  groups: Int32Array | null = null;
+  groups: Int32Array | null;
   /** Under the lockset reduction: the slots the invariants read are watched (./lockset.ts). */
-  lockset: Lockset | null = null;
+  lockset: Lockset | null;
+
+  /**
+   * Fields set here, not where declared: V8 takes a field written once for a constant, and the
+   * first model whose invariant read a non-kernel slot (kernelOnly false) deoptimised step() and
+   * checkInvariants() mid-catalogue (measured with --trace-deopt; see bench/jit.ts).
+   */
+  constructor() {
+    this.kernelEnd = 0;
+    this.kernelOnly = true;
+    this.groups = null;
+    this.lockset = null;
+  }
 
   read(i: number): void {
     if (i >= this.kernelEnd) this.kernelOnly = false;
