@@ -10,9 +10,13 @@ export function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** Lane-0 key of value v at slot i. */
+/**
+ * Lane-0 key of value v at slot i. `| 0` wraps the sum as fmix32's first step would anyway (same
+ * keys); without it V8 deoptimised zob0, Memory.set and the Memory constructor the first time the
+ * sum left 32 bits (--trace-deopt: "overflow", once per isolate).
+ */
 export function zob0(i: number, v: number): number {
-  return fmix32(Math.imul(i, 0x9e3779b1) ^ fmix32(v + 0x6a09e667));
+  return fmix32(Math.imul(i, 0x9e3779b1) ^ fmix32((v + 0x6a09e667) | 0));
 }
 
 /** Lane-1 key of value v at slot i. */
