@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `mmsim`: explore Linux MM concurrency scenarios. Bad input exits 2 with a message, never a stack trace. */
+import './v8-tuning.js'; // first: V8 flags before any other module runs
 import { TokenMismatch } from '../explore/replay.js';
 import { BadToken } from '../explore/token.js';
 import { catalogueDir, resolveScenario } from '../scenario/catalogue.js';
